@@ -1,0 +1,118 @@
+/**
+ * Open a socket to the relay (or the local daemon), run the paseo handshake and return a Session.
+ * The first read-only request may ride in the hello's early data, so its answer arrives one round trip after the
+ * socket opens. Every failure maps to a named error; none mentions the secret.
+ */
+import type { CryptoBackend } from "../protocol/crypto/backend.js";
+import { fromBase64Url } from "../protocol/encoding.js";
+import { MessageType } from "../protocol/frame.js";
+import { ClientHandshake } from "../protocol/handshake.js";
+import type { Offer } from "../protocol/offer.js";
+import { decodeControl, encodeControl, type ServerInfo } from "../protocol/rpc.js";
+import { PaseoError } from "../protocol/errors.js";
+import { errorForClose, HandshakeError, RelayUnreachableError, TimeoutError } from "./errors.js";
+import { buildRelayUrl } from "./relay-url.js";
+import { EARLY_REQUEST_ID, Session } from "./session.js";
+import { toBytes, type WebSocketConstructor } from "./transport.js";
+
+export interface ConnectOptions {
+  offer: Offer;
+  backend: CryptoBackend;
+  WebSocket: WebSocketConstructor;
+  /** Overrides the URL built from the offer (tests, local direct connections). */
+  url?: string;
+  /** A read-only request to send as early data. */
+  early?: { method: string; params: Record<string, unknown> };
+  timeoutMs: number;
+}
+
+export interface Connected {
+  session: Session;
+  server: ServerInfo;
+  /** Resolves with the early request's result (if one was sent). */
+  early: Promise<unknown> | undefined;
+}
+
+export function connect(options: ConnectOptions): Promise<Connected> {
+  const { offer, backend } = options;
+  const url = options.url ?? buildRelayUrl(offer.relay, "client", offer.serverId);
+  const where = url.replace(/\?.*$/, "");
+  const handshake = new ClientHandshake({
+    backend,
+    serverId: offer.serverId,
+    daemonPublicKey: fromBase64Url(offer.daemonPublicKeyB64)!,
+    offerId: fromBase64Url(offer.offerId)!,
+    psk: fromBase64Url(offer.secretB64)!,
+  });
+
+  return new Promise<Connected>((resolve, reject) => {
+    let settled = false;
+    let opened = false;
+    const socket = new options.WebSocket(url);
+    socket.binaryType = "arraybuffer";
+    const timer = setTimeout(() => finish(new TimeoutError(opened ? "handshake with the daemon" : `connecting to ${where}`, options.timeoutMs)), options.timeoutMs);
+
+    const finish = (err: PaseoError | undefined, connected?: Connected) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        socket.onmessage = socket.onclose = socket.onerror = socket.onopen = null;
+        try {
+          socket.close(1000);
+        } catch {
+          // never opened
+        }
+        reject(err);
+      } else resolve(connected!);
+    };
+
+    socket.onopen = () => {
+      opened = true;
+      const early = options.early
+        ? { type: MessageType.CONTROL, body: encodeControl({ t: "req", id: EARLY_REQUEST_ID, ...options.early }) }
+        : undefined;
+      try {
+        socket.send(handshake.hello(early));
+      } catch (err) {
+        finish(err instanceof PaseoError ? err : new HandshakeError(String(err)));
+      }
+    };
+    socket.onerror = () => {
+      // The close event that follows carries the code; an error before open means the relay is unreachable.
+    };
+    socket.onclose = (ev) => {
+      finish(opened || ev.code >= 4000 ? errorForClose(ev.code, ev.reason) : new RelayUnreachableError(where, `close ${ev.code}`));
+    };
+    socket.onmessage = (ev) => {
+      const bytes = toBytes(ev.data);
+      if (!bytes) return finish(new HandshakeError("the relay sent a non-binary frame during the handshake"));
+      let reply;
+      try {
+        reply = handshake.readReply(bytes);
+      } catch (err) {
+        return finish(
+          new HandshakeError(
+            `the daemon's reply did not authenticate (${(err as PaseoError).code ?? "error"}): something between you and the daemon altered it, or this is not the daemon named in the offer`,
+          ),
+        );
+      }
+      let server: ServerInfo;
+      try {
+        const welcome = reply.welcome && reply.welcome.type === MessageType.CONTROL ? decodeControl(reply.welcome.body) : undefined;
+        if (!welcome || welcome.t !== "welcome") throw new Error("no welcome");
+        server = welcome.server;
+      } catch {
+        return finish(new HandshakeError("the daemon's welcome message was malformed"));
+      }
+      if (server.serverId !== offer.serverId) {
+        return finish(new HandshakeError(`reached daemon ${server.serverId}, but the offer names ${offer.serverId}`));
+      }
+      // Hand the socket to the session synchronously so the early response (same flight) is not missed.
+      const session = new Session(socket, reply.channel, server);
+      const early = options.early ? session.expectEarly(options.early.method, options.timeoutMs) : undefined;
+      early?.catch(() => {});
+      finish(undefined, { session, server, early });
+    };
+  });
+}

@@ -1,0 +1,215 @@
+/**
+ * DaemonClient — the one client used by the CLI, the browser app and library users. It resolves nothing from the
+ * environment itself (see offer-resolve.ts); give it an offer (object, link, base64url or JSON text).
+ *
+ *   const client = new DaemonClient({ offer: link });
+ *   const agents = await client.listAgents();   // rides in the handshake: one round trip after the socket opens
+ *   for await (const chunk of client.logs(id, { follow: true })) process.stdout.write(chunk.data);
+ */
+import type { CryptoBackend } from "../protocol/crypto/backend.js";
+import { loadDefaultBackend } from "../protocol/crypto/select.js";
+import { parseOffer, type Offer } from "../protocol/offer.js";
+import { OfferError } from "../protocol/offer-errors.js";
+import { READ_ONLY_METHODS, type MethodName, type Params, type Result, type AgentInfo, type ServerInfo, type ExecResult } from "../protocol/rpc.js";
+import { fromBase64Url, toBase64Url } from "../protocol/encoding.js";
+import { PaseoError } from "../protocol/errors.js";
+import { Backoff } from "./backoff.js";
+import { connect } from "./connect.js";
+import { Emitter } from "./emitter.js";
+import { isPermanent } from "./permanent.js";
+import { followLogs, type LogChunk, type LogsOptions } from "./logs.js";
+import type { Session } from "./session.js";
+import { resolveWebSocket, type WebSocketConstructor } from "./transport.js";
+
+export type ConnectionState = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
+
+export interface DaemonClientOptions {
+  /** The pairing offer: an Offer object, a link, bare base64url or JSON text. */
+  offer: Offer | string;
+  /** Connect here instead of the relay named in the offer (the local direct server uses this). */
+  url?: string;
+  backend?: CryptoBackend;
+  WebSocket?: WebSocketConstructor;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Reconnect automatically after a lost connection (off by default; long-lived clients turn it on). */
+  reconnect?: boolean | { minMs?: number; maxMs?: number };
+}
+
+type ClientEvents = {
+  state: [ConnectionState];
+  error: [PaseoError];
+  server: [ServerInfo];
+};
+
+export class DaemonClient extends Emitter<ClientEvents> {
+  readonly offer: Offer;
+  private backend: CryptoBackend | undefined;
+  private session: Session | undefined;
+  private connecting: Promise<Session> | undefined;
+  private currentState: ConnectionState = "idle";
+  private closedByUser = false;
+  private readonly backoff: Backoff | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastServer: ServerInfo | undefined;
+
+  constructor(private readonly options: DaemonClientOptions) {
+    super();
+    this.offer = typeof options.offer === "string" ? parseOffer(options.offer, { backend: options.backend }) : options.offer;
+    if (!this.offer || typeof this.offer !== "object") throw new OfferError("no offer given");
+    const r = options.reconnect;
+    if (r) this.backoff = new Backoff({ minMs: (r !== true && r.minMs) || 250, maxMs: (r !== true && r.maxMs) || 10_000, stableMs: 10_000 });
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** The daemon's identity and metrics from the last handshake. */
+  get server(): ServerInfo | undefined {
+    return this.lastServer;
+  }
+
+  get reconnects(): boolean {
+    return this.backoff !== undefined;
+  }
+
+  /** Connect (idempotent). Resolves with the daemon's ServerInfo. */
+  async connect(): Promise<ServerInfo> {
+    await this.ensureSession();
+    return this.lastServer!;
+  }
+
+  serverInfo(): Promise<ServerInfo> {
+    return this.call("server.info", {});
+  }
+  listAgents(options: { all?: boolean } = {}): Promise<AgentInfo[]> {
+    return this.call("agents.list", options.all ? { all: true } : {});
+  }
+  getAgent(id: string): Promise<AgentInfo> {
+    return this.call("agents.get", { id });
+  }
+  runAgent(params: Params<"agents.run">): Promise<AgentInfo> {
+    return this.call("agents.run", params);
+  }
+  async sendInput(id: string, data: string | Uint8Array): Promise<number> {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    return (await this.call("agents.input", { id, dataB64: toBase64Url(bytes) })).bytes;
+  }
+  stopAgent(id: string, options: { graceMs?: number } = {}): Promise<AgentInfo> {
+    return this.call("agents.stop", { id, ...options });
+  }
+  async exec(argv: string[], options: Omit<Params<"exec">, "argv"> = {}): Promise<ExecResult & { stdout: Uint8Array; stderr: Uint8Array }> {
+    const timeout = (options.timeoutMs ?? 30_000) + (this.options.requestTimeoutMs ?? 15_000);
+    const result = await this.call("exec", { argv, ...options }, timeout);
+    return { ...result, stdout: fromBase64Url(result.stdoutB64) ?? new Uint8Array(), stderr: fromBase64Url(result.stderrB64) ?? new Uint8Array() };
+  }
+
+  /**
+   * An agent's output from `since` (inclusive). With `follow`, streams live output until the agent ends; with
+   * auto-reconnect on, a dropped connection resumes from the last sequence number seen — no gap, no repeat.
+   */
+  logs(id: string, options: LogsOptions = {}): AsyncIterable<LogChunk> {
+    return followLogs(this, id, options);
+  }
+
+  /** Internal to logs.ts: the current session, connecting if needed. */
+  async sessionForStreaming(): Promise<Session> {
+    return this.ensureSession();
+  }
+
+  /** Internal to logs.ts: wait for the next session after a drop (or fail if reconnect is off). */
+  async nextSession(error: PaseoError): Promise<Session> {
+    if (!this.backoff || this.closedByUser || isPermanent(error)) throw error;
+    return this.ensureSession();
+  }
+
+  close(): void {
+    this.closedByUser = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.session?.close(1000, "client closed");
+    this.session = undefined;
+    this.setState("closed");
+  }
+
+  /** A typed request; read-only ones made before connecting ride in the handshake's early data. */
+  async call<M extends MethodName>(method: M, params: Params<M>, timeoutMs?: number): Promise<Result<M>> {
+    const timeout = timeoutMs ?? this.options.requestTimeoutMs ?? 15_000;
+    if (!this.session && !this.connecting && READ_ONLY_METHODS.has(method)) {
+      const early = await this.ensureSession({ method, params: params as Record<string, unknown> });
+      if (early.earlyResult) return (await early.earlyResult) as Result<M>;
+    }
+    const session = await this.ensureSession();
+    return (await session.request(method, params as Record<string, unknown>, timeout)) as Result<M>;
+  }
+
+  private async ensureSession(early?: { method: string; params: Record<string, unknown> }): Promise<Session & { earlyResult?: Promise<unknown> }> {
+    if (this.closedByUser) throw new PaseoError("CLIENT_CLOSED", "this DaemonClient was closed; create a new one");
+    if (this.session && !this.session.closed) return this.session;
+    if (!this.connecting) {
+      this.connecting = this.open(early).finally(() => {
+        this.connecting = undefined;
+      });
+    }
+    return this.connecting;
+  }
+
+  private async open(early?: { method: string; params: Record<string, unknown> }): Promise<Session & { earlyResult?: Promise<unknown> }> {
+    this.setState(this.currentState === "idle" || this.currentState === "connecting" ? "connecting" : "reconnecting");
+    this.backend ??= this.options.backend ?? (await loadDefaultBackend());
+    const WebSocket = await resolveWebSocket(this.options.WebSocket);
+    for (;;) {
+      try {
+        const connected = await connect({
+          offer: this.offer,
+          backend: this.backend,
+          WebSocket,
+          url: this.options.url,
+          early,
+          timeoutMs: this.options.connectTimeoutMs ?? 10_000,
+        });
+        const session = Object.assign(connected.session, { earlyResult: connected.early });
+        this.session = session;
+        this.lastServer = connected.server;
+        this.backoff?.connected();
+        session.onClose((err) => this.onSessionClosed(session, err));
+        this.setState("connected");
+        this.emit("server", connected.server);
+        return session;
+      } catch (err) {
+        const error = err instanceof PaseoError ? err : new PaseoError("CONNECT_FAILED", String(err));
+        if (!this.backoff || this.closedByUser || isPermanent(error)) {
+          this.setState(this.closedByUser ? "closed" : "idle");
+          throw error;
+        }
+        this.emit("error", error);
+        this.setState("reconnecting");
+        early = undefined;
+        await new Promise<void>((resolve) => {
+          this.reconnectTimer = setTimeout(resolve, this.backoff!.next());
+        });
+        if (this.closedByUser) throw error;
+      }
+    }
+  }
+
+  private onSessionClosed(session: Session, err: PaseoError): void {
+    if (this.session !== session) return;
+    this.session = undefined;
+    this.backoff?.disconnected();
+    if (this.closedByUser) return;
+    this.emit("error", err);
+    if (this.backoff && !isPermanent(err)) {
+      this.setState("reconnecting");
+      void this.ensureSession().catch(() => {});
+    } else {
+      this.setState("idle");
+    }
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.emit("state", state);
+  }
+}

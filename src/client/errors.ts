@@ -1,0 +1,91 @@
+/**
+ * Client errors: each says which hop failed and what to do next, carries a stable `code`, and never contains the
+ * pairing secret or the link. `errorForClose()` maps a WebSocket close code (docs/protocol.md §4) to one of them.
+ */
+import { CloseCode, closeCodeName } from "../protocol/close-codes.js";
+import { PaseoError } from "../protocol/errors.js";
+
+export { OfferError, OfferExpiredError, OfferRevokedError, OfferVersionError } from "../protocol/offer-errors.js";
+import { OfferExpiredError, OfferRevokedError } from "../protocol/offer-errors.js";
+
+export class RelayUnreachableError extends PaseoError {
+  constructor(where: string, detail?: string) {
+    super(
+      "RELAY_UNREACHABLE",
+      `cannot reach the relay at ${where}${detail ? ` (${detail})` : ""}: check the address and your network, or that the relay is running`,
+    );
+  }
+}
+
+export class DaemonOfflineError extends PaseoError {
+  constructor(detail = "the daemon is not connected to the relay") {
+    super("DAEMON_OFFLINE", `daemon offline: ${detail} — start it with \`paseo daemon start\` on that machine, or wait for it to reconnect`);
+  }
+}
+
+export class HandshakeError extends PaseoError {
+  constructor(detail: string) {
+    super("HANDSHAKE_FAILED", `handshake failed: ${detail}`);
+  }
+}
+
+export class TimeoutError extends PaseoError {
+  constructor(what: string, ms: number) {
+    super("TIMEOUT", `${what} timed out after ${ms} ms`);
+  }
+}
+
+export class RpcError extends PaseoError {
+  readonly method: string;
+  constructor(method: string, code: string, message: string) {
+    super(code, `${method}: ${message}`);
+    this.method = method;
+  }
+}
+
+/** The connection ended: relay or daemon closed it with a code that is not one of the specific errors above. */
+export class ConnectionClosedError extends PaseoError {
+  readonly closeCode: number;
+  constructor(closeCode: number, reason: string) {
+    super(closeCodeName(closeCode), `connection closed (${closeCode}${reason ? ` ${reason}` : ""})`);
+    this.closeCode = closeCode;
+  }
+}
+
+export class FrameTooLargeError extends PaseoError {
+  constructor(detail: string) {
+    super("FRAME_TOO_LARGE", `message too large: ${detail}`);
+  }
+}
+
+/** Map a close code (from the relay, or from the daemon via the relay) to the matching named error. */
+export function errorForClose(code: number, reason: string): PaseoError {
+  switch (code) {
+    case CloseCode.DAEMON_OFFLINE:
+      return new DaemonOfflineError();
+    case CloseCode.DAEMON_GONE:
+      return new DaemonOfflineError("the daemon disconnected from the relay");
+    case CloseCode.DAEMON_SHUTDOWN:
+      return new DaemonOfflineError("the daemon is shutting down");
+    case CloseCode.HANDSHAKE_FAILED:
+      return new HandshakeError(
+        "the daemon did not accept this offer's key or secret — the link may be damaged or from an older pairing; get a new one with `paseo daemon pair`",
+      );
+    case CloseCode.OFFER_EXPIRED:
+      return new OfferExpiredError();
+    case CloseCode.OFFER_REVOKED:
+      return new OfferRevokedError("revoked");
+    case CloseCode.OFFER_UNKNOWN:
+      return new OfferRevokedError("unknown");
+    case CloseCode.OFFER_USED:
+      return new OfferRevokedError("used");
+    case CloseCode.FRAME_TOO_LARGE:
+    case CloseCode.MESSAGE_TOO_LARGE:
+      return new FrameTooLargeError(reason || "refused by the peer");
+    case CloseCode.HANDSHAKE_TIMEOUT:
+    case CloseCode.TIMEOUT:
+      return new TimeoutError(reason || "connection", 0);
+    default:
+      return new ConnectionClosedError(code, reason);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Log following for DaemonClient. The client picks the subscription id before sending `agents.logs`, so chunks
+ * that arrive in the same flight as the response are never missed. Every chunk's sequence number is checked:
+ * a duplicate is impossible by construction, a gap is a named error. After a dropped connection (with reconnect
+ * on) it resubscribes from the last sequence number seen + 1.
+ */
+import type { StreamChunk } from "../protocol/frame.js";
+import { PaseoError } from "../protocol/errors.js";
+import type { RpcEvent } from "../protocol/rpc.js";
+import type { Session } from "./session.js";
+
+export interface LogsOptions {
+  /** First sequence number to return (inclusive); default 1 = from the beginning. */
+  since?: number;
+  /** Keep streaming live output until the agent ends. */
+  follow?: boolean;
+}
+
+export interface LogChunk {
+  seq: number;
+  stream: "stdout" | "stderr";
+  data: Uint8Array;
+}
+
+export class LogGapError extends PaseoError {
+  constructor(expected: number, got: number) {
+    super("LOG_GAP", `log stream out of order: expected chunk ${expected}, got ${got}`);
+  }
+}
+
+interface LogSource {
+  sessionForStreaming(): Promise<Session>;
+  nextSession(error: PaseoError): Promise<Session>;
+}
+
+type Item = { kind: "chunk"; chunk: StreamChunk } | { kind: "end" } | { kind: "error"; error: PaseoError };
+
+/** An unbounded-by-design-but-drained FIFO between socket callbacks and the async iterator. */
+class Queue {
+  private items: Item[] = [];
+  private waiter: ((item: Item) => void) | undefined;
+  push(item: Item): void {
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w(item);
+    } else this.items.push(item);
+  }
+  take(): Promise<Item> {
+    const item = this.items.shift();
+    if (item) return Promise.resolve(item);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+}
+
+let nextSub = 1;
+
+export async function* followLogs(client: LogSource, id: string, options: LogsOptions): AsyncGenerator<LogChunk> {
+  let next = options.since ?? 1;
+  let session = await client.sessionForStreaming();
+  for (;;) {
+    const queue = new Queue();
+    const sub = nextSub++ % 2 ** 31;
+    const unsubscribe = session.subscribe(sub, {
+      onChunk: (chunk) => queue.push({ kind: "chunk", chunk }),
+      onEvent: (event: RpcEvent) => {
+        if (event.event === "end") queue.push({ kind: "end" });
+        else queue.push({ kind: "error", error: new PaseoError(event.error?.code ?? "STREAM_ERROR", event.error?.message ?? "log stream failed") });
+      },
+    });
+    session
+      .request("agents.logs", { id, sub, since: next, follow: options.follow === true }, 15_000)
+      .catch((error: PaseoError) => queue.push({ kind: "error", error }));
+    let finished = false;
+    try {
+      for (;;) {
+        const item = await queue.take();
+        if (item.kind === "end") {
+          finished = true;
+          return;
+        }
+        if (item.kind === "error") throw item.error;
+        const { seq, fd, data } = item.chunk;
+        if (seq !== next) throw new LogGapError(next, seq);
+        next = seq + 1;
+        yield { seq, stream: fd === 2 ? "stderr" : "stdout", data };
+      }
+    } catch (error) {
+      if (!options.follow || !session.closed) throw error;
+      session = await client.nextSession(error as PaseoError);
+    } finally {
+      unsubscribe();
+      if (!finished && !session.closed) session.request("agents.unsubscribe", { sub }, 5_000).catch(() => {});
+    }
+  }
+}

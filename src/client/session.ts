@@ -1,0 +1,164 @@
+/**
+ * Session: one established, encrypted connection to a daemon — RPC correlation, per-request timeouts and STREAM
+ * routing to subscriptions. Knows nothing about offers or reconnecting (DaemonClient does that).
+ */
+import { MessageType, type AppMessage, decodeClose, decodeStream, type StreamChunk } from "../protocol/frame.js";
+import { decodeControl, encodeControl, type RpcEvent, type RpcRequest, type ServerInfo } from "../protocol/rpc.js";
+import type { SecureChannel } from "../protocol/secure-channel.js";
+import type { PaseoError } from "../protocol/errors.js";
+import { errorForClose, RpcError, TimeoutError } from "./errors.js";
+import type { WebSocketLike } from "./transport.js";
+import { toBytes } from "./transport.js";
+
+export interface SubscriptionHandler {
+  onChunk(chunk: StreamChunk): void;
+  onEvent(event: RpcEvent): void;
+}
+
+interface Pending {
+  method: string;
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Reserved request id for the request that rides in the handshake's early data. */
+export const EARLY_REQUEST_ID = 0;
+
+export class Session {
+  private nextId = EARLY_REQUEST_ID + 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly subs = new Map<number, SubscriptionHandler>();
+  private closedError: PaseoError | undefined;
+  private readonly closeListeners: ((err: PaseoError) => void)[] = [];
+
+  constructor(
+    private readonly socket: WebSocketLike,
+    private readonly channel: SecureChannel,
+    readonly server: ServerInfo,
+  ) {
+    socket.onmessage = (ev) => this.onWire(ev.data);
+    socket.onclose = (ev) => this.shutdown(errorForClose(ev.code, ev.reason));
+    socket.onerror = () => {};
+  }
+
+  get closed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  onClose(listener: (err: PaseoError) => void): void {
+    if (this.closedError) listener(this.closedError);
+    else this.closeListeners.push(listener);
+  }
+
+  /** Register the early request (sent inside the hello) so its response resolves like any other. */
+  expectEarly(method: string, timeoutMs: number): Promise<unknown> {
+    return this.track(EARLY_REQUEST_ID, method, timeoutMs);
+  }
+
+  request(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    const promise = this.track(id, method, timeoutMs);
+    this.sendControl({ t: "req", id, method, params });
+    return promise;
+  }
+
+  subscribe(sub: number, handler: SubscriptionHandler): () => void {
+    this.subs.set(sub, handler);
+    return () => this.subs.delete(sub);
+  }
+
+  close(code = 1000, reason = "client closed"): void {
+    try {
+      this.socket.close(code, reason);
+    } catch {
+      // already closed
+    }
+    this.shutdown(errorForClose(code, reason));
+  }
+
+  private track(id: number, method: string, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              this.pending.delete(id);
+              reject(new TimeoutError(`request ${method}`, timeoutMs));
+            }, timeoutMs)
+          : undefined;
+      this.pending.set(id, { method, resolve, reject, timer });
+    });
+  }
+
+  private sendControl(request: RpcRequest): void {
+    for (const m of this.channel.encrypt({ type: MessageType.CONTROL, body: encodeControl(request) })) this.socket.send(m);
+  }
+
+  private onWire(data: unknown): void {
+    if (this.closedError) return;
+    const bytes = toBytes(data);
+    let message: AppMessage | undefined;
+    try {
+      if (!bytes) throw new Error("non-binary frame");
+      message = this.channel.decrypt(bytes);
+    } catch (err) {
+      // Tampered, replayed, reordered or reflected: fatal, named, and the socket is closed.
+      this.fail(err as PaseoError);
+      return;
+    }
+    if (!message) return;
+    try {
+      this.dispatch(message);
+    } catch (err) {
+      this.fail(err as PaseoError);
+    }
+  }
+
+  private dispatch(message: AppMessage): void {
+    if (message.type === MessageType.STREAM) {
+      const chunk = decodeStream(message.body);
+      this.subs.get(chunk.subId)?.onChunk(chunk);
+      return;
+    }
+    if (message.type === MessageType.CLOSE) {
+      const { code, reason } = decodeClose(message.body);
+      this.close(code, reason);
+      return;
+    }
+    const control = decodeControl(message.body);
+    if (control.t === "res") {
+      const pending = this.pending.get(control.id);
+      if (!pending) return; // a late answer to a request that already timed out
+      this.pending.delete(control.id);
+      if (pending.timer) clearTimeout(pending.timer);
+      if (control.ok) pending.resolve(control.result);
+      else pending.reject(new RpcError(pending.method, control.error.code, control.error.message));
+    } else if (control.t === "evt") {
+      this.subs.get(control.sub)?.onEvent(control);
+    }
+  }
+
+  private fail(err: PaseoError): void {
+    try {
+      this.socket.close(4108, "protocol error");
+    } catch {
+      // ignore
+    }
+    this.shutdown(err);
+  }
+
+  private shutdown(err: PaseoError): void {
+    if (this.closedError) return;
+    this.closedError = err;
+    this.channel.fail();
+    for (const p of this.pending.values()) {
+      if (p.timer) clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+    for (const sub of this.subs.values()) sub.onEvent({ t: "evt", sub: -1, event: "error", error: { code: err.code, message: err.message } });
+    this.subs.clear();
+    for (const l of this.closeListeners.splice(0)) l(err);
+  }
+}

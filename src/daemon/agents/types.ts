@@ -1,0 +1,78 @@
+/**
+ * Public data shapes of the agent manager. AgentInfo is structurally identical to the wire type in
+ * docs/protocol.md §8, so the daemon can return it as-is.
+ */
+export type AgentState = "running" | "exited" | "killed" | "failed";
+
+export interface AgentInfo {
+  /** 8 lower-case base32 characters, unique within the agents directory. */
+  id: string;
+  name: string;
+  argv: string[];
+  cwd: string;
+  pid: number | null;
+  state: AgentState;
+  exitCode: number | null;
+  signal: string | null;
+  /** Why the agent ended when it was not on its own: "stopped" (stop()), "daemon-stopped" (close() or a daemon crash). */
+  reason?: string;
+  startedAt: string;
+  endedAt: string | null;
+  /** The seq the next output chunk will get (1 when there was no output yet). */
+  nextSeq: number;
+  /** Output bytes recorded so far (stdout + stderr payloads, without log framing). */
+  bytes: number;
+}
+
+/** One recorded output chunk. fd 1 = stdout, 2 = stderr. */
+export interface LogChunk {
+  seq: number;
+  fd: 1 | 2;
+  data: Uint8Array;
+}
+
+export interface ReadLogsResult {
+  chunks: LogChunk[];
+  /** Pass this as `since` to continue reading after the returned chunks. */
+  nextSeq: number;
+  /** True when more chunks are already on disk past `nextSeq` (the batch was cut by maxBytes). */
+  more: boolean;
+}
+
+export interface RunOptions {
+  argv: string[];
+  /** Absolute, or relative to the daemon user's home directory; "~" is expanded. Default: the home directory. */
+  cwd?: string;
+  /** Merged over the daemon's own environment. Never persisted or logged. */
+  env?: Record<string, string>;
+  name?: string;
+  /** Run `argv.join(" ")` through /bin/sh -c. */
+  shell?: boolean;
+}
+
+export interface ExecOptions extends Omit<RunOptions, "name"> {
+  /** Default 30 000, at most 600 000. */
+  timeoutMs?: number;
+  /** Per stream. Default 1 MiB, at most 16 MiB. */
+  maxOutputBytes?: number;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  truncated: boolean;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export type Logger = (level: LogLevel, msg: string) => void;
+
+export interface SubscriptionHandle {
+  unsubscribe(): void;
+  /** Stop delivering. Nothing is buffered while paused: delivery resumes from disk at the next undelivered seq. */
+  pause(): void;
+  resume(): void;
+}

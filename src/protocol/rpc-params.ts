@@ -1,0 +1,104 @@
+/**
+ * Per-method parameter validation on the daemon side. Returns a typed params object or throws ParamsError,
+ * which the daemon turns into a BAD_PARAMS error reply. Limits keep one request from exhausting the daemon.
+ */
+import { PaseoError } from "./errors.js";
+import type { MethodName, Params } from "./rpc.js";
+
+export class ParamsError extends PaseoError {
+  constructor(message: string) {
+    super("BAD_PARAMS", message);
+  }
+}
+
+const MAX_ARGV = 256;
+const MAX_ARG_LEN = 64 * 1024;
+const MAX_ENV = 256;
+
+type Obj = Record<string, unknown>;
+
+function str(p: Obj, key: string, required: boolean, max = 4096): string | undefined {
+  const v = p[key];
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== "string" || v.length === 0 || v.length > max) throw new ParamsError(`"${key}" must be a non-empty string (≤ ${max} chars)`);
+  return v;
+}
+function int(p: Obj, key: string, min: number, max: number): number | undefined {
+  const v = p[key];
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw new ParamsError(`"${key}" must be an integer in [${min}, ${max}]`);
+  return v as number;
+}
+function bool(p: Obj, key: string): boolean | undefined {
+  const v = p[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== "boolean") throw new ParamsError(`"${key}" must be true or false`);
+  return v;
+}
+function argv(p: Obj): string[] {
+  const v = p.argv;
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_ARGV) throw new ParamsError(`"argv" must be a non-empty array of ≤ ${MAX_ARGV} strings`);
+  for (const a of v) if (typeof a !== "string" || a.length > MAX_ARG_LEN) throw new ParamsError(`"argv" entries must be strings`);
+  if ((v[0] as string).length === 0) throw new ParamsError(`"argv[0]" must name a program`);
+  return v as string[];
+}
+function env(p: Obj): Record<string, string> | undefined {
+  const v = p.env;
+  if (v === undefined) return undefined;
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ParamsError(`"env" must be an object of strings`);
+  const entries = Object.entries(v as Obj);
+  if (entries.length > MAX_ENV) throw new ParamsError(`"env" has more than ${MAX_ENV} entries`);
+  for (const [k, val] of entries) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || typeof val !== "string") throw new ParamsError(`"env.${k.slice(0, 40)}" must be a valid name with a string value`);
+  }
+  return v as Record<string, string>;
+}
+function only(p: Obj, allowed: string[]): void {
+  for (const k of Object.keys(p)) if (!allowed.includes(k)) throw new ParamsError(`unknown parameter "${k.slice(0, 40)}"`);
+}
+
+const validators: { [M in MethodName]: (p: Obj) => Params<M> } = {
+  "server.info": (p) => (only(p, []), {}),
+  "agents.list": (p) => (only(p, ["all"]), { all: bool(p, "all") }),
+  "agents.get": (p) => (only(p, ["id"]), { id: str(p, "id", true, 64)! }),
+  "agents.run": (p) => {
+    only(p, ["argv", "cwd", "env", "name", "shell"]);
+    return { argv: argv(p), cwd: str(p, "cwd", false), env: env(p), name: str(p, "name", false, 128), shell: bool(p, "shell") };
+  },
+  "agents.logs": (p) => {
+    only(p, ["id", "sub", "since", "follow"]);
+    const sub = int(p, "sub", 0, 2 ** 31);
+    if (sub === undefined) throw new ParamsError(`"sub" is required`);
+    return { id: str(p, "id", true, 64)!, sub, since: int(p, "since", 1, Number.MAX_SAFE_INTEGER), follow: bool(p, "follow") };
+  },
+  "agents.unsubscribe": (p) => {
+    only(p, ["sub"]);
+    const sub = int(p, "sub", 0, 2 ** 31);
+    if (sub === undefined) throw new ParamsError(`"sub" is required`);
+    return { sub };
+  },
+  "agents.input": (p) => {
+    only(p, ["id", "dataB64"]);
+    return { id: str(p, "id", true, 64)!, dataB64: str(p, "dataB64", true, 4 * 1024 * 1024)! };
+  },
+  "agents.stop": (p) => (only(p, ["id", "graceMs"]), { id: str(p, "id", true, 64)!, graceMs: int(p, "graceMs", 0, 600_000) }),
+  exec: (p) => {
+    only(p, ["argv", "cwd", "env", "shell", "timeoutMs", "maxOutputBytes"]);
+    return {
+      argv: argv(p),
+      cwd: str(p, "cwd", false),
+      env: env(p),
+      shell: bool(p, "shell"),
+      timeoutMs: int(p, "timeoutMs", 1, 600_000),
+      maxOutputBytes: int(p, "maxOutputBytes", 0, 16 * 1024 * 1024),
+    };
+  },
+};
+
+export function isMethod(name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(validators, name);
+}
+
+export function validateParams<M extends MethodName>(method: M, params: Record<string, unknown>): Params<M> {
+  return validators[method](params) as Params<M>;
+}

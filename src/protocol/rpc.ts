@@ -1,0 +1,166 @@
+/**
+ * RPC message types (docs/protocol.md §8) and their validators. Every CONTROL message received is validated here
+ * before anyone acts on it: a malformed or unknown message becomes an RpcProtocolError (or an error reply), never
+ * a crash and never a partially-trusted object.
+ */
+import { PaseoError } from "./errors.js";
+
+export interface HostMetrics {
+  cpuPercent: number;
+  memUsed: number;
+  memTotal: number;
+  diskUsed: number | null;
+  diskTotal: number | null;
+  load: [number, number, number];
+  uptimeSec: number;
+}
+
+export interface ServerInfo {
+  serverId: string;
+  fingerprint: string;
+  hostname: string;
+  platform: string;
+  arch: string;
+  paseoVersion: string;
+  protocolVersion: number;
+  capabilities: string[];
+  metrics: HostMetrics;
+  time: string;
+}
+
+export type AgentState = "running" | "exited" | "killed" | "failed";
+
+export interface AgentInfo {
+  id: string;
+  name: string;
+  argv: string[];
+  cwd: string;
+  pid: number | null;
+  state: AgentState;
+  exitCode: number | null;
+  signal: string | null;
+  reason?: string;
+  startedAt: string;
+  endedAt: string | null;
+  nextSeq: number;
+  bytes: number;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdoutB64: string;
+  stderrB64: string;
+  truncated: boolean;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+/** Method name → [params, result]. The single source of truth for typed client calls and daemon handlers. */
+export interface Methods {
+  "server.info": [Record<string, never>, ServerInfo];
+  "agents.list": [{ all?: boolean }, AgentInfo[]];
+  "agents.get": [{ id: string }, AgentInfo];
+  "agents.run": [{ argv: string[]; cwd?: string; env?: Record<string, string>; name?: string; shell?: boolean }, AgentInfo];
+  "agents.logs": [{ id: string; sub: number; since?: number; follow?: boolean }, { nextSeq: number }];
+  "agents.unsubscribe": [{ sub: number }, Record<string, never>];
+  "agents.input": [{ id: string; dataB64: string }, { bytes: number }];
+  "agents.stop": [{ id: string; graceMs?: number }, AgentInfo];
+  exec: [
+    { argv: string[]; cwd?: string; env?: Record<string, string>; shell?: boolean; timeoutMs?: number; maxOutputBytes?: number },
+    ExecResult,
+  ];
+}
+
+export type MethodName = keyof Methods;
+export type Params<M extends MethodName> = Methods[M][0];
+export type Result<M extends MethodName> = Methods[M][1];
+
+/** Read-only methods: the only ones a daemon executes from (replayable) handshake early data. */
+export const READ_ONLY_METHODS: ReadonlySet<string> = new Set(["server.info", "agents.list", "agents.get"]);
+
+export interface RpcRequest {
+  t: "req";
+  id: number;
+  method: string;
+  params: Record<string, unknown>;
+}
+export interface RpcErrorBody {
+  code: string;
+  message: string;
+}
+export type RpcResponse = { t: "res"; id: number; ok: true; result: unknown } | { t: "res"; id: number; ok: false; error: RpcErrorBody };
+export interface RpcEvent {
+  t: "evt";
+  sub: number;
+  event: "end" | "error";
+  nextSeq?: number;
+  agent?: AgentInfo;
+  error?: RpcErrorBody;
+}
+export interface Welcome {
+  t: "welcome";
+  server: ServerInfo;
+}
+export type ControlMessage = RpcRequest | RpcResponse | RpcEvent | Welcome;
+
+/** A CONTROL message that is not valid JSON or not a known shape. Fatal for the channel on the client side. */
+export class RpcProtocolError extends PaseoError {
+  constructor(message: string) {
+    super("RPC_PROTOCOL", message);
+  }
+}
+
+/** Error codes carried in error responses. */
+export const RpcErrorCode = {
+  UNKNOWN_METHOD: "UNKNOWN_METHOD",
+  BAD_PARAMS: "BAD_PARAMS",
+  EARLY_DATA_REJECTED: "EARLY_DATA_REJECTED",
+  INTERNAL: "INTERNAL",
+} as const;
+
+const MAX_ID = 2 ** 31;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function isId(v: unknown): v is number {
+  return Number.isInteger(v) && (v as number) >= 0 && (v as number) < MAX_ID;
+}
+
+export function encodeControl(message: ControlMessage): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(message));
+}
+
+/** Parse and shape-check a CONTROL body. Deep field validation of params happens per method (validateParams). */
+export function decodeControl(body: Uint8Array): ControlMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch {
+    throw new RpcProtocolError("control message is not valid UTF-8 JSON");
+  }
+  if (!isObject(value)) throw new RpcProtocolError("control message is not a JSON object");
+  switch (value.t) {
+    case "req":
+      if (!isId(value.id) || typeof value.method !== "string" || value.method.length > 64) {
+        throw new RpcProtocolError("malformed request: needs integer id and method name");
+      }
+      if (value.params !== undefined && !isObject(value.params)) throw new RpcProtocolError("malformed request: params must be an object");
+      return { t: "req", id: value.id, method: value.method, params: (value.params as Record<string, unknown>) ?? {} };
+    case "res":
+      if (!isId(value.id) || typeof value.ok !== "boolean") throw new RpcProtocolError("malformed response");
+      if (!value.ok && !(isObject(value.error) && typeof value.error.code === "string" && typeof value.error.message === "string")) {
+        throw new RpcProtocolError("malformed error response");
+      }
+      return value as unknown as RpcResponse;
+    case "evt":
+      if (!isId(value.sub) || (value.event !== "end" && value.event !== "error")) throw new RpcProtocolError("malformed event");
+      return value as unknown as RpcEvent;
+    case "welcome":
+      if (!isObject(value.server) || typeof value.server.serverId !== "string") throw new RpcProtocolError("malformed welcome");
+      return value as unknown as Welcome;
+    default:
+      throw new RpcProtocolError("unknown control message kind");
+  }
+}
