@@ -4,18 +4,11 @@
  * deterministic rekey every REKEY_INTERVAL messages per direction. Any failure poisons the channel: the caller must
  * close the connection (4108 / 4109) — no nonce is ever retried.
  */
-import type { CipherState } from "./noise/index.js";
+import { ChannelFailedError, type CipherState } from "./noise/index.js";
 import { type AppMessage, DEFAULT_MAX_MESSAGE, encodeChunks, MAX_CHUNK_PLAINTEXT, Reassembler } from "./frame.js";
-import { PaseoError } from "./errors.js";
 
 export const REKEY_INTERVAL = 65536;
 const EMPTY = new Uint8Array(0);
-
-export class ChannelClosedError extends PaseoError {
-  constructor() {
-    super("CHANNEL_FAILED", "the secure channel failed earlier and cannot be used; reconnect");
-  }
-}
 
 export interface SecureChannelOptions {
   /** Largest application message accepted from the peer (reassembled). */
@@ -50,7 +43,7 @@ export class SecureChannel {
 
   /** Encrypt one application message into one or more Noise transport messages, in order. */
   encrypt(message: AppMessage): Uint8Array[] {
-    if (this.failed) throw new ChannelClosedError();
+    if (this.failed) throw new ChannelFailedError();
     return encodeChunks(message, this.maxChunk, this.maxOutgoing).map((chunk) => {
       const out = this.sendState.encryptWithAd(EMPTY, chunk);
       if (++this.sentCount % REKEY_INTERVAL === 0) this.sendState.rekey();
@@ -60,7 +53,7 @@ export class SecureChannel {
 
   /** Decrypt one Noise transport message; returns a message when one is complete. Throws (and poisons) on any error. */
   decrypt(noiseMessage: Uint8Array): AppMessage | undefined {
-    if (this.failed) throw new ChannelClosedError();
+    if (this.failed) throw new ChannelFailedError();
     try {
       const chunk = this.recvState.decryptWithAd(EMPTY, noiseMessage);
       if (++this.receivedCount % REKEY_INTERVAL === 0) this.recvState.rekey();

@@ -1,6 +1,11 @@
 /** Registers every command module. Each module exports `register(program: Command): void`. */
 import type { Command } from "commander";
+import { register as registerDaemon } from "./daemon.js";
+import { register as registerClient } from "./client.js";
+import { register as registerRelay } from "./relay.js";
 
 export function registerCommands(program: Command): void {
-  void program;
+  registerClient(program);
+  registerDaemon(program);
+  registerRelay(program);
 }

@@ -199,7 +199,7 @@ export class LogFile {
     let total = 0;
     const fh = await open(this.path, "r");
     try {
-      let buf = Buffer.alloc(0);
+      let buf: Buffer = Buffer.alloc(0);
       let bufStart = pos;
       while (pos < end) {
         if (pos + HEADER > bufStart + buf.length) {

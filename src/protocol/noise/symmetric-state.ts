@@ -23,7 +23,7 @@ export function noiseHkdf(
 ): Uint8Array[] {
   const tempKey = backend.hmac(hashName, chainingKey, inputKeyMaterial);
   const outputs: Uint8Array[] = [];
-  let previous = EMPTY;
+  let previous: Uint8Array = EMPTY;
   for (let i = 1; i <= numOutputs; i++) {
     previous = backend.hmac(hashName, tempKey, concatBytes(previous, Uint8Array.of(i)));
     outputs.push(previous);

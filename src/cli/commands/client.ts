@@ -1,0 +1,142 @@
+/**
+ * Client commands: ls, info, run, logs, send, stop, exec. Each takes --relay <link|file> (or PASEO_RELAY_OFFER) and
+ * otherwise talks to the local daemon. Data goes to stdout (--json for scripts), messages to stderr.
+ */
+import { type Command, InvalidArgumentError } from "commander";
+import type { DaemonClient } from "../../client/daemon-client.js";
+import { openClient, type ClientFlags } from "../client-factory.js";
+import { agentsTable, serverInfoText } from "../format.js";
+import { info, printJson } from "../output.js";
+
+type Flags = ClientFlags & { json?: boolean };
+
+function clientOptions(cmd: Command): Command {
+  return cmd
+    .option("--relay <link|file>", "pairing link, offer file or offer text (default: $PASEO_RELAY_OFFER, else the local daemon)")
+    .option("--home <dir>", "PASEO_HOME of the local daemon (default: $PASEO_HOME or ~/.paseo)")
+    .option("--timeout <seconds>", "per-request timeout");
+}
+
+async function withClient<T>(flags: Flags, fn: (client: DaemonClient) => Promise<T>, reconnect = false): Promise<T> {
+  const client = await openClient(flags, { reconnect });
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+export function register(program: Command): void {
+  clientOptions(program.command("ls"))
+    .description("list agents (running ones; -a for all)")
+    .option("-a, --all", "include exited agents")
+    .option("--json", "machine-readable output")
+    .addHelpText("after", '\nExamples:\n  paseo ls\n  paseo ls -a --relay "https://relay.example/#offer=…"\n  paseo ls --json --relay ~/paseo-offer.json')
+    .action(async (flags: Flags & { all?: boolean }) => {
+      const agents = await withClient(flags, (c) => c.listAgents({ all: flags.all }));
+      if (flags.json) printJson(agents);
+      else process.stdout.write(`${agentsTable(agents)}\n`);
+    });
+
+  clientOptions(program.command("info"))
+    .description("show the daemon's identity, versions and host metrics")
+    .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExample:\n  paseo info --relay ~/paseo-offer.json")
+    .action(async (flags: Flags) => {
+      const server = await withClient(flags, (c) => c.serverInfo());
+      if (flags.json) printJson(server);
+      else process.stdout.write(`${serverInfoText(server)}\n`);
+    });
+
+  clientOptions(program.command("run"))
+    .description("start an agent: a command that keeps running on the daemon")
+    .argument("<command...>", "the command and its arguments (put them after --)")
+    .option("--name <name>", "a name to find it by")
+    .option("--cwd <dir>", "working directory on the daemon")
+    .option("--shell", "run through /bin/sh -c")
+    .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExample:\n  paseo run --name build -- npm run build")
+    .action(async (argv: string[], flags: Flags & { name?: string; cwd?: string; shell?: boolean }) => {
+      const agent = await withClient(flags, (c) => c.runAgent({ argv, name: flags.name, cwd: flags.cwd, shell: flags.shell }));
+      if (flags.json) printJson(agent);
+      else info(`started agent ${agent.id} (${agent.name}, pid ${agent.pid})`);
+      if (!flags.json) process.stdout.write(`${agent.id}\n`);
+    });
+
+  clientOptions(program.command("logs"))
+    .description("print an agent's output; -f follows it live (and resumes after a reconnect)")
+    .argument("<id>", "agent id")
+    .option("-f, --follow", "keep streaming until the agent exits")
+    .option("--since <seq>", "start at this chunk sequence number", positiveInt)
+    .addHelpText("after", "\nExamples:\n  paseo logs 3kq7x2ab\n  paseo logs -f 3kq7x2ab --relay ~/paseo-offer.json")
+    .action(async (id: string, flags: Flags & { follow?: boolean; since?: number }) => {
+      await withClient(
+        flags,
+        async (c) => {
+          for await (const chunk of c.logs(id, { follow: flags.follow, since: flags.since })) {
+            const out = chunk.stream === "stderr" ? process.stderr : process.stdout;
+            if (!out.write(chunk.data)) await new Promise((r) => out.once("drain", r));
+          }
+        },
+        flags.follow === true,
+      );
+    });
+
+  clientOptions(program.command("send"))
+    .description("write text to an agent's stdin ('-' reads it from this stdin)")
+    .argument("<id>", "agent id")
+    .argument("<text>", "text to send (a newline is added), or - for stdin")
+    .addHelpText("after", "\nExamples:\n  paseo send 3kq7x2ab 'yes'\n  echo data | paseo send 3kq7x2ab -")
+    .action(async (id: string, text: string, flags: Flags) => {
+      let data: Uint8Array;
+      if (text === "-") {
+        const chunks: Buffer[] = [];
+        for await (const c of process.stdin) chunks.push(c as Buffer);
+        data = new Uint8Array(Buffer.concat(chunks));
+      } else data = new TextEncoder().encode(`${text}\n`);
+      const n = await withClient(flags, (c) => c.sendInput(id, data));
+      info(`sent ${n} bytes`);
+    });
+
+  clientOptions(program.command("stop"))
+    .description("stop an agent (SIGTERM, then SIGKILL after a grace period)")
+    .argument("<id>", "agent id")
+    .option("--grace <ms>", "grace period before SIGKILL", positiveInt)
+    .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExample:\n  paseo stop 3kq7x2ab")
+    .action(async (id: string, flags: Flags & { grace?: number }) => {
+      const agent = await withClient(flags, (c) => c.stopAgent(id, { graceMs: flags.grace }));
+      if (flags.json) printJson(agent);
+      else info(`agent ${agent.id}: ${agent.state}${agent.signal ? ` (${agent.signal})` : agent.exitCode !== null ? ` (${agent.exitCode})` : ""}`);
+    });
+
+  clientOptions(program.command("exec"))
+    .description("run a one-shot command on the daemon and print its output")
+    .argument("<command...>", "the command and its arguments (put them after --)")
+    .option("--cwd <dir>", "working directory")
+    .option("--shell", "run through /bin/sh -c")
+    .option("--exec-timeout <seconds>", "kill the command after this long (default 30)", positiveInt)
+    .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExample:\n  paseo exec -- uname -a")
+    .action(async (argv: string[], flags: Flags & { cwd?: string; shell?: boolean; execTimeout?: number }) => {
+      const r = await withClient(flags, (c) => c.exec(argv, { cwd: flags.cwd, shell: flags.shell, timeoutMs: (flags.execTimeout ?? 30) * 1000 }));
+      if (flags.json) {
+        const { stdout, stderr, ...rest } = r;
+        void stdout;
+        void stderr;
+        printJson(rest);
+      } else {
+        process.stdout.write(r.stdout);
+        process.stderr.write(r.stderr);
+        if (r.truncated) info("(output truncated)");
+        if (r.timedOut) info("(timed out)");
+      }
+      process.exitCode = r.exitCode === 0 ? 0 : 1;
+    });
+}

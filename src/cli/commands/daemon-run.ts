@@ -1,0 +1,124 @@
+/** `paseo daemon start | stop | status`. start runs in the foreground until SIGINT/SIGTERM. */
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { parseRelayEndpoint, type RelayEndpoint } from "../../client/relay-url.js";
+import { startDaemon } from "../../daemon/daemon.js";
+import { loadConfig, resolveHome, saveConfig, ensureHome } from "../../daemon/home.js";
+import { createLogger, type LogLevel } from "../../daemon/logger.js";
+import { isProcessAlive, readPid, readStatus } from "../../daemon/runtime-files.js";
+import { renderQr } from "./pair.js";
+import { info, printJson } from "../output.js";
+
+function parseListen(text: string): { host: string; port: number } {
+  const m = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):(\d{1,5})$/.exec(text);
+  if (!m || Number(m[2]) > 65535) throw new InvalidArgumentError("expected a loopback address like 127.0.0.1:7432");
+  return { host: m[1] === "localhost" ? "127.0.0.1" : m[1]!.replace(/^\[|\]$/g, ""), port: Number(m[2]) };
+}
+
+function parseRelay(text: string): RelayEndpoint {
+  try {
+    return parseRelayEndpoint(text);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+export function registerDaemonRunCommands(d: Command): void {
+  d.command("start")
+    .description("run the daemon in the foreground (starts an embedded loopback relay when none is configured)")
+    .option("--home <dir>", "PASEO_HOME (default: $PASEO_HOME or ~/.paseo)")
+    .option("--relay <url>", "relay to register with, e.g. wss://relay.example.com (saved to config.json)", parseRelay)
+    .option("--no-relay", "local only: no relay connection")
+    .option("--listen <addr>", "loopback address of the local server", parseListen)
+    .option("--relay-port <port>", "port of the embedded relay (default 7431)", (v) => Number(v))
+    .addOption(new Option("--log-level <level>", "log verbosity").choices(["debug", "info", "warn", "error"]).default("info"))
+    .option("--json-logs", "log as JSON lines")
+    .option("--no-qr", "do not print the QR code")
+    .addHelpText("after", "\nExamples:\n  paseo daemon start\n  paseo daemon start --relay wss://relay.example.com")
+    .action(async (flags: { home?: string; relay?: RelayEndpoint | false; listen?: { host: string; port: number }; relayPort?: number; logLevel: LogLevel; jsonLogs?: boolean; qr: boolean }) => {
+      const home = await ensureHome(resolveHome(flags.home));
+      const log = createLogger({ level: flags.logLevel, json: flags.jsonLogs });
+      if (flags.relay) await saveConfig(home, { ...(await loadConfig(home)), relay: flags.relay });
+      const daemon = await startDaemon({
+        home,
+        relay: flags.relay === false ? null : (flags.relay ?? undefined),
+        listen: flags.listen,
+        embeddedRelayPort: flags.relayPort,
+        log,
+      });
+      const p = daemon.pairing;
+      if (p) {
+        const lines = [
+          "",
+          `paseo daemon ${p.serverId} is running.`,
+          `fingerprint: ${p.fingerprint}`,
+          "",
+          "Pairing link (valid 24 h; for a lasting one: paseo daemon pair --save FILE):",
+          `  ${p.link}`,
+          "",
+          `From another terminal:  paseo ls --relay "${p.link}"`,
+          `On this machine:        paseo ls`,
+          "",
+        ];
+        process.stdout.write(lines.join("\n"));
+        if (flags.qr) process.stdout.write(`${renderQr(p.link)}\n`);
+      } else {
+        process.stdout.write(`paseo daemon ${daemon.identity.serverId} is running (local only: ${daemon.localUrl}).\n`);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          log("info", `received ${signal}, stopping`);
+          resolve();
+        };
+        process.once("SIGINT", () => stop("SIGINT"));
+        process.once("SIGTERM", () => stop("SIGTERM"));
+      });
+      await daemon.close();
+    });
+
+  d.command("stop")
+    .description("stop the daemon running with this home (SIGTERM, waits up to 15 s)")
+    .option("--home <dir>", "PASEO_HOME")
+    .action(async (flags: { home?: string }) => {
+      const home = resolveHome(flags.home);
+      const pid = await readPid(home);
+      if (pid === undefined || !isProcessAlive(pid)) {
+        info(`no daemon is running with home ${home}`);
+        return;
+      }
+      process.kill(pid, "SIGTERM");
+      const deadline = Date.now() + 15_000;
+      while (isProcessAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      if (isProcessAlive(pid)) {
+        info(`daemon ${pid} did not stop within 15 s`);
+        process.exitCode = 1;
+      } else info(`daemon ${pid} stopped`);
+    });
+
+  d.command("status")
+    .description("show whether the daemon runs and the real state of its relay path")
+    .option("--home <dir>", "PASEO_HOME")
+    .option("--json", "machine-readable output")
+    .action(async (flags: { home?: string; json?: boolean }) => {
+      const home = resolveHome(flags.home);
+      const pid = await readPid(home);
+      const running = pid !== undefined && isProcessAlive(pid);
+      const status = running ? await readStatus(home) : undefined;
+      const out = { running, pid: running ? pid : null, home, ...(status ? { status } : {}) };
+      if (flags.json) printJson(out);
+      else if (!running) info(`not running (home ${home})`);
+      else {
+        const r = status?.relay;
+        const lines = [
+          `running     pid ${pid}, since ${status?.startedAt ?? "?"}`,
+          `server      ${status?.serverId ?? "?"}`,
+          `local       ${status?.local?.url ?? "-"}`,
+          r
+            ? `relay       ${r.endpoint} ${r.state}${r.connectedSince ? ` since ${r.connectedSince}` : ""}${r.lastRttMs !== null ? `, rtt ${r.lastRttMs} ms at ${r.lastPongAt}` : ""}${r.lastError ? ` (last error: ${r.lastError})` : ""}`
+            : "relay       none",
+          `agents      ${status?.agents.running ?? 0} running, ${status?.agents.total ?? 0} total`,
+        ];
+        process.stdout.write(`${lines.join("\n")}\n`);
+      }
+      if (!running) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,11 @@
+/** `paseo daemon …`: the daemon's commands. pair/offers come from ./pair.ts; start/stop/status are added here. */
+import type { Command } from "commander";
+import { registerPairCommands } from "./pair.js";
+import { registerDaemonRunCommands } from "./daemon-run.js";
+
+export function register(program: Command): Command {
+  const d = program.command("daemon").description("run and manage the daemon on this machine: start, stop, status, pairing, offers");
+  registerDaemonRunCommands(d);
+  registerPairCommands(d);
+  return d;
+}

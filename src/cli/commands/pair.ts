@@ -1,0 +1,208 @@
+/**
+ * `paseo daemon pair` — publish a pairing offer (link, QR, --save FILE, --json) — and `paseo daemon offers`
+ * (list, revoke). These only touch files under PASEO_HOME, so they work whether or not the daemon is running: a
+ * running daemon picks up new and revoked offers from offers.json on the next handshake.
+ */
+import { createRequire } from "node:module";
+import { resolve as resolvePath } from "node:path";
+import { type Command, InvalidArgumentError } from "commander";
+import { type RelayEndpoint, parseRelayEndpoint } from "../../client/relay-url.js";
+import { loadDefaultBackend } from "../../protocol/crypto/select.js";
+import { describeInput } from "../../protocol/redact.js";
+import { resolveHome, writeFileAtomic } from "../../daemon/home.js";
+import { OfferStore, type OfferSummary } from "../../daemon/offer-store.js";
+import { createPairing } from "../../daemon/pairing.js";
+import { info, printJson, table } from "../output.js";
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const MAX_TTL_MS = 366 * 86_400_000;
+
+/** "30m", "12h", "7d", "1h30m", "90s", "2w" → milliseconds. Throws InvalidArgumentError on anything else. */
+export function parseDuration(text: string): number {
+  const t = text.trim().toLowerCase();
+  if (!/^(?:\d+(?:\.\d+)?[smhdw])+$/.test(t)) {
+    throw new InvalidArgumentError(`expected a duration like 30m, 12h or 7d (units s, m, h, d, w), got "${describeInput(text)}"`);
+  }
+  let ms = 0;
+  for (const m of t.matchAll(/(\d+(?:\.\d+)?)([smhdw])/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
+  ms = Math.round(ms);
+  if (ms < 1000) throw new InvalidArgumentError("the duration must be at least 1s");
+  if (ms > MAX_TTL_MS) throw new InvalidArgumentError("the duration must be at most 366d");
+  return ms;
+}
+
+function parseRelayOption(text: string): RelayEndpoint {
+  try {
+    return parseRelayEndpoint(text);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function parseLabel(text: string): string {
+  const n = [...text].length;
+  if (n === 0 || n > 64) throw new InvalidArgumentError(`the label must be 1 to 64 characters (got ${n})`);
+  return text;
+}
+
+/** Render a QR code for the terminal (small mode). qrcode-terminal is CommonJS without types. */
+export function renderQr(text: string): string {
+  const require = createRequire(import.meta.url);
+  const qrcode = require("qrcode-terminal") as {
+    generate(input: string, opts: { small: boolean }, cb: (qr: string) => void): void;
+  };
+  let out = "";
+  qrcode.generate(text, { small: true }, (qr) => {
+    out = qr;
+  });
+  return out;
+}
+
+interface PairOptions {
+  home?: string;
+  save?: string;
+  json?: boolean;
+  qr: boolean;
+  label?: string;
+  ttl?: number;
+  once?: boolean;
+  rotate?: boolean;
+  relay?: RelayEndpoint;
+}
+
+interface HomeOption {
+  home?: string;
+  json?: boolean;
+}
+
+function describeState(o: OfferSummary): string {
+  return o.once && o.state === "active" ? "active (once)" : o.state;
+}
+
+async function runPair(opts: PairOptions): Promise<void> {
+  const home = resolveHome(opts.home);
+  const backend = await loadDefaultBackend();
+  const pairing = await createPairing({
+    home,
+    backend,
+    ...(opts.relay ? { relay: opts.relay } : {}),
+    ...(opts.label !== undefined ? { label: opts.label } : {}),
+    ...(opts.ttl !== undefined ? { ttlMs: opts.ttl } : {}),
+    ...(opts.once ? { once: true } : {}),
+    ...(opts.rotate ? { rotate: true } : {}),
+  });
+  const { offer, link, fingerprint } = pairing;
+
+  let savedTo: string | undefined;
+  if (opts.save !== undefined) {
+    savedTo = resolvePath(opts.save);
+    await writeFileAtomic(savedTo, `${link}\n`, 0o600);
+  }
+
+  if (opts.json) {
+    printJson({
+      link,
+      offer,
+      fingerprint,
+      serverId: pairing.serverId,
+      offerId: offer.offerId,
+      expiresAt: offer.expiresAt ?? null,
+      label: offer.label ?? null,
+      once: pairing.record.once,
+      relay: offer.relay,
+      revoked: pairing.revoked,
+      identityCreated: pairing.identityCreated,
+      ...(savedTo !== undefined ? { savedTo } : {}),
+    });
+    return;
+  }
+
+  const lines: string[] = [];
+  if (pairing.identityCreated) lines.push(`Created a new daemon identity in ${home}`);
+  if (opts.rotate) lines.push(`Revoked ${pairing.revoked.length} standing offer(s).`);
+  lines.push("Pairing link — anyone with it can control this machine until it is revoked; share it only with yourself:", "");
+  lines.push(`  ${link}`, "");
+  process.stdout.write(`${lines.join("\n")}\n`);
+  if (opts.qr) process.stdout.write(`${renderQr(link)}\n\n`);
+  const details = [
+    `Daemon fingerprint: ${fingerprint}`,
+    `Server id:          ${pairing.serverId}`,
+    `Offer id:           ${offer.offerId}${offer.label !== undefined ? ` (${offer.label})` : ""}`,
+    `Relay:              ${offer.relay.tls ? "wss" : "ws"}://${offer.relay.endpoint}`,
+    `Expires:            ${offer.expiresAt ?? "never (revoke with `paseo daemon offers revoke <id>`)"}`,
+  ];
+  if (pairing.record.once) details.push("Single use:         yes — it stops working after the first connection");
+  process.stdout.write(`${details.join("\n")}\n`);
+  if (savedTo !== undefined) info(`Saved the link to ${savedTo} (mode 0600).`);
+}
+
+async function runList(opts: HomeOption): Promise<void> {
+  const store = new OfferStore(resolveHome(opts.home), { backend: await loadDefaultBackend() });
+  const offers = await store.listOffers();
+  if (opts.json) {
+    printJson(offers);
+    return;
+  }
+  if (offers.length === 0) {
+    process.stdout.write("No pairing offers. Create one with `paseo daemon pair`.\n");
+    return;
+  }
+  const rows = offers.map((o) => [
+    o.id,
+    describeState(o),
+    o.label ?? "",
+    o.createdAt,
+    o.expiresAt ?? "never",
+    String(o.uses),
+    o.lastUsedAt ?? "",
+  ]);
+  process.stdout.write(`${table(["ID", "STATE", "LABEL", "CREATED", "EXPIRES", "USES", "LAST USED"], rows)}\n`);
+}
+
+async function runRevoke(id: string, opts: HomeOption): Promise<void> {
+  const store = new OfferStore(resolveHome(opts.home), { backend: await loadDefaultBackend() });
+  const summary = await store.revokeOffer(id);
+  if (opts.json) {
+    printJson(summary);
+    return;
+  }
+  process.stdout.write(`Revoked offer ${summary.id}${summary.label !== undefined ? ` (${summary.label})` : ""} at ${summary.revokedAt}.\n`);
+}
+
+/** Add `pair` and `offers` (with `offers revoke <id>`) to the given `daemon` command. */
+export function registerPairCommands(daemonCommand: Command): void {
+  daemonCommand
+    .command("pair")
+    .description("create a pairing offer: print its link, a QR code and the daemon fingerprint")
+    .option("--home <dir>", "paseo home directory (default $PASEO_HOME or ~/.paseo)")
+    .option("--save <file>", "also write the link to FILE (mode 0600)")
+    .option("--json", "print {link, offer, fingerprint, offerId, expiresAt, …} as JSON")
+    .option("--no-qr", "do not print a QR code")
+    .option("--label <text>", "a name for this offer, shown by `paseo daemon offers` (≤ 64 characters)", parseLabel)
+    .option("--ttl <duration>", "expire the offer after this long, e.g. 30m, 12h, 7d", parseDuration)
+    .option("--once", "single use: the offer stops working after the first successful connection")
+    .option("--rotate", "revoke every standing offer, then create this one")
+    .option("--relay <url>", "relay for this offer, e.g. wss://relay.example.com (default: config.json, else ws://127.0.0.1:7431)", parseRelayOption)
+    .action(async (_opts: unknown, cmd: Command) => {
+      await runPair(cmd.optsWithGlobals<PairOptions>());
+    });
+
+  const offers = daemonCommand
+    .command("offers")
+    .description("list pairing offers (without secrets) and their state; `offers revoke <id>` revokes one")
+    .option("--home <dir>", "paseo home directory (default $PASEO_HOME or ~/.paseo)")
+    .option("--json", "print the offers as JSON")
+    .action(async (_opts: unknown, cmd: Command) => {
+      await runList(cmd.optsWithGlobals<HomeOption>());
+    });
+
+  offers
+    .command("revoke")
+    .description("revoke a pairing offer by id (or a unique prefix); devices using it are refused from now on")
+    .argument("<id>", "offer id as shown by `paseo daemon offers`")
+    .option("--home <dir>", "paseo home directory (default $PASEO_HOME or ~/.paseo)")
+    .option("--json", "print the revoked offer as JSON")
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      await runRevoke(id, cmd.optsWithGlobals<HomeOption>());
+    });
+}

@@ -1,0 +1,81 @@
+/**
+ * `paseo relay`: run a relay in the foreground. Logs go to stderr (serverId prefixes only); SIGTERM/SIGINT close
+ * every socket with 4009 "relay restarting" so daemons and clients reconnect at once instead of timing out.
+ */
+import { type Command, InvalidArgumentError } from "commander";
+import { type LogLevel, RELAY_DEFAULTS, startRelay } from "../../relay/index.js";
+import { info } from "../output.js";
+
+const DEFAULT_PORT = 8080;
+const LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
+    return n;
+  };
+}
+
+interface RelayCommandOptions {
+  host: string;
+  port: number;
+  publicUrl?: string;
+  staticDir?: string;
+  maxFrameBytes?: number;
+  maxBufferedBytes?: number;
+  perIpMaxConnections?: number;
+  perIpRate?: number;
+  trustProxy?: boolean;
+  pingInterval?: number;
+  logLevel: LogLevel;
+}
+
+export function register(program: Command): void {
+  program
+    .command("relay")
+    .description("Run a relay: routes encrypted traffic between daemons and clients (sees ciphertext only)")
+    .option("--host <host>", "interface to listen on", RELAY_DEFAULTS.host)
+    .option("--port <n>", "TCP port (0 = any free port)", integer("--port", 0, 65535), DEFAULT_PORT)
+    .option("--public-url <url>", "URL clients reach this relay at, e.g. https://relay.example.com")
+    .option("--static-dir <dir>", "serve the browser app from this directory at /")
+    .option("--max-frame-bytes <n>", "largest WebSocket message accepted", integer("--max-frame-bytes", 1024, 64 * 1024 * 1024))
+    .option("--max-buffered-bytes <n>", "per-socket outbound buffer cap", integer("--max-buffered-bytes", 1, Number.MAX_SAFE_INTEGER))
+    .option("--per-ip-max-connections <n>", "open connections per IP", integer("--per-ip-max-connections", 1, 1_000_000))
+    .option("--per-ip-rate <n>", "new connections per second per IP", integer("--per-ip-rate", 1, 1_000_000))
+    .option("--trust-proxy", "take client IPs from X-Forwarded-For (only behind your own proxy)")
+    .option("--ping-interval <ms>", "WebSocket ping interval", integer("--ping-interval", 10, 3_600_000))
+    .option("--log-level <level>", `one of ${LEVELS.join(", ")}`, "info")
+    .action(async (o: RelayCommandOptions) => {
+      if (!LEVELS.includes(o.logLevel)) throw new InvalidArgumentError(`--log-level must be one of ${LEVELS.join(", ")}`);
+      const threshold = LEVELS.indexOf(o.logLevel);
+      const relay = await startRelay({
+        host: o.host,
+        port: o.port,
+        publicUrl: o.publicUrl,
+        staticDir: o.staticDir,
+        maxFrameBytes: o.maxFrameBytes,
+        maxBufferedBytes: o.maxBufferedBytes,
+        perIpMaxConnections: o.perIpMaxConnections,
+        perIpRatePerSecond: o.perIpRate,
+        trustForwardedFor: o.trustProxy ?? false,
+        pingIntervalMs: o.pingInterval,
+        log: (level, message) => {
+          if (LEVELS.indexOf(level) >= threshold) info(`${new Date().toISOString()} ${level} ${message}`);
+        },
+      });
+      info(`relay endpoint for offers: ${relay.endpoint.endpoint} (tls: ${relay.endpoint.tls})`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          info(`${signal}: closing all connections with 4009 (relay restarting)`);
+          process.off("SIGTERM", onTerm);
+          process.off("SIGINT", onInt);
+          relay.close().then(resolve, resolve);
+        };
+        const onTerm = () => stop("SIGTERM");
+        const onInt = () => stop("SIGINT");
+        process.on("SIGTERM", onTerm);
+        process.on("SIGINT", onInt);
+      });
+    });
+}

@@ -1,0 +1,312 @@
+/**
+ * AgentManager: runs agents (long-lived child process groups), records their output, and serves it to any number
+ * of followers. Agents outlive client connections; their history outlives the daemon. One manager owns a
+ * directory at a time (the daemon's home lock guarantees that); records left "running" by an earlier process are
+ * settled on open() so no ghost ever shows up as running.
+ *
+ * Layout: `<dir>/<id>/meta.json` (agent-record.ts) and `<dir>/<id>/output.log` (log-file.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { mkdir, rm } from "node:fs/promises";
+import { basename } from "node:path";
+import { ChildGroup, procStartTime, signalGroup } from "./agent-process.js";
+import { agentDir, listRecordIds, logPath, newAgentId, readRecord, writeRecord, type AgentRecord } from "./agent-record.js";
+import { AgentError } from "./errors.js";
+import { runExec } from "./exec.js";
+import { DEFAULT_READ_BYTES, LogFile } from "./log-file.js";
+import { intOption, resolveCwd, validateArgv, validateEnv } from "./options.js";
+import { Subscription, type SubscriptionCallbacks } from "./subscription.js";
+import type { AgentInfo, ExecOptions, ExecResult, LogChunk, Logger, ReadLogsResult, RunOptions, SubscriptionHandle } from "./types.js";
+
+export interface AgentManagerOptions {
+  /** Directory holding one subdirectory per agent, e.g. `<PASEO_HOME>/agents`. Created (0700) if missing. */
+  dir: string;
+  /** Default SIGTERM → SIGKILL grace for stop() and close(). Default 5000 ms. */
+  stopGraceMs?: number;
+  log?: Logger;
+}
+
+export type AgentManagerEvents = { agent: [AgentInfo] };
+
+const MAX_GRACE_MS = 600_000;
+const MAX_READ_BYTES = 16 << 20;
+
+interface Entry {
+  info: AgentInfo;
+  log: LogFile;
+  owner: string;
+  procStart: string | null;
+  proc: ChildGroup | null;
+  stopReason: string | null;
+  /** Resolves once the agent has ended and its final record is persisted. */
+  done: Promise<void>;
+  /** Tail of this agent's meta.json write chain: writes never overtake each other. */
+  writing: Promise<void>;
+}
+
+export class AgentManager extends EventEmitter<AgentManagerEvents> {
+  readonly dir: string;
+  private readonly stopGraceMs: number;
+  private readonly log: Logger;
+  private readonly instance = `${process.pid}/${randomBytes(4).toString("hex")}`;
+  private readonly entries = new Map<string, Entry>();
+  private readonly execs = new Set<AbortController>();
+  private state: "new" | "open" | "closing" | "closed" = "new";
+
+  constructor(opts: AgentManagerOptions) {
+    super();
+    this.dir = opts.dir;
+    this.stopGraceMs = intOption(opts.stopGraceMs, "stopGraceMs", 5000, 0, MAX_GRACE_MS);
+    this.log = opts.log ?? (() => undefined);
+  }
+
+  /** Load persisted agents. Records still marked running by another process become killed / "daemon-stopped". */
+  async open(): Promise<void> {
+    if (this.state !== "new") return;
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    for (const id of await listRecordIds(this.dir)) {
+      let rec: AgentRecord;
+      try {
+        rec = await readRecord(this.dir, id);
+      } catch (err) {
+        this.log("warn", `skipping agent ${id}: unreadable meta.json (${(err as Error).message})`);
+        continue;
+      }
+      if (rec.info.state === "running" && rec.owner.split("/")[0] === String(process.pid)) {
+        this.log("warn", `skipping agent ${id}: another AgentManager in this process runs it (same directory opened twice?)`);
+        continue;
+      }
+      try {
+        const leftover = rec.info.state === "running";
+        const log = await LogFile.load(logPath(this.dir, id), leftover ? null : rec.log, this.log);
+        const entry = this.addEntry(rec, log);
+        if (leftover) await this.settleLeftover(entry, rec);
+      } catch (err) {
+        this.log("warn", `skipping agent ${id}: ${(err as Error).message}`);
+      }
+    }
+    this.state = "open";
+  }
+
+  /** Stop every running agent (SIGTERM → grace → SIGKILL), abort running execs, flush records. Idempotent. */
+  async close(): Promise<void> {
+    if (this.state === "closed" || this.state === "closing") return;
+    this.state = "closing";
+    for (const ac of this.execs) ac.abort();
+    const running = [...this.entries.values()].filter((e) => e.proc);
+    await Promise.all(running.map((e) => this.stopEntry(e, this.stopGraceMs, "daemon-stopped")));
+    await Promise.all([...this.entries.values()].map((e) => e.writing));
+    this.state = "closed";
+  }
+
+  async run(opts: RunOptions): Promise<AgentInfo> {
+    this.assertOpen();
+    const argv = validateArgv(opts?.argv);
+    const env = validateEnv(opts.env);
+    if (opts.name !== undefined && opts.name !== null && (typeof opts.name !== "string" || opts.name.length > 128)) {
+      throw new AgentError("BAD_PARAMS", "name must be a string of at most 128 characters");
+    }
+    const shell = opts.shell === true;
+    const name = opts.name || (shell ? (argv.join(" ").trim().split(/\s+/)[0] ?? "sh") : basename(argv[0]!));
+    const cwd = await resolveCwd(opts.cwd);
+    const id = await this.allocateId();
+    let log: LogFile | undefined;
+    let proc: ChildGroup;
+    try {
+      log = LogFile.create(logPath(this.dir, id), this.log);
+      proc = await ChildGroup.spawn({ argv, cwd, env, shell, stdin: "pipe" });
+    } catch (err) {
+      // Nothing ran: leave no record behind (the caller gets SPAWN_FAILED with the reason).
+      log?.seal();
+      await rm(agentDir(this.dir, id), { recursive: true, force: true });
+      throw err;
+    }
+    return this.track(id, name, argv, cwd, log, proc);
+  }
+
+  private async track(id: string, name: string, argv: string[], cwd: string, log: LogFile, proc: ChildGroup): Promise<AgentInfo> {
+    const info: AgentInfo = {
+      id, name, argv, cwd, pid: proc.pid, state: "running", exitCode: null, signal: null,
+      startedAt: new Date().toISOString(), endedAt: null, nextSeq: 1, bytes: 0,
+    };
+    const entry = this.addEntry({ v: 1, info, owner: this.instance, procStart: procStartTime(proc.pid), log: null }, log);
+    entry.proc = proc;
+    proc.child.stdout!.on("data", (c: Buffer) => log.append(1, c));
+    proc.child.stderr!.on("data", (c: Buffer) => log.append(2, c));
+    entry.done = proc.done.then(async (status) => {
+      info.exitCode = status.code;
+      info.signal = status.signal;
+      info.state = status.signal ? "killed" : "exited";
+      if (entry.stopReason) info.reason = entry.stopReason;
+      info.endedAt = new Date().toISOString();
+      entry.proc = null;
+      log.seal(); // final info is in place: subscribers get their onEnd now
+      await this.persist(entry);
+      this.emit("agent", this.snapshot(entry));
+    });
+    this.log("info", `agent ${id} started (pid ${proc.pid}, ${name})`);
+    await this.persist(entry);
+    this.emit("agent", this.snapshot(entry));
+    return this.snapshot(entry);
+  }
+
+  get(id: string): AgentInfo {
+    return this.snapshot(this.entry(id));
+  }
+
+  /** Running agents (all agents with `all`), oldest first. */
+  list(opts: { all?: boolean } = {}): AgentInfo[] {
+    return [...this.entries.values()]
+      .filter((e) => opts.all || e.info.state === "running")
+      .map((e) => this.snapshot(e))
+      .sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : 1));
+  }
+
+  /** One bounded batch of recorded output from `since` (inclusive). */
+  async readLogs(id: string, since = 1, maxBytes = DEFAULT_READ_BYTES): Promise<ReadLogsResult> {
+    const e = this.entry(id);
+    this.checkSince(e, since);
+    return e.log.read(since, intOption(maxBytes, "maxBytes", DEFAULT_READ_BYTES, 1, MAX_READ_BYTES));
+  }
+
+  /**
+   * Replay from `since` (inclusive), then follow live output, each seq exactly once. onEnd fires after the agent
+   * ended and everything was delivered. Callbacks never run before this returns. See subscription.ts.
+   */
+  subscribe(
+    id: string,
+    since: number,
+    onChunk: (chunk: LogChunk) => void,
+    onEnd: (info: AgentInfo) => void,
+    onError?: (err: Error) => void,
+  ): SubscriptionHandle {
+    const e = this.entry(id);
+    this.checkSince(e, since);
+    const cb: SubscriptionCallbacks = { onChunk, onEnd, ...(onError ? { onError } : {}) };
+    return new Subscription(e.log, since, cb, () => this.snapshot(e), this.log);
+  }
+
+  /** Write to the agent's stdin; resolves once the bytes are handed to the OS (stdin backpressure). */
+  async sendInput(id: string, data: Uint8Array): Promise<number> {
+    const e = this.entry(id);
+    if (!(data instanceof Uint8Array)) throw new AgentError("BAD_PARAMS", "input data must be bytes");
+    const stdin = this.openStdin(e);
+    if (data.length === 0) return 0;
+    await new Promise<void>((res, rej) => {
+      stdin.write(data, (err) => (err ? rej(new AgentError("NOT_RUNNING", `agent ${e.info.id} no longer accepts input (${err.message})`, { cause: err })) : res()));
+    });
+    return data.length;
+  }
+
+  /** Close the agent's stdin (EOF), e.g. for filters that read until end of input. */
+  closeInput(id: string): void {
+    this.openStdin(this.entry(id)).end();
+  }
+
+  /** SIGTERM the agent's process group, SIGKILL after the grace; resolves with the final info. Idempotent. */
+  async stop(id: string, graceMs?: number): Promise<AgentInfo> {
+    const e = this.entry(id);
+    await this.stopEntry(e, intOption(graceMs, "graceMs", this.stopGraceMs, 0, MAX_GRACE_MS), "stopped");
+    return this.snapshot(e);
+  }
+
+  /** Run a one-shot command; not recorded. Aborted (SIGKILL) by close(). */
+  async exec(opts: ExecOptions): Promise<ExecResult> {
+    this.assertOpen();
+    const ac = new AbortController();
+    this.execs.add(ac);
+    try {
+      return await runExec(opts, ac.signal);
+    } finally {
+      this.execs.delete(ac);
+    }
+  }
+
+  private async stopEntry(e: Entry, graceMs: number, reason: string): Promise<void> {
+    const proc = e.proc;
+    if (proc) {
+      if (!proc.hasExited) e.stopReason ??= reason;
+      await proc.stop(graceMs);
+    }
+    await e.done;
+  }
+
+  /** A record left running by a daemon that is gone: kill the process if it is provably still ours, mark it. */
+  private async settleLeftover(e: Entry, rec: AgentRecord): Promise<void> {
+    const pid = rec.info.pid;
+    if (pid && rec.procStart && procStartTime(pid) === rec.procStart) {
+      this.log("warn", `agent ${e.info.id}: pid ${pid} outlived the previous daemon; killing its process group`);
+      signalGroup(pid, "SIGTERM");
+      setTimeout(() => signalGroup(pid, "SIGKILL"), this.stopGraceMs).unref();
+    }
+    Object.assign(e.info, { state: "killed", exitCode: null, signal: null, reason: "daemon-stopped", endedAt: new Date().toISOString() });
+    await this.persist(e);
+  }
+
+  private addEntry(rec: AgentRecord, log: LogFile): Entry {
+    const entry: Entry = {
+      info: rec.info, log, owner: rec.owner, procStart: rec.procStart, proc: null, stopReason: null,
+      done: Promise.resolve(), writing: Promise.resolve(),
+    };
+    this.entries.set(rec.info.id, entry);
+    return entry;
+  }
+
+  private snapshot(e: Entry): AgentInfo {
+    return { ...e.info, argv: [...e.info.argv], nextSeq: e.log.nextSeq, bytes: e.log.dataBytes };
+  }
+
+  /** Queue a meta.json rewrite with the state current when it runs. Failures are logged, never thrown. */
+  private persist(e: Entry): Promise<void> {
+    e.writing = e.writing.then(async () => {
+      const info = this.snapshot(e);
+      const rec: AgentRecord = { v: 1, info, owner: e.owner, procStart: e.procStart, log: e.log.sealed ? e.log.summary() : null };
+      try {
+        await writeRecord(this.dir, rec);
+      } catch (err) {
+        this.log("error", `cannot save agent ${info.id}'s record: ${(err as Error).message}`);
+      }
+    });
+    return e.writing;
+  }
+
+  private async allocateId(): Promise<string> {
+    for (let i = 0; i < 16; i++) {
+      const id = newAgentId();
+      if (this.entries.has(id)) continue;
+      try {
+        await mkdir(agentDir(this.dir, id), { mode: 0o700 });
+        return id;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
+    }
+    throw new Error("could not allocate a unique agent id");
+  }
+
+  private entry(id: string): Entry {
+    const e = typeof id === "string" ? this.entries.get(id) : undefined;
+    if (!e) throw new AgentError("NOT_FOUND", `no agent with id "${String(id).slice(0, 64)}" on this daemon; \`paseo ls --all\` lists every agent`);
+    return e;
+  }
+
+  private openStdin(e: Entry): NonNullable<ChildGroup["child"]["stdin"]> {
+    const stdin = e.proc?.child.stdin;
+    if (!e.proc || e.proc.hasExited || !stdin || stdin.destroyed || stdin.writableEnded) {
+      throw new AgentError("NOT_RUNNING", `agent ${e.info.id} is not running (state: ${e.info.state}) or its input was closed`);
+    }
+    return stdin;
+  }
+
+  private checkSince(e: Entry, since: number): void {
+    if (!Number.isSafeInteger(since) || since < 1) throw new AgentError("BAD_PARAMS", "since must be an integer >= 1");
+    if (since > e.log.nextSeq) {
+      throw new AgentError("BAD_PARAMS", `since ${since} is past the end of agent ${e.info.id}'s output (next seq is ${e.log.nextSeq})`);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.state !== "open") throw new AgentError("NOT_RUNNING", `the agent manager is ${this.state === "new" ? "not open yet" : "closed"}`);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Validation of run/exec parameters. The RPC layer already checks JSON shapes; this layer re-checks what matters
+ * for spawning safely (the manager is also used directly) and resolves the working directory.
+ */
+import { stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import { isAbsolute, resolve } from "node:path";
+import { describeInput } from "../../protocol/redact.js";
+import { AgentError } from "./errors.js";
+
+const MAX_ARGS = 4096;
+
+export function validateArgv(argv: unknown): string[] {
+  if (!Array.isArray(argv) || argv.length === 0) {
+    throw new AgentError("BAD_PARAMS", "argv must be a non-empty array of strings, e.g. [\"npm\", \"test\"]");
+  }
+  if (argv.length > MAX_ARGS) throw new AgentError("BAD_PARAMS", `argv has ${argv.length} entries; at most ${MAX_ARGS} are allowed`);
+  argv.forEach((a, i) => {
+    if (typeof a !== "string") throw new AgentError("BAD_PARAMS", `argv[${i}] must be a string`);
+    if (a.includes("\0")) throw new AgentError("BAD_PARAMS", `argv[${i}] contains a NUL byte`);
+  });
+  if ((argv[0] as string).length === 0) throw new AgentError("BAD_PARAMS", "argv[0] (the command) must not be empty");
+  return [...(argv as string[])];
+}
+
+export function validateEnv(env: unknown): Record<string, string> | undefined {
+  if (env === undefined || env === null) return undefined;
+  if (typeof env !== "object" || Array.isArray(env)) throw new AgentError("BAD_PARAMS", "env must be an object of string values");
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    // Values are never echoed: they are often tokens.
+    if (k.length === 0 || k.includes("=") || k.includes("\0")) throw new AgentError("BAD_PARAMS", `env has an invalid variable name "${describeInput(k)}"`);
+    if (typeof v !== "string" || v.includes("\0")) throw new AgentError("BAD_PARAMS", `env.${describeInput(k)} must be a string without NUL bytes`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Absolute path of an existing directory. Relative paths and "~" are taken from the home directory. */
+export async function resolveCwd(cwd: unknown): Promise<string> {
+  if (cwd !== undefined && cwd !== null && typeof cwd !== "string") throw new AgentError("BAD_PARAMS", "cwd must be a string");
+  const home = homedir();
+  let dir = typeof cwd === "string" && cwd.length > 0 ? cwd : home;
+  if (dir.includes("\0")) throw new AgentError("BAD_PARAMS", "cwd contains a NUL byte");
+  if (dir === "~") dir = home;
+  else if (dir.startsWith("~/")) dir = resolve(home, dir.slice(2));
+  else if (!isAbsolute(dir)) dir = resolve(home, dir);
+  let ok = false;
+  try {
+    ok = (await stat(dir)).isDirectory();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new AgentError("BAD_CWD", `working directory "${describeInput(dir)}" does not exist or is not a directory on the daemon's machine`);
+  return dir;
+}
+
+export function intOption(value: unknown, name: string, def: number, min: number, max: number): number {
+  if (value === undefined || value === null) return def;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new AgentError("BAD_PARAMS", `${name} must be an integer between ${min} and ${max}`);
+  }
+  return value;
+}

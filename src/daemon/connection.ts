@@ -1,0 +1,255 @@
+/**
+ * One client connection on the daemon: hello → offer lookup → NKpsk0 responder → RPC over the secure channel.
+ * Everything a client can send is validated; every failure closes only this connection with its own code.
+ * Early (0-RTT) requests are executed only when read-only, because message 1 can be replayed by the relay.
+ */
+import type { CryptoBackend, KeyPair } from "../protocol/crypto/backend.js";
+import { CloseCode, closeReason } from "../protocol/close-codes.js";
+import { toBase64Url } from "../protocol/encoding.js";
+import { PaseoError } from "../protocol/errors.js";
+import { type AppMessage, encodeClose, encodeStream, MessageTooLargeError, MessageType } from "../protocol/frame.js";
+import { parseHello, HelloError, ServerHandshake } from "../protocol/handshake.js";
+import { decodeControl, encodeControl, READ_ONLY_METHODS, RpcErrorCode, type ControlMessage, type RpcRequest } from "../protocol/rpc.js";
+import { isMethod, ParamsError, validateParams } from "../protocol/rpc-params.js";
+import type { SecureChannel } from "../protocol/secure-channel.js";
+import type { AgentManager } from "./agents/index.js";
+import { ConnectionStreams } from "./connection-streams.js";
+import type { Logger } from "./logger.js";
+import type { ClientPipe, PipeHandler } from "./pipe.js";
+import { createHandlers } from "./rpc-handlers.js";
+import type { ServerInfoSource } from "./server-info.js";
+
+export type OfferLookup = { psk: Uint8Array; once?: boolean } | { refused: "unknown" | "expired" | "revoked" | "used" };
+
+export interface ConnectionContext {
+  backend: CryptoBackend;
+  staticKey: KeyPair;
+  serverId: string;
+  /** Look up an offer id (base64url) for a handshake. */
+  lookupOffer(offerId: string): Promise<OfferLookup>;
+  /**
+   * Called after a successful handshake; false means a single-use offer was consumed concurrently. Only
+   * single-use offers are awaited — other offers' use counters are written in the background, off the ls path.
+   */
+  commitOfferUse(offerId: string, once: boolean): Promise<boolean>;
+  agents: AgentManager;
+  info: ServerInfoSource;
+  handshakes: { tryAcquire(): boolean; release(): void };
+  log: Logger;
+  handshakeTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Largest application message accepted from a client. */
+  maxIncomingMessage: number;
+}
+
+const REFUSAL_CODES = {
+  unknown: CloseCode.OFFER_UNKNOWN,
+  expired: CloseCode.OFFER_EXPIRED,
+  revoked: CloseCode.OFFER_REVOKED,
+  used: CloseCode.OFFER_USED,
+} as const;
+
+type Phase = "hello" | "open" | "closed";
+
+export class ClientConnection implements PipeHandler {
+  private phase: Phase = "hello";
+  private channel: SecureChannel | undefined;
+  private streams: ConnectionStreams | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private holdsHandshakeSlot = false;
+  private readonly handlers;
+
+  constructor(
+    private readonly pipe: ClientPipe,
+    private readonly ctx: ConnectionContext,
+  ) {
+    this.handlers = createHandlers(ctx);
+    if (!ctx.handshakes.tryAcquire()) {
+      this.close(CloseCode.BUSY);
+      return;
+    }
+    this.holdsHandshakeSlot = true;
+    this.timer = setTimeout(() => this.close(CloseCode.HANDSHAKE_TIMEOUT), ctx.handshakeTimeoutMs);
+  }
+
+  receive(data: Uint8Array): void {
+    if (this.phase === "closed") return;
+    try {
+      if (this.phase === "hello") void this.onHello(data).catch((err) => this.fail(err));
+      else this.onTransport(data);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  closed(): void {
+    this.teardown();
+  }
+
+  /** Close with an authenticated CLOSE message first when the channel is up, then the transport close. */
+  close(code: number, reason = closeReason[code] ?? "closed"): void {
+    if (this.phase === "closed") return;
+    if (this.channel && !this.channel.isFailed) {
+      try {
+        this.sendMessage({ type: MessageType.CLOSE, body: encodeClose(code, reason) });
+      } catch {
+        // channel already broken: the transport close below still carries the code
+      }
+    }
+    this.pipe.close(code, reason);
+    this.teardown();
+  }
+
+  private async onHello(data: Uint8Array): Promise<void> {
+    this.phase = "open"; // further bytes before the reply are transport messages (and would fail to decrypt)
+    let hello;
+    try {
+      hello = parseHello(data);
+    } catch (err) {
+      return this.close(err instanceof HelloError && err.code === "UNSUPPORTED_VERSION" ? CloseCode.UNSUPPORTED_VERSION : CloseCode.PROTOCOL_ERROR);
+    }
+    const offerId = toBase64Url(hello.offerId);
+    const found = await this.ctx.lookupOffer(offerId);
+    if (this.phase !== "open") return;
+    if ("refused" in found) {
+      this.ctx.log("info", `${this.pipe.label}: refused offer ${offerId.slice(0, 6)}…: ${found.refused}`);
+      return this.close(REFUSAL_CODES[found.refused]);
+    }
+    const handshake = new ServerHandshake({
+      backend: this.ctx.backend,
+      serverId: this.ctx.serverId,
+      staticKey: this.ctx.staticKey,
+      offerId: hello.offerId,
+      psk: found.psk,
+      channel: { maxIncomingMessage: this.ctx.maxIncomingMessage },
+    });
+    let early: AppMessage | undefined;
+    try {
+      early = handshake.readHello(hello.noiseMessage);
+    } catch (err) {
+      this.ctx.log("info", `${this.pipe.label}: handshake failed (${(err as PaseoError).code ?? "error"})`);
+      return this.close(CloseCode.HANDSHAKE_FAILED);
+    }
+    if (!(await this.ctx.commitOfferUse(offerId, found.once === true))) return this.close(CloseCode.OFFER_USED);
+    const welcome = encodeControl({ t: "welcome", server: await this.ctx.info.get() });
+    if (this.phase !== "open") return; // closed while collecting server info
+    const { message, channel } = handshake.reply({ type: MessageType.CONTROL, body: welcome });
+    this.channel = channel;
+    this.pipe.send(message);
+    this.releaseHandshakeSlot();
+    this.streams = new ConnectionStreams(this.ctx.agents, this.streamSink());
+    this.touch();
+    if (early) this.onMessage(early, true);
+  }
+
+  private onTransport(data: Uint8Array): void {
+    if (!this.channel) return this.close(CloseCode.PROTOCOL_ERROR); // data before the handshake completed
+    let message: AppMessage | undefined;
+    try {
+      message = this.channel.decrypt(data);
+    } catch (err) {
+      const code = err instanceof MessageTooLargeError ? CloseCode.MESSAGE_TOO_LARGE : CloseCode.PROTOCOL_ERROR;
+      this.ctx.log("info", `${this.pipe.label}: closing (${(err as PaseoError).code ?? "error"})`);
+      return this.close(code);
+    }
+    this.touch();
+    if (message) this.onMessage(message, false);
+  }
+
+  private onMessage(message: AppMessage, early: boolean): void {
+    if (message.type === MessageType.CLOSE) return this.close(1000, "client closed");
+    if (message.type !== MessageType.CONTROL) return this.close(CloseCode.PROTOCOL_ERROR, "unexpected stream message from client");
+    let control: ControlMessage;
+    try {
+      control = decodeControl(message.body);
+    } catch {
+      return this.close(CloseCode.PROTOCOL_ERROR, "malformed control message");
+    }
+    if (control.t !== "req") return this.close(CloseCode.PROTOCOL_ERROR, "clients may only send requests");
+    void this.handle(control, early);
+  }
+
+  private async handle(req: RpcRequest, early: boolean): Promise<void> {
+    try {
+      if (!isMethod(req.method)) throw new PaseoError(RpcErrorCode.UNKNOWN_METHOD, `unknown method "${req.method.slice(0, 40)}"`);
+      if (early && !READ_ONLY_METHODS.has(req.method)) {
+        throw new PaseoError(RpcErrorCode.EARLY_DATA_REJECTED, `${req.method} is not read-only and cannot be sent as early data`);
+      }
+      const method = req.method;
+      if (method === "agents.logs") {
+        const p = validateParams(method, req.params);
+        const { nextSeq } = this.streams!.prepare(p.sub, p.id);
+        this.respond(req.id, { nextSeq });
+        this.streams!.start(p.sub, p.id, p.since ?? 1, p.follow === true, nextSeq);
+        return;
+      }
+      if (method === "agents.unsubscribe") {
+        this.streams!.stop(validateParams(method, req.params).sub);
+        return this.respond(req.id, {});
+      }
+      const handler = this.handlers[method] as (p: unknown) => Promise<unknown>;
+      this.respond(req.id, await handler(validateParams(method, req.params)));
+    } catch (err) {
+      const code = err instanceof ParamsError ? RpcErrorCode.BAD_PARAMS : err instanceof PaseoError ? err.code : RpcErrorCode.INTERNAL;
+      const message = err instanceof PaseoError ? err.message : "internal error";
+      if (!(err instanceof PaseoError)) this.ctx.log("warn", `${this.pipe.label}: ${req.method} failed: ${(err as Error)?.message}`);
+      this.send({ t: "res", id: req.id, ok: false, error: { code, message } });
+    }
+  }
+
+  private respond(id: number, result: unknown): void {
+    this.send({ t: "res", id, ok: true, result });
+  }
+
+  private send(message: ControlMessage): void {
+    this.sendMessage({ type: MessageType.CONTROL, body: encodeControl(message) });
+  }
+
+  private sendMessage(message: AppMessage): void {
+    if (this.phase === "closed" || !this.channel) return;
+    for (const m of this.channel.encrypt(message)) this.pipe.send(m);
+  }
+
+  private streamSink() {
+    const pipe = this.pipe;
+    return {
+      sendChunk: (sub: number, seq: number, fd: number, data: Uint8Array) =>
+        this.sendMessage({ type: MessageType.STREAM, body: encodeStream({ subId: sub, seq, fd, data }) }),
+      sendEnd: (sub: number, nextSeq: number) => this.send({ t: "evt", sub, event: "end", nextSeq }),
+      get writable() {
+        return pipe.writable;
+      },
+      onWritable: (l: () => void) => pipe.onWritable(l),
+    };
+  }
+
+  /** Idle cleanup: a connection with no traffic and no open subscription for idleTimeoutMs is closed. */
+  private touch(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (this.streams && this.streams.count > 0) return this.touch();
+      this.close(CloseCode.IDLE);
+    }, this.ctx.idleTimeoutMs);
+  }
+
+  private fail(err: unknown): void {
+    this.ctx.log("warn", `${this.pipe.label}: unexpected error: ${(err as Error)?.message ?? err}`);
+    this.close(CloseCode.PROTOCOL_ERROR);
+  }
+
+  private releaseHandshakeSlot(): void {
+    if (this.holdsHandshakeSlot) {
+      this.holdsHandshakeSlot = false;
+      this.ctx.handshakes.release();
+    }
+  }
+
+  private teardown(): void {
+    if (this.phase === "closed") return;
+    this.phase = "closed";
+    if (this.timer) clearTimeout(this.timer);
+    this.releaseHandshakeSlot();
+    this.streams?.closeAll();
+    this.channel?.fail();
+  }
+}

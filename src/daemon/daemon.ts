@@ -1,0 +1,206 @@
+/**
+ * startDaemon(): wires identity, offers, agents, the local server, the relay link (and an embedded loopback relay
+ * when none is configured) into one running daemon. The CLI's `paseo daemon start` is a thin wrapper around it.
+ */
+import { join } from "node:path";
+import type { RelayEndpoint } from "../client/relay-url.js";
+import type { CryptoBackend } from "../protocol/crypto/backend.js";
+import { loadDefaultBackend } from "../protocol/crypto/select.js";
+import { CloseCode } from "../protocol/close-codes.js";
+import { toBase64Url } from "../protocol/encoding.js";
+import { startRelay, type Relay } from "../relay/index.js";
+import { AgentManager } from "./agents/index.js";
+import { ClientConnection, type ConnectionContext } from "./connection.js";
+import { ensureHome, loadConfig, DEFAULT_EMBEDDED_RELAY } from "./home.js";
+import { loadOrCreateIdentity, type DaemonIdentity } from "./identity.js";
+import { createLogger, shortId, type Logger } from "./logger.js";
+import { OfferStore } from "./offer-store.js";
+import { buildOffer, createPairing, type Pairing } from "./pairing.js";
+import { RelayLink, type RelayLinkStatus } from "./relay-link.js";
+import { startLocalServer, type LocalServer } from "./local-server.js";
+import { acquireDaemonLock, removeRuntimeFiles, writeLocalOffer, writeStatus, type DaemonStatusFile } from "./runtime-files.js";
+import { ServerInfoSource } from "./server-info.js";
+
+export interface DaemonOptions {
+  home: string;
+  /** Relay to register with. undefined → config.json's relay, else an embedded loopback relay. null → no relay. */
+  relay?: RelayEndpoint | null;
+  /** Loopback address of the local direct server (port 0 = any free port). */
+  listen?: { host: string; port: number };
+  /** Port for the embedded relay (default 7431, the port offers point at when nothing is configured). */
+  embeddedRelayPort?: number;
+  /** Create a pairing offer at start (label "daemon start", 24 h) and return its link. Default true. */
+  pairOnStart?: boolean;
+  backend?: CryptoBackend;
+  log?: Logger;
+  handshakeTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  maxConcurrentHandshakes?: number;
+  relayPingIntervalMs?: number;
+  stopGraceMs?: number;
+}
+
+export interface Daemon {
+  readonly identity: DaemonIdentity;
+  readonly home: string;
+  readonly localUrl: string;
+  readonly embeddedRelay: Relay | undefined;
+  readonly relayStatus: RelayLinkStatus | null;
+  readonly pairing: Pairing | undefined;
+  readonly agents: AgentManager;
+  close(): Promise<void>;
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const log = options.log ?? createLogger();
+  const home = await ensureHome(options.home);
+  const releaseLock = await acquireDaemonLock(home);
+  const cleanups: (() => Promise<void> | void)[] = [releaseLock];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn();
+  };
+  try {
+    const backend = options.backend ?? (await loadDefaultBackend());
+    const identity = await loadOrCreateIdentity(home, backend);
+    const config = await loadConfig(home);
+    const offers = new OfferStore(home, { backend });
+    const agents = new AgentManager({ dir: join(home, "agents"), stopGraceMs: options.stopGraceMs, log });
+    await agents.open();
+    cleanups.push(() => agents.close());
+    const info = new ServerInfoSource(identity, home);
+    const startedAt = new Date().toISOString();
+
+    // The local offer: fresh secret every start, never in offers.json (so `pair --rotate` cannot lock you out).
+    const localOfferId = toBase64Url(backend.randomBytes(12));
+    const localSecret = backend.randomBytes(32);
+    let active = 0;
+    const maxHandshakes = options.maxConcurrentHandshakes ?? 64;
+    const connections = new Set<ClientConnection>();
+    const ctx: ConnectionContext = {
+      backend,
+      staticKey: { publicKey: identity.publicKey, secretKey: identity.secretKey },
+      serverId: identity.serverId,
+      async lookupOffer(offerId) {
+        if (offerId === localOfferId) return { psk: localSecret };
+        return offers.lookupForHandshake(offerId);
+      },
+      async commitOfferUse(offerId, once) {
+        if (offerId === localOfferId) return true;
+        const use = offers.recordUse(offerId);
+        if (once) return (await use).accepted;
+        use.catch((err: Error) => log("warn", `could not record offer use: ${err.message}`));
+        return true;
+      },
+      agents,
+      info,
+      handshakes: {
+        tryAcquire: () => (active < maxHandshakes ? (active++, true) : false),
+        release: () => void active--,
+      },
+      log,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60_000,
+      maxIncomingMessage: 4 * 1024 * 1024,
+    };
+    const onClient = (pipe: import("./pipe.js").ClientPipe) => {
+      const conn = new ClientConnection(pipe, ctx);
+      connections.add(conn);
+      return {
+        receive: (data: Uint8Array) => conn.receive(data),
+        closed: () => {
+          connections.delete(conn);
+          conn.closed();
+        },
+      };
+    };
+    cleanups.push(() => {
+      for (const c of connections) c.close(CloseCode.DAEMON_SHUTDOWN);
+    });
+
+    const listen = options.listen ?? { host: "127.0.0.1", port: 0 };
+    const local: LocalServer = await startLocalServer({ ...listen, serverId: identity.serverId, log, onClient });
+    cleanups.push(() => local.close());
+    const localEndpoint = { endpoint: `${local.host}:${local.port}`, tls: false };
+    await writeLocalOffer(home, buildOffer(identity, localEndpoint, { id: localOfferId, secretB64: toBase64Url(localSecret), label: "local" }, backend));
+    cleanups.push(() => removeRuntimeFiles(home));
+
+    // Relay: explicit, configured, or embedded on loopback.
+    let relayEndpoint = options.relay === undefined ? config.relay : options.relay;
+    let embeddedRelay: Relay | undefined;
+    if (relayEndpoint === undefined) {
+      const port = options.embeddedRelayPort ?? Number(DEFAULT_EMBEDDED_RELAY.endpoint.split(":")[1]);
+      embeddedRelay = await startRelay({ host: "127.0.0.1", port, log: (level, msg) => log(level === "debug" ? "debug" : "info", `embedded relay: ${msg}`) });
+      cleanups.push(() => embeddedRelay!.close());
+      relayEndpoint = { endpoint: `127.0.0.1:${embeddedRelay.port}`, tls: false };
+    }
+
+    let link: RelayLink | undefined;
+    let statusTimer: ReturnType<typeof setTimeout> | undefined;
+    const status = (): DaemonStatusFile => {
+      const all = agents.list({ all: true });
+      return {
+        pid: process.pid,
+        startedAt,
+        updatedAt: new Date().toISOString(),
+        serverId: identity.serverId,
+        fingerprint: identity.fingerprint,
+        local: { url: `ws://${local.host}:${local.port}` },
+        embeddedRelay: embeddedRelay ? { url: embeddedRelay.url } : null,
+        relay: link?.status ?? null,
+        agents: { running: all.filter((a) => a.state === "running").length, total: all.length },
+      };
+    };
+    // Status writes are coalesced: at most one every 200 ms, whatever the relay link reports.
+    const scheduleStatus = () => {
+      statusTimer ??= setTimeout(() => {
+        statusTimer = undefined;
+        writeStatus(home, status()).catch((err: Error) => log("warn", `could not write status: ${err.message}`));
+      }, 200);
+    };
+    agents.on("agent", scheduleStatus);
+    if (relayEndpoint) {
+      link = new RelayLink({
+        relay: relayEndpoint,
+        serverId: identity.serverId,
+        staticKey: ctx.staticKey,
+        backend,
+        log,
+        onClient,
+        onStatus: scheduleStatus,
+        pingIntervalMs: options.relayPingIntervalMs,
+      });
+      link.start();
+      cleanups.push(() => link!.stop());
+    }
+    await writeStatus(home, status());
+    cleanups.push(() => {
+      if (statusTimer) clearTimeout(statusTimer);
+    });
+
+    let pairing: Pairing | undefined;
+    if (relayEndpoint && options.pairOnStart !== false) {
+      pairing = await createPairing({ home, backend, relay: relayEndpoint, label: "daemon start", ttlMs: 24 * 3600_000 });
+    }
+    log("info", `daemon ${shortId(identity.serverId)} started (home ${home}, local ws://${local.host}:${local.port})`);
+
+    let closing: Promise<void> | undefined;
+    return {
+      identity,
+      home,
+      localUrl: `ws://${local.host}:${local.port}`,
+      embeddedRelay,
+      get relayStatus() {
+        return link?.status ?? null;
+      },
+      pairing,
+      agents,
+      close() {
+        closing ??= cleanup().then(() => log("info", `daemon ${shortId(identity.serverId)} stopped`));
+        return closing;
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

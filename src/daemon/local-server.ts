@@ -1,0 +1,96 @@
+/**
+ * The local direct server: a WebSocket server on loopback for same-machine clients (`paseo ls` with no --relay).
+ * It speaks exactly the client leg of the relay protocol and the same Noise handshake, with a *local offer* whose
+ * secret lives in <home>/local-offer.json (0600) — so another local user, who cannot read that file, cannot drive
+ * the daemon even though the port is reachable.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { WebSocketServer, type WebSocket } from "ws";
+import { RELAY_PATH } from "../client/relay-url.js";
+import { CloseCode } from "../protocol/close-codes.js";
+import type { Logger } from "./logger.js";
+import type { ClientPipe, PipeHandler } from "./pipe.js";
+import { WritableGate } from "./writable-gate.js";
+
+const MAX_FRAME = 1024 * 1024;
+const HIGH_WATER = 4 * 1024 * 1024;
+
+export interface LocalServer {
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startLocalServer(options: {
+  host: string;
+  port: number;
+  serverId: string;
+  log: Logger;
+  onClient(pipe: ClientPipe): PipeHandler;
+}): Promise<LocalServer> {
+  const http: Server = createServer((_req, res) => {
+    res.writeHead(404, { "content-type": "text/plain" }).end("paseo daemon: local WebSocket endpoint only\n");
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, perMessageDeflate: false });
+  let nextId = 1;
+  http.on("upgrade", (req, socket, head) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname !== RELAY_PATH || url.searchParams.get("role") !== "client" || url.searchParams.get("serverId") !== options.serverId) {
+      socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const pipe = new LocalPipe(ws, `local#${nextId++}`);
+      const handler = options.onClient(pipe);
+      ws.on("message", (data: Buffer, isBinary) => {
+        if (!isBinary) return pipe.close(CloseCode.BAD_REQUEST, "text frame");
+        handler.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      });
+      ws.on("close", () => {
+        pipe.gate.cancel();
+        handler.closed();
+      });
+      ws.on("error", () => {
+        // oversized frames and protocol errors end in 'close'; nothing else to do
+      });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(options.port, options.host, () => resolve());
+  });
+  const address = http.address() as AddressInfo;
+  return {
+    host: options.host,
+    port: address.port,
+    async close() {
+      for (const ws of wss.clients) ws.close(CloseCode.DAEMON_SHUTDOWN, "daemon shutting down");
+      wss.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections?.();
+    },
+  };
+}
+
+class LocalPipe implements ClientPipe {
+  readonly gate: WritableGate;
+  constructor(
+    private readonly ws: WebSocket,
+    readonly label: string,
+  ) {
+    this.gate = new WritableGate(() => ws.bufferedAmount < HIGH_WATER / 2);
+  }
+  send(data: Uint8Array): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(data);
+  }
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+  get writable(): boolean {
+    return this.ws.bufferedAmount < HIGH_WATER;
+  }
+  onWritable(listener: () => void): void {
+    this.gate.wait(listener);
+  }
+}

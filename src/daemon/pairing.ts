@@ -1,0 +1,100 @@
+/**
+ * Pairing: turn the daemon identity + relay + an offer record into an Offer (docs/protocol.md §3) and a link.
+ * Only touches files (identity.json, offers.json, config.json), so it works whether or not the daemon runs.
+ */
+import type { RelayEndpoint } from "../client/relay-url.js";
+import type { CryptoBackend } from "../protocol/crypto/backend.js";
+import { loadDefaultBackend } from "../protocol/crypto/select.js";
+import { toBase64Url } from "../protocol/encoding.js";
+import { OfferError } from "../protocol/offer-errors.js";
+import { type Offer, isValidRelayEndpoint, offerToLink, validateOffer } from "../protocol/offer.js";
+import { describeInput } from "../protocol/redact.js";
+import { DEFAULT_EMBEDDED_RELAY, type PaseoConfig, loadConfig } from "./home.js";
+import { type DaemonIdentity, loadOrCreateIdentity } from "./identity.js";
+import { type CreateOfferOptions, type OfferRecord, OfferStore } from "./offer-store.js";
+
+/** The relay offers point at: explicit > config.json > the embedded loopback relay. */
+export function pairingRelay(config: PaseoConfig, explicit?: RelayEndpoint): RelayEndpoint {
+  return explicit ?? config.relay ?? DEFAULT_EMBEDDED_RELAY;
+}
+
+/** Base URL of pairing links: config.publicUrl if set, else http(s)://<relay endpoint> (the relay serves the app). */
+export function pairingBase(config: PaseoConfig, relay: RelayEndpoint): string {
+  if (typeof config.publicUrl === "string" && config.publicUrl !== "") return config.publicUrl;
+  return `${relay.tls ? "https" : "http"}://${relay.endpoint}`;
+}
+
+/** Build the Offer for a store record. Validated before it is returned (a bad relay endpoint fails here). */
+export function buildOffer(
+  identity: Pick<DaemonIdentity, "publicKey" | "serverId">,
+  relay: RelayEndpoint,
+  record: Pick<OfferRecord, "id" | "secretB64" | "expiresAt" | "label">,
+  backend?: CryptoBackend,
+): Offer {
+  const offer: Offer = {
+    v: 3,
+    serverId: identity.serverId,
+    daemonPublicKeyB64: toBase64Url(identity.publicKey),
+    relay: { endpoint: relay.endpoint, tls: relay.tls },
+    offerId: record.id,
+    secretB64: record.secretB64,
+  };
+  if (record.expiresAt !== undefined) offer.expiresAt = record.expiresAt;
+  if (record.label !== undefined) offer.label = record.label;
+  return validateOffer(offer, { allowExpired: true, ...(backend ? { backend } : {}) });
+}
+
+export interface CreatePairingOptions extends CreateOfferOptions {
+  home: string;
+  backend?: CryptoBackend;
+  /** Overrides config.json's relay for this offer. */
+  relay?: RelayEndpoint;
+  /** Revoke every active offer before creating this one. */
+  rotate?: boolean;
+}
+
+export interface Pairing {
+  offer: Offer;
+  link: string;
+  fingerprint: string;
+  serverId: string;
+  record: OfferRecord;
+  /** true when this call created the daemon identity. */
+  identityCreated: boolean;
+  /** Offer ids revoked by --rotate. */
+  revoked: string[];
+}
+
+/** Load/create the identity, create (or rotate to) a new offer and build its link. */
+export async function createPairing(options: CreatePairingOptions): Promise<Pairing> {
+  const backend = options.backend ?? (await loadDefaultBackend());
+  const identity = await loadOrCreateIdentity(options.home, backend);
+  const config = await loadConfig(options.home);
+  const relay = pairingRelay(config, options.relay);
+  if (!isValidRelayEndpoint(relay.endpoint)) {
+    throw new OfferError(`relay endpoint must be host:port (got "${describeInput(relay.endpoint)}")`);
+  }
+  const base = pairingBase(config, relay);
+  const store = new OfferStore(options.home, { backend });
+  const create: CreateOfferOptions = {};
+  if (options.label !== undefined) create.label = options.label;
+  if (options.ttlMs !== undefined) create.ttlMs = options.ttlMs;
+  if (options.once !== undefined) create.once = options.once;
+  let record: OfferRecord;
+  let revoked: string[] = [];
+  if (options.rotate) {
+    ({ offer: record, revoked } = await store.rotate(create));
+  } else {
+    record = await store.createOffer(create);
+  }
+  const offer = buildOffer(identity, relay, record, backend);
+  return {
+    offer,
+    link: offerToLink(offer, base),
+    fingerprint: identity.fingerprint,
+    serverId: identity.serverId,
+    record,
+    identityCreated: identity.created,
+    revoked,
+  };
+}

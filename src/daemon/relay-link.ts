@@ -1,0 +1,289 @@
+/**
+ * The daemon's outbound link to the relay: registers as role=server by proving its static key (§5.2), demultiplexes
+ * clients (§5.3) into ClientPipes, reconnects with jittered exponential backoff, and keeps the path alive with
+ * WebSocket pings whose round trip `paseo daemon status` reports. A rejected key or protocol mismatch stops the
+ * retry loop with a clear error instead of hammering the relay forever.
+ */
+import { WebSocket } from "ws";
+import { buildRelayUrl, type RelayEndpoint } from "../client/relay-url.js";
+import { Backoff } from "../client/backoff.js";
+import type { CryptoBackend, KeyPair } from "../protocol/crypto/backend.js";
+import { CloseCode, closeCodeName } from "../protocol/close-codes.js";
+import { answerChallenge } from "../protocol/relay-auth.js";
+import { decodeMux, encodeChallenge, encodeClose, encodeData, type MuxMessage } from "../protocol/relay-mux.js";
+import { shortId, type Logger } from "./logger.js";
+import type { ClientPipe, PipeHandler } from "./pipe.js";
+import { WritableGate } from "./writable-gate.js";
+
+export type RelayLinkState = "connecting" | "authenticating" | "connected" | "backoff" | "rejected" | "stopped";
+
+export interface RelayLinkStatus {
+  endpoint: string;
+  tls: boolean;
+  state: RelayLinkState;
+  connectedSince: string | null;
+  lastRttMs: number | null;
+  lastPongAt: string | null;
+  reconnects: number;
+  lastError: string | null;
+  clients: number;
+}
+
+export interface RelayLinkOptions {
+  relay: RelayEndpoint;
+  serverId: string;
+  staticKey: KeyPair;
+  backend: CryptoBackend;
+  log: Logger;
+  onClient(pipe: ClientPipe): PipeHandler;
+  onStatus?(status: RelayLinkStatus): void;
+  pingIntervalMs?: number;
+  backoff?: { minMs: number; maxMs: number; stableMs: number };
+}
+
+/** Close codes after which retrying cannot help. */
+const FATAL_CLOSES = new Set<number>([CloseCode.AUTH_FAILED, CloseCode.PROTOCOL_MISMATCH, CloseCode.REPLACED, CloseCode.BAD_REQUEST]);
+const HIGH_WATER = 4 * 1024 * 1024;
+
+export class RelayLink {
+  private socket: WebSocket | undefined;
+  private readonly clients = new Map<number, { pipe: RelayPipe; handler: PipeHandler }>();
+  private readonly backoff: Backoff;
+  private readonly gate: WritableGate;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private pingSentAt = 0;
+  private awaitingPong = 0;
+  private readonly current: RelayLinkStatus;
+
+  constructor(private readonly options: RelayLinkOptions) {
+    this.backoff = new Backoff(options.backoff ?? { minMs: 500, maxMs: 30_000, stableMs: 60_000 });
+    this.gate = new WritableGate(() => (this.socket?.bufferedAmount ?? 0) < HIGH_WATER / 2);
+    this.current = {
+      endpoint: options.relay.endpoint,
+      tls: options.relay.tls,
+      state: "connecting",
+      connectedSince: null,
+      lastRttMs: null,
+      lastPongAt: null,
+      reconnects: 0,
+      lastError: null,
+      clients: 0,
+    };
+  }
+
+  get status(): RelayLinkStatus {
+    return { ...this.current, clients: this.clients.size };
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** Stop for good: close every client with `code`, then the socket. */
+  stop(code: number = CloseCode.DAEMON_SHUTDOWN): void {
+    this.update({ state: "stopped" });
+    if (this.timer) clearTimeout(this.timer);
+    for (const [clientId, { handler }] of this.clients) {
+      this.sendRaw(encodeClose(clientId, code, "daemon shutting down"));
+      handler.closed();
+    }
+    this.clients.clear();
+    this.teardownSocket(1000, "daemon stopping");
+  }
+
+  private connect(): void {
+    if (this.current.state === "stopped" || this.current.state === "rejected") return;
+    const { relay, serverId, log } = this.options;
+    this.update({ state: "connecting" });
+    const socket = new WebSocket(buildRelayUrl(relay, "server", serverId), { maxPayload: 2 * 1024 * 1024, perMessageDeflate: false });
+    this.socket = socket;
+    socket.binaryType = "nodebuffer";
+    socket.on("open", () => this.update({ state: "authenticating" }));
+    socket.on("message", (data: Buffer, isBinary: boolean) => {
+      if (socket !== this.socket) return;
+      if (!isBinary) return this.teardownSocket(CloseCode.BAD_REQUEST, "text frame");
+      try {
+        this.onMessage(decodeMux(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
+      } catch (err) {
+        log("warn", `relay ${shortId(serverId)}: bad message from relay (${(err as Error).message}); reconnecting`);
+        this.teardownSocket(CloseCode.PROTOCOL_ERROR, "bad mux message");
+      }
+    });
+    socket.on("pong", () => {
+      if (socket !== this.socket) return;
+      this.awaitingPong = 0;
+      this.update({ lastRttMs: Math.round((performance.now() - this.pingSentAt) * 100) / 100, lastPongAt: new Date().toISOString() });
+    });
+    socket.on("error", (err) => {
+      if (socket === this.socket) this.current.lastError = err.message;
+    });
+    socket.on("close", (code, reason) => {
+      if (socket !== this.socket) return;
+      this.onClosed(code, reason.toString());
+    });
+  }
+
+  private onMessage(msg: MuxMessage): void {
+    const { serverId, staticKey, backend, log } = this.options;
+    switch (msg.type) {
+      case "challenge": {
+        const auth = answerChallenge(backend, staticKey, serverId, encodeChallenge(msg.ephemeralPublicKey, msg.nonce));
+        this.sendRaw(auth);
+        return;
+      }
+      case "ready":
+        this.backoff.connected();
+        this.update({ state: "connected", connectedSince: new Date().toISOString(), lastError: null });
+        log("info", `relay ${shortId(serverId)}: connected to ${this.options.relay.endpoint}`);
+        this.startPings();
+        return;
+      case "open": {
+        const pipe = new RelayPipe(msg.clientId, this);
+        this.clients.set(msg.clientId, { pipe, handler: this.options.onClient(pipe) });
+        return;
+      }
+      case "data": {
+        const entry = this.clients.get(msg.clientId);
+        if (entry) entry.handler.receive(msg.payload);
+        else this.sendRaw(encodeClose(msg.clientId, CloseCode.PROTOCOL_ERROR, "unknown client"));
+        return;
+      }
+      case "close": {
+        const entry = this.clients.get(msg.clientId);
+        this.clients.delete(msg.clientId);
+        entry?.handler.closed();
+        return;
+      }
+      case "pause":
+        this.clients.get(msg.clientId)?.pipe.setPaused(true);
+        return;
+      case "resume":
+        this.clients.get(msg.clientId)?.pipe.setPaused(false);
+        return;
+      default:
+        throw new Error(`unexpected ${msg.type} from relay`);
+    }
+  }
+
+  private onClosed(code: number, reason: string): void {
+    this.stopPings();
+    for (const { handler } of this.clients.values()) handler.closed();
+    this.clients.clear();
+    this.socket = undefined;
+    this.backoff.disconnected();
+    const { log, serverId } = this.options;
+    if (this.current.state === "stopped") return;
+    if (FATAL_CLOSES.has(code)) {
+      const why =
+        code === CloseCode.REPLACED
+          ? "another daemon with this identity connected to the relay and took over"
+          : code === CloseCode.AUTH_FAILED
+            ? "the relay rejected this daemon's key proof"
+            : `the relay refused the connection (${closeCodeName(code)})`;
+      this.update({ state: "rejected", connectedSince: null, lastError: `${why} [${code}]` });
+      log("error", `relay ${shortId(serverId)}: ${why}; not retrying. Check the relay address and restart the daemon.`);
+      return;
+    }
+    const delay = this.backoff.next();
+    this.update({
+      state: "backoff",
+      connectedSince: null,
+      reconnects: this.current.reconnects + 1,
+      lastError: this.current.lastError ?? `closed ${code}${reason ? ` ${reason}` : ""}`,
+    });
+    log("info", `relay ${shortId(serverId)}: disconnected (${code}${reason ? ` ${reason}` : ""}); retrying in ${delay} ms`);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  private startPings(): void {
+    this.stopPings();
+    const interval = this.options.pingIntervalMs ?? 15_000;
+    const ping = () => {
+      if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return;
+      if (this.awaitingPong >= 2) {
+        this.options.log("warn", `relay ${shortId(this.options.serverId)}: no pong for ${2 * interval} ms; reconnecting`);
+        this.current.lastError = "keepalive timeout";
+        this.socket.terminate();
+        return;
+      }
+      this.awaitingPong++;
+      this.pingSentAt = performance.now();
+      this.socket.ping();
+    };
+    ping();
+    this.pingTimer = setInterval(ping, interval);
+  }
+
+  private stopPings(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+    this.awaitingPong = 0;
+  }
+
+  private teardownSocket(code: number, reason: string): void {
+    const socket = this.socket;
+    if (!socket) return;
+    try {
+      socket.close(code, reason);
+    } catch {
+      socket.terminate();
+    }
+  }
+
+  private update(patch: Partial<RelayLinkStatus>): void {
+    Object.assign(this.current, patch);
+    this.options.onStatus?.(this.status);
+  }
+
+  /** Internal to RelayPipe. */
+  sendRaw(bytes: Uint8Array): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(bytes);
+  }
+  get socketWritable(): boolean {
+    return (this.socket?.bufferedAmount ?? 0) < HIGH_WATER;
+  }
+  whenSocketWritable(listener: () => void): void {
+    this.gate.wait(listener);
+  }
+  forget(clientId: number): void {
+    this.clients.delete(clientId);
+  }
+}
+
+class RelayPipe implements ClientPipe {
+  readonly label: string;
+  private paused = false;
+  private resumeListeners: (() => void)[] = [];
+
+  constructor(
+    private readonly clientId: number,
+    private readonly link: RelayLink,
+  ) {
+    this.label = `relay#${clientId}`;
+  }
+
+  send(data: Uint8Array): void {
+    this.link.sendRaw(encodeData(this.clientId, data));
+  }
+
+  close(code: number, reason: string): void {
+    this.link.sendRaw(encodeClose(this.clientId, code, reason));
+    this.link.forget(this.clientId);
+  }
+
+  get writable(): boolean {
+    return !this.paused && this.link.socketWritable;
+  }
+
+  onWritable(listener: () => void): void {
+    if (this.paused) this.resumeListeners.push(() => this.onWritable(listener));
+    else if (!this.link.socketWritable) this.link.whenSocketWritable(listener);
+    else listener();
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    if (!paused) for (const l of this.resumeListeners.splice(0)) l();
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Files a running daemon keeps under PASEO_HOME:
+ *   daemon.pid        — the lock: one daemon per home (O_EXCL create; a stale file from a dead pid is replaced)
+ *   daemon-status.json — what `paseo daemon status` shows: relay path state, local endpoint, updated on change
+ *   local-offer.json  — the offer for the loopback server (0600: only this user can drive the local daemon)
+ */
+import { constants as fsConstants, promises as fs } from "node:fs";
+import { join } from "node:path";
+import { PaseoError } from "../protocol/errors.js";
+import { parseOffer, type Offer } from "../protocol/offer.js";
+import { writeFileAtomic } from "./home.js";
+import type { RelayLinkStatus } from "./relay-link.js";
+
+export const PID_FILE = "daemon.pid";
+export const STATUS_FILE = "daemon-status.json";
+export const LOCAL_OFFER_FILE = "local-offer.json";
+
+export class DaemonLockError extends PaseoError {
+  constructor(message: string) {
+    super("DAEMON_RUNNING", message);
+  }
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export async function readPid(home: string): Promise<number | undefined> {
+  try {
+    const pid = Number.parseInt((await fs.readFile(join(home, PID_FILE), "utf8")).trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Take the per-home daemon lock or explain who holds it. Returns the release function. */
+export async function acquireDaemonLock(home: string): Promise<() => Promise<void>> {
+  const path = join(home, PID_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await fs.open(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      return async () => {
+        if ((await readPid(home)) === process.pid) await fs.rm(path, { force: true });
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const pid = await readPid(home);
+      if (pid !== undefined && pid !== process.pid && isProcessAlive(pid)) {
+        throw new DaemonLockError(`a paseo daemon (pid ${pid}) is already running with home ${home}; stop it with \`paseo daemon stop\``);
+      }
+      await fs.rm(path, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new DaemonLockError(`could not take the daemon lock ${path}; remove it if no daemon is running`);
+}
+
+export interface DaemonStatusFile {
+  pid: number;
+  startedAt: string;
+  updatedAt: string;
+  serverId: string;
+  fingerprint: string;
+  local: { url: string } | null;
+  embeddedRelay: { url: string } | null;
+  relay: RelayLinkStatus | null;
+  agents: { running: number; total: number };
+}
+
+export async function writeStatus(home: string, status: DaemonStatusFile): Promise<void> {
+  await writeFileAtomic(join(home, STATUS_FILE), `${JSON.stringify(status, null, 2)}\n`, 0o600);
+}
+
+export async function readStatus(home: string): Promise<DaemonStatusFile | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(join(home, STATUS_FILE), "utf8")) as DaemonStatusFile;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeLocalOffer(home: string, offer: Offer): Promise<void> {
+  await writeFileAtomic(join(home, LOCAL_OFFER_FILE), `${JSON.stringify(offer)}\n`, 0o600);
+}
+
+/** The local daemon's offer, or undefined when no daemon has written one. */
+export async function readLocalOffer(home: string): Promise<Offer | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(join(home, LOCAL_OFFER_FILE), "utf8");
+  } catch {
+    return undefined;
+  }
+  return parseOffer(text, { source: LOCAL_OFFER_FILE });
+}
+
+export async function removeRuntimeFiles(home: string): Promise<void> {
+  await fs.rm(join(home, LOCAL_OFFER_FILE), { force: true });
+}

@@ -1,0 +1,27 @@
+/**
+ * `paseo` — the public API. Browser-safe: this entry never imports Node built-ins at load time
+ * (node:crypto and node:fs are loaded on demand, only in Node).
+ *
+ *   import { DaemonClient, parseOffer, buildRelayUrl } from "paseo";
+ */
+export { DaemonClient, type DaemonClientOptions, type ConnectionState } from "./client/daemon-client.js";
+export { type LogChunk, type LogsOptions, LogGapError } from "./client/logs.js";
+export { buildRelayUrl, parseRelayEndpoint, type RelayEndpoint, type RelayRole } from "./client/relay-url.js";
+export { resolveOffer, OFFER_ENV, type ResolvedOffer, type ResolveOfferOptions } from "./client/offer-resolve.js";
+export {
+  ConnectionClosedError,
+  DaemonOfflineError,
+  FrameTooLargeError,
+  HandshakeError,
+  RelayUnreachableError,
+  RpcError,
+  TimeoutError,
+  errorForClose,
+} from "./client/errors.js";
+export type { WebSocketConstructor, WebSocketLike } from "./client/transport.js";
+export { parseOffer, encodeOffer, offerToLink, isOfferExpired, type Offer } from "./protocol/offer.js";
+export { OfferError, OfferExpiredError, OfferRevokedError, OfferVersionError } from "./protocol/offer-errors.js";
+export { PaseoError } from "./protocol/errors.js";
+export { CloseCode } from "./protocol/close-codes.js";
+export type { AgentInfo, ServerInfo, ExecResult, HostMetrics } from "./protocol/rpc.js";
+export { PASEO_VERSION, PROTOCOL_VERSION } from "./version.js";

@@ -1,0 +1,24 @@
+/** The Noise Protocol Framework engine (revision 34), pure code: no sockets, files or timers. */
+export { MAX_NOISE_MESSAGE, CipherState } from "./cipher-state.js";
+export { Nonce, MAX_NONCE, NONCE_BYTES } from "./nonce.js";
+export { SymmetricState, HASHLEN, noiseHkdf } from "./symmetric-state.js";
+export {
+  type HandshakePattern,
+  type NoiseProtocol,
+  type PreMessageToken,
+  type Token,
+  applyPskModifiers,
+  basePattern,
+  parseProtocolName,
+  SUPPORTED_PATTERNS,
+} from "./patterns.js";
+export { HandshakeState, type HandshakeOptions, type TransportStates } from "./handshake-state.js";
+export {
+  ChannelFailedError,
+  HandshakeError,
+  NoiseConfigError,
+  NoiseMessageTooLargeError,
+  NoiseStateError,
+  NonceExhaustedError,
+  TruncatedMessageError,
+} from "./errors.js";

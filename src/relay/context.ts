@@ -1,0 +1,27 @@
+/**
+ * What every relay session shares: resolved options, metrics, the routing table and the logger. Passed explicitly
+ * (no module-level state) so several relays can run in one process, as the tests do.
+ */
+import type { RelayMetrics } from "./metrics.js";
+import type { LogLevel, ResolvedRelayOptions } from "./options.js";
+import type { Peer } from "./peer.js";
+import type { Router } from "./router.js";
+
+export interface RelayContext {
+  readonly opts: ResolvedRelayOptions;
+  readonly metrics: RelayMetrics;
+  readonly router: Router;
+  log(level: LogLevel, message: string): void;
+}
+
+/** A daemon or client session as seen by keepalive and shutdown. */
+export interface Session {
+  readonly peer: Peer;
+  /** The relay ends this session with `code` (4000–4099), telling the other side at once. */
+  closeFromRelay(code: number, reason?: string): void;
+}
+
+/** Logs carry this much of a serverId: enough to correlate lines, not a routing handle worth leaking. */
+export function shortId(serverId: string): string {
+  return serverId.slice(0, 8);
+}

@@ -1,0 +1,214 @@
+/**
+ * The relay side of one daemon socket: proof-of-possession registration (§5.2), then the multiplexed leg (§5.3)
+ * carrying every client of that daemon. The relay only reads mux headers; DATA payloads are forwarded verbatim.
+ *
+ * Flow control toward the daemon: when this socket's outbound buffer passes the high-water mark, the relay stops
+ * reading from all of this daemon's clients (TCP pushes back on them) until it drains — bounded memory, no drops.
+ */
+import { CloseCode, closeReason } from "../protocol/close-codes.js";
+import { type ChallengeState, createChallenge, verifyAuth } from "../protocol/relay-auth.js";
+import {
+  MAX_CLIENT_ID,
+  MuxDecodeError,
+  decodeMux,
+  encodeClose,
+  encodeData,
+  encodeOpen,
+  encodePause,
+  encodeReady,
+  encodeResume,
+} from "../protocol/relay-mux.js";
+import type { ClientSession } from "./client-session.js";
+import { type RelayContext, type Session, shortId } from "./context.js";
+import { type FlowSignal, OutboundFlow } from "./flow.js";
+import type { Peer } from "./peer.js";
+
+/** Hold reason for clients while their daemon's socket is congested. */
+const DAEMON_CONGESTED = "daemon-congested";
+
+/** Codes a daemon may ask the relay to close a client with: normal closure and the daemon range (§4). */
+function daemonMayUse(code: number): boolean {
+  return code === 1000 || (code >= 4100 && code <= 4199);
+}
+
+/** Close reasons are client-chosen text; keep them within the 123-byte WebSocket limit whatever they hold. */
+function boundedReason(reason: string): string {
+  let r = reason;
+  while (new TextEncoder().encode(r).length > 123) r = r.slice(0, -1);
+  return r;
+}
+
+export class DaemonSession implements Session {
+  private state: "auth" | "ready" | "closed" = "auth";
+  private readonly clients = new Map<number, ClientSession>();
+  private nextClientId = 1;
+  private challenge: ChallengeState | undefined;
+  private authTimer: NodeJS.Timeout | undefined;
+  private readonly flow: OutboundFlow;
+  private readonly tag: string;
+
+  constructor(
+    readonly serverId: string,
+    readonly peer: Peer,
+    private readonly ctx: RelayContext,
+  ) {
+    const { highWaterBytes, lowWaterBytes, maxBufferedBytes } = ctx.opts;
+    this.flow = new OutboundFlow({ high: highWaterBytes, low: lowWaterBytes, cap: maxBufferedBytes });
+    this.tag = `daemon ${shortId(serverId)}`;
+    peer.onDrain = () => this.applyFlow(this.flow.update(peer.buffered));
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  get isReady(): boolean {
+    return this.state === "ready";
+  }
+
+  /** Send the CHALLENGE; the daemon has authTimeoutMs to answer. */
+  start(): void {
+    this.challenge = createChallenge(this.ctx.opts.backend);
+    this.peer.send(this.challenge.message);
+    this.authTimer = setTimeout(() => {
+      this.ctx.log("info", `${this.tag}: no AUTH within ${this.ctx.opts.authTimeoutMs} ms`);
+      this.closeFromRelay(CloseCode.TIMEOUT, "authentication timed out");
+    }, this.ctx.opts.authTimeoutMs);
+  }
+
+  onMessage(data: Buffer, isBinary: boolean): void {
+    this.peer.received(data.length);
+    if (this.state === "closed") return;
+    if (!isBinary) return this.closeFromRelay(CloseCode.BAD_REQUEST, "text frames are not allowed");
+    if (this.state === "auth") return this.onAuth(data);
+    let msg;
+    try {
+      msg = decodeMux(data);
+    } catch (err) {
+      if (!(err instanceof MuxDecodeError)) throw err;
+      this.ctx.log("warn", `${this.tag}: malformed mux message (${err.message})`);
+      return this.closeFromRelay(CloseCode.BAD_REQUEST, "malformed mux message");
+    }
+    if (msg.type === "data") {
+      // An unknown id is a client that just left: its CLOSE is on the way to the daemon. Not an error.
+      this.clients.get(msg.clientId)?.deliver(msg.payload);
+    } else if (msg.type === "close") {
+      if (!daemonMayUse(msg.code)) {
+        this.ctx.log("warn", `${this.tag}: CLOSE with reserved code ${msg.code}`);
+        return this.closeFromRelay(CloseCode.BAD_REQUEST, "daemon used a reserved close code");
+      }
+      const client = this.clients.get(msg.clientId);
+      if (!client) return;
+      this.clients.delete(msg.clientId);
+      client.closeByDaemon(msg.code, msg.reason);
+    } else {
+      this.ctx.log("warn", `${this.tag}: unexpected ${msg.type.toUpperCase()} from daemon`);
+      this.closeFromRelay(CloseCode.BAD_REQUEST, "unexpected mux message type");
+    }
+  }
+
+  private onAuth(data: Buffer): void {
+    clearTimeout(this.authTimer);
+    const challenge = this.challenge!;
+    this.challenge = undefined;
+    if (!verifyAuth(this.ctx.opts.backend, challenge, this.serverId, data)) {
+      this.ctx.metrics.authFailures++;
+      this.ctx.log("warn", `${this.tag}: proof of possession failed`);
+      return this.closeFromRelay(CloseCode.AUTH_FAILED);
+    }
+    if (!this.peer.isOpen) return;
+    this.state = "ready";
+    // READY before registering: registering attaches waiting clients, and their OPENs must follow READY.
+    this.peer.send(encodeReady());
+    this.ctx.log("info", `${this.tag}: registered`);
+    this.ctx.router.register(this);
+  }
+
+  /** Take a client onto this socket: returns its clientId, or undefined when this daemon cannot take more. */
+  attach(client: ClientSession): number | undefined {
+    if (this.state !== "ready" || this.clients.size >= this.ctx.opts.maxClientsPerDaemon) return undefined;
+    const id = this.allocateId();
+    this.clients.set(id, client);
+    this.peer.send(encodeOpen(id));
+    if (this.flow.isPaused) client.peer.hold(DAEMON_CONGESTED);
+    return id;
+  }
+
+  /** One client message, verbatim, as DATA. */
+  forward(clientId: number, payload: Uint8Array): void {
+    if (!this.clients.has(clientId)) return;
+    this.peer.send(encodeData(clientId, payload));
+    this.applyFlow(this.flow.update(this.peer.buffered));
+  }
+
+  sendPause(clientId: number): void {
+    if (!this.clients.has(clientId)) return;
+    this.ctx.metrics.pausesSent++;
+    this.peer.send(encodePause(clientId));
+  }
+
+  sendResume(clientId: number): void {
+    if (this.clients.has(clientId)) this.peer.send(encodeResume(clientId));
+  }
+
+  /** The client's socket is gone (or the relay closed it): tell the daemon with the code that ended it. */
+  clientLeft(clientId: number, code: number, reason: string): void {
+    if (!this.clients.delete(clientId)) return;
+    this.peer.send(encodeClose(clientId, code, boundedReason(reason)));
+  }
+
+  /** Another socket proved the key for this serverId: this one is history (4004), and so are its clients. */
+  replaced(): void {
+    this.ctx.log("info", `${this.tag}: replaced by a newer registration`);
+    this.closeFromRelay(CloseCode.REPLACED);
+  }
+
+  /** The socket closed (any reason): free the slot and tell every client at once (4002). */
+  onClose(): void {
+    if (this.state === "ready") this.ctx.log("info", `${this.tag}: disconnected`);
+    this.end();
+  }
+
+  closeFromRelay(code: number, reason: string = closeReason[code] ?? ""): void {
+    this.end();
+    this.peer.close(code, reason);
+  }
+
+  /**
+   * Leave the routing table and drop clients without waiting for the socket's close handshake, which a dead or
+   * hostile daemon could stretch to ws's 30 s close timeout.
+   */
+  private end(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    clearTimeout(this.authTimer);
+    this.challenge = undefined;
+    this.ctx.router.unregister(this);
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    for (const client of clients) client.daemonGone();
+  }
+
+  private applyFlow(signal: FlowSignal): void {
+    if (signal === undefined || this.state !== "ready") return;
+    if (signal === "overflow") {
+      this.ctx.log("warn", `${this.tag}: outbound buffer above ${this.ctx.opts.maxBufferedBytes} bytes; closing`);
+      this.closeFromRelay(CloseCode.OVERLOADED);
+      return;
+    }
+    for (const client of this.clients.values()) {
+      if (signal === "pause") client.peer.hold(DAEMON_CONGESTED);
+      else client.peer.release(DAEMON_CONGESTED);
+    }
+  }
+
+  private allocateId(): number {
+    // Sequential ids are fine: clients never see them, and a u32 does not wrap in any realistic socket lifetime.
+    // If it ever does, skip ids still in use.
+    for (;;) {
+      const id = this.nextClientId;
+      this.nextClientId = id >= MAX_CLIENT_ID ? 1 : id + 1;
+      if (!this.clients.has(id)) return id;
+    }
+  }
+}

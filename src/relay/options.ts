@@ -1,0 +1,142 @@
+/**
+ * Relay options, their defaults and validation. Defaults are chosen for a small public relay on one machine:
+ * generous enough for real sessions, tight enough that one peer cannot take the relay's memory or CPU.
+ */
+import type { CryptoBackend } from "../protocol/crypto/backend.js";
+import { PaseoError } from "../protocol/errors.js";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export type RelayLogger = (level: LogLevel, message: string) => void;
+
+export interface RelayOptions {
+  /** Interface to listen on. Default "127.0.0.1" (put a TLS proxy in front for public use). */
+  host?: string;
+  /** TCP port; 0 picks a free one. Default 0. */
+  port?: number;
+  /** The URL clients use from outside, e.g. "https://relay.example.com". Only reported (endpoint, logs). */
+  publicUrl?: string;
+  /** Largest WebSocket message from a client, and largest DATA payload from a daemon. Default 1 MiB. */
+  maxFrameBytes?: number;
+  /** Hard cap on a socket's outbound buffer; above it the peer is closed with 4006. Default 8 MiB. */
+  maxBufferedBytes?: number;
+  /** Open WebSocket connections per IP (IPv6: per /64). Default 128. */
+  perIpMaxConnections?: number;
+  /** New WebSocket connections per second per IP (token bucket, burst = 2 × rate). Default 20. */
+  perIpRatePerSecond?: number;
+  /** Take the client IP from the last X-Forwarded-For entry (only behind a proxy you run). Default false. */
+  trustForwardedFor?: boolean;
+  /** Clients per daemon socket; more are closed with 4006. Default 1024. */
+  maxClientsPerDaemon?: number;
+  /** WebSocket ping interval on both legs; two unanswered pings terminate the socket. Default 15 000. */
+  pingIntervalMs?: number;
+  /** Time a daemon has to answer the CHALLENGE. Default 10 000. */
+  authTimeoutMs?: number;
+  /** A client with no message in either direction for this long is closed with 4008; 0 disables. Default 15 min. */
+  idleTimeoutMs?: number;
+  /** How long a client waits for a daemon that is not (yet) registered before 4001. Default 300. */
+  offlineGraceMs?: number;
+  /** Serve the browser app from this directory at `/` (with a strict CSP). */
+  staticDir?: string;
+  /** Log sink. Lines carry serverId prefixes only: never payloads, keys or offers. Default: silent. */
+  log?: RelayLogger;
+  /** Crypto backend for the registration challenge. Default: loadDefaultBackend(). */
+  backend?: CryptoBackend;
+}
+
+export interface ResolvedRelayOptions {
+  host: string;
+  port: number;
+  publicUrl: string | undefined;
+  maxFrameBytes: number;
+  maxBufferedBytes: number;
+  /** Outbound buffer above which a client is PAUSEd (or a daemon's clients stop being read). */
+  highWaterBytes: number;
+  /** Outbound buffer below which the pause is lifted again. */
+  lowWaterBytes: number;
+  perIpMaxConnections: number;
+  perIpRatePerSecond: number;
+  trustForwardedFor: boolean;
+  maxClientsPerDaemon: number;
+  pingIntervalMs: number;
+  authTimeoutMs: number;
+  idleTimeoutMs: number;
+  offlineGraceMs: number;
+  staticDir: string | undefined;
+  log: RelayLogger;
+  backend: CryptoBackend;
+}
+
+export const RELAY_DEFAULTS = {
+  host: "127.0.0.1",
+  port: 0,
+  maxFrameBytes: 1024 * 1024,
+  maxBufferedBytes: 8 * 1024 * 1024,
+  perIpMaxConnections: 128,
+  perIpRatePerSecond: 20,
+  maxClientsPerDaemon: 1024,
+  pingIntervalMs: 15_000,
+  authTimeoutMs: 10_000,
+  idleTimeoutMs: 15 * 60_000,
+  offlineGraceMs: 300,
+} as const;
+
+/** The spec caps the daemon-mid-reconnect grace at 500 ms: a client must learn "offline" within 1 s. */
+const MAX_OFFLINE_GRACE_MS = 500;
+
+export class RelayConfigError extends PaseoError {
+  constructor(message: string) {
+    super("RELAY_CONFIG", message);
+  }
+}
+
+function intOption(name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new RelayConfigError(`relay option ${name} must be an integer in [${min}, ${max}] (got ${String(value)})`);
+  }
+  return v;
+}
+
+function checkPublicUrl(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RelayConfigError(`relay publicUrl must be an absolute URL like https://relay.example.com (got "${text.slice(0, 80)}")`);
+  }
+  if (!["http:", "https:", "ws:", "wss:"].includes(url.protocol) || (url.pathname !== "/" && url.pathname !== "")) {
+    throw new RelayConfigError(`relay publicUrl must be http(s):// or ws(s):// with no path (got "${text.slice(0, 80)}")`);
+  }
+  return `${url.protocol}//${url.host}`;
+}
+
+const silent: RelayLogger = () => {};
+
+export function resolveOptions(options: RelayOptions, backend: CryptoBackend): ResolvedRelayOptions {
+  const d = RELAY_DEFAULTS;
+  const maxFrameBytes = intOption("maxFrameBytes", options.maxFrameBytes, d.maxFrameBytes, 1024, 64 * 1024 * 1024);
+  const maxBufferedBytes = intOption("maxBufferedBytes", options.maxBufferedBytes, d.maxBufferedBytes, 2 * maxFrameBytes);
+  // PAUSE at 1/8 of the cap leaves 7/8 for what the daemon already had in flight when PAUSE reached it.
+  const highWaterBytes = Math.max(64 * 1024, Math.floor(maxBufferedBytes / 8));
+  return {
+    host: options.host ?? d.host,
+    port: intOption("port", options.port, d.port, 0, 65535),
+    publicUrl: checkPublicUrl(options.publicUrl),
+    maxFrameBytes,
+    maxBufferedBytes,
+    highWaterBytes,
+    lowWaterBytes: Math.floor(highWaterBytes / 4),
+    perIpMaxConnections: intOption("perIpMaxConnections", options.perIpMaxConnections, d.perIpMaxConnections, 1),
+    perIpRatePerSecond: intOption("perIpRatePerSecond", options.perIpRatePerSecond, d.perIpRatePerSecond, 1),
+    trustForwardedFor: options.trustForwardedFor ?? false,
+    maxClientsPerDaemon: intOption("maxClientsPerDaemon", options.maxClientsPerDaemon, d.maxClientsPerDaemon, 1),
+    pingIntervalMs: intOption("pingIntervalMs", options.pingIntervalMs, d.pingIntervalMs, 10),
+    authTimeoutMs: intOption("authTimeoutMs", options.authTimeoutMs, d.authTimeoutMs, 10),
+    idleTimeoutMs: intOption("idleTimeoutMs", options.idleTimeoutMs, d.idleTimeoutMs, 0),
+    offlineGraceMs: intOption("offlineGraceMs", options.offlineGraceMs, d.offlineGraceMs, 0, MAX_OFFLINE_GRACE_MS),
+    staticDir: options.staticDir,
+    log: options.log ?? silent,
+    backend,
+  };
+}

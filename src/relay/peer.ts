@@ -1,0 +1,145 @@
+/**
+ * One relay-side WebSocket, with the accounting every leg needs: byte/frame metrics, the close code the relay sent
+ * (first one wins), outbound drain notifications for backpressure, read holds, and liveness for keepalive.
+ *
+ * ws closes an oversized message with 1009; the protocol promises 4005 (FRAME_TOO_LARGE), which clients map to a
+ * named error instead of reconnecting in a loop. ws calls `websocket.close(1009)` on the instance when its receiver
+ * rejects the length (before buffering the payload), so shadowing `close` on the instance rewrites exactly that
+ * one case and keeps ws's cheap early rejection.
+ */
+import { WebSocket } from "ws";
+import { CloseCode, closeReason } from "../protocol/close-codes.js";
+import type { RelayMetrics, Role } from "./metrics.js";
+
+const WS_MESSAGE_TOO_BIG = 1009;
+
+export class Peer {
+  /** Last message in either direction (ms since epoch), for the idle timeout. */
+  lastActivity = Date.now();
+  /** Called after each send completes (the buffer shrank): sessions re-check their watermarks here. */
+  onDrain: (() => void) | undefined;
+  private sentCode: number | undefined;
+  private readonly holds = new Set<string>();
+  private awaitingPong = false;
+  private missedPings = 0;
+  private progressed = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly role: Role,
+    readonly limiterKey: string,
+    private readonly metrics: RelayMetrics,
+  ) {
+    const originalClose = ws.close.bind(ws);
+    ws.close = (code?: number, data?: string | Buffer) => {
+      if (code === WS_MESSAGE_TOO_BIG) {
+        this.noteClose(CloseCode.FRAME_TOO_LARGE);
+        return originalClose(CloseCode.FRAME_TOO_LARGE, closeReason[CloseCode.FRAME_TOO_LARGE]);
+      }
+      return originalClose(code, data);
+    };
+    ws.on("pong", () => this.alive());
+    metrics.opened(role);
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN && this.sentCode === undefined;
+  }
+
+  /** The close code the relay sent, if it initiated the close. */
+  get closeCodeSent(): number | undefined {
+    return this.sentCode;
+  }
+
+  /** Bytes queued for this socket and not yet handed to the kernel. */
+  get buffered(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** Account an inbound message (the session calls this first thing in its message handler). */
+  received(bytes: number): void {
+    this.metrics.frameIn(this.role, bytes);
+    this.lastActivity = Date.now();
+    this.alive();
+  }
+
+  /** Queue one binary message. Returns false (and sends nothing) once the socket is closing. */
+  send(bytes: Uint8Array): boolean {
+    if (!this.isOpen) return false;
+    this.metrics.frameOut(this.role, bytes.length);
+    this.lastActivity = Date.now();
+    this.ws.send(bytes, { binary: true }, (err) => {
+      if (!err) this.progressed = true;
+      this.onDrain?.();
+    });
+    return true;
+  }
+
+  /** Close with a relay code (4000–4099) or one relayed from the daemon. Only the first close counts. */
+  close(code: number, reason: string = closeReason[code] ?? ""): void {
+    if (this.sentCode !== undefined || this.ws.readyState !== WebSocket.OPEN) return;
+    this.noteClose(code);
+    this.ws.close(code, reason);
+  }
+
+  /** Drop the TCP connection without a close handshake (keepalive failure, shutdown deadline). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  /**
+   * Stop reading from this socket for `reason` (TCP backpressure onto the sender). Several reasons may hold a
+   * socket at once; it is read again only when all are released.
+   */
+  hold(reason: string): void {
+    if (this.holds.size === 0) this.ws.pause();
+    this.holds.add(reason);
+  }
+
+  release(reason: string): void {
+    if (!this.holds.delete(reason) || this.holds.size > 0) return;
+    this.ws.resume();
+  }
+
+  get isHeld(): boolean {
+    return this.holds.size > 0;
+  }
+
+  /**
+   * One keepalive period: returns false when the socket missed two pings in a row and should be dropped.
+   * Outbound progress also counts as life, so a slow reader whose pong waits behind megabytes of data (the
+   * ping is queued after them) is not mistaken for a dead one. A socket we stopped reading cannot deliver its
+   * pong, so it is not counted against while held.
+   */
+  keepaliveTick(): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN) return true;
+    if (this.isHeld) return true;
+    if (this.awaitingPong && !this.progressed) {
+      this.missedPings++;
+      if (this.missedPings >= 2) return false;
+    } else {
+      this.missedPings = 0;
+    }
+    this.progressed = false;
+    this.awaitingPong = true;
+    this.ws.ping();
+    return true;
+  }
+
+  /** Remove the accounting for this socket; called once from its 'close' event. */
+  closed(receivedCode: number): void {
+    this.metrics.closed(this.role, receivedCode);
+    this.onDrain = undefined;
+  }
+
+  private alive(): void {
+    this.awaitingPong = false;
+    this.missedPings = 0;
+  }
+
+  private noteClose(code: number): void {
+    if (this.sentCode !== undefined) return;
+    this.sentCode = code;
+    this.metrics.closeSent(code);
+  }
+}
