@@ -14,6 +14,8 @@ export interface LogsOptions {
   since?: number;
   /** Keep streaming live output until the agent ends. */
   follow?: boolean;
+  /** Stop early: the iterator ends at once and the subscription is cancelled on the daemon. */
+  signal?: AbortSignal;
 }
 
 export interface LogChunk {
@@ -33,7 +35,7 @@ interface LogSource {
   nextSession(error: PaseoError): Promise<Session>;
 }
 
-type Item = { kind: "chunk"; chunk: StreamChunk } | { kind: "end" } | { kind: "error"; error: PaseoError };
+type Item = { kind: "chunk"; chunk: StreamChunk } | { kind: "end" } | { kind: "abort" } | { kind: "error"; error: PaseoError };
 
 /** An unbounded-by-design-but-drained FIFO between socket callbacks and the async iterator. */
 class Queue {
@@ -59,7 +61,10 @@ export async function* followLogs(client: LogSource, id: string, options: LogsOp
   let next = options.since ?? 1;
   let session = await client.sessionForStreaming();
   for (;;) {
+    if (options.signal?.aborted) return;
     const queue = new Queue();
+    const onAbort = () => queue.push({ kind: "abort" });
+    options.signal?.addEventListener("abort", onAbort, { once: true });
     const sub = nextSub++ % 2 ** 31;
     const unsubscribe = session.subscribe(sub, {
       onChunk: (chunk) => queue.push({ kind: "chunk", chunk }),
@@ -79,6 +84,7 @@ export async function* followLogs(client: LogSource, id: string, options: LogsOp
           finished = true;
           return;
         }
+        if (item.kind === "abort") return;
         if (item.kind === "error") throw item.error;
         const { seq, fd, data } = item.chunk;
         if (seq !== next) throw new LogGapError(next, seq);
@@ -89,6 +95,7 @@ export async function* followLogs(client: LogSource, id: string, options: LogsOp
       if (!options.follow || !session.closed) throw error;
       session = await client.nextSession(error as PaseoError);
     } finally {
+      options.signal?.removeEventListener("abort", onAbort);
       unsubscribe();
       if (!finished && !session.closed) session.request("agents.unsubscribe", { sub }, 5_000).catch(() => {});
     }

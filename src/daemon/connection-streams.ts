@@ -60,7 +60,7 @@ export class ConnectionStreams {
 
   /** Non-follow: everything recorded before the request (seq < untilSeq), paced by the pipe, then "end". */
   private async snapshot(sub: number, id: string, since: number, untilSeq: number): Promise<void> {
-    const marker: SubscriptionHandle = { unsubscribe: () => this.subs.delete(sub), pause() {}, resume() {} };
+    const marker: SubscriptionHandle = { nextSeq: since, unsubscribe: () => void this.subs.delete(sub), pause() {}, resume() {} };
     this.subs.set(sub, marker);
     let next = since;
     try {

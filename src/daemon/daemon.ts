@@ -150,7 +150,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         agents: { running: all.filter((a) => a.state === "running").length, total: all.length },
       };
     };
-    // Status writes are coalesced: at most one every 200 ms, whatever the relay link reports.
+    // Relay state changes are written at once (status must never look green while the path is down);
+    // other updates (pongs, agents) are coalesced to at most one write every 200 ms.
+    let lastState: string | undefined;
+    const writeNow = () => writeStatus(home, status()).catch((err: Error) => log("warn", `could not write status: ${err.message}`));
+    const onLinkStatus = (s: RelayLinkStatus) => {
+      if (s.state !== lastState) {
+        lastState = s.state;
+        void writeNow();
+      } else scheduleStatus();
+    };
     const scheduleStatus = () => {
       statusTimer ??= setTimeout(() => {
         statusTimer = undefined;
@@ -166,11 +175,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         backend,
         log,
         onClient,
-        onStatus: scheduleStatus,
+        onStatus: onLinkStatus,
         pingIntervalMs: options.relayPingIntervalMs,
       });
       link.start();
       cleanups.push(() => link!.stop());
+      // Give the first registration a moment so the printed link works at once; a slow relay does not block start.
+      await link.firstAttempt(3000);
     }
     await writeStatus(home, status());
     cleanups.push(() => {

@@ -80,6 +80,23 @@ export class RelayLink {
     this.connect();
   }
 
+  /** Resolves once the first registration succeeded or failed (or after timeoutMs). */
+  firstAttempt(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.firstAttemptListener = undefined;
+        resolve();
+      }
+      this.firstAttemptListener = (s) => {
+        if (s.state === "connected" || s.state === "backoff" || s.state === "rejected") done();
+      };
+    });
+  }
+  private firstAttemptListener: ((s: RelayLinkStatus) => void) | undefined;
+
   /** Stop for good: close every client with `code`, then the socket. */
   stop(code: number = CloseCode.DAEMON_SHUTDOWN): void {
     this.update({ state: "stopped" });
@@ -234,6 +251,7 @@ export class RelayLink {
   private update(patch: Partial<RelayLinkStatus>): void {
     Object.assign(this.current, patch);
     this.options.onStatus?.(this.status);
+    this.firstAttemptListener?.(this.status);
   }
 
   /** Internal to RelayPipe. */

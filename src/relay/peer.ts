@@ -80,6 +80,12 @@ export class Peer {
     if (this.sentCode !== undefined || this.ws.readyState !== WebSocket.OPEN) return;
     this.noteClose(code);
     this.ws.close(code, reason);
+    // The close handshake needs the peer's close frame: a held socket would never read it and the peer would sit
+    // in ws's 30 s close timeout. Anything else read from now on is ignored by the closed session.
+    if (this.holds.size > 0) {
+      this.holds.clear();
+      this.ws.resume();
+    }
   }
 
   /** Drop the TCP connection without a close handshake (keepalive failure, shutdown deadline). */

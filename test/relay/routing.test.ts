@@ -73,7 +73,7 @@ describe("relay routing", () => {
     const serverId = deriveServerId(backend, newKey().publicKey);
     const started = Date.now();
     const client = await TestClient.connect(relay, serverId, { waitOpen: false });
-    client.send(Buffer.from("hello")); // queued by ws until open; must not confuse the relay
+    client.ws.once("open", () => client.send(Buffer.from("hello"))); // a hello sent at once is simply not delivered
     const closed = await client.closed;
     expect(closed.code).toBe(CloseCode.DAEMON_OFFLINE);
     expect(closed.reason).toBe("daemon offline");

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { toBase32 } from "../../protocol/encoding.js";
+import { procStartTime } from "./agent-process.js";
 import { writeFileAtomic } from "./atomic.js";
 import type { LogSummary } from "./log-file.js";
 import type { AgentInfo, AgentState } from "./types.js";
@@ -17,12 +18,28 @@ const STATES: readonly AgentState[] = ["running", "exited", "killed", "failed"];
 export interface AgentRecord {
   v: 1;
   info: AgentInfo;
-  /** "<daemon pid>/<manager instance>" that ran the agent: a running record with another owner is a leftover. */
+  /** ownerToken() of the manager that ran the agent: a running record from another process is a leftover. */
   owner: string;
   /** procStartTime() of the agent's pid at spawn, to recognise the very same process after a daemon crash. */
   procStart: string | null;
   /** Set when the log is sealed; lets the next open() trust the log without scanning it. */
   log: LogSummary | null;
+}
+
+/**
+ * This process's identity as "<pid>:<kernel start time>". The start time matters in containers, where a restarted
+ * daemon often gets the same small pid as the one that crashed.
+ */
+const SELF = `${process.pid}:${procStartTime(process.pid) ?? "?"}`;
+
+/** Owner token for records written by one manager instance. */
+export function ownerToken(): string {
+  return `${SELF}/${randomBytes(4).toString("hex")}`;
+}
+
+/** True when a record's owner is a manager in this very process (not a previous daemon). */
+export function ownedByThisProcess(owner: string): boolean {
+  return owner.split("/")[0] === SELF;
 }
 
 /** 8 base32 characters = 40 random bits: short enough to type, collisions are also checked by the caller. */

@@ -4,6 +4,7 @@
  * reported as `truncated`. On timeout, or when the manager closes, the whole process group is SIGKILLed.
  */
 import { ChildGroup } from "./agent-process.js";
+import { AgentError } from "./errors.js";
 import { intOption, resolveCwd, validateArgv, validateEnv } from "./options.js";
 import type { ExecOptions, ExecResult } from "./types.js";
 
@@ -32,6 +33,7 @@ class Capped {
 
 /** `signal` aborts the command (SIGKILL to its group); the result then reports the signal, not a timeout. */
 export async function runExec(opts: ExecOptions, signal?: AbortSignal): Promise<ExecResult> {
+  if (!opts || typeof opts !== "object") throw new AgentError("BAD_PARAMS", "exec() needs an options object with argv");
   const argv = validateArgv(opts.argv);
   const env = validateEnv(opts.env);
   const timeoutMs = intOption(opts.timeoutMs, "timeoutMs", EXEC_DEFAULT_TIMEOUT_MS, 1, EXEC_MAX_TIMEOUT_MS);

@@ -6,16 +6,17 @@
  *
  * Layout: `<dir>/<id>/meta.json` (agent-record.ts) and `<dir>/<id>/output.log` (log-file.ts).
  */
-import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { mkdir, rm } from "node:fs/promises";
 import { basename } from "node:path";
-import { ChildGroup, procStartTime, signalGroup } from "./agent-process.js";
-import { agentDir, listRecordIds, logPath, newAgentId, readRecord, writeRecord, type AgentRecord } from "./agent-record.js";
+import { ChildGroup, procStartTime } from "./agent-process.js";
+import { agentDir, logPath, newAgentId, ownerToken, writeRecord, type AgentRecord } from "./agent-record.js";
+import { describeInput } from "../../protocol/redact.js";
 import { AgentError } from "./errors.js";
 import { runExec } from "./exec.js";
 import { DEFAULT_READ_BYTES, LogFile } from "./log-file.js";
 import { intOption, resolveCwd, validateArgv, validateEnv } from "./options.js";
+import { loadAgents } from "./recovery.js";
 import { Subscription, type SubscriptionCallbacks } from "./subscription.js";
 import type { AgentInfo, ExecOptions, ExecResult, LogChunk, Logger, ReadLogsResult, RunOptions, SubscriptionHandle } from "./types.js";
 
@@ -49,10 +50,13 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
   readonly dir: string;
   private readonly stopGraceMs: number;
   private readonly log: Logger;
-  private readonly instance = `${process.pid}/${randomBytes(4).toString("hex")}`;
+  private readonly instance = ownerToken();
   private readonly entries = new Map<string, Entry>();
   private readonly execs = new Set<AbortController>();
+  /** run() calls between validation and registration; close() waits for them so none escapes the shutdown. */
+  private readonly starting = new Set<Promise<unknown>>();
   private state: "new" | "open" | "closing" | "closed" = "new";
+  private closing: Promise<void> | null = null;
 
   constructor(opts: AgentManagerOptions) {
     super();
@@ -65,44 +69,41 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
   async open(): Promise<void> {
     if (this.state !== "new") return;
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    for (const id of await listRecordIds(this.dir)) {
-      let rec: AgentRecord;
-      try {
-        rec = await readRecord(this.dir, id);
-      } catch (err) {
-        this.log("warn", `skipping agent ${id}: unreadable meta.json (${(err as Error).message})`);
-        continue;
-      }
-      if (rec.info.state === "running" && rec.owner.split("/")[0] === String(process.pid)) {
-        this.log("warn", `skipping agent ${id}: another AgentManager in this process runs it (same directory opened twice?)`);
-        continue;
-      }
-      try {
-        const leftover = rec.info.state === "running";
-        const log = await LogFile.load(logPath(this.dir, id), leftover ? null : rec.log, this.log);
-        const entry = this.addEntry(rec, log);
-        if (leftover) await this.settleLeftover(entry, rec);
-      } catch (err) {
-        this.log("warn", `skipping agent ${id}: ${(err as Error).message}`);
-      }
+    for (const { rec, log, settled } of await loadAgents(this.dir, this.stopGraceMs, this.log)) {
+      const entry = this.addEntry(rec, log);
+      if (settled) await this.persist(entry);
     }
     this.state = "open";
   }
 
   /** Stop every running agent (SIGTERM → grace → SIGKILL), abort running execs, flush records. Idempotent. */
-  async close(): Promise<void> {
-    if (this.state === "closed" || this.state === "closing") return;
-    this.state = "closing";
-    for (const ac of this.execs) ac.abort();
-    const running = [...this.entries.values()].filter((e) => e.proc);
-    await Promise.all(running.map((e) => this.stopEntry(e, this.stopGraceMs, "daemon-stopped")));
-    await Promise.all([...this.entries.values()].map((e) => e.writing));
-    this.state = "closed";
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.state = "closing";
+      for (const ac of this.execs) ac.abort();
+      await Promise.allSettled([...this.starting]);
+      const running = [...this.entries.values()].filter((e) => e.proc);
+      await Promise.all(running.map((e) => this.stopEntry(e, this.stopGraceMs, "daemon-stopped")));
+      await Promise.all([...this.entries.values()].map((e) => e.writing));
+      this.state = "closed";
+    })();
+    return this.closing;
   }
 
   async run(opts: RunOptions): Promise<AgentInfo> {
     this.assertOpen();
-    const argv = validateArgv(opts?.argv);
+    const p = this.start(opts);
+    this.starting.add(p);
+    try {
+      return await p;
+    } finally {
+      this.starting.delete(p);
+    }
+  }
+
+  private async start(opts: RunOptions): Promise<AgentInfo> {
+    if (!opts || typeof opts !== "object") throw new AgentError("BAD_PARAMS", "run() needs an options object with argv");
+    const argv = validateArgv(opts.argv);
     const env = validateEnv(opts.env);
     if (opts.name !== undefined && opts.name !== null && (typeof opts.name !== "string" || opts.name.length > 128)) {
       throw new AgentError("BAD_PARAMS", "name must be a string of at most 128 characters");
@@ -143,11 +144,13 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
       entry.proc = null;
       log.seal(); // final info is in place: subscribers get their onEnd now
       await this.persist(entry);
-      this.emit("agent", this.snapshot(entry));
-    });
-    this.log("info", `agent ${id} started (pid ${proc.pid}, ${name})`);
+      this.notify(this.snapshot(entry));
+    }).catch((err: Error) => this.log("error", `agent ${id}: finishing failed: ${err.message}`));
+    this.log("info", `agent ${id} started (pid ${proc.pid})`);
+    // Snapshot before awaiting: a fast child may already have ended, and listeners must see "running" first.
+    const started = this.snapshot(entry);
     await this.persist(entry);
-    this.emit("agent", this.snapshot(entry));
+    this.notify(started);
     return this.snapshot(entry);
   }
 
@@ -232,18 +235,6 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
     await e.done;
   }
 
-  /** A record left running by a daemon that is gone: kill the process if it is provably still ours, mark it. */
-  private async settleLeftover(e: Entry, rec: AgentRecord): Promise<void> {
-    const pid = rec.info.pid;
-    if (pid && rec.procStart && procStartTime(pid) === rec.procStart) {
-      this.log("warn", `agent ${e.info.id}: pid ${pid} outlived the previous daemon; killing its process group`);
-      signalGroup(pid, "SIGTERM");
-      setTimeout(() => signalGroup(pid, "SIGKILL"), this.stopGraceMs).unref();
-    }
-    Object.assign(e.info, { state: "killed", exitCode: null, signal: null, reason: "daemon-stopped", endedAt: new Date().toISOString() });
-    await this.persist(e);
-  }
-
   private addEntry(rec: AgentRecord, log: LogFile): Entry {
     const entry: Entry = {
       info: rec.info, log, owner: rec.owner, procStart: rec.procStart, proc: null, stopReason: null,
@@ -251,6 +242,15 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
     };
     this.entries.set(rec.info.id, entry);
     return entry;
+  }
+
+  /** Emit "agent"; a throwing listener is logged, never allowed to break an agent's lifecycle. */
+  private notify(info: AgentInfo): void {
+    try {
+      this.emit("agent", info);
+    } catch (err) {
+      this.log("error", `an "agent" event listener failed: ${(err as Error).message}`);
+    }
   }
 
   private snapshot(e: Entry): AgentInfo {
@@ -287,7 +287,10 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
 
   private entry(id: string): Entry {
     const e = typeof id === "string" ? this.entries.get(id) : undefined;
-    if (!e) throw new AgentError("NOT_FOUND", `no agent with id "${String(id).slice(0, 64)}" on this daemon; \`paseo ls --all\` lists every agent`);
+    if (!e) {
+      const shown = describeInput(String(id));
+      throw new AgentError("NOT_FOUND", `no agent with id "${shown}" on this daemon; check the id (ended agents are listed with all: true)`);
+    }
     return e;
   }
 

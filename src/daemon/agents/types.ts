@@ -71,6 +71,8 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 export type Logger = (level: LogLevel, msg: string) => void;
 
 export interface SubscriptionHandle {
+  /** The next seq this subscription will deliver (after an end: the agent's final nextSeq). */
+  readonly nextSeq: number;
   unsubscribe(): void;
   /** Stop delivering. Nothing is buffered while paused: delivery resumes from disk at the next undelivered seq. */
   pause(): void;

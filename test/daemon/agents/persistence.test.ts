@@ -1,0 +1,132 @@
+import { spawn } from "node:child_process";
+import { appendFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { procStartTime } from "../../../src/daemon/agents/agent-process.js";
+import type { AgentInfo } from "../../../src/daemon/agents/index.js";
+import { cleanup, expectContiguous, isAlive, newManager, node, readAll, tempDir, textOf, trackPid, waitFor } from "./helpers.js";
+
+afterEach(cleanup);
+
+/** Encode one log record as documented in log-file.ts. */
+function record(seq: number, fd: 1 | 2, text: string): Buffer {
+  const data = Buffer.from(text);
+  const h = Buffer.alloc(13);
+  h.writeBigUInt64BE(BigInt(seq), 0);
+  h[8] = fd;
+  h.writeUInt32BE(data.length, 9);
+  return Buffer.concat([h, data]);
+}
+
+async function writeLeftover(dir: string, id: string, info: Partial<AgentInfo>, procStart: string | null, log: Buffer): Promise<void> {
+  await mkdir(join(dir, id), { recursive: true });
+  const full: AgentInfo = {
+    id, name: "old", argv: ["old"], cwd: "/", pid: 999_999, state: "running", exitCode: null, signal: null,
+    startedAt: "2024-01-01T00:00:00.000Z", endedAt: null, nextSeq: 1, bytes: 0, ...info,
+  };
+  await writeFile(join(dir, id, "meta.json"), JSON.stringify({ v: 1, info: full, owner: "999999/deadbeef", procStart, log: null }));
+  await writeFile(join(dir, id, "output.log"), log);
+}
+
+describe("persistence", () => {
+  it("ended agents and their logs survive a manager restart; seqs continue, files are private", async () => {
+    const dir = join(await tempDir(), "agents");
+    const m1 = await newManager({ dir });
+    const a = await m1.run({ argv: node(`for (let i = 0; i < 50; i++) console.log("row " + i); process.exit(7)`), env: { PASEO_SECRET_TOKEN: "hunter2-do-not-store" } });
+    await waitFor(() => m1.get(a.id).state === "exited", 10_000, "exit");
+    const before = m1.get(a.id);
+    const logsBefore = await readAll(m1, a.id);
+    await m1.close();
+
+    const meta = await readFile(join(dir, a.id, "meta.json"), "utf8");
+    expect(meta).not.toContain("hunter2");
+    expect((await stat(join(dir, a.id, "meta.json"))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, a.id, "output.log"))).mode & 0o777).toBe(0o600);
+
+    const m2 = await newManager({ dir });
+    expect(m2.list()).toEqual([]);
+    expect(m2.list({ all: true })).toEqual([before]);
+    expect(m2.get(a.id)).toMatchObject({ state: "exited", exitCode: 7 });
+    const logsAfter = await readAll(m2, a.id, 64);
+    expect(logsAfter).toEqual(logsBefore);
+    expectContiguous(logsAfter);
+    expect(textOf(logsAfter)).toBe(Array.from({ length: 50 }, (_, i) => `row ${i}\n`).join(""));
+  });
+
+  it("agents still running at close() are recorded as stopped by the daemon", async () => {
+    const dir = join(await tempDir(), "agents");
+    const m1 = await newManager({ dir, stopGraceMs: 200 });
+    const a = await m1.run({ argv: node(`console.log("up"); setInterval(() => {}, 1000)`) });
+    await waitFor(async () => textOf(await readAll(m1, a.id)) === "up\n", 10_000, "up");
+    await m1.close();
+    const m2 = await newManager({ dir });
+    expect(m2.get(a.id)).toMatchObject({ state: "killed", signal: "SIGTERM", reason: "daemon-stopped" });
+    expect(m2.list()).toEqual([]);
+    expect(textOf(await readAll(m2, a.id))).toBe("up\n");
+  });
+
+  it("a record left running by a previous process becomes killed/daemon-stopped; its torn tail is cut", async () => {
+    const dir = join(await tempDir(), "agents");
+    const good = Buffer.concat([record(1, 1, "hello "), record(2, 2, "oops"), record(3, 1, "world\n")]);
+    const torn = record(4, 1, "this record was cut by kill -9").subarray(0, 20);
+    await writeLeftover(dir, "abcdefgh", {}, null, Buffer.concat([good, torn]));
+
+    const m = await newManager({ dir });
+    const info = m.get("abcdefgh");
+    expect(info).toMatchObject({ state: "killed", signal: null, exitCode: null, reason: "daemon-stopped", nextSeq: 4, bytes: 16 });
+    expect(info.endedAt).not.toBeNull();
+    expect(m.list()).toEqual([]);
+    expect((await stat(join(dir, "abcdefgh", "output.log"))).size).toBe(good.length);
+    const chunks = await readAll(m, "abcdefgh");
+    expect(chunks.map((c) => [c.seq, c.fd, Buffer.from(c.data).toString()])).toEqual([
+      [1, 1, "hello "],
+      [2, 2, "oops"],
+      [3, 1, "world\n"],
+    ]);
+    const persisted = JSON.parse(await readFile(join(dir, "abcdefgh", "meta.json"), "utf8"));
+    expect(persisted.info).toMatchObject({ state: "killed", reason: "daemon-stopped", nextSeq: 4 });
+    // A follower gets the history and an immediate end.
+    const ended = await new Promise<AgentInfo>((res, rej) => m.subscribe("abcdefgh", 2, () => {}, res, rej));
+    expect(ended.state).toBe("killed");
+  });
+
+  it("kills a leftover agent process that outlived its daemon (same pid and start time), not a stranger", async () => {
+    const dir = join(await tempDir(), "agents");
+    const orphan = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { detached: true, stdio: "ignore" });
+    await new Promise((r) => orphan.once("spawn", r));
+    const pid = orphan.pid!;
+    trackPid(pid);
+    await writeLeftover(dir, "orphanaa", { pid }, procStartTime(pid), Buffer.alloc(0));
+    // Same pid but a different start time: must be left alone.
+    const stranger = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { detached: true, stdio: "ignore" });
+    await new Promise((r) => stranger.once("spawn", r));
+    trackPid(stranger.pid!);
+    await writeLeftover(dir, "strangrr", { pid: stranger.pid! }, "1", Buffer.alloc(0));
+
+    const m = await newManager({ dir });
+    expect(m.get("orphanaa")).toMatchObject({ state: "killed", reason: "daemon-stopped", nextSeq: 1 });
+    expect(m.get("strangrr")).toMatchObject({ state: "killed", reason: "daemon-stopped" });
+    await waitFor(async () => !(await isAlive(pid)), 5000, "orphan to die");
+    expect(await isAlive(stranger.pid!)).toBe(true);
+  });
+
+  it("repairs a torn tail on an ended agent's log (summary mismatch) and skips unreadable records", async () => {
+    const dir = join(await tempDir(), "agents");
+    const m1 = await newManager({ dir });
+    const a = await m1.run({ argv: node(`console.log("complete")`) });
+    await waitFor(() => m1.get(a.id).state === "exited", 10_000, "exit");
+    await m1.close();
+    const logFile = join(dir, a.id, "output.log");
+    const size = (await stat(logFile)).size;
+    await appendFile(logFile, Buffer.from([0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0]));
+    await mkdir(join(dir, "brokenaa"));
+    await writeFile(join(dir, "brokenaa", "meta.json"), "{ not json");
+    const logs: string[] = [];
+    const m2 = await newManager({ dir, log: (level, msg) => logs.push(`${level}: ${msg}`) });
+    expect(textOf(await readAll(m2, a.id))).toBe("complete\n");
+    expect((await stat(logFile)).size).toBe(size);
+    expect(m2.list({ all: true }).map((x) => x.id)).toEqual([a.id]);
+    expect(logs.some((l) => l.startsWith("warn: skipping agent brokenaa"))).toBe(true);
+    expect(logs.some((l) => l.includes("torn tail"))).toBe(true);
+  });
+});
