@@ -196,7 +196,6 @@ export class DaemonSession implements Session {
       this.closeFromRelay(CloseCode.OVERLOADED);
       return;
     }
-    console.log("DAEMON FLOW", signal, this.peer.buffered);
     for (const client of this.clients.values()) {
       if (signal === "pause") client.peer.hold(DAEMON_CONGESTED);
       else client.peer.release(DAEMON_CONGESTED);

@@ -3,7 +3,6 @@
  * /v1/ws (§5.1) routed to daemon or client sessions. Admission (per-IP limits, URL validation) happens before a
  * session exists; every refusal is an accepted upgrade closed with a named code, so peers never have to guess.
  */
-import { readFile } from "node:fs/promises";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -23,6 +22,7 @@ import { type RelayOptions, type ResolvedRelayOptions, resolveOptions } from "./
 import { Peer } from "./peer.js";
 import { Router } from "./router.js";
 import { SECURITY_HEADERS, serveStatic } from "./static.js";
+import { PASEO_VERSION } from "../version.js";
 
 export interface Relay {
   /** http://host:port as bound (for /health, /metrics, the app). */
@@ -67,15 +67,6 @@ function parseRoute(rawUrl: string | undefined): Route {
   return { ok: true, role: roles[0], serverId: ids[0]! };
 }
 
-async function packageVersion(): Promise<string> {
-  try {
-    const text = await readFile(new URL("../../package.json", import.meta.url), "utf8");
-    return (JSON.parse(text) as { version?: string }).version ?? "unknown";
-  } catch {
-    return "unknown";
-  }
-}
-
 function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolvePromise, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
@@ -95,7 +86,6 @@ function urlHost(host: string): string {
 
 export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const opts: ResolvedRelayOptions = resolveOptions(options, options.backend ?? (await loadDefaultBackend()));
-  const version = await packageVersion();
   const metrics = new RelayMetrics();
   const router = new Router();
   const ctx: RelayContext = {
@@ -136,7 +126,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain; charset=utf-8", "method not allowed\n", { Allow: "GET, HEAD" });
     if (path === "/health") {
       const s = stats();
-      const body = { status: closing ? "stopping" : "ok", uptime: Math.floor(s.uptimeMs / 1000), daemons: s.daemons, clients: s.clients, version };
+      const body = { status: closing ? "stopping" : "ok", uptime: Math.floor(s.uptimeMs / 1000), daemons: s.daemons, clients: s.clients, version: PASEO_VERSION };
       return send(closing ? 503 : 200, "application/json; charset=utf-8", `${JSON.stringify(body)}\n`);
     }
     if (path === "/metrics") return send(200, "text/plain; version=0.0.4; charset=utf-8", renderPrometheus(stats()));

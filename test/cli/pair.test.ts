@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseDuration } from "../../src/cli/commands/pair.js";
 import { parseOffer } from "../../src/protocol/offer.js";
 
 const repo = join(import.meta.dirname, "..", "..");
@@ -61,7 +62,20 @@ async function pairJson(home: string, ...extra: string[]) {
 
 const mode = async (p: string) => (await stat(p)).mode & 0o777;
 
-describe("paseo daemon pair", () => {
+describe("parseDuration", () => {
+  it("accepts s/m/h/d/w and combinations; refuses the rest", () => {
+    expect(parseDuration("30m")).toBe(30 * 60_000);
+    expect(parseDuration("12h")).toBe(12 * 3_600_000);
+    expect(parseDuration("7d")).toBe(7 * 86_400_000);
+    expect(parseDuration("1h30m")).toBe(90 * 60_000);
+    expect(parseDuration("2w")).toBe(14 * 86_400_000);
+    expect(parseDuration("1.5h")).toBe(90 * 60_000);
+    expect(parseDuration(" 90S ")).toBe(90_000);
+    for (const bad of ["", "10", "m", "1y", "-1h", "0m", "500d", "1h 30m"]) expect(() => parseDuration(bad), bad).toThrow();
+  });
+});
+
+describe("paseo daemon pair", { timeout: 60_000 }, () => {
   it("--json: link, full offer, fingerprint, offerId, expiresAt; identity 0600 in a 0700 home", async () => {
     const home = freshHome();
     const out = await pairJson(home);
@@ -198,7 +212,13 @@ describe("paseo daemon pair", () => {
     expect(viaConfig.offer.relay).toEqual({ endpoint: "r.example.net:8443", tls: true });
     expect(viaConfig.link.startsWith("https://app.paseo.sh/#offer=")).toBe(true);
     const bad = await paseo(["daemon", "pair", "--home", home, "--relay", "not a url"]);
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--relay must look like.*\[USAGE\]/);
+    const asLink = await paseo(["daemon", "pair", "--home", home, "--relay", viaConfig.link]);
+    expect(asLink.code).toBe(1);
+    expect(asLink.stderr).toMatch(/not a pairing link/);
+    expect(asLink.stderr).not.toContain(viaConfig.offer.secretB64);
+    expect(asLink.stderr).not.toContain(viaConfig.link.split("#")[1]);
   });
 
   it("a corrupt identity stops pairing with a recovery hint and is not replaced", async () => {

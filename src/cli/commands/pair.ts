@@ -8,6 +8,7 @@ import { resolve as resolvePath } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { type RelayEndpoint, parseRelayEndpoint } from "../../client/relay-url.js";
 import { loadDefaultBackend } from "../../protocol/crypto/select.js";
+import { PaseoError } from "../../protocol/errors.js";
 import { describeInput } from "../../protocol/redact.js";
 import { resolveHome, writeFileAtomic } from "../../daemon/home.js";
 import { OfferStore, type OfferSummary } from "../../daemon/offer-store.js";
@@ -31,11 +32,18 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
+/**
+ * Parsed in the action, not as a commander argParser: commander echoes a rejected value verbatim, and a pasted
+ * pairing link must never be echoed.
+ */
 function parseRelayOption(text: string): RelayEndpoint {
+  if (text.includes("#offer=")) {
+    throw new PaseoError("USAGE", "--relay for `paseo daemon pair` is a relay address like wss://relay.example.com, not a pairing link");
+  }
   try {
     return parseRelayEndpoint(text);
-  } catch (err) {
-    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  } catch {
+    throw new PaseoError("USAGE", `--relay must look like ws://host:port, wss://host or host:port (got "${describeInput(text)}")`);
   }
 }
 
@@ -67,7 +75,7 @@ interface PairOptions {
   ttl?: number;
   once?: boolean;
   rotate?: boolean;
-  relay?: RelayEndpoint;
+  relay?: string;
 }
 
 interface HomeOption {
@@ -85,7 +93,7 @@ async function runPair(opts: PairOptions): Promise<void> {
   const pairing = await createPairing({
     home,
     backend,
-    ...(opts.relay ? { relay: opts.relay } : {}),
+    ...(opts.relay !== undefined ? { relay: parseRelayOption(opts.relay) } : {}),
     ...(opts.label !== undefined ? { label: opts.label } : {}),
     ...(opts.ttl !== undefined ? { ttlMs: opts.ttl } : {}),
     ...(opts.once ? { once: true } : {}),
@@ -182,7 +190,7 @@ export function registerPairCommands(daemonCommand: Command): void {
     .option("--ttl <duration>", "expire the offer after this long, e.g. 30m, 12h, 7d", parseDuration)
     .option("--once", "single use: the offer stops working after the first successful connection")
     .option("--rotate", "revoke every standing offer, then create this one")
-    .option("--relay <url>", "relay for this offer, e.g. wss://relay.example.com (default: config.json, else ws://127.0.0.1:7431)", parseRelayOption)
+    .option("--relay <url>", "relay for this offer, e.g. wss://relay.example.com (default: config.json, else ws://127.0.0.1:7431)")
     .action(async (_opts: unknown, cmd: Command) => {
       await runPair(cmd.optsWithGlobals<PairOptions>());
     });

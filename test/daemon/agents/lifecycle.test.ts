@@ -40,6 +40,17 @@ describe("agent lifecycle", () => {
     expect(events.map((e) => e.state)).toEqual(["running", "exited"]);
   });
 
+  it("emits running before the end even for a child that exits at once; close() is idempotent", async () => {
+    const m = await newManager();
+    const events: string[] = [];
+    m.on("agent", (i) => events.push(`${i.id}:${i.state}`));
+    const ids: string[] = [];
+    for (let k = 0; k < 5; k++) ids.push((await m.run({ argv: ["true"] })).id);
+    await waitFor(() => events.length === 10, 10_000, "10 events");
+    for (const id of ids) expect(events.filter((e) => e.startsWith(id))).toEqual([`${id}:running`, `${id}:exited`]);
+    await Promise.all([m.close(), m.close()]);
+  });
+
   it("defaults the name and reports NOT_FOUND with a helpful message", async () => {
     const m = await newManager();
     const a = await m.run({ argv: node("") });

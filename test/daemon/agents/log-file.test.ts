@@ -130,7 +130,34 @@ describe("LogFile", () => {
     all.forEach((got, i) => {
       expectContiguous(got, sinces[i]);
       expect(got.length).toBe(total - sinces[i]! + 1);
-      got.forEach((c) => expect(Buffer.from(c.data).equals(payload(c.seq))).toBe(true));
+      expect(got.filter((c) => !Buffer.from(c.data).equals(payload(c.seq))).map((c) => c.seq)).toEqual([]);
     });
+  });
+
+  it("subscription modes: replay from disk, then live (synchronous hand-over), paused = nothing buffered", async () => {
+    const { lf } = await filled(10);
+    const got: number[] = [];
+    let ended = false;
+    const sub = new Subscription(lf, 4, { onChunk: (c) => got.push(c.seq), onEnd: () => (ended = true) }, () => ({}) as AgentInfo, quiet);
+    expect(got).toEqual([]); // never inside the constructor / subscribe()
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toEqual([4, 5, 6, 7, 8, 9, 10]);
+    lf.append(1, payload(11));
+    expect(got.at(-1)).toBe(11); // live: delivered within append()
+    sub.pause();
+    for (let s = 12; s <= 15; s++) lf.append(1, payload(s));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got.at(-1)).toBe(11);
+    expect(sub.nextSeq).toBe(12);
+    sub.resume();
+    lf.append(2, payload(16)); // appended while the resumed subscription still replays 12..15 from disk
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    lf.append(1, payload(17));
+    expect(got.at(-1)).toBe(17);
+    expect(ended).toBe(false);
+    lf.seal();
+    expect(ended).toBe(true);
+    sub.unsubscribe();
   });
 });

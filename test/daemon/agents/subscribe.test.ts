@@ -98,7 +98,7 @@ describe("subscribe: replay + live without gap or duplicate", () => {
     const a = await m.run({ argv: node(WRITER) });
     let pauses = 0;
     const sub = collect(m, a.id, 1, (c) => {
-      if (c.seq % 7 === 0) {
+      if (c.seq % 13 === 0) {
         pauses++;
         sub.handle.pause();
         setTimeout(() => sub.handle.resume(), 3);

@@ -1,0 +1,45 @@
+/** Start a new agent: a shell command line (run with /bin/sh -c on the daemon), an optional name and directory. */
+import type { AgentInfo, DaemonClient } from "../../index.js";
+import { h, replace } from "../dom.js";
+import { explain } from "../errors.js";
+import { errorBlock } from "./banner.js";
+
+export function createNewAgentForm(client: DaemonClient, options: { onStarted: (agent: AgentInfo) => void; onCancel: () => void }): HTMLElement {
+  const field = (label: string, input: HTMLInputElement, hint?: string) =>
+    h("label", { class: "field" }, h("span", { class: "field-label", text: label }), input, hint ? h("span", { class: "muted small", text: hint }) : null);
+  const command = h("input", {
+    attrs: { type: "text", name: "command", required: true, autocomplete: "off", autocapitalize: "off", spellcheck: "false", placeholder: "e.g. claude, npm test, tail -f log.txt" },
+  });
+  const name = h("input", { attrs: { type: "text", name: "name", autocomplete: "off", maxlength: "128", placeholder: "optional" } });
+  const cwd = h("input", { attrs: { type: "text", name: "cwd", autocomplete: "off", autocapitalize: "off", spellcheck: "false", placeholder: "optional — default: home directory; ~/project works" } });
+  const errors = h("div", { class: "inline-errors" });
+  const submit = h("button", { class: "primary", text: "Start", attrs: { type: "submit" } });
+  const form = h(
+    "form",
+    { class: "card new-agent", attrs: { "aria-label": "New agent", autocomplete: "off" } },
+    h("div", { class: "card-head" }, h("button", { class: "ghost small back", text: "← Agents", attrs: { type: "button" }, on: { click: options.onCancel } }), h("h2", { text: "New agent" })),
+    field("Command", command, "Runs with /bin/sh -c on the daemon machine."),
+    field("Name", name),
+    field("Working directory", cwd),
+    errors,
+    h("div", { class: "actions" }, submit, h("button", { class: "ghost", text: "Cancel", attrs: { type: "button" }, on: { click: options.onCancel } })),
+  );
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const line = command.value.trim();
+    if (line === "") return;
+    submit.disabled = true;
+    errors.replaceChildren();
+    client
+      .runAgent({ argv: [line], shell: true, ...(name.value.trim() ? { name: name.value.trim() } : {}), ...(cwd.value.trim() ? { cwd: cwd.value.trim() } : {}) })
+      .then(
+        (agent) => options.onStarted(agent),
+        (err) => {
+          submit.disabled = false;
+          replace(errors, errorBlock(explain(err)));
+        },
+      );
+  });
+  queueMicrotask(() => command.focus());
+  return form;
+}

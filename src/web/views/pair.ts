@@ -1,0 +1,85 @@
+/**
+ * The pairing page, shown when there is no offer in the URL: paste a link (it never leaves this page except to
+ * do the handshake with the daemon), or pick a daemon remembered on this device. Also shows why the last link
+ * failed (expired, damaged …) with the next step.
+ */
+import { h } from "../dom.js";
+import { explain } from "../errors.js";
+import { forget, listRemembered, type RememberedDaemon } from "../offer-source.js";
+import { errorBlock } from "./banner.js";
+
+export interface PairOptions {
+  /** Why we are here (a bad or expired link), if anything went wrong. */
+  error?: unknown;
+  onLink: (text: string, remember: boolean) => void;
+  onRemembered: (daemon: RememberedDaemon) => void;
+}
+
+export function createPairPage(options: PairOptions): HTMLElement {
+  const link = h("input", {
+    attrs: { type: "password", name: "link", autocomplete: "off", spellcheck: "false", placeholder: "https://…/#offer=…", "aria-label": "Pairing link" },
+  });
+  const rememberBox = h("input", { attrs: { type: "checkbox", name: "remember" } });
+  const form = h(
+    "form",
+    { class: "pair-form", attrs: { autocomplete: "off" } },
+    h("label", { class: "field" }, h("span", { class: "field-label", text: "Pairing link" }), link),
+    h("label", { class: "remember" }, rememberBox, " Remember this daemon on this device"),
+    h("div", { class: "actions" }, h("button", { class: "primary", text: "Connect", attrs: { type: "submit" } })),
+  );
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (link.value.trim() !== "") options.onLink(link.value, rememberBox.checked);
+  });
+
+  const list = h("ul", { class: "remembered" });
+  const renderList = () => {
+    list.replaceChildren(
+      ...listRemembered().map((d) =>
+        h(
+          "li",
+          { attrs: { "data-server-id": d.serverId } },
+          h(
+            "button",
+            { class: "remembered-open", attrs: { type: "button" }, on: { click: () => options.onRemembered(d) } },
+            h("span", { class: "agent-name", text: d.name }),
+            h("code", { class: "fingerprint muted", text: d.fingerprint ?? d.serverId }),
+          ),
+          h("button", {
+            class: "ghost small",
+            text: "Forget",
+            attrs: { type: "button", "aria-label": `Forget ${d.name}` },
+            on: {
+              click: () => {
+                forget(d.serverId);
+                renderList();
+              },
+            },
+          }),
+        ),
+      ),
+    );
+    section.hidden = list.children.length === 0;
+  };
+  const section = h("section", { class: "card" }, h("h2", { text: "Remembered daemons" }), list);
+  renderList();
+
+  return h(
+    "main",
+    { class: "pair-page" },
+    h("h1", { class: "brand big", text: "paseo" }),
+    options.error !== undefined ? h("div", { class: "banner", attrs: { role: "alert", "data-code": explain(options.error).code } }, errorBlock(explain(options.error))) : null,
+    h(
+      "section",
+      { class: "card" },
+      h("h2", { text: "Connect to a daemon" }),
+      h("p", {
+        class: "muted",
+        text: "On the machine that runs your agents, run `paseo daemon pair` and open the link it prints (or scan its QR code). You can also paste the link here.",
+      }),
+      form,
+    ),
+    section,
+    h("p", { class: "muted small footnote", text: "End-to-end encrypted: the relay serving this page only sees ciphertext. The link's secret stays in this tab unless you choose to remember the daemon." }),
+  );
+}

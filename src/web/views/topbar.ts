@@ -1,0 +1,34 @@
+/** The top bar: app name, the daemon's host name, the connection state, and a way back to the pairing page. */
+import type { ConnectionState } from "../../index.js";
+import { h, setText } from "../dom.js";
+import { STATE_LABEL } from "../format.js";
+
+export interface Topbar {
+  el: HTMLElement;
+  setState(state: ConnectionState): void;
+  setHost(name: string): void;
+}
+
+export function createTopbar(options: { onSwitch: () => void }): Topbar {
+  const host = h("span", { class: "host", text: "" });
+  const state = h("span", { class: "state", attrs: { "data-state": "connecting", role: "status", "aria-live": "polite" } }, STATE_LABEL.connecting);
+  const el = h(
+    "header",
+    { class: "topbar" },
+    h("span", { class: "brand", text: "paseo" }),
+    host,
+    h("span", { class: "spacer" }),
+    state,
+    h("button", { class: "ghost small", text: "Switch daemon", attrs: { type: "button", title: "Leave this daemon and go to the pairing page" }, on: { click: options.onSwitch } }),
+  );
+  return {
+    el,
+    setState(s) {
+      state.setAttribute("data-state", s);
+      setText(state, STATE_LABEL[s]);
+    },
+    setHost(name) {
+      setText(host, name);
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/** Daemon defences, in-process against a real relay and real sockets on 127.0.0.1. */
+import { afterEach, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { WebSocketServer, WebSocket } from "ws";
+import { startDaemon, type Daemon } from "../../src/daemon/daemon.js";
+import { silentLogger } from "../../src/daemon/logger.js";
+import { readLocalOffer } from "../../src/daemon/runtime-files.js";
+import { startRelay, type Relay } from "../../src/relay/index.js";
+import { DaemonClient, RpcError, OfferExpiredError } from "../../src/index.js";
+import { createPairing } from "../../src/daemon/pairing.js";
+import { buildRelayUrl } from "../../src/client/relay-url.js";
+import { CloseCode } from "../../src/protocol/close-codes.js";
+import { connect } from "../../src/client/connect.js";
+import { nativeBackend } from "../../src/protocol/crypto/native.js";
+import { WebSocket as WsCtor } from "ws";
+import type { WebSocketConstructor } from "../../src/client/transport.js";
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+function home(): string {
+  const dir = mkdtempSync(join(tmpdir(), "paseo-limits-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+async function daemonWithRelay(options: Partial<Parameters<typeof startDaemon>[0]> = {}): Promise<{ daemon: Daemon; relay: Relay }> {
+  const relay = await startRelay({ host: "127.0.0.1", port: 0, log: () => {} });
+  cleanups.push(() => relay.close());
+  const daemon = await startDaemon({ home: home(), relay: relay.endpoint, log: silentLogger, ...options });
+  cleanups.push(() => daemon.close());
+  return { daemon, relay };
+}
+function closeOf(ws: WebSocket): Promise<{ code: number; ms: number }> {
+  const t = performance.now();
+  return new Promise((resolve) => ws.on("close", (code) => resolve({ code, ms: performance.now() - t })));
+}
+
+describe("relay link", () => {
+  it("stops retrying when the relay rejects the daemon's key (no retry loop)", async () => {
+    // A relay that always answers the daemon's proof with 4003, counting attempts.
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    await new Promise((r) => wss.on("listening", r));
+    cleanups.push(() => new Promise((r) => wss.close(r)));
+    let attempts = 0;
+    wss.on("connection", (ws) => {
+      attempts++;
+      ws.send(new Uint8Array([0x01, ...nativeBackend.generateKeyPair().publicKey, ...nativeBackend.randomBytes(32)]));
+      ws.on("message", () => ws.close(CloseCode.AUTH_FAILED, "daemon authentication failed"));
+    });
+    const port = (wss.address() as { port: number }).port;
+    const daemon = await startDaemon({
+      home: home(),
+      relay: { endpoint: `127.0.0.1:${port}`, tls: false },
+      log: silentLogger,
+      pairOnStart: false,
+    });
+    cleanups.push(() => daemon.close());
+    await new Promise((r) => setTimeout(r, 2500)); // several backoff periods (min 0.5 s)
+    expect(attempts).toBe(1);
+    expect(daemon.relayStatus?.state).toBe("rejected");
+    expect(daemon.relayStatus?.lastError).toMatch(/rejected this daemon's key proof/);
+  });
+});
+
+describe("per-client limits", () => {
+  it("a handshake timeout frees the slot; the cap refuses extra half-open handshakes with BUSY", async () => {
+    const { daemon } = await daemonWithRelay({ maxConcurrentHandshakes: 2, handshakeTimeoutMs: 600 });
+    const offer = await readLocalOffer(daemon.home);
+    const url = buildRelayUrl(offer!.relay, "client", offer!.serverId);
+    const open = () => {
+      const ws = new WebSocket(url);
+      cleanups.push(() => ws.terminate());
+      return ws;
+    };
+    const a = open();
+    const b = open();
+    await Promise.all([a, b].map((ws) => new Promise((r) => ws.on("open", r))));
+    await new Promise((r) => setTimeout(r, 50));
+    const c = open();
+    expect((await closeOf(c)).code).toBe(CloseCode.BUSY);
+    const [ca, cb] = await Promise.all([closeOf(a), closeOf(b)]);
+    expect(ca.code).toBe(CloseCode.HANDSHAKE_TIMEOUT);
+    expect(cb.code).toBe(CloseCode.HANDSHAKE_TIMEOUT);
+    const client = new DaemonClient({ offer: offer!, url });
+    cleanups.push(() => client.close());
+    expect(await client.listAgents()).toEqual([]);
+  });
+
+  it("a malformed or unknown request gets an error reply and the daemon keeps serving", async () => {
+    const { daemon } = await daemonWithRelay();
+    const client = new DaemonClient({ offer: daemon.pairing!.offer });
+    cleanups.push(() => client.close());
+    await client.connect();
+    const call = client.call.bind(client) as (m: string, p: unknown) => Promise<unknown>;
+    await expect(call("agents.nuke", {})).rejects.toMatchObject({ code: "UNKNOWN_METHOD" });
+    await expect(call("agents.run", { argv: "rm -rf /" })).rejects.toBeInstanceOf(RpcError);
+    await expect(call("agents.run", { argv: ["x"], evil: true })).rejects.toMatchObject({ code: "BAD_PARAMS" });
+    await expect(call("agents.get", { id: "nope" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(await client.listAgents()).toEqual([]);
+  });
+
+  it("early data carries only read-only requests: a non-read-only early request is refused, not executed", async () => {
+    const { daemon } = await daemonWithRelay();
+    const { session, early } = await connect({
+      offer: daemon.pairing!.offer,
+      backend: nativeBackend,
+      WebSocket: WsCtor as unknown as WebSocketConstructor,
+      early: { method: "agents.run", params: { argv: [process.execPath, "-e", "0"] } },
+      timeoutMs: 5000,
+    });
+    await expect(early).rejects.toMatchObject({ code: "EARLY_DATA_REJECTED" });
+    session.close();
+    const client = new DaemonClient({ offer: daemon.pairing!.offer });
+    cleanups.push(() => client.close());
+    expect(await client.listAgents({ all: true })).toEqual([]);
+  });
+});
+
+describe("offer refusals at the daemon", () => {
+  it("an offer that expired is refused by the daemon's handshake (4102 → OfferExpiredError), even if the client skips its own check", async () => {
+    const { daemon, relay } = await daemonWithRelay();
+    const pairing = await createPairing({ home: daemon.home, relay: relay.endpoint, ttlMs: 1000 });
+    await new Promise((r) => setTimeout(r, 1100));
+    const client = new DaemonClient({ offer: pairing.offer }); // an object: no client-side parse/expiry check
+    cleanups.push(() => client.close());
+    await expect(client.listAgents()).rejects.toBeInstanceOf(OfferExpiredError);
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * Every failure a user can hit gives its named error, exit code 1 and one line on stderr, quickly — and no output
+ * ever contains the pairing secret or the link. Real relay, daemon and CLI processes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { killAll, runCli, sleep, startDaemonProcess, startRelayProcess, type DaemonProc, type RelayProc } from "./harness.js";
+
+let relay: RelayProc;
+let daemon: DaemonProc;
+const secrets: string[] = [];
+
+function decode(link: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(link.split("#offer=")[1]!, "base64url").toString());
+}
+function encode(base: string, offer: Record<string, unknown>): string {
+  return `${base}/#offer=${Buffer.from(JSON.stringify(offer)).toString("base64url")}`;
+}
+async function pair(args: string[]): Promise<string> {
+  const r = await runCli(["daemon", "pair", "--json", "--home", daemon.home, ...args]);
+  expect(r.code, r.stderr).toBe(0);
+  const out = JSON.parse(r.stdout);
+  secrets.push(out.offer.secretB64, out.link);
+  return out.link as string;
+}
+
+/** Run `ls` with this link and check the failure contract. */
+async function expectFailure(link: string, code: RegExp, env: Record<string, string> = {}) {
+  const r = await runCli(["ls", "--relay", link], { env });
+  expect(r.code, r.stdout + r.stderr).toBe(1);
+  expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  expect(r.stderr).toMatch(code);
+  expect(r.ms).toBeLessThan(2000);
+  for (const s of [...secrets, link]) {
+    expect(r.stderr).not.toContain(s);
+    expect(r.stdout).not.toContain(s);
+  }
+  return r;
+}
+
+beforeAll(async () => {
+  relay = await startRelayProcess();
+  daemon = await startDaemonProcess({ relay: `ws://${relay.endpoint}` });
+  secrets.push(daemon.link!, decode(daemon.link!).secretB64 as string);
+});
+afterAll(killAll);
+
+describe("CLI failures", () => {
+  it("malformed link → OFFER_INVALID", async () => {
+    await expectFailure("https://relay.example/#offer=bm90IGFuIG9mZmVy", /OFFER_INVALID/);
+    await expectFailure("https://relay.example/#offer=%%%", /OFFER_INVALID/);
+  });
+
+  it("wrong secret → HANDSHAKE_FAILED from the daemon", async () => {
+    const offer = decode(daemon.link!);
+    offer.secretB64 = Buffer.alloc(32, 7).toString("base64url");
+    secrets.push(offer.secretB64 as string);
+    await expectFailure(encode("http://x", offer), /handshake failed.*HANDSHAKE_FAILED/);
+  });
+
+  it("wrong daemon key → refused before connecting (serverId must match the key)", async () => {
+    const offer = decode(daemon.link!);
+    offer.daemonPublicKeyB64 = Buffer.alloc(32, 9).toString("base64url");
+    await expectFailure(encode("http://x", offer), /OFFER_INVALID/);
+  });
+
+  it("revoked offer → OFFER_REVOKED; once offer used twice → OFFER_REVOKED", async () => {
+    const link = await pair(["--label", "to-revoke"]);
+    expect((await runCli(["ls", "--relay", link])).code).toBe(0);
+    const revoke = await runCli(["daemon", "offers", "revoke", decode(link).offerId as string, "--home", daemon.home]);
+    expect(revoke.code, revoke.stderr).toBe(0);
+    await expectFailure(link, /revoked.*OFFER_REVOKED/);
+
+    const once = await pair(["--once"]);
+    expect((await runCli(["ls", "--relay", once])).code).toBe(0);
+    await expectFailure(once, /already used.*OFFER_REVOKED/);
+  });
+
+  it("rotate revokes every standing offer and issues a working one", async () => {
+    const old = await pair([]);
+    const fresh = await pair(["--rotate"]);
+    await expectFailure(old, /OFFER_REVOKED/);
+    expect((await runCli(["ls", "--relay", fresh])).code).toBe(0);
+  });
+
+  it("expired offer → OFFER_EXPIRED", async () => {
+    const link = await pair(["--ttl", "1s"]);
+    await sleep(1100);
+    await expectFailure(link, /expired.*OFFER_EXPIRED/);
+  });
+
+  it("relay unreachable → RELAY_UNREACHABLE", async () => {
+    const offer = decode(daemon.link!);
+    offer.relay = { endpoint: "127.0.0.1:1", tls: false };
+    await expectFailure(encode("http://127.0.0.1:1", offer), /cannot reach the relay.*RELAY_UNREACHABLE/);
+  });
+
+  it("daemon offline → DAEMON_OFFLINE within the relay's grace", async () => {
+    const other = await startDaemonProcess({ relay: `ws://${relay.endpoint}` });
+    secrets.push(other.link!);
+    await other.stop();
+    await expectFailure(other.link!, /daemon offline.*DAEMON_OFFLINE/);
+  });
+
+  it("no daemon and no relay → a clear DAEMON_OFFLINE naming the home", async () => {
+    const r = await runCli(["ls", "--home", "/nonexistent-paseo-home"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no daemon is running with home \/nonexistent-paseo-home.*DAEMON_OFFLINE/);
+  });
+
+  it("usage errors exit 2", async () => {
+    const r = await runCli(["logs"]);
+    expect(r.code).toBe(2);
+  });
+});

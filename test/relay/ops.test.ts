@@ -1,0 +1,136 @@
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { CloseCode } from "../../src/protocol/close-codes.js";
+import { CONTENT_SECURITY_POLICY } from "../../src/relay/index.js";
+import { PASEO_VERSION } from "../../src/version.js";
+import { TestClient, TestDaemon, cleanup, relayFor, waitUntil, wsUrl } from "./helpers.js";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await cleanup();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe("relay operations", () => {
+  it("GET /health reports status, uptime, daemons, clients and version", async () => {
+    const relay = await relayFor();
+    const daemon = await TestDaemon.connect(relay);
+    await TestClient.connect(relay, daemon.serverId);
+    await waitUntil(() => daemon.clientIds.length === 1, "OPEN");
+    const res = await fetch(`${relay.url}/health`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: "ok", daemons: 1, clients: 1, version: PASEO_VERSION });
+    expect(typeof body.uptime).toBe("number");
+  });
+
+  it("GET /metrics exposes connections by role, bytes, frames and closes by code (no serverIds)", async () => {
+    const relay = await relayFor();
+    const daemon = await TestDaemon.connect(relay);
+    daemon.echo = true;
+    const client = await TestClient.connect(relay, daemon.serverId);
+    client.send(Buffer.alloc(1000));
+    await waitUntil(() => client.bytes === 1000, "echo");
+    client.send("text"); // -> 4000
+    await client.closed;
+    await waitUntil(() => relay.stats().connections.client === 0, "client gone");
+    const res = await fetch(`${relay.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    expect(text).toContain('paseo_relay_connections{role="server"} 1');
+    expect(text).toContain('paseo_relay_connections{role="client"} 0');
+    expect(text).toContain('paseo_relay_bytes_in_total{role="client"} 1004');
+    expect(text).toContain('paseo_relay_bytes_out_total{role="client"} 1000');
+    expect(text).toMatch(/paseo_relay_frames_in_total\{role="server"\} \d+/);
+    expect(text).toContain('paseo_relay_closes_sent_total{code="4000",name="BAD_REQUEST"} 1');
+    expect(text).toContain("paseo_relay_daemons 1");
+    expect(text).not.toContain(daemon.serverId);
+    const stats = relay.stats();
+    expect(stats.bytesIn.client).toBe(1004);
+    expect(stats.framesOut.client).toBe(1);
+  });
+
+  it("close() ends every socket with 4009 (daemons, clients, pending and unauthenticated ones)", async () => {
+    const relay = await relayFor({ offlineGraceMs: 500 });
+    const daemon = await TestDaemon.connect(relay);
+    const clients = [await TestClient.connect(relay, daemon.serverId), await TestClient.connect(relay, daemon.serverId)];
+    await waitUntil(() => daemon.clientIds.length === 2, "OPENs");
+    const pending = await TestClient.connect(relay, "b".repeat(26));
+    const unauth = new WebSocket(wsUrl(relay, "server", "c".repeat(26)));
+    unauth.on("error", () => {});
+    const unauthClosed = new Promise<number>((resolve) => unauth.on("close", (c) => resolve(c)));
+    await new Promise((r) => unauth.once("message", r));
+
+    const started = Date.now();
+    await relay.close();
+    expect(Date.now() - started).toBeLessThan(2500);
+    for (const c of [...clients, pending]) expect((await c.closed).code).toBe(CloseCode.RELAY_RESTARTING);
+    expect((await daemon.closed).code).toBe(CloseCode.RELAY_RESTARTING);
+    expect(await unauthClosed).toBe(CloseCode.RELAY_RESTARTING);
+    // The daemon saw its clients leave with 4009 too, not a 4002 cascade.
+    for (const id of daemon.clientIds) expect(daemon.clients.get(id)!.closed?.code).toBe(CloseCode.RELAY_RESTARTING);
+    await expect(fetch(`${relay.url}/health`)).rejects.toThrow();
+    await relay.close(); // idempotent
+  });
+
+  it("without staticDir, / is a small text page with the security headers; other paths 404", async () => {
+    const relay = await relayFor();
+    const res = await fetch(`${relay.url}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(res.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(await res.text()).toContain("paseo relay");
+    expect((await fetch(`${relay.url}/app.js`)).status).toBe(404);
+    expect((await fetch(`${relay.url}/v1/ws`)).status).toBe(426);
+    expect((await fetch(`${relay.url}/health`, { method: "POST" })).status).toBe(405);
+  });
+
+  it("with staticDir, serves files with content types and a strict CSP, and never outside the directory", async () => {
+    const root = mkdtempSync(join(tmpdir(), "paseo-relay-static-"));
+    dirs.push(root);
+    const site = join(root, "site");
+    mkdirSync(join(site, "assets"), { recursive: true });
+    writeFileSync(join(site, "index.html"), "<!doctype html><title>paseo</title>");
+    writeFileSync(join(site, "assets", "app.js"), "console.log(1)");
+    writeFileSync(join(site, "assets", "app.css"), "body{}");
+    writeFileSync(join(root, "secret.txt"), "do not serve");
+    symlinkSync(join(root, "secret.txt"), join(site, "link.txt"));
+    const relay = await relayFor({ staticDir: site });
+
+    const index = await fetch(`${relay.url}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(index.headers.get("content-security-policy")).toBe(
+      "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    expect(index.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(index.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(await index.text()).toContain("<title>paseo</title>");
+    const js = await fetch(`${relay.url}/assets/app.js`);
+    expect(js.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(await js.text()).toBe("console.log(1)");
+    expect((await fetch(`${relay.url}/assets/app.css`)).headers.get("content-type")).toBe("text/css; charset=utf-8");
+
+    expect((await fetch(`${relay.url}/missing.js`)).status).toBe(404);
+    expect((await fetch(`${relay.url}/%2e%2e/secret.txt`)).status).toBe(404);
+    expect((await fetch(`${relay.url}/..%2fsecret.txt`)).status).toBe(404);
+    expect((await fetch(`${relay.url}/link.txt`)).status).toBe(404);
+    // /health and the WebSocket path still work next to the app.
+    expect((await fetch(`${relay.url}/health`)).status).toBe(200);
+  });
+
+  it("reports the public endpoint when publicUrl is set", async () => {
+    const relay = await relayFor({ publicUrl: "https://relay.example.com" });
+    expect(relay.endpoint).toEqual({ endpoint: "relay.example.com:443", tls: true });
+    expect(relay.wsUrlBase).toBe("wss://relay.example.com:443");
+    expect(relay.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await expect(relayFor({ publicUrl: "https://relay.example.com/some/path" })).rejects.toThrow(/no path/);
+    await expect(relayFor({ offlineGraceMs: 2000 })).rejects.toMatchObject({ code: "RELAY_CONFIG" });
+  });
+});
