@@ -130,7 +130,7 @@ export async function readJsonFile(path: string): Promise<unknown> {
 export interface LockOptions {
   /** Give up after this long (default 5 s). */
   timeoutMs?: number;
-  /** A lock file without a readable owner older than this is stale (default 10 s). */
+  /** A lock file older than this is stale whatever its owner (default 10 s; locks are held for milliseconds). */
   staleMs?: number;
 }
 
@@ -179,7 +179,9 @@ async function tryAcquire(lockPath: string, staleMs: number): Promise<{ ok: true
   } catch {
     // empty or partial: the owner crashed between create and write, or is writing right now
   }
-  const stale = owner !== undefined ? owner !== process.pid && !pidAlive(owner) : Date.now() - mtimeMs > staleMs;
+  // Locks are held for milliseconds (one small read-modify-write): a dead owner, or any lock older than staleMs
+  // (e.g. its pid was reused by an unrelated process), is stale.
+  const stale = (owner !== undefined && owner !== process.pid && !pidAlive(owner)) || Date.now() - mtimeMs > staleMs;
   if (stale) {
     // Remove it only if it is still the same stale file (narrow the window against a racing breaker).
     const again = await fs.readFile(lockPath, "utf8").catch(() => undefined);

@@ -1,6 +1,8 @@
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile, chmod } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
+import { execFile } from "node:child_process";
+import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DEFAULT_EMBEDDED_RELAY,
@@ -109,6 +111,33 @@ describe("home helpers", () => {
       ),
     );
     expect(await readJsonFile(p)).toEqual({ n: 25 });
+    expect(await readdir(home)).toEqual(["counter.json"]);
+  });
+
+  it("withFileLock serialises read-modify-write across processes", async () => {
+    const home = freshHome();
+    await ensureHome(home);
+    const bundle = join(root, "home-bundle.mjs");
+    await build({ entryPoints: ["src/daemon/home.ts"], bundle: true, platform: "node", format: "esm", outfile: bundle, logLevel: "silent" });
+    const script = join(root, "incr.mjs");
+    await writeFile(
+      script,
+      `import { withFileLock, readJsonFile, writeFileAtomic } from ${JSON.stringify(bundle)};
+       const p = process.argv[2];
+       for (let i = 0; i < 30; i++) {
+         await withFileLock(p, async () => {
+           const { n } = (await readJsonFile(p)) ?? { n: 0 };
+           await writeFileAtomic(p, JSON.stringify({ n: n + 1 }));
+         }, { timeoutMs: 20000 });
+       }`,
+    );
+    const p = join(home, "counter.json");
+    const run = () =>
+      new Promise<void>((resolve, reject) =>
+        execFile(process.execPath, [script, p], (err, _o, stderr) => (err ? reject(new Error(stderr || String(err))) : resolve())),
+      );
+    await Promise.all([run(), run(), run(), run()]);
+    expect(await readJsonFile(p)).toEqual({ n: 120 });
     expect(await readdir(home)).toEqual(["counter.json"]);
   });
 

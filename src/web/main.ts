@@ -1,5 +1,5 @@
 /**
- * paseo browser app — boot. Reads the pairing offer from the URL fragment (which browsers never send to a server),
+ * paseo browser app — boot (bundled by scripts/build-web.js into dist/web/app.js). Reads the pairing offer from the URL fragment (which browsers never send to a server),
  * removes it from the address bar at once, and opens the daemon screen with the same DaemonClient the CLI uses.
  * Without an offer it shows the pairing page (paste a link, or a daemon remembered on this device).
  */

@@ -1,0 +1,15 @@
+import * as c from "./cpu.js";
+import { nativeBackend } from "../dist/protocol/crypto/native.js";
+import { nobleBackend } from "../dist/protocol/crypto/noble.js";
+console.time("hs");
+console.log(JSON.stringify(c.benchHandshake(nativeBackend, 200)));
+console.log(JSON.stringify(c.benchHandshake(nobleBackend, 200)));
+console.timeEnd("hs");
+console.time("dh");
+console.log(JSON.stringify(c.benchDh(200)));
+console.timeEnd("dh");
+console.time("aead");
+const a = c.benchAead({budgetMs: 60, reps: 3});
+for (const [s,row] of Object.entries(a)) for (const [k,v] of Object.entries(row)) console.log(s,k,v.seal.median.toFixed(1),v.open.median.toFixed(1));
+console.timeEnd("aead");
+console.log(JSON.stringify(c.benchChannel({budgetMs:100,reps:3})));
