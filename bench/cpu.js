@@ -100,28 +100,37 @@ export function benchDh(n) {
   return out;
 }
 
-/** MB/s of `fn` over `bytes`-sized inputs: repeat batches for ~budgetMs, `reps` times; median of the reps. */
-function throughput(bytes, budgetMs, reps, fn) {
-  const rates = [];
-  // Warm-up and calibration: how many calls fit in ~budget/10.
-  let calls = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < calls; i++) fn();
-    const dt = performance.now() - t0;
-    if (dt > budgetMs / 10) {
-      calls = Math.max(1, Math.round((calls * budgetMs) / dt));
-      break;
+/**
+ * MB/s of each function of `fns` over `bytes`-sized inputs. Each is calibrated to ~budgetMs per batch, then the
+ * batches are interleaved (rep 1 of every function, rep 2 of every function, …) so that background noise on a
+ * shared machine hits all of them alike; the median of the reps is reported.
+ */
+function compare(bytes, budgetMs, reps, fns) {
+  const calls = {};
+  for (const [name, fn] of Object.entries(fns)) {
+    let n = 1;
+    for (;;) {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) fn();
+      const dt = performance.now() - t0;
+      if (dt > budgetMs / 8) {
+        calls[name] = Math.max(1, Math.round((n * budgetMs) / dt));
+        break;
+      }
+      n *= 2;
     }
-    calls *= 2;
   }
+  const rates = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
   for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < calls; i++) fn();
-    const dt = performance.now() - t0;
-    rates.push((bytes * calls) / 1e6 / (dt / 1000));
+    for (const [name, fn] of Object.entries(fns)) {
+      const n = calls[name];
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) fn();
+      const dt = performance.now() - t0;
+      rates[name].push((bytes * n) / 1e6 / (dt / 1000));
+    }
   }
-  return summarize(rates);
+  return Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, summarize(v)]));
 }
 
 function rawSeal(key, nonce, pt) {
@@ -148,30 +157,27 @@ export function benchAead({ budgetMs, reps }) {
   const results = {};
   for (const size of sizes) {
     const pt = randomBytes(size);
-    const row = {};
     const [rct, rtag] = rawSeal(key, nonce, pt);
-    row.raw = {
-      seal: throughput(size, budgetMs, reps, () => rawSeal(key, nonce, pt)),
-      open: throughput(size, budgetMs, reps, () => rawOpen(key, nonce, rct, rtag)),
-    };
-    for (const backend of [nativeBackend, nobleBackend]) {
-      const ct = backend.encrypt(key, nonce, ad, pt);
-      row[backend.name] = {
-        seal: throughput(size, budgetMs, reps, () => backend.encrypt(key, nonce, ad, pt)),
-        open: throughput(size, budgetMs, reps, () => backend.decrypt(key, nonce, ad, ct)),
-      };
-    }
+    const nct = nativeBackend.encrypt(key, nonce, ad, pt);
+    const bct = nobleBackend.encrypt(key, nonce, ad, pt);
     const wire = refSeal(refKey, pt);
-    row.reference = {
-      seal: throughput(size, budgetMs, reps, () => refSeal(refKey, pt)),
-      open: throughput(size, budgetMs, reps, () => refOpen(refKey, wire)),
-    };
-    results[size] = row;
+    const seal = compare(size, budgetMs, reps, {
+      raw: () => rawSeal(key, nonce, pt),
+      native: () => nativeBackend.encrypt(key, nonce, ad, pt),
+      noble: () => nobleBackend.encrypt(key, nonce, ad, pt),
+      reference: () => refSeal(refKey, pt),
+    });
+    const open = compare(size, budgetMs, reps, {
+      raw: () => rawOpen(key, nonce, rct, rtag),
+      native: () => nativeBackend.decrypt(key, nonce, ad, nct),
+      noble: () => nobleBackend.decrypt(key, nonce, ad, bct),
+      reference: () => refOpen(refKey, wire),
+    });
+    results[size] = Object.fromEntries(Object.keys(seal).map((k) => [k, { seal: seal[k], open: open[k] }]));
   }
   return results;
 }
 
-/** SecureChannel (native) encrypt → decrypt of `size`-byte messages, MB/s of plaintext through both. */
 function channelPair() {
   const backend = nativeBackend;
   const fx = fixture(backend);
@@ -190,12 +196,12 @@ export function benchChannel({ budgetMs, reps, size = 65536 }) {
   const msg = { type: MessageType.STREAM, body: randomBytes(size) };
   const a = channelPair();
   const b = channelPair();
-  return {
-    encrypt: throughput(size, budgetMs, reps, () => a.client.encrypt(msg)),
-    roundTrip: throughput(size, budgetMs, reps, () => {
+  return compare(size, budgetMs, reps, {
+    encrypt: () => a.client.encrypt(msg),
+    encryptDecrypt: () => {
       let out;
       for (const m of b.client.encrypt(msg)) out = b.server.decrypt(m);
       if (!out) throw new Error("channel: no message");
-    }),
-  };
+    },
+  });
 }

@@ -49,7 +49,7 @@ function defaultEnv(): Record<string, string | undefined> {
 
 /** The default reader: node:fs via a run-time specifier (bundlers for the browser do not follow it). */
 const nodeReadFile: OfferFileReader = async (path, maxBytes) => {
-  const spec = "node:fs/promises";
+  const spec = ["node:fs", "promises"].join("/"); // not a foldable constant (see transport.ts)
   const fs = (await import(/* @vite-ignore */ spec)) as typeof import("node:fs/promises");
   const handle = await fs.open(path, "r");
   try {

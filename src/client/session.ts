@@ -5,7 +5,7 @@
 import { MessageType, type AppMessage, decodeClose, decodeStream, type StreamChunk } from "../protocol/frame.js";
 import { decodeControl, encodeControl, type RpcEvent, type RpcRequest, type ServerInfo } from "../protocol/rpc.js";
 import type { SecureChannel } from "../protocol/secure-channel.js";
-import type { PaseoError } from "../protocol/errors.js";
+import { PaseoError } from "../protocol/errors.js";
 import { errorForClose, RpcError, TimeoutError } from "./errors.js";
 import type { WebSocketLike } from "./transport.js";
 import { toBytes } from "./transport.js";
@@ -100,7 +100,7 @@ export class Session {
     const bytes = toBytes(data);
     let message: AppMessage | undefined;
     try {
-      if (!bytes) throw new Error("non-binary frame");
+      if (!bytes) throw new PaseoError("PROTOCOL_ERROR", "the relay sent a non-binary frame: paseo messages are binary");
       message = this.channel.decrypt(bytes);
     } catch (err) {
       // Tampered, replayed, reordered or reflected: fatal, named, and the socket is closed.

@@ -24,7 +24,9 @@ export async function resolveWebSocket(injected?: WebSocketConstructor): Promise
   const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (global) return global;
   if (!nodeWs) {
-    const specifier = "ws"; // computed so browser bundlers do not follow it
+    // Computed so browser bundlers do not follow it — not a plain const: esbuild --minify folds `const s = "ws"`
+    // into import("ws") and would then bundle ws's browser stub.
+    const specifier = ["ws"].join("");
     const mod = (await import(/* @vite-ignore */ specifier)) as { WebSocket: WebSocketConstructor };
     nodeWs = mod.WebSocket;
   }

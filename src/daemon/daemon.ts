@@ -2,7 +2,9 @@
  * startDaemon(): wires identity, offers, agents, the local server, the relay link (and an embedded loopback relay
  * when none is configured) into one running daemon. The CLI's `paseo daemon start` is a thin wrapper around it.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { RelayEndpoint } from "../client/relay-url.js";
 import type { CryptoBackend } from "../protocol/crypto/backend.js";
 import { loadDefaultBackend } from "../protocol/crypto/select.js";
@@ -20,6 +22,12 @@ import { RelayLink, type RelayLinkStatus } from "./relay-link.js";
 import { startLocalServer, type LocalServer } from "./local-server.js";
 import { acquireDaemonLock, removeRuntimeFiles, writeLocalOffer, writeStatus, type DaemonStatusFile } from "./runtime-files.js";
 import { ServerInfoSource } from "./server-info.js";
+
+/** The built browser app (dist/web/ next to dist/daemon/), served by the embedded relay so pairing links open it. */
+function builtWebApp(): string | undefined {
+  const dir = fileURLToPath(new URL("../web/", import.meta.url));
+  return existsSync(join(dir, "index.html")) && existsSync(join(dir, "app.js")) ? dir : undefined;
+}
 
 export interface DaemonOptions {
   home: string;
@@ -129,7 +137,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     let embeddedRelay: Relay | undefined;
     if (relayEndpoint === undefined) {
       const port = options.embeddedRelayPort ?? Number(DEFAULT_EMBEDDED_RELAY.endpoint.split(":")[1]);
-      embeddedRelay = await startRelay({ host: "127.0.0.1", port, log: (level, msg) => log(level === "debug" ? "debug" : "info", `embedded relay: ${msg}`) });
+      embeddedRelay = await startRelay({
+        host: "127.0.0.1",
+        port,
+        staticDir: builtWebApp(),
+        log: (level, msg) => log(level === "debug" ? "debug" : "info", `embedded relay: ${msg}`),
+      });
       cleanups.push(() => embeddedRelay!.close());
       relayEndpoint = { endpoint: `127.0.0.1:${embeddedRelay.port}`, tls: false };
     }

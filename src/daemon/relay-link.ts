@@ -54,6 +54,12 @@ export class RelayLink {
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private pingSentAt = 0;
   private awaitingPong = 0;
+  /**
+   * Where the current socket is in registration (§5.2): a CHALLENGE is answered once, READY is accepted only after
+   * that AUTH, and client messages only after READY. Anything out of order is a protocol violation (reconnect), so a
+   * forged READY cannot make the daemon report "connected" on a path where it never registered.
+   */
+  private registration: "challenge" | "auth-sent" | "ready" = "challenge";
   private readonly current: RelayLinkStatus;
 
   constructor(private readonly options: RelayLinkOptions) {
@@ -115,11 +121,13 @@ export class RelayLink {
     this.update({ state: "connecting" });
     const socket = new WebSocket(buildRelayUrl(relay, "server", serverId), { maxPayload: 2 * 1024 * 1024, perMessageDeflate: false });
     this.socket = socket;
+    this.registration = "challenge";
     socket.binaryType = "nodebuffer";
     socket.on("open", () => this.update({ state: "authenticating" }));
     socket.on("message", (data: Buffer, isBinary: boolean) => {
       if (socket !== this.socket) return;
-      if (!isBinary) return this.teardownSocket(CloseCode.BAD_REQUEST, "text frame");
+      // Not BAD_REQUEST: the relay echoes our close code, and 4000 from the relay is fatal (we would stop retrying).
+      if (!isBinary) return this.teardownSocket(CloseCode.PROTOCOL_ERROR, "text frame");
       try {
         this.onMessage(decodeMux(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
       } catch (err) {
@@ -145,19 +153,35 @@ export class RelayLink {
     const { serverId, staticKey, backend, log } = this.options;
     switch (msg.type) {
       case "challenge": {
+        if (this.registration !== "challenge") throw new Error("a second CHALLENGE on one connection");
         const auth = answerChallenge(backend, staticKey, serverId, encodeChallenge(msg.ephemeralPublicKey, msg.nonce));
+        this.registration = "auth-sent";
         this.sendRaw(auth);
         return;
       }
       case "ready":
+        if (this.registration !== "auth-sent") throw new Error("READY without a preceding CHALLENGE/AUTH");
+        this.registration = "ready";
         this.backoff.connected();
         this.update({ state: "connected", connectedSince: new Date().toISOString(), lastError: null });
         log("info", `relay ${shortId(serverId)}: connected to ${this.options.relay.endpoint}`);
         this.startPings();
         return;
+    }
+    if (this.registration !== "ready") throw new Error(`${msg.type.toUpperCase()} before READY`);
+    switch (msg.type) {
       case "open": {
+        // An OPEN for an id in use (a broken or hostile relay): the old connection is over; release it.
+        const previous = this.clients.get(msg.clientId);
+        if (previous) {
+          this.clients.delete(msg.clientId);
+          previous.handler.closed();
+        }
         const pipe = new RelayPipe(msg.clientId, this);
-        this.clients.set(msg.clientId, { pipe, handler: this.options.onClient(pipe) });
+        const handler = this.options.onClient(pipe);
+        // Refused at once (e.g. BUSY): its CLOSE is already sent, so there is nothing to route to it.
+        if (pipe.isClosed) handler.closed();
+        else this.clients.set(msg.clientId, { pipe, handler });
         return;
       }
       case "data": {
@@ -264,14 +288,19 @@ export class RelayLink {
   whenSocketWritable(listener: () => void): void {
     this.gate.wait(listener);
   }
-  forget(clientId: number): void {
+  /** The daemon closed this client: drop the route and release its handler (once). */
+  forget(pipe: RelayPipe, clientId: number): void {
+    const entry = this.clients.get(clientId);
+    if (entry?.pipe !== pipe) return;
     this.clients.delete(clientId);
+    entry.handler.closed();
   }
 }
 
 class RelayPipe implements ClientPipe {
   readonly label: string;
   private paused = false;
+  private closedByDaemon = false;
   private resumeListeners: (() => void)[] = [];
 
   constructor(
@@ -286,8 +315,14 @@ class RelayPipe implements ClientPipe {
   }
 
   close(code: number, reason: string): void {
+    if (this.closedByDaemon) return;
+    this.closedByDaemon = true;
     this.link.sendRaw(encodeClose(this.clientId, code, reason));
-    this.link.forget(this.clientId);
+    this.link.forget(this, this.clientId);
+  }
+
+  get isClosed(): boolean {
+    return this.closedByDaemon;
   }
 
   get writable(): boolean {

@@ -36,8 +36,6 @@ export class Peer {
         this.noteClose(CloseCode.FRAME_TOO_LARGE);
         return originalClose(CloseCode.FRAME_TOO_LARGE, closeReason[CloseCode.FRAME_TOO_LARGE]);
       }
-      // ws also closes by itself on protocol errors (1002, 1007): record those so the daemon hears the real code.
-      if (code !== undefined && this.ws.readyState === WebSocket.OPEN) this.noteClose(code);
       return originalClose(code, data);
     };
     ws.on("pong", () => this.alive());

@@ -188,7 +188,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     });
   });
 
-  const address = await listen(server, opts.host, opts.port);
+  let address: AddressInfo;
+  try {
+    address = await listen(server, opts.host, opts.port);
+  } catch (err) {
+    liveness.stop();
+    clearInterval(sweepTimer);
+    throw err;
+  }
   const host = address.address;
   const url = `http://${urlHost(host)}:${address.port}`;
   const endpoint: RelayEndpoint = opts.publicUrl

@@ -46,7 +46,7 @@ export function openDaemonScreen(offer: Offer, options: { remember: boolean; onL
   const list = createAgentList({ onOpen: (a) => showAgent(a), onNew: () => showNew() });
   const pane = h("div", { class: "detail" });
   const placeholder = h("div", { class: "card placeholder muted" }, h("p", { text: "Select an agent to follow its output, send input or stop it." }));
-  const layout = h("div", { class: "layout", attrs: { "data-view": "list" } }, h("aside", { class: "sidebar" }, identity.el, list.el), pane);
+  const layout = h("div", { class: "layout", attrs: { "data-view": "list" } }, h("aside", { class: "sidebar" }, list.el, identity.el), pane);
   const el = h("div", { class: "screen" }, topbar.el, banner.el, layout);
   replace(pane, placeholder);
   if (offer.label) topbar.setHost(offer.label);

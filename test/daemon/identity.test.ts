@@ -118,7 +118,7 @@ describe("home helpers", () => {
     const home = freshHome();
     await ensureHome(home);
     const bundle = join(root, "home-bundle.mjs");
-    await build({ entryPoints: ["src/daemon/home.ts"], bundle: true, platform: "node", format: "esm", outfile: bundle, logLevel: "silent" });
+    await build({ entryPoints: [join(import.meta.dirname, "..", "..", "src", "daemon", "home.ts")], bundle: true, platform: "node", format: "esm", outfile: bundle, logLevel: "silent" });
     const script = join(root, "incr.mjs");
     await writeFile(
       script,

@@ -95,13 +95,18 @@ export interface Env {
  * Resolves once the daemon's relay link reports "connected".
  */
 export async function startEnv(
-  options: { relay?: RelayOptions; daemon?: Partial<DaemonOptions>; daemonRelay?: (relay: Relay) => RelayEndpoint; waitConnected?: boolean } = {},
+  options: {
+    relay?: RelayOptions;
+    daemon?: Partial<DaemonOptions>;
+    daemonRelay?: (relay: Relay) => RelayEndpoint | Promise<RelayEndpoint>;
+    waitConnected?: boolean;
+  } = {},
 ): Promise<Env> {
   const r = await relay(options.relay);
   const { log, lines } = memoryLogger();
   const daemon = await startDaemon({
     home: tempHome(),
-    relay: options.daemonRelay ? options.daemonRelay(r) : r.endpoint,
+    relay: options.daemonRelay ? await options.daemonRelay(r) : r.endpoint,
     log,
     backend,
     pairOnStart: true,

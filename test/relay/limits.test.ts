@@ -73,6 +73,18 @@ describe("relay limits", () => {
     expect(daemon.ws.readyState).toBe(WebSocket.OPEN);
   });
 
+  it("caps clients per daemon with 4006 (the daemon and its existing client are unaffected)", async () => {
+    const relay = await relayFor({ maxClientsPerDaemon: 1 });
+    const daemon = await TestDaemon.connect(relay);
+    daemon.echo = true;
+    const first = await TestClient.connect(relay, daemon.serverId);
+    const second = await TestClient.connect(relay, daemon.serverId);
+    expect((await second.closed).code).toBe(CloseCode.OVERLOADED);
+    first.send(Buffer.from("ok"));
+    await waitUntil(() => first.bytes === 2, "echo for the first client");
+    expect(daemon.clientIds.length).toBe(1);
+  });
+
   it("closes idle clients with 4008, but not idle daemons", async () => {
     const relay = await relayFor({ idleTimeoutMs: 150 });
     const daemon = await TestDaemon.connect(relay);

@@ -132,5 +132,6 @@ describe("relay operations", () => {
     expect(relay.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     await expect(relayFor({ publicUrl: "https://relay.example.com/some/path" })).rejects.toThrow(/no path/);
     await expect(relayFor({ offlineGraceMs: 2000 })).rejects.toMatchObject({ code: "RELAY_CONFIG" });
+    await expect(relayFor({ port: (await relayFor()).port })).rejects.toMatchObject({ code: "RELAY_LISTEN" });
   });
 });

@@ -2,12 +2,21 @@
  * `paseo relay`: run a relay in the foreground. Logs go to stderr (serverId prefixes only); SIGTERM/SIGINT close
  * every socket with 4009 "relay restarting" so daemons and clients reconnect at once instead of timing out.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError } from "commander";
 import { type LogLevel, RELAY_DEFAULTS, startRelay } from "../../relay/index.js";
 import { info } from "../output.js";
 
 const DEFAULT_PORT = 8080;
 const LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
+
+/** The built browser app (dist/web/, from dist/cli/commands/), if `npm run build` produced it. */
+function builtWebApp(): string | undefined {
+  const dir = fileURLToPath(new URL("../../web/", import.meta.url));
+  return existsSync(join(dir, "index.html")) && existsSync(join(dir, "app.js")) ? dir : undefined;
+}
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -21,7 +30,8 @@ interface RelayCommandOptions {
   host: string;
   port: number;
   publicUrl?: string;
-  staticDir?: string;
+  /** A directory; true (the default) = the built-in app if built; false (--no-static-dir) = none. */
+  staticDir?: string | boolean;
   maxFrameBytes?: number;
   maxBufferedBytes?: number;
   perIpMaxConnections?: number;
@@ -38,7 +48,8 @@ export function register(program: Command): void {
     .option("--host <host>", "interface to listen on", RELAY_DEFAULTS.host)
     .option("--port <n>", "TCP port (0 = any free port)", integer("--port", 0, 65535), DEFAULT_PORT)
     .option("--public-url <url>", "URL clients reach this relay at, e.g. https://relay.example.com")
-    .option("--static-dir <dir>", "serve the browser app from this directory at /")
+    .option("--static-dir <dir>", "serve the browser app from this directory at / (default: the built-in app)")
+    .option("--no-static-dir", "serve no app at / (a short text page instead)")
     .option("--max-frame-bytes <n>", "largest WebSocket message accepted", integer("--max-frame-bytes", 1024, 64 * 1024 * 1024))
     .option("--max-buffered-bytes <n>", "per-socket outbound buffer cap", integer("--max-buffered-bytes", 1, Number.MAX_SAFE_INTEGER))
     .option("--per-ip-max-connections <n>", "open connections per IP", integer("--per-ip-max-connections", 1, 1_000_000))
@@ -53,7 +64,7 @@ export function register(program: Command): void {
         host: o.host,
         port: o.port,
         publicUrl: o.publicUrl,
-        staticDir: o.staticDir,
+        staticDir: typeof o.staticDir === "string" ? o.staticDir : o.staticDir === false ? undefined : builtWebApp(),
         maxFrameBytes: o.maxFrameBytes,
         maxBufferedBytes: o.maxBufferedBytes,
         perIpMaxConnections: o.perIpMaxConnections,

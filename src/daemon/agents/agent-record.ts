@@ -1,14 +1,14 @@
 /**
- * Persistence of agent metadata: `<dir>/<id>/meta.json`, rewritten atomically (temp + fsync + rename, mode 0600)
- * on every state change, so a crash leaves either the previous or the new record. Output is not here (see
- * log-file.ts); the environment is never persisted because it often carries tokens.
+ * Persistence of agent metadata: `<dir>/<id>/meta.json`, rewritten atomically on every state change (home.ts
+ * writeFileAtomic: temp + fsync + rename, mode 0600), so a crash leaves either the previous or the new record.
+ * Output is not here (see log-file.ts); the environment is never persisted because it often carries tokens.
  */
 import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { toBase32 } from "../../protocol/encoding.js";
+import { writeFileAtomic } from "../home.js";
 import { procStartTime } from "./agent-process.js";
-import { writeFileAtomic } from "./atomic.js";
 import type { LogSummary } from "./log-file.js";
 import type { AgentInfo, AgentState } from "./types.js";
 

@@ -143,14 +143,13 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
       info.endedAt = new Date().toISOString();
       entry.proc = null;
       log.seal(); // final info is in place: subscribers get their onEnd now
-      await this.persist(entry);
       this.notify(this.snapshot(entry));
+      await this.persist(entry);
     }).catch((err: Error) => this.log("error", `agent ${id}: finishing failed: ${err.message}`));
     this.log("info", `agent ${id} started (pid ${proc.pid})`);
-    // Snapshot before awaiting: a fast child may already have ended, and listeners must see "running" first.
-    const started = this.snapshot(entry);
+    // Events go out in the same synchronous step as the state change, so they are always in order.
+    this.notify(this.snapshot(entry));
     await this.persist(entry);
-    this.notify(started);
     return this.snapshot(entry);
   }
 

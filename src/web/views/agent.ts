@@ -41,6 +41,7 @@ export function createAgentView(client: DaemonClient, initial: AgentInfo, option
   const title = h("h2", { class: "agent-title", text: agent.name });
   const status = h("span", { class: "badge" });
   const meta = h("p", { class: "agent-meta muted" });
+  const command = h("code", { class: "agent-command" });
   const streamState = h("p", { class: "stream-state muted", attrs: { role: "status", "aria-live": "polite" } });
   const errors = h("div", { class: "inline-errors" });
 
@@ -118,6 +119,7 @@ export function createAgentView(client: DaemonClient, initial: AgentInfo, option
       h("span", { class: "spacer" }),
       stop,
     ),
+    command,
     meta,
     errors,
     streamState,
@@ -130,13 +132,20 @@ export function createAgentView(client: DaemonClient, initial: AgentInfo, option
     replace(errors, errorBlock(e));
   }
 
+  function renderMeta(a: AgentInfo): void {
+    const ended = a.endedAt ? ` · ended ${age(a.endedAt)}` : "";
+    setText(meta, `${a.id} · ${a.pid === null ? "" : `pid ${a.pid} · `}started ${age(a.startedAt)}${ended} · ${a.cwd}`);
+  }
+
   function render(a: AgentInfo): void {
     agent = a;
     el.setAttribute("data-state", a.state);
     setText(title, a.name);
     setText(status, agentStatus(a));
     status.setAttribute("data-state", a.state);
-    setText(meta, `${a.id} · ${a.argv.join(" ")} · ${a.pid === null ? "" : `pid ${a.pid} · `}started ${age(a.startedAt)}`);
+    setText(command, a.argv.join(" "));
+    command.setAttribute("title", a.argv.join(" "));
+    renderMeta(a);
     const running = a.state === "running";
     flag(stop, "hidden", !running);
     input.disabled = !running;
@@ -193,7 +202,7 @@ export function createAgentView(client: DaemonClient, initial: AgentInfo, option
       const changed = a.state !== agent.state || a.pid !== agent.pid || a.name !== agent.name;
       agent = a;
       if (changed) render(a);
-      else setText(meta, `${a.id} · ${a.argv.join(" ")} · ${a.pid === null ? "" : `pid ${a.pid} · `}started ${age(a.startedAt)}`);
+      else renderMeta(a);
     },
     dispose() {
       abort.abort();

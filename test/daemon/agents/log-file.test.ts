@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { LogFile, MAX_RECORD_DATA } from "../../../src/daemon/agents/log-file.js";
 import { Subscription } from "../../../src/daemon/agents/subscription.js";
 import type { AgentInfo, LogChunk } from "../../../src/daemon/agents/index.js";
-import { cleanup, expectContiguous, tempDir } from "./helpers.js";
+import { cleanup, expectContiguous, tempDir, waitFor } from "./helpers.js";
 
 afterEach(cleanup);
 
@@ -140,7 +140,7 @@ describe("LogFile", () => {
     let ended = false;
     const sub = new Subscription(lf, 4, { onChunk: (c) => got.push(c.seq), onEnd: () => (ended = true) }, () => ({}) as AgentInfo, quiet);
     expect(got).toEqual([]); // never inside the constructor / subscribe()
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => got.length === 7, 5000, "replay");
     expect(got).toEqual([4, 5, 6, 7, 8, 9, 10]);
     lf.append(1, payload(11));
     expect(got.at(-1)).toBe(11); // live: delivered within append()
@@ -151,7 +151,7 @@ describe("LogFile", () => {
     expect(sub.nextSeq).toBe(12);
     sub.resume();
     lf.append(2, payload(16)); // appended while the resumed subscription still replays 12..15 from disk
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => got.length === 13, 5000, "catch-up");
     expect(got).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
     lf.append(1, payload(17));
     expect(got.at(-1)).toBe(17);

@@ -1,0 +1,143 @@
+/**
+ * Fixtures for the browser tests: the web build (rebuilt when missing or stale), headless Chromium (Debian's, via
+ * playwright-core), and a real relay + daemon running in this process on 127.0.0.1 — the relay serves the app
+ * from dist/web with its strict CSP. `cleanup()` closes the browser, the daemon and the relay, and removes homes.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { createPairing, startDaemon, type Daemon } from "../../src/daemon/index.js";
+import { silentLogger } from "../../src/daemon/logger.js";
+import { startRelay, type Relay } from "../../src/relay/index.js";
+// @ts-ignore — plain JS build script without type declarations
+import { buildWeb, isWebBuildStale, WEB_OUT } from "../../scripts/build-web.js";
+
+export const CHROMIUM = process.env.PASEO_CHROMIUM ?? "/usr/bin/chromium";
+export const SKIP_BROWSER = process.env.PASEO_SKIP_BROWSER === "1";
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** Build dist/web unless it is up to date. Returns its path. */
+export async function ensureWebBuild(): Promise<string> {
+  if (await isWebBuildStale()) await buildWeb();
+  return WEB_OUT as string;
+}
+
+/** Launch headless Chromium, or fail with what to do (set PASEO_SKIP_BROWSER=1 to skip these tests instead). */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: the browser tests need it. Install it with \`apt-get install -y chromium\` ` +
+        "(or point PASEO_CHROMIUM at a Chromium binary), or set PASEO_SKIP_BROWSER=1 to skip the browser tests.",
+    );
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 15_000 });
+}
+
+/** A page that records console errors, page errors and CSP violations (tests assert there are none). */
+export async function newPage(browser: Browser, options: { width?: number; height?: number; mobile?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({
+    viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
+    ...(options.mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const problems: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  return { context, page, problems };
+}
+
+export interface Stack {
+  relay: Relay;
+  daemon: Daemon;
+  home: string;
+  port: number;
+  staticDir: string;
+  /** The pairing link created at daemon start (opens the app served by the relay). */
+  link: string;
+  /** Close the relay (4009 to everyone) and start it again on the same port. */
+  restartRelay(during?: () => Promise<void>): Promise<void>;
+  /** A new pairing link for this daemon (e.g. with a short ttl). */
+  pair(options?: { ttlMs?: number; once?: boolean }): Promise<{ link: string; offerId: string }>;
+  close(): Promise<void>;
+}
+
+const homes: string[] = [];
+
+export async function tempHome(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "paseo-web-"));
+  homes.push(dir);
+  return dir;
+}
+
+/** A relay serving the app plus a daemon registered with it, both in this process. */
+export async function startStack(): Promise<Stack> {
+  const staticDir = await ensureWebBuild();
+  let relay = await startRelay({ host: "127.0.0.1", port: 0, staticDir, offlineGraceMs: 500 });
+  const port = relay.port;
+  const home = await tempHome();
+  const daemon = await startDaemon({
+    home,
+    relay: { endpoint: `127.0.0.1:${port}`, tls: false },
+    log: silentLogger,
+    stopGraceMs: 500,
+  });
+  if (!daemon.pairing) throw new Error("daemon did not create a pairing link");
+  await waitFor(() => daemon.relayStatus?.state === "connected", 10_000, "daemon registered with the relay");
+  const stack: Stack = {
+    get relay() {
+      return relay;
+    },
+    daemon,
+    home,
+    port,
+    staticDir,
+    link: daemon.pairing.link,
+    async restartRelay(during) {
+      const closing = relay.close();
+      await during?.();
+      await closing;
+      relay = await startRelay({ host: "127.0.0.1", port, staticDir, offlineGraceMs: 500 });
+    },
+    async pair(options = {}) {
+      const p = await createPairing({ home, relay: { endpoint: `127.0.0.1:${port}`, tls: false }, label: "web test", ...options });
+      return { link: p.link, offerId: p.record.id };
+    },
+    async close() {
+      await daemon.close().catch(() => undefined);
+      await relay.close().catch(() => undefined);
+    },
+  };
+  return stack;
+}
+
+export async function removeHomes(): Promise<void> {
+  await Promise.all(homes.splice(0).map((h) => rm(h, { recursive: true, force: true })));
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A Node one-liner as an agent argv (the daemon runs it without a shell). */
+export function nodeAgent(script: string): string[] {
+  return [process.execPath, "-e", script];
+}
