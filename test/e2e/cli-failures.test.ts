@@ -42,7 +42,15 @@ beforeAll(async () => {
   daemon = await startDaemonProcess({ relay: `ws://${relay.endpoint}` });
   secrets.push(daemon.link!, decode(daemon.link!).secretB64 as string);
 });
-afterAll(killAll);
+afterAll(async () => {
+  // Logs (stderr of relay and daemon) never contain a secret or a link; the daemon's stdout prints its own
+  // start link on purpose, nothing else.
+  for (const s of secrets) {
+    expect(relay.stderr()).not.toContain(s);
+    expect(daemon.stderr()).not.toContain(s);
+  }
+  await killAll();
+});
 
 describe("CLI failures", () => {
   it("malformed link → OFFER_INVALID", async () => {

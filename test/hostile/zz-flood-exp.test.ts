@@ -15,7 +15,7 @@ it("exp", async () => {
   const honest = client(env.offer);
   await honest.connect();
   await lat(honest, 20);
-  console.log("idle", await lat(honest, 40));
+  console.log("idle " + JSON.stringify(await lat(honest, 40)));
   for (const mode of ["chunks", "requests"]) {
     const atk = await rawSession(relayUrl(env.relay.endpoint, env.offer.serverId), env.offer, { channel: { maxChunkPlaintext: 16, maxOutgoingMessage: 64 << 20 } });
     let stop = false; let sent = 0;
@@ -35,7 +35,7 @@ it("exp", async () => {
       }
     })();
     await sleep(300);
-    console.log(mode, "flood", await lat(honest, 40), "sent", sent, "closed", atk.sock.closeInfo);
+    console.log(mode + " flood " + JSON.stringify(await lat(honest, 40)) + " sent " + sent + " closed " + JSON.stringify(atk.sock.closeInfo));
     stop = true; await loop;
     atk.sock.ws.terminate();
     await sleep(200);
