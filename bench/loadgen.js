@@ -249,6 +249,7 @@ function runDriver() {
         received,
         achievedRate: sent / (sendMs / 1000),
         oneWayMs: summarize(samples.subarray(0, Math.min(received, samples.length))),
+        samples: Array.from(samples.subarray(0, Math.min(received, samples.length))),
       };
     },
 

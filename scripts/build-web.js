@@ -12,7 +12,7 @@
  *
  *   node scripts/build-web.js [--out dir] [--no-minify]
  */
-import { copyFile, mkdir, readdir, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -29,30 +29,39 @@ export function forbiddenInputs(metafile) {
   );
 }
 
-/** Build into `outDir` (default dist/web). Resolves with the esbuild metafile. */
+/**
+ * Build into `outDir` (default dist/web). Files are built in a temporary directory and renamed into place, so a
+ * relay serving outDir never sees a half-written app.js (and two concurrent builds cannot interleave).
+ * Resolves with the esbuild metafile.
+ */
 export async function buildWeb({ outDir = WEB_OUT, minify = true } = {}) {
   await mkdir(outDir, { recursive: true });
-  const result = await esbuild.build({
-    entryPoints: [join(WEB_SRC, "main.ts")],
-    outfile: join(outDir, "app.js"),
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2020",
-    minify,
-    legalComments: "none",
-    metafile: true,
-    logLevel: "warning",
-    // Node-only modules are reached only through run-time specifiers; make any static use fail loudly.
-    external: [],
-  });
-  const bad = forbiddenInputs(result.metafile);
-  if (bad.length > 0) throw new Error(`browser bundle pulls in Node-only modules: ${bad.join(", ")}`);
-  for (const f of ["index.html", "app.css"]) await copyFile(join(WEB_SRC, f), join(outDir, f));
-  for (const entry of await readdir(outDir)) {
-    if (!WEB_FILES.includes(entry)) await rm(join(outDir, entry), { recursive: true, force: true });
+  const tmp = await mkdtemp(join(dirname(outDir), ".web-build-"));
+  try {
+    const result = await esbuild.build({
+      entryPoints: [join(WEB_SRC, "main.ts")],
+      outfile: join(tmp, "app.js"),
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      target: "es2020",
+      minify,
+      legalComments: "none",
+      metafile: true,
+      logLevel: "warning",
+    });
+    const bad = forbiddenInputs(result.metafile);
+    if (bad.length > 0) throw new Error(`browser bundle pulls in Node-only modules: ${bad.join(", ")}`);
+    for (const f of ["index.html", "app.css"]) await copyFile(join(WEB_SRC, f), join(tmp, f));
+    for (const f of WEB_FILES) await rename(join(tmp, f), join(outDir, f));
+    // Only the app is served: drop anything else (e.g. tsc's per-file output of src/web).
+    for (const entry of await readdir(outDir)) {
+      if (!WEB_FILES.includes(entry)) await rm(join(outDir, entry), { recursive: true, force: true });
+    }
+    return result.metafile;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
   }
-  return result.metafile;
 }
 
 async function newestMtime(dir) {

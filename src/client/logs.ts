@@ -3,6 +3,10 @@
  * that arrive in the same flight as the response are never missed. Every chunk's sequence number is checked:
  * a duplicate is impossible by construction, a gap is a named error. After a dropped connection (with reconnect
  * on) it resubscribes from the last sequence number seen + 1.
+ *
+ * Memory is bounded: when the consumer falls more than QUEUE_HIGH_BYTES behind, the subscription is cancelled and
+ * later chunks are discarded locally; once the consumer has drained the queue it resubscribes from the next
+ * sequence number. The daemon's on-disk log is authoritative, so nothing is lost.
  */
 import type { StreamChunk } from "../protocol/frame.js";
 import { PaseoError } from "../protocol/errors.js";
@@ -35,13 +39,17 @@ interface LogSource {
   nextSession(error: PaseoError): Promise<Session>;
 }
 
-type Item = { kind: "chunk"; chunk: StreamChunk } | { kind: "end" } | { kind: "abort" } | { kind: "error"; error: PaseoError };
+type Item = { kind: "chunk"; chunk: StreamChunk } | { kind: "end" } | { kind: "abort" } | { kind: "error"; error: PaseoError } | { kind: "overflow" };
+
+export const QUEUE_HIGH_BYTES = 8 * 1024 * 1024;
 
 /** An unbounded-by-design-but-drained FIFO between socket callbacks and the async iterator. */
 class Queue {
   private items: Item[] = [];
   private waiter: ((item: Item) => void) | undefined;
+  bytes = 0;
   push(item: Item): void {
+    if (item.kind === "chunk") this.bytes += item.chunk.data.length;
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = undefined;
@@ -50,6 +58,7 @@ class Queue {
   }
   take(): Promise<Item> {
     const item = this.items.shift();
+    if (item?.kind === "chunk") this.bytes -= item.chunk.data.length;
     if (item) return Promise.resolve(item);
     return new Promise((resolve) => (this.waiter = resolve));
   }
@@ -66,8 +75,17 @@ export async function* followLogs(client: LogSource, id: string, options: LogsOp
     const onAbort = () => queue.push({ kind: "abort" });
     options.signal?.addEventListener("abort", onAbort, { once: true });
     const sub = nextSub++ % 2 ** 31;
+    let overflowed = false;
     const unsubscribe = session.subscribe(sub, {
-      onChunk: (chunk) => queue.push({ kind: "chunk", chunk }),
+      onChunk: (chunk) => {
+        if (overflowed) return; // re-read from disk after the resubscribe below
+        queue.push({ kind: "chunk", chunk });
+        if (queue.bytes > QUEUE_HIGH_BYTES) {
+          overflowed = true;
+          queue.push({ kind: "overflow" });
+          session.request("agents.unsubscribe", { sub }, 5_000).catch(() => {});
+        }
+      },
       onEvent: (event: RpcEvent) => {
         if (event.event === "end") queue.push({ kind: "end" });
         else queue.push({ kind: "error", error: new PaseoError(event.error?.code ?? "STREAM_ERROR", event.error?.message ?? "log stream failed") });
@@ -86,6 +104,7 @@ export async function* followLogs(client: LogSource, id: string, options: LogsOp
         }
         if (item.kind === "abort") return;
         if (item.kind === "error") throw item.error;
+        if (item.kind === "overflow") break; // the consumer caught up: resubscribe from `next`
         const { seq, fd, data } = item.chunk;
         if (seq !== next) throw new LogGapError(next, seq);
         next = seq + 1;
@@ -97,7 +116,7 @@ export async function* followLogs(client: LogSource, id: string, options: LogsOp
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
       unsubscribe();
-      if (!finished && !session.closed) session.request("agents.unsubscribe", { sub }, 5_000).catch(() => {});
+      if (!finished && !overflowed && !session.closed) session.request("agents.unsubscribe", { sub }, 5_000).catch(() => {});
     }
   }
 }

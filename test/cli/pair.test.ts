@@ -38,7 +38,7 @@ function paseo(args: string[], env: Record<string, string> = {}): Promise<Run> {
   delete base.PASEO_HOME;
   delete base.PASEO_RELAY_OFFER;
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { env: { ...base, HOME: root, ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [cli, ...args], { env: { ...base, HOME: root, ...env }, timeout: 45_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -1,7 +1,9 @@
 import { afterAll, it } from "vitest";
-import { MessageType } from "../../src/protocol/frame.js";
-import { client, rawSession, relayUrl, request, startEnv, teardown, sleep } from "./env.js";
-afterAll(teardown);
+import { spawn } from "node:child_process";
+import { client, relayUrl, teardown, sleep } from "./env.js";
+import { startRelayProcess, startDaemonProcess, killAll } from "../e2e/harness.js";
+import { parseOffer } from "../../src/protocol/offer.js";
+afterAll(async () => { await teardown(); await killAll(); });
 
 async function lat(c: any, n: number) {
   const xs: number[] = [];
@@ -11,33 +13,23 @@ async function lat(c: any, n: number) {
 }
 
 it("exp", async () => {
-  const env = await startEnv({ relay: { perIpRatePerSecond: 1000 } });
-  const honest = client(env.offer);
+  const relay = await startRelayProcess();
+  const daemon = await startDaemonProcess({ relay: `ws://${relay.endpoint}` });
+  const offer = parseOffer(daemon.link!);
+  const honest = client(offer);
   await honest.connect();
   await lat(honest, 20);
   console.log("idle " + JSON.stringify(await lat(honest, 40)));
   for (const mode of ["chunks", "requests"]) {
-    const atk = await rawSession(relayUrl(env.relay.endpoint, env.offer.serverId), env.offer, { channel: { maxChunkPlaintext: 16, maxOutgoingMessage: 64 << 20 } });
-    let stop = false; let sent = 0;
-    const body = new Uint8Array(4 * 1024 * 1024 - 10);
-    const frames = mode === "chunks" ? atk.channel.encrypt({ type: MessageType.CONTROL, body }) : [];
-    let fi = 0; let id = 1;
-    const loop = (async () => {
-      while (!stop) {
-        if (atk.sock.ws.bufferedAmount < 64 * 1024) {
-          for (let i = 0; i < 200; i++) {
-            if (mode === "chunks") { if (fi < frames.length - 1) atk.sock.send(frames[fi++]!); }
-            else atk.sendMessage(request(id++, "agents.list", {}));
-            sent++;
-          }
-        }
-        await new Promise((r) => setImmediate(r));
-      }
-    })();
+    const p = spawn(process.execPath, ["test/hostile/flooder.mjs", relayUrl(offer.relay, offer.serverId), JSON.stringify(offer), mode, "4000"], { stdio: ["pipe", "pipe", "inherit"] });
+    let out = "";
+    p.stdout.on("data", (d) => (out += d));
+    while (!out.includes("ready")) await sleep(10);
     await sleep(300);
-    console.log(mode + " flood " + JSON.stringify(await lat(honest, 40)) + " sent " + sent + " closed " + JSON.stringify(atk.sock.closeInfo));
-    stop = true; await loop;
-    atk.sock.ws.terminate();
-    await sleep(200);
+    const l = await lat(honest, 40);
+    p.stdin.end();
+    await new Promise((r) => p.on("exit", r));
+    console.log(mode + " flood " + JSON.stringify(l) + " " + out.replace(/\n/g, " "));
+    await sleep(300);
   }
 });

@@ -173,7 +173,7 @@ describe.skipIf(SKIP_BROWSER)("browser app against a real relay and daemon", () 
       await page.goto(`${stack.relay.url}/`);
       await page.click(".remembered-open");
       await page.waitForSelector('.state[data-state="connected"]');
-      await page.click('button:has-text("Switch daemon")');
+      await page.click('button[data-action="switch"]');
       await page.click('.remembered button:has-text("Forget")');
       expect(await page.evaluate(() => localStorage.getItem("paseo.daemons.v1"))).toBeNull();
     } finally {

@@ -51,7 +51,7 @@ describe.skipIf(SKIP_BROWSER)("DaemonClient bundle in headless Chromium", () => 
   let pageRelay: Relay;
 
   beforeAll(async () => {
-    [browser, stack] = await Promise.all([launchBrowser(), startStack()]);
+    [browser, stack] = await Promise.all([launchBrowser(), startStack({ app: false })]);
     // A page of our own (no inline script: the relay's CSP forbids it) that imports the bundle and lists agents.
     const dir = join(await tempHome(), "site");
     await mkdir(dir);

@@ -65,7 +65,8 @@ export interface Stack {
   daemon: Daemon;
   home: string;
   port: number;
-  staticDir: string;
+  /** dist/web, or undefined when started with { app: false }. */
+  staticDir: string | undefined;
   /** The pairing link created at daemon start (opens the app served by the relay). */
   link: string;
   /** Close the relay (4009 to everyone) and start it again on the same port. */
@@ -83,9 +84,9 @@ export async function tempHome(): Promise<string> {
   return dir;
 }
 
-/** A relay serving the app plus a daemon registered with it, both in this process. */
-export async function startStack(): Promise<Stack> {
-  const staticDir = await ensureWebBuild();
+/** A relay serving the app (unless app: false) plus a daemon registered with it, both in this process. */
+export async function startStack(options: { app?: boolean } = {}): Promise<Stack> {
+  const staticDir = options.app === false ? undefined : await ensureWebBuild();
   let relay = await startRelay({ host: "127.0.0.1", port: 0, staticDir, offlineGraceMs: 500 });
   const port = relay.port;
   const home = await tempHome();

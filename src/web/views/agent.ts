@@ -110,15 +110,8 @@ export function createAgentView(client: DaemonClient, initial: AgentInfo, option
   const el = h(
     "section",
     { class: "card agent-view", attrs: { "data-id": agent.id, "aria-label": `Agent ${agent.name}` } },
-    h(
-      "div",
-      { class: "card-head" },
-      h("button", { class: "ghost small back", text: "← Agents", attrs: { type: "button" }, on: { click: options.onBack } }),
-      title,
-      status,
-      h("span", { class: "spacer" }),
-      stop,
-    ),
+    h("button", { class: "ghost small back", text: "← Agents", attrs: { type: "button" }, on: { click: options.onBack } }),
+    h("div", { class: "card-head nowrap" }, title, status, h("span", { class: "spacer" }), stop),
     command,
     meta,
     errors,

@@ -17,7 +17,8 @@ export function createNewAgentForm(client: DaemonClient, options: { onStarted: (
   const form = h(
     "form",
     { class: "card new-agent", attrs: { "aria-label": "New agent", autocomplete: "off" } },
-    h("div", { class: "card-head" }, h("button", { class: "ghost small back", text: "← Agents", attrs: { type: "button" }, on: { click: options.onCancel } }), h("h2", { text: "New agent" })),
+    h("button", { class: "ghost small back", text: "← Agents", attrs: { type: "button" }, on: { click: options.onCancel } }),
+    h("div", { class: "card-head" }, h("h2", { text: "New agent" })),
     field("Command", command, "Runs with /bin/sh -c on the daemon machine."),
     field("Name", name),
     field("Working directory", cwd),

@@ -19,7 +19,12 @@ export function createTopbar(options: { onSwitch: () => void }): Topbar {
     host,
     h("span", { class: "spacer" }),
     state,
-    h("button", { class: "ghost small", text: "Switch daemon", attrs: { type: "button", title: "Leave this daemon and go to the pairing page" }, on: { click: options.onSwitch } }),
+    h(
+      "button",
+      { class: "ghost small switch", attrs: { type: "button", title: "Leave this daemon and go to the pairing page", "data-action": "switch" }, on: { click: options.onSwitch } },
+      h("span", { class: "wide-only", text: "Switch daemon" }),
+      h("span", { class: "narrow-only", text: "Switch" }),
+    ),
   );
   return {
     el,
