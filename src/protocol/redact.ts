@@ -3,7 +3,8 @@
  * hold an offer goes through `redact()` before it reaches an error message or a log line.
  */
 const OFFER_FRAGMENT = /#offer=[A-Za-z0-9_\-=%.]*/g;
-const LONG_TOKEN = /[A-Za-z0-9_\-+/=]{40,}/g;
+// base64url secrets (43 chars) and offers; "/" is excluded so that long file paths stay readable in hints.
+const LONG_TOKEN = /[A-Za-z0-9_\-+=]{40,}/g;
 
 /** Replace offer fragments and long base64-looking tokens with a short marker; keep the rest for context. */
 export function redact(text: string): string {
