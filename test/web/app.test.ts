@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPairing } from "../../src/daemon/index.js";
 import { OfferStore } from "../../src/daemon/offer-store.js";
 import { parseOffer, encodeOffer } from "../../src/index.js";
-import { launchBrowser, newPage, nodeAgent, removeHomes, SKIP_BROWSER, startStack, tempHome, type Stack } from "./helpers.js";
+import { newPage, nodeAgent, removeHomes, SKIP_BROWSER, startBrowserAndStack, tempHome, type Stack } from "./helpers.js";
 
 const ECHO = nodeAgent(`process.stdout.write("ready\\n"); process.stdin.on("data", (d) => process.stdout.write("got: " + d));`);
 const TICKS = 70;
@@ -28,7 +28,7 @@ function output(page: Page): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!SKIP_BROWSER) [browser, stack] = await Promise.all([launchBrowser(), startStack()]);
+  if (!SKIP_BROWSER) ({ browser, stack } = await startBrowserAndStack());
 });
 afterAll(async () => {
   await browser?.close();

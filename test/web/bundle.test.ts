@@ -8,7 +8,7 @@ import * as esbuild from "esbuild";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRelay, type Relay } from "../../src/relay/index.js";
-import { launchBrowser, newPage, nodeAgent, removeHomes, SKIP_BROWSER, startStack, tempHome, type Stack } from "./helpers.js";
+import { newPage, nodeAgent, removeHomes, SKIP_BROWSER, startBrowserAndStack, tempHome, type Stack } from "./helpers.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 
@@ -51,7 +51,7 @@ describe.skipIf(SKIP_BROWSER)("DaemonClient bundle in headless Chromium", () => 
   let pageRelay: Relay;
 
   beforeAll(async () => {
-    [browser, stack] = await Promise.all([launchBrowser(), startStack({ app: false })]);
+    ({ browser, stack } = await startBrowserAndStack({ app: false }));
     // A page of our own (no inline script: the relay's CSP forbids it) that imports the bundle and lists agents.
     const dir = join(await tempHome(), "site");
     await mkdir(dir);

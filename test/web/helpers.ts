@@ -125,6 +125,15 @@ export async function startStack(options: { app?: boolean } = {}): Promise<Stack
   return stack;
 }
 
+/** Browser and stack together; if either fails to start, the other is closed before the error is rethrown. */
+export async function startBrowserAndStack(options: { app?: boolean } = {}): Promise<{ browser: Browser; stack: Stack }> {
+  const [b, st] = await Promise.allSettled([launchBrowser(), startStack(options)]);
+  if (b.status === "fulfilled" && st.status === "fulfilled") return { browser: b.value, stack: st.value };
+  if (b.status === "fulfilled") await b.value.close();
+  if (st.status === "fulfilled") await st.value.close();
+  throw b.status === "rejected" ? b.reason : (st as PromiseRejectedResult).reason;
+}
+
 export async function removeHomes(): Promise<void> {
   await Promise.all(homes.splice(0).map((h) => rm(h, { recursive: true, force: true })));
 }

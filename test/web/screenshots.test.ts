@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { launchBrowser, newPage, removeHomes, startStack, tempHome, type Stack } from "./helpers.js";
+import { newPage, removeHomes, startBrowserAndStack, tempHome, type Stack } from "./helpers.js";
 
 const OUT = join(import.meta.dirname, "../../docs/screenshots");
 const ENABLED = process.env.PASEO_SCREENSHOTS === "1";
@@ -43,7 +43,7 @@ async function shot(page: Page, name: string): Promise<void> {
 describe.skipIf(!ENABLED)("screenshots for docs/screenshots", () => {
   beforeAll(async () => {
     await mkdir(OUT, { recursive: true });
-    [browser, stack] = await Promise.all([launchBrowser(), startStack()]);
+    ({ browser, stack } = await startBrowserAndStack());
     const bin = join(await tempHome(), "bin");
     await mkdir(bin);
     await writeFile(join(bin, "claude"), CLAUDE, { mode: 0o755 });

@@ -2,27 +2,8 @@
  * Public data shapes of the agent manager. AgentInfo is structurally identical to the wire type in
  * docs/protocol.md §8, so the daemon can return it as-is.
  */
-export type AgentState = "running" | "exited" | "killed" | "failed";
-
-export interface AgentInfo {
-  /** 8 lower-case base32 characters, unique within the agents directory. */
-  id: string;
-  name: string;
-  argv: string[];
-  cwd: string;
-  pid: number | null;
-  state: AgentState;
-  exitCode: number | null;
-  signal: string | null;
-  /** Why the agent ended when it was not on its own: "stopped" (stop()), "daemon-stopped" (close() or a daemon crash). */
-  reason?: string;
-  startedAt: string;
-  endedAt: string | null;
-  /** The seq the next output chunk will get (1 when there was no output yet). */
-  nextSeq: number;
-  /** Output bytes recorded so far (stdout + stderr payloads, without log framing). */
-  bytes: number;
-}
+// AgentInfo is the wire type itself (docs/protocol.md §8): the daemon returns records as-is.
+export type { AgentInfo, AgentState } from "../../protocol/rpc.js";
 
 /** One recorded output chunk. fd 1 = stdout, 2 = stderr. */
 export interface LogChunk {
