@@ -180,6 +180,7 @@ export class DaemonClient extends Emitter<ClientEvents> {
         const error = err instanceof PaseoError ? err : new PaseoError("CONNECT_FAILED", String(err));
         if (!this.backoff || this.closedByUser || isPermanent(error)) {
           this.setState(this.closedByUser ? "closed" : "idle");
+          if (this.backoff && !this.closedByUser) this.emit("error", error); // a long-lived client learns why it gave up
           throw error;
         }
         this.emit("error", error);

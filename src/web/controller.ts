@@ -1,7 +1,8 @@
 /**
  * A connected daemon's screen: one DaemonClient (reconnect on, the browser's own WebSocket), the top bar, the
  * connection banner, the daemon card, the agent list (refreshed every 2 s while connected) and the detail pane
- * (an agent's output or the new-agent form). `dispose()` closes the client and every timer.
+ * (an agent's output or the new-agent form). Polls pause while the tab is hidden. `dispose()` closes the client,
+ * every timer and listener.
  */
 import { DaemonClient, type AgentInfo, type Offer, type ServerInfo } from "../index.js";
 import { h, replace } from "./dom.js";
@@ -96,7 +97,7 @@ export function openDaemonScreen(offer: Offer, options: { remember: boolean; onL
   // Polls are skipped while disconnected (a request would just wait for the reconnect) and never overlap.
   let agentsBusy = false;
   async function refreshAgents(): Promise<void> {
-    if (disposed || agentsBusy || client.state !== "connected") return;
+    if (disposed || agentsBusy || document.hidden || client.state !== "connected") return;
     agentsBusy = true;
     try {
       agents = await client.listAgents({ all: true });
@@ -112,7 +113,7 @@ export function openDaemonScreen(offer: Offer, options: { remember: boolean; onL
   }
   let metricsBusy = false;
   async function refreshMetrics(): Promise<void> {
-    if (disposed || metricsBusy || client.state !== "connected") return;
+    if (disposed || metricsBusy || document.hidden || client.state !== "connected") return;
     metricsBusy = true;
     try {
       const server = await client.serverInfo();
@@ -148,6 +149,14 @@ export function openDaemonScreen(offer: Offer, options: { remember: boolean; onL
     client.on("server", onServer),
   ];
   const timers = [setInterval(() => void refreshAgents(), AGENTS_EVERY_MS), setInterval(() => void refreshMetrics(), METRICS_EVERY_MS)];
+  // Polling pauses while the tab is hidden (a phone in a pocket); coming back refreshes at once.
+  const onVisible = () => {
+    if (!document.hidden) {
+      void refreshAgents();
+      void refreshMetrics();
+    }
+  };
+  document.addEventListener("visibilitychange", onVisible);
 
   // The first request rides in the handshake (early data): the list arrives one round trip after the socket opens.
   topbar.setState("connecting");
@@ -175,6 +184,7 @@ export function openDaemonScreen(offer: Offer, options: { remember: boolean; onL
       closeDetail();
       offs.forEach((off) => off());
       timers.forEach((t) => clearInterval(t));
+      document.removeEventListener("visibilitychange", onVisible);
       client.close();
     },
   };

@@ -1,6 +1,7 @@
 // A flooding client, run as its own process so its CPU does not count against the daemon it attacks.
 // argv: <url> <offer JSON> <mode: chunks|requests> <durationMs>. Prints "ready" once the handshake is done,
-// then floods until the duration ends (or stdin closes) and prints "sent <n> closed <code|->".
+// then floods for the duration (or until stdin closes) and prints "sent <n> received <n> closed <code|->".
+// Sending is paced only by the socket's own buffer (64 KiB): as fast as the relay will take it.
 import { WebSocket } from "ws";
 import { ClientHandshake } from "../../dist/protocol/handshake.js";
 import { fromBase64Url } from "../../dist/protocol/encoding.js";
@@ -30,9 +31,8 @@ ws.on("error", () => {});
 ws.on("message", (data) => {
   if (channel) return void received++;
   channel = hs.readReply(new Uint8Array(data)).channel;
-  // chunks: one 4 MiB message (the daemon's limit) in 16-byte chunks, ~260k frames, sent without its LAST chunk.
-  if (mode === "chunks") frames = channel.encrypt({ type: 1, body: new Uint8Array(4 * 1024 * 1024 - 64) }).slice(0, -1).reverse();
   process.stdout.write("ready\n");
+  setTimeout(done, Number(durationText));
   void flood();
 });
 const done = () => {
@@ -42,9 +42,9 @@ const done = () => {
 };
 process.stdin.on("end", done);
 process.stdin.resume();
-setTimeout(done, Number(durationText));
 
 let frames = [];
+const pad = " ".repeat(4096);
 async function flood() {
   let id = 1;
   for (;;) {
@@ -52,7 +52,14 @@ async function flood() {
     if (ws.bufferedAmount < 64 * 1024) {
       for (let i = 0; i < 100; i++) {
         if (mode === "chunks") {
-          if (frames.length === 0) return;
+          // chunks: valid 4 KiB requests (JSON padded with spaces) split into 16-byte chunks: ~256 tiny frames each.
+          if (frames.length === 0) {
+            const body = encodeControl({ t: "req", id: id++, method: "server.info", params: {} });
+            const padded = new Uint8Array(body.length + pad.length);
+            padded.set(body);
+            padded.set(new TextEncoder().encode(pad), body.length);
+            frames = channel.encrypt({ type: 1, body: padded }).reverse();
+          }
           ws.send(frames.pop());
         } else {
           for (const f of channel.encrypt({ type: 1, body: encodeControl({ t: "req", id: id++, method: "agents.list", params: {} }) })) ws.send(f);

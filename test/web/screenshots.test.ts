@@ -82,6 +82,11 @@ describe.skipIf(!ENABLED)("screenshots for docs/screenshots", () => {
         }
         await page.fill(".input-line", "also run the e2e suite");
         await shot(page, `${device}-output`);
+        if (device === "desktop") {
+          await page.emulateMedia({ colorScheme: "dark" });
+          await shot(page, "desktop-output-dark");
+          await page.emulateMedia({ colorScheme: "light" });
+        }
         await page.click(device === "phone" ? ".agent-view .back" : 'button[data-action="new"]');
         if (device === "phone") await page.click('button[data-action="new"]');
         await page.fill('input[name="command"]', "claude --resume");

@@ -25,7 +25,7 @@ export async function loadBackend(name: "noble" | "native"): Promise<CryptoBacke
   if (name === "noble") return nobleBackend;
   if (!isNode()) throw new PaseoError("CRYPTO_BACKEND", "the native crypto backend needs Node.js; use noble in browsers");
   // The specifier is built at run time so bundlers for the browser do not follow it.
-  const path = "./native.js";
+  const path = ["./native", "js"].join("."); // a minifier would fold a plain constant back into import("./native.js")
   const mod = (await import(/* @vite-ignore */ path)) as typeof import("./native.js");
   return mod.nativeBackend;
 }

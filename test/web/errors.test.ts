@@ -1,0 +1,65 @@
+/** The app's failure messages: each named client error maps to a title and a next step (no browser needed). */
+import { describe, expect, it } from "vitest";
+import {
+  ConnectionClosedError,
+  DaemonOfflineError,
+  HandshakeError,
+  OfferError,
+  OfferExpiredError,
+  OfferRevokedError,
+  OfferVersionError,
+  RelayUnreachableError,
+  RpcError,
+  TimeoutError,
+  errorForClose,
+} from "../../src/index.js";
+import { explain } from "../../src/web/errors.js";
+import { agentStatus, stripAnsi } from "../../src/web/format.js";
+
+describe("explain()", () => {
+  const cases: [unknown, string, RegExp, RegExp, boolean][] = [
+    [new OfferExpiredError("2020-01-01T00:00:00.000Z"), "OFFER_EXPIRED", /expired/, /paseo daemon pair/, false],
+    [new OfferRevokedError("revoked"), "OFFER_REVOKED", /revoked/, /paseo daemon pair/, false],
+    [new OfferRevokedError("used"), "OFFER_REVOKED", /already used/, /paseo daemon pair/, false],
+    [new OfferRevokedError("unknown"), "OFFER_REVOKED", /does not know/, /paseo daemon pair/, false],
+    [new OfferVersionError(2), "OFFER_VERSION", /different paseo version/, /Update paseo/, false],
+    [new OfferError("bad base64"), "OFFER_INVALID", /damaged or incomplete/, /whole link/, false],
+    [new HandshakeError("x"), "HANDSHAKE_FAILED", /wrong secret/, /paseo daemon pair/, false],
+    [new DaemonOfflineError(), "DAEMON_OFFLINE", /offline/, /paseo daemon start/, true],
+    [new RelayUnreachableError("ws://r"), "RELAY_UNREACHABLE", /Cannot reach the relay/, /network/, true],
+    [new TimeoutError("request", 5), "TIMEOUT", /No answer/, /retrying/, true],
+    [errorForClose(4009, "relay restarting"), "RELAY_RESTARTING", /relay is restarting/, /Reconnecting/, true],
+    [new RpcError("agents.run", "BAD_PARAMS", "cwd does not exist"), "BAD_PARAMS", /refused/, /try again/, false],
+    [new Error("boom"), "ERROR", /Unexpected/, /Reload/, false],
+  ];
+  for (const [err, code, title, next, transient] of cases) {
+    it(`${code}: ${title}`, () => {
+      const e = explain(err);
+      expect(e.code).toBe(code);
+      expect(e.title).toMatch(title);
+      expect(e.next).toMatch(next);
+      expect(e.transient).toBe(transient);
+      expect(e.detail).toBe((err as Error).message);
+    });
+  }
+
+  it("every daemon close code maps to the same named error as in the CLI", () => {
+    expect(explain(errorForClose(4102, "")).code).toBe("OFFER_EXPIRED");
+    expect(explain(errorForClose(4103, "")).title).toMatch(/revoked/);
+    expect(explain(errorForClose(4100, "")).code).toBe("HANDSHAKE_FAILED");
+    expect(explain(errorForClose(4001, "")).code).toBe("DAEMON_OFFLINE");
+    expect(explain(new ConnectionClosedError(4107, "idle")).transient).toBe(true);
+  });
+});
+
+describe("format", () => {
+  it("strips terminal escapes", () => {
+    expect(stripAnsi("\x1b[1;32mok\x1b[0m done\x1b]0;title\x07!")).toBe("ok done!");
+  });
+  it("agent status reads like the CLI's", () => {
+    const base = { id: "a", name: "n", argv: ["x"], cwd: "/", pid: null, exitCode: null, signal: null, startedAt: "", endedAt: null, nextSeq: 1, bytes: 0 };
+    expect(agentStatus({ ...base, state: "exited", exitCode: 2 })).toBe("exited (2)");
+    expect(agentStatus({ ...base, state: "killed", signal: "SIGTERM" })).toBe("killed (SIGTERM)");
+    expect(agentStatus({ ...base, state: "running" })).toBe("running");
+  });
+});
