@@ -6,13 +6,25 @@
 import { Command, CommanderError } from "commander";
 import { registerCommands } from "./commands/index.js";
 import { reportError } from "./output.js";
+import { PASEO_VERSION } from "../version.js";
 
 const program = new Command();
 program
   .name("paseo")
   .description("Control agents and long-running commands on a machine from anywhere, end-to-end encrypted.")
+  .version(PASEO_VERSION)
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .addHelpText(
+    "after",
+    `
+Examples:
+  paseo daemon start                                  # on the machine to control: prints a link and a QR code
+  paseo ls --relay "https://relay.example/#offer=…"   # from anywhere, with the link
+  paseo daemon pair --save ~/paseo-offer.json         # a lasting link in a file (mode 0600)
+  paseo logs -f <id> --relay ~/paseo-offer.json       # follow an agent's output
+  PASEO_RELAY_OFFER="…" paseo ls                      # or take the offer from the environment`,
+  );
 
 registerCommands(program);
 

@@ -44,7 +44,7 @@ interface RelayCommandOptions {
 export function register(program: Command): void {
   program
     .command("relay")
-    .description("Run a relay: routes encrypted traffic between daemons and clients (sees ciphertext only)")
+    .description("run a relay: routes encrypted traffic between daemons and clients (sees ciphertext only)")
     .option("--host <host>", "interface to listen on", RELAY_DEFAULTS.host)
     .option("--port <n>", "TCP port (0 = any free port)", integer("--port", 0, 65535), DEFAULT_PORT)
     .option("--public-url <url>", "URL clients reach this relay at, e.g. https://relay.example.com")
