@@ -61,7 +61,7 @@ const P = QUICK
       dh: 200,
       aead: { budgetMs: 15, reps: 5 },
       streamBytes: 16 << 20,
-      streamReps: 3,
+      streamReps: 5,
       resumeDrops: 10,
       capacitySteps: [[100, 1000]],
       latencySlices: 4,

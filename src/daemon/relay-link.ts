@@ -52,6 +52,8 @@ export class RelayLink {
   private readonly gate: WritableGate;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
+  /** Registration deadline of the current socket: a path that accepts TCP and then goes silent must not hang. */
+  private registerTimer: ReturnType<typeof setTimeout> | undefined;
   private pingSentAt = 0;
   private awaitingPong = 0;
   /**
@@ -106,6 +108,7 @@ export class RelayLink {
   /** Stop for good: close every client with `code`, then the socket. */
   stop(code: number = CloseCode.DAEMON_SHUTDOWN): void {
     this.update({ state: "stopped" });
+    clearTimeout(this.registerTimer);
     if (this.timer) clearTimeout(this.timer);
     for (const [clientId, { handler }] of this.clients) {
       this.sendRaw(encodeClose(clientId, code, "daemon shutting down"));
@@ -122,6 +125,14 @@ export class RelayLink {
     const socket = new WebSocket(buildRelayUrl(relay, "server", serverId), { maxPayload: 2 * 1024 * 1024, perMessageDeflate: false });
     this.socket = socket;
     this.registration = "challenge";
+    // Same rule as the keepalive: nothing that completes registration within two ping intervals = a dead path.
+    const deadline = 2 * (this.options.pingIntervalMs ?? 15_000);
+    clearTimeout(this.registerTimer);
+    this.registerTimer = setTimeout(() => {
+      if (socket !== this.socket || this.registration === "ready") return;
+      log("warn", `relay ${shortId(serverId)}: not registered within ${deadline} ms; reconnecting`);
+      socket.terminate();
+    }, deadline);
     socket.binaryType = "nodebuffer";
     socket.on("open", () => this.update({ state: "authenticating" }));
     socket.on("message", (data: Buffer, isBinary: boolean) => {
@@ -162,6 +173,7 @@ export class RelayLink {
       case "ready":
         if (this.registration !== "auth-sent") throw new Error("READY without a preceding CHALLENGE/AUTH");
         this.registration = "ready";
+        clearTimeout(this.registerTimer);
         this.backoff.connected();
         this.update({ state: "connected", connectedSince: new Date().toISOString(), lastError: null });
         log("info", `relay ${shortId(serverId)}: connected to ${this.options.relay.endpoint}`);
@@ -209,6 +221,7 @@ export class RelayLink {
 
   private onClosed(code: number, reason: string): void {
     this.stopPings();
+    clearTimeout(this.registerTimer);
     for (const { handler } of this.clients.values()) handler.closed();
     this.clients.clear();
     this.socket = undefined;

@@ -10,16 +10,27 @@ import type { RelayContext, Session } from "./context.js";
 
 /** After a keepalive close, wait this long for the close frame to go out before dropping the TCP connection. */
 const TERMINATE_AFTER_MS = 1000;
+/**
+ * Pings go out in slices about this far apart instead of one burst per interval: each ping is a socket write
+ * (~10 µs), so pinging 11,000 sockets at once stalled all forwarding for over 100 ms every interval (bench/README.md,
+ * section 4). Each session keeps a fixed slice, so it is still pinged exactly once per interval.
+ */
+const PING_SLICE_MS = 100;
 
 export class Liveness {
   private readonly pingTimer: NodeJS.Timeout;
   private readonly idleTimer: NodeJS.Timeout | undefined;
+  private readonly slices: number;
+  private readonly sliceOf = new WeakMap<Session, number>();
+  private nextSlice = 0;
+  private currentSlice = 0;
 
   constructor(
     private readonly sessions: ReadonlySet<Session>,
     private readonly ctx: RelayContext,
   ) {
-    this.pingTimer = setInterval(() => this.pingAll(), ctx.opts.pingIntervalMs);
+    this.slices = Math.max(1, Math.floor(ctx.opts.pingIntervalMs / PING_SLICE_MS));
+    this.pingTimer = setInterval(() => this.pingSlice(), ctx.opts.pingIntervalMs / this.slices);
     this.pingTimer.unref();
     const idle = ctx.opts.idleTimeoutMs;
     if (idle > 0) {
@@ -34,9 +45,17 @@ export class Liveness {
     clearInterval(this.idleTimer);
   }
 
-  private pingAll(): void {
+  private pingSlice(): void {
+    const slice = this.currentSlice;
+    this.currentSlice = (slice + 1) % this.slices;
     for (const session of this.sessions) {
-      if (session.peer.keepaliveTick()) continue;
+      let own = this.sliceOf.get(session);
+      if (own === undefined) {
+        own = this.nextSlice;
+        this.nextSlice = (own + 1) % this.slices;
+        this.sliceOf.set(session, own);
+      }
+      if (own !== slice || session.peer.keepaliveTick()) continue;
       this.ctx.metrics.keepaliveTimeouts++;
       this.ctx.log("debug", `${session.peer.role} socket missed two pings; dropping it`);
       session.closeFromRelay(CloseCode.TIMEOUT, "keepalive timeout");
