@@ -12,6 +12,7 @@ import { CloseCode } from "../protocol/close-codes.js";
 import type { Logger } from "./logger.js";
 import type { ClientPipe, PipeHandler } from "./pipe.js";
 import { WritableGate } from "./writable-gate.js";
+import { FairScheduler } from "./fair-scheduler.js";
 
 const MAX_FRAME = 1024 * 1024;
 const HIGH_WATER = 4 * 1024 * 1024;
@@ -34,6 +35,7 @@ export async function startLocalServer(options: {
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, perMessageDeflate: false });
   let nextId = 1;
+  const scheduler = new FairScheduler<number>();
   http.on("upgrade", (req, socket, head) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== RELAY_PATH || url.searchParams.get("role") !== "client" || url.searchParams.get("serverId") !== options.serverId) {
@@ -41,13 +43,16 @@ export async function startLocalServer(options: {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const pipe = new LocalPipe(ws, `local#${nextId++}`);
+      const id = nextId++;
+      const pipe = new LocalPipe(ws, `local#${id}`);
       const handler = options.onClient(pipe);
+      scheduler.add(id, (data) => handler.receive(data), (paused) => (paused ? ws.pause() : ws.resume()));
       ws.on("message", (data: Buffer, isBinary) => {
         if (!isBinary) return pipe.close(CloseCode.BAD_REQUEST, "text frame");
-        handler.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        scheduler.push(id, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       });
       ws.on("close", () => {
+        scheduler.remove(id);
         pipe.gate.cancel();
         handler.closed();
       });

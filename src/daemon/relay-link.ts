@@ -10,7 +10,8 @@ import { Backoff } from "../client/backoff.js";
 import type { CryptoBackend, KeyPair } from "../protocol/crypto/backend.js";
 import { CloseCode, closeCodeName } from "../protocol/close-codes.js";
 import { answerChallenge } from "../protocol/relay-auth.js";
-import { decodeMux, encodeChallenge, encodeClose, encodeData, type MuxMessage } from "../protocol/relay-mux.js";
+import { decodeMux, encodeChallenge, encodeClose, encodeData, encodePause, encodeResume, type MuxMessage } from "../protocol/relay-mux.js";
+import { FairScheduler } from "./fair-scheduler.js";
 import { shortId, type Logger } from "./logger.js";
 import type { ClientPipe, PipeHandler } from "./pipe.js";
 import { WritableGate } from "./writable-gate.js";
@@ -50,6 +51,8 @@ export class RelayLink {
   private readonly clients = new Map<number, { pipe: RelayPipe; handler: PipeHandler }>();
   private readonly backoff: Backoff;
   private readonly gate: WritableGate;
+  /** Inbound client messages are served round-robin so one flooding client cannot delay the others. */
+  private readonly scheduler = new FairScheduler<number>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   /** Registration deadline of the current socket: a path that accepts TCP and then goes silent must not hang. */
@@ -112,6 +115,7 @@ export class RelayLink {
     if (this.timer) clearTimeout(this.timer);
     for (const [clientId, { handler }] of this.clients) {
       this.sendRaw(encodeClose(clientId, code, "daemon shutting down"));
+      this.scheduler.remove(clientId);
       handler.closed();
     }
     this.clients.clear();
@@ -187,24 +191,32 @@ export class RelayLink {
         const previous = this.clients.get(msg.clientId);
         if (previous) {
           this.clients.delete(msg.clientId);
+          this.scheduler.remove(msg.clientId);
           previous.handler.closed();
         }
         const pipe = new RelayPipe(msg.clientId, this);
         const handler = this.options.onClient(pipe);
         // Refused at once (e.g. BUSY): its CLOSE is already sent, so there is nothing to route to it.
-        if (pipe.isClosed) handler.closed();
-        else this.clients.set(msg.clientId, { pipe, handler });
+        if (pipe.isClosed) return handler.closed();
+        this.clients.set(msg.clientId, { pipe, handler });
+        const clientId = msg.clientId;
+        this.scheduler.add(
+          clientId,
+          (data) => handler.receive(data),
+          (paused) => this.sendRaw(paused ? encodePause(clientId) : encodeResume(clientId)),
+        );
         return;
       }
       case "data": {
         const entry = this.clients.get(msg.clientId);
-        if (entry) entry.handler.receive(msg.payload);
+        if (entry) this.scheduler.push(msg.clientId, msg.payload);
         else this.sendRaw(encodeClose(msg.clientId, CloseCode.PROTOCOL_ERROR, "unknown client"));
         return;
       }
       case "close": {
         const entry = this.clients.get(msg.clientId);
         this.clients.delete(msg.clientId);
+        this.scheduler.remove(msg.clientId);
         entry?.handler.closed();
         return;
       }
@@ -222,7 +234,10 @@ export class RelayLink {
   private onClosed(code: number, reason: string): void {
     this.stopPings();
     clearTimeout(this.registerTimer);
-    for (const { handler } of this.clients.values()) handler.closed();
+    for (const [clientId, { handler }] of this.clients) {
+      this.scheduler.remove(clientId);
+      handler.closed();
+    }
     this.clients.clear();
     this.socket = undefined;
     this.backoff.disconnected();
@@ -306,6 +321,7 @@ export class RelayLink {
     const entry = this.clients.get(clientId);
     if (entry?.pipe !== pipe) return;
     this.clients.delete(clientId);
+    this.scheduler.remove(clientId);
     entry.handler.closed();
   }
 }

@@ -25,6 +25,8 @@ import type { Peer } from "./peer.js";
 
 /** Hold reason for clients while their daemon's socket is congested. */
 const DAEMON_CONGESTED = "daemon-congested";
+/** Hold reason: the daemon asked to stop reading this client (its per-client backlog is full). */
+const DAEMON_BACKLOG = "daemon-backlog";
 
 /** Codes a daemon may ask the relay to close a client with: normal closure and the daemon range (§4). */
 function daemonMayUse(code: number): boolean {
@@ -101,6 +103,12 @@ export class DaemonSession implements Session {
       if (!client) return;
       this.clients.delete(msg.clientId);
       client.closeByDaemon(msg.code, msg.reason);
+    } else if (msg.type === "pause" || msg.type === "resume") {
+      // The daemon's backlog for this client is full (or drained): stop (or restart) reading the client's socket,
+      // so a flooding client is slowed by TCP backpressure without touching the others (docs/protocol.md §5.3).
+      const client = this.clients.get(msg.clientId);
+      if (msg.type === "pause") client?.peer.hold(DAEMON_BACKLOG);
+      else client?.peer.release(DAEMON_BACKLOG);
     } else {
       this.ctx.log("warn", `${this.tag}: unexpected ${msg.type.toUpperCase()} from daemon`);
       this.closeFromRelay(CloseCode.BAD_REQUEST, "unexpected mux message type");

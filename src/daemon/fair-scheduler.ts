@@ -1,0 +1,89 @@
+/**
+ * FairScheduler: per-client inbound queues served round-robin, one message per client per turn, with a time
+ * budget per turn so socket reads (and new clients' requests) get in between. Without it the daemon processes its
+ * single relay socket strictly in arrival order and one flooding client delays everyone else by its whole
+ * backlog. A client whose backlog passes the high-water mark is paused at its source (relay PAUSE upstream, or the
+ * local socket stops being read) until it drains: TCP backpressure on that client alone, nothing dropped.
+ */
+export interface FairSchedulerOptions {
+  /** Pause a client's source above this many queued bytes… */
+  highWaterBytes?: number;
+  /** …and resume it below this many. */
+  lowWaterBytes?: number;
+  /** Work per turn before yielding to I/O. */
+  budgetMs?: number;
+}
+
+interface Queue {
+  items: Uint8Array[];
+  bytes: number;
+  receive(data: Uint8Array): void;
+  setPaused(paused: boolean): void;
+  paused: boolean;
+}
+
+export class FairScheduler<K> {
+  private readonly queues = new Map<K, Queue>();
+  /** Keys with queued messages, in service order. */
+  private ring: K[] = [];
+  private scheduled = false;
+  private readonly high: number;
+  private readonly low: number;
+  private readonly budgetMs: number;
+
+  constructor(options: FairSchedulerOptions = {}) {
+    this.high = options.highWaterBytes ?? 64 * 1024;
+    this.low = options.lowWaterBytes ?? 16 * 1024;
+    this.budgetMs = options.budgetMs ?? 1;
+  }
+
+  /** Register a client: `receive` handles one message, `setPaused` stops/starts reading its source. */
+  add(key: K, receive: (data: Uint8Array) => void, setPaused: (paused: boolean) => void): void {
+    this.queues.set(key, { items: [], bytes: 0, receive, setPaused, paused: false });
+  }
+
+  /** Drop a client and anything still queued for it (it is gone). */
+  remove(key: K): void {
+    if (!this.queues.delete(key)) return;
+    this.ring = this.ring.filter((k) => k !== key);
+  }
+
+  push(key: K, data: Uint8Array): void {
+    const q = this.queues.get(key);
+    if (!q) return;
+    if (q.items.length === 0) this.ring.push(key);
+    q.items.push(data);
+    q.bytes += data.length;
+    if (!q.paused && q.bytes > this.high) {
+      q.paused = true;
+      q.setPaused(true);
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.run());
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    const deadline = performance.now() + this.budgetMs;
+    while (this.ring.length > 0) {
+      const key = this.ring.shift()!;
+      const q = this.queues.get(key);
+      if (!q) continue;
+      const data = q.items.shift()!;
+      q.bytes -= data.length;
+      if (q.items.length > 0) this.ring.push(key);
+      if (q.paused && q.bytes < this.low) {
+        q.paused = false;
+        q.setPaused(false);
+      }
+      q.receive(data);
+      if (performance.now() >= deadline) break;
+    }
+    if (this.ring.length > 0) this.schedule();
+  }
+}
