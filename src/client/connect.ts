@@ -24,6 +24,8 @@ export interface ConnectOptions {
   /** A read-only request to send as early data. */
   early?: { method: string; params: Record<string, unknown> };
   timeoutMs: number;
+  /** Session keepalive interval (0 = off); see Session. */
+  keepaliveMs?: number;
 }
 
 export interface Connected {
@@ -109,7 +111,7 @@ export function connect(options: ConnectOptions): Promise<Connected> {
         return finish(new HandshakeError(`reached daemon ${server.serverId}, but the offer names ${offer.serverId}`));
       }
       // Hand the socket to the session synchronously so the early response (same flight) is not missed.
-      const session = new Session(socket, reply.channel, server);
+      const session = new Session(socket, reply.channel, server, options.keepaliveMs ?? 0);
       const early = options.early ? session.expectEarly(options.early.method, options.timeoutMs) : undefined;
       early?.catch(() => {});
       finish(undefined, { session, server, early });

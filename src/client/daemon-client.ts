@@ -32,6 +32,11 @@ export interface DaemonClientOptions {
   WebSocket?: WebSocketConstructor;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * Probe a quiet connection this often and treat a silent path as lost after the same again (default 15 s;
+   * 0 = off). This is how a follower notices a half-open socket that never delivers a close.
+   */
+  keepaliveMs?: number;
   /** Reconnect automatically after a lost connection (off by default; long-lived clients turn it on). */
   reconnect?: boolean | { minMs?: number; maxMs?: number };
 }
@@ -167,6 +172,7 @@ export class DaemonClient extends Emitter<ClientEvents> {
           url: this.options.url,
           early,
           timeoutMs: this.options.connectTimeoutMs ?? 10_000,
+          keepaliveMs: this.options.keepaliveMs ?? 15_000,
         });
         const session = Object.assign(connected.session, { earlyResult: connected.early });
         this.session = session;

@@ -31,15 +31,41 @@ export class Session {
   private readonly subs = new Map<number, SubscriptionHandler>();
   private closedError: PaseoError | undefined;
   private readonly closeListeners: ((err: PaseoError) => void)[] = [];
+  private lastReceived = Date.now();
+  private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
+  private pinging = false;
 
+  /**
+   * @param keepaliveMs when nothing has arrived for this long, send a `ping`; no answer within another keepaliveMs
+   * means the path is dead (a half-open socket never delivers a close), so the session ends with a TimeoutError
+   * and DaemonClient may reconnect. 0 disables it.
+   */
   constructor(
     private readonly socket: WebSocketLike,
     private readonly channel: SecureChannel,
     readonly server: ServerInfo,
+    keepaliveMs = 0,
   ) {
     socket.onmessage = (ev) => this.onWire(ev.data);
     socket.onclose = (ev) => this.shutdown(errorForClose(ev.code, ev.reason));
     socket.onerror = () => {};
+    if (keepaliveMs > 0) this.keepaliveTimer = setInterval(() => this.keepalive(keepaliveMs), keepaliveMs);
+  }
+
+  private keepalive(ms: number): void {
+    if (this.closedError || this.pinging || Date.now() - this.lastReceived < ms) return;
+    this.pinging = true;
+    this.request("ping", {}, ms).then(
+      () => (this.pinging = false),
+      (err: PaseoError) => {
+        if (this.closedError) return;
+        // Terminate rather than close: a dead path would hold a close handshake open for its own timeout.
+        const terminate = (this.socket as { terminate?: () => void }).terminate;
+        if (terminate) terminate.call(this.socket);
+        else this.socket.close(4008, "keepalive timeout");
+        this.shutdown(err instanceof TimeoutError ? new TimeoutError("keepalive (the path to the daemon went silent)", ms) : err);
+      },
+    );
   }
 
   get closed(): boolean {
@@ -97,6 +123,7 @@ export class Session {
 
   private onWire(data: unknown): void {
     if (this.closedError) return;
+    this.lastReceived = Date.now();
     const bytes = toBytes(data);
     let message: AppMessage | undefined;
     try {
@@ -151,6 +178,7 @@ export class Session {
   private shutdown(err: PaseoError): void {
     if (this.closedError) return;
     this.closedError = err;
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     this.channel.fail();
     for (const p of this.pending.values()) {
       if (p.timer) clearTimeout(p.timer);

@@ -20,6 +20,7 @@ export function createHandlers(ctx: HandlerContext): { [M in Stateless]: Handler
   const { agents } = ctx;
   return {
     "server.info": () => ctx.info.get(),
+    ping: async () => ({}),
     "agents.list": async (p) => agents.list({ all: p.all }),
     "agents.get": async (p) => agents.get(p.id),
     "agents.run": async (p) => agents.run(p),

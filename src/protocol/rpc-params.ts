@@ -59,6 +59,7 @@ function only(p: Obj, allowed: string[]): void {
 
 const validators: { [M in MethodName]: (p: Obj) => Params<M> } = {
   "server.info": (p) => (only(p, []), {}),
+  ping: (p) => (only(p, []), {}),
   "agents.list": (p) => (only(p, ["all"]), { all: bool(p, "all") }),
   "agents.get": (p) => (only(p, ["id"]), { id: str(p, "id", true, 64)! }),
   "agents.run": (p) => {

@@ -59,6 +59,8 @@ export interface ExecResult {
 /** Method name → [params, result]. The single source of truth for typed client calls and daemon handlers. */
 export interface Methods {
   "server.info": [Record<string, never>, ServerInfo];
+  /** Keepalive: an empty round trip that proves the whole path (client → relay → daemon → back) is alive. */
+  ping: [Record<string, never>, Record<string, never>];
   "agents.list": [{ all?: boolean }, AgentInfo[]];
   "agents.get": [{ id: string }, AgentInfo];
   "agents.run": [{ argv: string[]; cwd?: string; env?: Record<string, string>; name?: string; shell?: boolean }, AgentInfo];
@@ -77,7 +79,7 @@ export type Params<M extends MethodName> = Methods[M][0];
 export type Result<M extends MethodName> = Methods[M][1];
 
 /** Read-only methods: the only ones a daemon executes from (replayable) handshake early data. */
-export const READ_ONLY_METHODS: ReadonlySet<string> = new Set(["server.info", "agents.list", "agents.get"]);
+export const READ_ONLY_METHODS: ReadonlySet<string> = new Set(["server.info", "ping", "agents.list", "agents.get"]);
 
 export interface RpcRequest {
   t: "req";

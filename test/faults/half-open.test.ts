@@ -73,17 +73,16 @@ describe("half-open detection", () => {
     await expect(honestLs(env)).resolves.toBeGreaterThanOrEqual(0);
   });
 
-  // KNOWN GAP (it.fails documents it; flip to `it` once fixed): the client has no keepalive of its own. A follower
-  // with no request outstanding never learns that its path died — the relay's pings are answered by the socket
-  // layer and never checked — so it waits forever instead of reconnecting. See the report.
-  it.fails("a following client whose path goes dead notices within the keepalive window", async () => {
+  // The client's own keepalive (a `ping` when the path is quiet) is what lets a follower with no request
+  // outstanding learn that its path died: the relay's pings are answered by the socket layer and never surface.
+  it("a following client whose path goes dead notices within the keepalive window", async () => {
     const env = await startEnv({ relay: { pingIntervalMs: PING, perIpRatePerSecond: 1000 }, daemon: { relayPingIntervalMs: PING } });
     const runner = client(env.offer);
     const quiet = await runner.runAgent({ argv: [process.execPath, "-e", "setTimeout(() => {}, 20000)"], name: "quiet" });
     runner.close();
     await waitUntil(() => env.daemon.relayStatus!.clients === 0, "runner gone");
     const proxy = track(await startTcpProxy(env.relay.port), (x) => x.close());
-    const follower = client(env.offer, { url: relayUrl({ endpoint: proxy.endpoint, tls: false }, env.offer.serverId) });
+    const follower = client(env.offer, { url: relayUrl({ endpoint: proxy.endpoint, tls: false }, env.offer.serverId), keepaliveMs: PING });
     const errors: unknown[] = [];
     follower.on("error", (e) => errors.push(e));
     const it = follower.logs(quiet.id, { follow: true })[Symbol.asyncIterator]();
