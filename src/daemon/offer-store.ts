@@ -223,6 +223,14 @@ export class OfferStore {
     });
   }
 
+  /** A random offer id that never starts with "-", so `paseo daemon offers revoke <id>` cannot read it as a flag. */
+  private newOfferId(): string {
+    for (;;) {
+      const id = toBase64Url(this.backend.randomBytes(OFFER_ID_BYTES));
+      if (!id.startsWith("-")) return id;
+    }
+  }
+
   private newRecord(options: CreateOfferOptions, now: number): OfferRecord {
     const { label, ttlMs, once } = options;
     if (label !== undefined) {
@@ -237,7 +245,7 @@ export class OfferStore {
       throw new OfferStoreError("OFFER_OPTIONS", `ttl must be a positive duration (got ${ttlMs} ms)`);
     }
     const record: OfferRecord = {
-      id: toBase64Url(this.backend.randomBytes(OFFER_ID_BYTES)),
+      id: this.newOfferId(),
       secretB64: toBase64Url(this.backend.randomBytes(OFFER_SECRET_BYTES)),
       createdAt: new Date(now).toISOString(),
       once: once === true,

@@ -246,3 +246,11 @@ describe("pairing", () => {
     await expect(createPairing({ home, relay: { endpoint: "no-port", tls: true } })).rejects.toThrow(/host:port/);
   });
 });
+
+describe("offer ids", () => {
+  it("never start with '-' (the CLI would read such an id as an option)", async () => {
+    const store = new OfferStore(await mkdtemp(join(tmpdir(), "paseo-ids-")));
+    // 1 in 64 random ids would start with "-": without the guard, 300 draws hit one with probability ≈ 99 %.
+    for (let i = 0; i < 300; i++) expect((await store.createOffer()).id.startsWith("-")).toBe(false);
+  });
+});

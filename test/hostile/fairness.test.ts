@@ -114,7 +114,9 @@ describe("fairness under a small-frame flood", () => {
 
   it("the flood really floods, and the honest client still gets answers during it", () => {
     for (const mode of Object.keys(measured.flood) as ("chunks" | "requests")[]) {
-      expect(measured.flood[mode].sent, mode).toBeGreaterThan(1000);
+      // The daemon now PAUSEs a backlogged client at the relay, so a request flood is throttled to what the daemon
+      // serves; a few hundred 4 KiB requests in ~1 s is still far beyond any honest client.
+      expect(measured.flood[mode].sent, mode).toBeGreaterThan(mode === "chunks" ? 1000 : 300);
       expect(measured.flood[mode].answered, mode).toBeGreaterThanOrEqual(1);
     }
   });
