@@ -192,13 +192,29 @@ async function sectionLs(daemon) {
   const wire = { relay: [], direct: [] };
   const n = P.lsSamples;
   let agentsSeen = 0;
+  const failures = [];
   for (let i = -10; i < n; i++) {
     const order = i % 2 === 0 ? ["relay", "direct"] : ["direct", "relay"];
     for (const path of order) {
       const recs = [];
       const client = new DaemonClient({ offer: paths[path], WebSocket: recordingWebSocket(recs), connectTimeoutMs: 10_000 });
       const t0 = performance.now();
-      const agents = await client.listAgents();
+      let agents;
+      try {
+        agents = await client.listAgents();
+      } catch (err) {
+        // A failed sample is reported (with what the socket saw), never silently dropped or retried.
+        const ev = recs[0]?.events ?? [];
+        failures.push({
+          path,
+          sample: i,
+          error: String(err?.message ?? err),
+          afterMs: performance.now() - t0,
+          socket: ev.map((e) => `${e.kind}${e.bytes !== undefined ? `(${e.bytes})` : ""}@${(e.t - t0).toFixed(1)}`).join(" "),
+        });
+        client.close();
+        continue;
+      }
       const t1 = performance.now();
       client.close();
       agentsSeen = agents.length;
@@ -267,7 +283,8 @@ async function sectionLs(daemon) {
   ratio("ls.cli.net", "CLI `ls` wall time above node startup, relay / direct", { label: "relay − node", median: figures["cli.relay"].median - figures["cli.node"].median }, { label: "direct − node", median: figures["cli.direct"].median - figures["cli.node"].median });
   ratio("ls.fresh", "ls fresh connection, relay / direct", "ls.fresh.relay", "ls.fresh.direct");
   ratio("ls.est", "ls established connection, relay / direct", "ls.est.relay", "ls.est.direct");
-  details.ls = { agentsListed: agentsSeen, wireSample: { relay: wire.relay[0], direct: wire.direct[0] } };
+  details.ls = { agentsListed: agentsSeen, wireSample: { relay: wire.relay[0], direct: wire.direct[0] }, failures };
+  for (const f of failures) notes.push(`ls fresh connection FAILED (${f.path}, sample ${f.sample}): ${f.error} after ${f.afterMs.toFixed(0)} ms; socket saw: ${f.socket}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -368,7 +385,7 @@ async function sectionStream(relay) {
     const paired = (a, b) => summarize(rates[a].map((x, i) => x / rates[b][i])).median;
     ratio("stream.vs.plain", "stream throughput, paseo / plaintext over the same relay", "stream.paseo", "stream.plain", { target: 0.6, op: ">=", value: paired("paseo", "plain") });
     ratio("stream.vs.ref", "stream throughput, paseo / reference framing", "stream.paseo", "stream.ref", { target: 10, op: ">=", value: paired("paseo", "ref") });
-    ratio("stream.plain.vs.ref", "stream throughput, plaintext / reference framing (ceiling of the line above)", "stream.plain", "stream.ref", { value: paired("plain", "ref") });
+    ratio("stream.plain.vs.ref", "stream throughput, plaintext / reference framing (ceiling of the above)", "stream.plain", "stream.ref", { value: paired("plain", "ref") });
     details.stream = { wireOverhead: overhead, messageBytes: MSG_BYTES, totalBytes: P.streamBytes, ratesMBps: rates };
   } finally {
     await peer.stop();
@@ -594,7 +611,7 @@ function pad(s, n) {
 
 function renderTable() {
   const lines = [];
-  const W = [66, 9, 9, 6];
+  const W = [74, 9, 9, 6];
   lines.push(`${pad("ratio", W[0])} ${pad("value", W[1])} ${pad("target", W[2])} ${pad("met", W[3])}`);
   lines.push("-".repeat(W[0] + W[1] + W[2] + W[3] + 3));
   for (const r of ratios) {
@@ -610,6 +627,22 @@ function renderTable() {
     lines.push(`${pad(f.label, F[0])} ${pad(fmt(f.median, f.unit), F[1])} ${pad(fmt(f.p99, f.unit), F[2])} ${pad(f.n, F[3])}`);
   }
   return lines.join("\n");
+}
+
+/** JSON with 2-space indentation, but objects/arrays of primitives on one line (keeps results.json readable). */
+function compactJson(value, indent = "") {
+  const flat = (v) => v === null || typeof v !== "object";
+  if (flat(value)) return JSON.stringify(value);
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.every(flat)) return JSON.stringify(value).replace(/,/g, ", ");
+    return `[\n${value.map((v) => inner + compactJson(v, inner)).join(",\n")}\n${indent}]`;
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  if (entries.every(([, v]) => flat(v) || (Array.isArray(v) && v.every(flat) && v.length <= 8))) {
+    return `{ ${entries.map(([k, v]) => `${JSON.stringify(k)}: ${compactJson(v)}`).join(", ")} }`;
+  }
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${compactJson(v, inner)}`).join(",\n")}\n${indent}}`;
 }
 
 function gitCommit() {
@@ -628,7 +661,7 @@ async function main() {
   installExitHandlers();
   const machine = machineInfo();
   const meta = {
-    command: `node bench/run.js ${argv.join(" ")}`.trim(),
+    command: (process.env.npm_lifecycle_event === "bench" ? `npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}` : `node bench/run.js ${argv.join(" ")}`).trim(),
     mode: QUICK ? "quick" : "full",
     sections: [...ONLY].sort(),
     commit: gitCommit(),
@@ -700,7 +733,7 @@ async function main() {
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
   if (failure) process.stdout.write(`\nbench FAILED: ${failure.message}\n`);
   const results = roundDeep({ meta, ratios, figures, details, notes, failure: failure ? String(failure.message ?? failure) : null });
-  writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(OUT, `${compactJson(results)}\n`);
   process.stdout.write(`\nwrote ${OUT}\n`);
   process.exitCode = failure ? 1 : 0;
 }

@@ -11,26 +11,29 @@ import type { RelayContext, Session } from "./context.js";
 /** After a keepalive close, wait this long for the close frame to go out before dropping the TCP connection. */
 const TERMINATE_AFTER_MS = 1000;
 /**
- * Pings go out in slices about this far apart instead of one burst per interval: each ping is a socket write
- * (~10 µs), so pinging 11,000 sockets at once stalled all forwarding for over 100 ms every interval (bench/README.md,
- * section 4). Each session keeps a fixed slice, so it is still pinged exactly once per interval.
+ * Pings are spread over the interval instead of going out in one burst: each ping is a socket write (~10 µs), so
+ * pinging 11,000 sockets at once stalled all forwarding for over 100 ms every interval (bench/README.md, section 4).
+ * Every PING_TICK_MS the next share of a snapshot of the sessions is pinged; a new pass starts once per interval,
+ * so each session is still pinged once per interval.
  */
-const PING_SLICE_MS = 100;
+const PING_TICK_MS = 20;
 
 export class Liveness {
   private readonly pingTimer: NodeJS.Timeout;
   private readonly idleTimer: NodeJS.Timeout | undefined;
-  private readonly slices: number;
-  private readonly sliceOf = new WeakMap<Session, number>();
-  private nextSlice = 0;
-  private currentSlice = 0;
+  private readonly ticks: number;
+  private readonly tickMs: number;
+  private pass: Session[] = [];
+  private passIndex = 0;
+  private passStartedAt = -Infinity;
 
   constructor(
     private readonly sessions: ReadonlySet<Session>,
     private readonly ctx: RelayContext,
   ) {
-    this.slices = Math.max(1, Math.floor(ctx.opts.pingIntervalMs / PING_SLICE_MS));
-    this.pingTimer = setInterval(() => this.pingSlice(), ctx.opts.pingIntervalMs / this.slices);
+    this.ticks = Math.max(1, Math.floor(ctx.opts.pingIntervalMs / PING_TICK_MS));
+    this.tickMs = ctx.opts.pingIntervalMs / this.ticks;
+    this.pingTimer = setInterval(() => this.pingTick(), this.tickMs);
     this.pingTimer.unref();
     const idle = ctx.opts.idleTimeoutMs;
     if (idle > 0) {
@@ -45,22 +48,27 @@ export class Liveness {
     clearInterval(this.idleTimer);
   }
 
-  private pingSlice(): void {
-    const slice = this.currentSlice;
-    this.currentSlice = (slice + 1) % this.slices;
-    for (const session of this.sessions) {
-      let own = this.sliceOf.get(session);
-      if (own === undefined) {
-        own = this.nextSlice;
-        this.nextSlice = (own + 1) % this.slices;
-        this.sliceOf.set(session, own);
-      }
-      if (own !== slice || session.peer.keepaliveTick()) continue;
+  private pingTick(): void {
+    if (this.passIndex >= this.pass.length) {
+      const now = performance.now();
+      if (now - this.passStartedAt < this.ctx.opts.pingIntervalMs - this.tickMs / 2) return;
+      this.passStartedAt = now;
+      this.pass = [...this.sessions];
+      this.passIndex = 0;
+    }
+    const end = Math.min(this.pass.length, this.passIndex + Math.ceil(this.pass.length / this.ticks));
+    for (; this.passIndex < end; this.passIndex++) {
+      const session = this.pass[this.passIndex]!;
+      if (!this.sessions.has(session) || session.peer.keepaliveTick()) continue;
       this.ctx.metrics.keepaliveTimeouts++;
       this.ctx.log("debug", `${session.peer.role} socket missed two pings; dropping it`);
       session.closeFromRelay(CloseCode.TIMEOUT, "keepalive timeout");
       // A half-open peer will never complete the close handshake.
       setTimeout(() => session.peer.terminate(), TERMINATE_AFTER_MS).unref();
+    }
+    if (this.passIndex >= this.pass.length) {
+      this.pass = []; // do not keep closed sessions alive until the next pass
+      this.passIndex = 0;
     }
   }
 

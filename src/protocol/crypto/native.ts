@@ -53,10 +53,13 @@ export const nativeBackend: CryptoBackend = {
   name: "native",
   generateKeyPair(): KeyPair {
     const pair = generateKeyPairSync("x25519");
-    const jwk = pair.privateKey.export({ format: "jwk" });
-    const secretKey = u8(Buffer.from(jwk.d!, "base64url"));
+    // DER, never JWK: Node 20's KeyObject.export({ format: "jwk" }) allocates while holding the key's mutex, and a GC
+    // in that window that collects this pair's KeyGenJob locks the same mutex again: the thread deadlocks forever
+    // (reproduced in a loop within seconds; see bench/README.md). The DER writers take no lock.
+    const der = pair.privateKey.export({ format: "der", type: "pkcs8" });
+    const secretKey = new Uint8Array(der.subarray(der.length - KEY_LEN));
     privateKeys.set(secretKey, pair.privateKey);
-    return { secretKey, publicKey: u8(Buffer.from(jwk.x!, "base64url")) };
+    return { secretKey, publicKey: rawPublic(pair.publicKey) };
   },
   publicKeyOf(secretKey) {
     checkLength("X25519 secret key", secretKey, KEY_LEN);
