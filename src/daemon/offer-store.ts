@@ -10,7 +10,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import type { CryptoBackend } from "../protocol/crypto/backend.js";
-import { currentBackend } from "../protocol/crypto/select.js";
+import { randomBytes } from "node:crypto";
 import { fromBase64Url, toBase64Url } from "../protocol/encoding.js";
 import { PaseoError } from "../protocol/errors.js";
 import { MAX_OFFER_LABEL_CHARS, OFFER_ID_BYTES, OFFER_SECRET_BYTES } from "../protocol/offer.js";
@@ -101,7 +101,7 @@ function isIso(value: unknown): value is string {
 export class OfferStore {
   readonly home: string;
   readonly path: string;
-  private readonly backend: CryptoBackend;
+  private readonly randomBytes: (n: number) => Uint8Array;
   private readonly clock: () => number;
   private snapshot: Snapshot | undefined;
   /** Single-use offers consumed by this process (reserved synchronously, before the write lands). */
@@ -110,7 +110,8 @@ export class OfferStore {
   constructor(home: string, options: OfferStoreOptions = {}) {
     this.home = home;
     this.path = join(home, OFFERS_FILE);
-    this.backend = options.backend ?? currentBackend();
+    const backend = options.backend;
+    this.randomBytes = backend ? (n) => backend.randomBytes(n) : (n) => new Uint8Array(randomBytes(n));
     this.clock = options.now ?? Date.now;
   }
 
@@ -226,7 +227,7 @@ export class OfferStore {
   /** A random offer id that never starts with "-", so `paseo daemon offers revoke <id>` cannot read it as a flag. */
   private newOfferId(): string {
     for (;;) {
-      const id = toBase64Url(this.backend.randomBytes(OFFER_ID_BYTES));
+      const id = toBase64Url(this.randomBytes(OFFER_ID_BYTES));
       if (!id.startsWith("-")) return id;
     }
   }
@@ -246,7 +247,7 @@ export class OfferStore {
     }
     const record: OfferRecord = {
       id: this.newOfferId(),
-      secretB64: toBase64Url(this.backend.randomBytes(OFFER_SECRET_BYTES)),
+      secretB64: toBase64Url(this.randomBytes(OFFER_SECRET_BYTES)),
       createdAt: new Date(now).toISOString(),
       once: once === true,
       uses: 0,

@@ -11,7 +11,7 @@
  * fields). Every error names what is wrong and never contains the secret or the link.
  */
 import type { CryptoBackend } from "./crypto/backend.js";
-import { currentBackend } from "./crypto/select.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "./encoding.js";
 import { OfferError, OfferExpiredError, OfferVersionError } from "./offer-errors.js";
 import { describeInput } from "./redact.js";
@@ -47,7 +47,7 @@ export interface Offer {
 export interface ParseOfferOptions {
   /** Current time for the expiry check (ms since epoch or Date). Default Date.now(). */
   now?: number | Date;
-  /** Backend used for SHA-256 when checking serverId. Default currentBackend(). */
+  /** Backend used for SHA-256 when checking serverId. Default: @noble/hashes' sha256 (light, no curve code). */
   backend?: CryptoBackend;
   /** Return expired offers instead of throwing OfferExpiredError (for inspection tools). */
   allowExpired?: boolean;
@@ -117,6 +117,9 @@ function toMillis(now: number | Date | undefined): number {
  * Throws OfferVersionError for v ≠ 3 (with a re-pair message for v2), OfferError for anything malformed and
  * OfferExpiredError when expired (unless allowExpired).
  */
+/** SHA-256 without loading a whole crypto backend: parsing an offer must stay cheap for `paseo ls`. */
+const plainSha256 = { hash: (_name: string, data: Uint8Array) => sha256(data) };
+
 export function validateOffer(value: unknown, options: ParseOfferOptions = {}): Offer {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     fail(`offer JSON must be an object (got ${typeName(value)})`);
@@ -142,7 +145,7 @@ export function validateOffer(value: unknown, options: ParseOfferOptions = {}): 
   if (!SERVER_ID_RE.test(serverId)) fail(`offer field serverId must be 26 base32 characters [a-z2-7] (got ${serverId.length} characters)`);
 
   const daemonPublicKey = decodeB64Field(obj, "daemonPublicKeyB64", DAEMON_KEY_BYTES, "the daemon's X25519 public key");
-  const derived = deriveServerId(options.backend ?? currentBackend(), daemonPublicKey);
+  const derived = deriveServerId(options.backend ?? plainSha256, daemonPublicKey);
   if (derived !== serverId) {
     fail(`offer field serverId ${serverId} does not match daemonPublicKeyB64 (which gives ${derived}): the offer was altered or corrupted`);
   }

@@ -10,12 +10,15 @@ const SERVER_ID_DOMAIN = utf8("paseo/server-id/v1");
 const FINGERPRINT_DOMAIN = utf8("paseo/fingerprint/v1");
 export const SERVER_ID_RE = /^[a-z2-7]{26}$/;
 
-export function deriveServerId(backend: CryptoBackend, publicKey: Uint8Array): string {
+/** Only SHA-256 is needed: any backend, or a bare hasher (offer parsing uses @noble/hashes alone). */
+export type Sha256Source = Pick<CryptoBackend, "hash">;
+
+export function deriveServerId(backend: Sha256Source, publicKey: Uint8Array): string {
   return toBase32(backend.hash("SHA256", concatBytes(SERVER_ID_DOMAIN, publicKey)).subarray(0, 16));
 }
 
 /** e.g. "k7qf-3mzx-a9p2-…": 4 groups of 4 base32 characters (80 bits), for humans to compare. */
-export function keyFingerprint(backend: CryptoBackend, publicKey: Uint8Array): string {
+export function keyFingerprint(backend: Sha256Source, publicKey: Uint8Array): string {
   const text = toBase32(backend.hash("SHA256", concatBytes(FINGERPRINT_DOMAIN, publicKey)).subarray(0, 10));
   return text.match(/.{4}/g)!.join("-");
 }

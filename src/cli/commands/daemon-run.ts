@@ -1,7 +1,6 @@
 /** `paseo daemon start | stop | status`. start runs in the foreground until SIGINT/SIGTERM. */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { parseRelayEndpoint, type RelayEndpoint } from "../../client/relay-url.js";
-import { startDaemon } from "../../daemon/daemon.js";
 import { loadConfig, resolveHome, saveConfig, ensureHome } from "../../daemon/home.js";
 import { createLogger, type LogLevel } from "../../daemon/logger.js";
 import { isProcessAlive, readPid, readStatus } from "../../daemon/runtime-files.js";
@@ -38,6 +37,8 @@ export function registerDaemonRunCommands(d: Command): void {
       const home = await ensureHome(resolveHome(flags.home));
       const log = createLogger({ level: flags.logLevel, json: flags.jsonLogs });
       if (flags.relay) await saveConfig(home, { ...(await loadConfig(home)), relay: flags.relay });
+      // Loaded here, not at the top: client commands like `paseo ls` should not pay for the daemon's modules.
+      const { startDaemon } = await import("../../daemon/daemon.js");
       const daemon = await startDaemon({
         home,
         relay: flags.relay === false ? null : (flags.relay ?? undefined),

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError } from "commander";
-import { type LogLevel, RELAY_DEFAULTS, startRelay } from "../../relay/index.js";
+import { type LogLevel, RELAY_DEFAULTS } from "../../relay/options.js";
 import { info } from "../output.js";
 
 const DEFAULT_PORT = 8080;
@@ -60,6 +60,7 @@ export function register(program: Command): void {
     .action(async (o: RelayCommandOptions) => {
       if (!LEVELS.includes(o.logLevel)) throw new InvalidArgumentError(`--log-level must be one of ${LEVELS.join(", ")}`);
       const threshold = LEVELS.indexOf(o.logLevel);
+      const { startRelay } = await import("../../relay/index.js"); // only `paseo relay` pays for the relay's modules
       const relay = await startRelay({
         host: o.host,
         port: o.port,
