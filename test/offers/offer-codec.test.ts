@@ -22,21 +22,10 @@ import {
   validateOffer,
 } from "../../src/protocol/offer.js";
 import { deriveServerId } from "../../src/protocol/server-id.js";
+import { makeOffer } from "./make-offer.js";
 
 const be = nobleBackend;
 
-function makeOffer(extra: Partial<Offer> = {}): Offer {
-  const { publicKey } = be.generateKeyPair();
-  return {
-    v: 3,
-    serverId: deriveServerId(be, publicKey),
-    daemonPublicKeyB64: toBase64Url(publicKey),
-    relay: { endpoint: "relay.example.com:443", tls: true },
-    offerId: toBase64Url(be.randomBytes(12)),
-    secretB64: toBase64Url(be.randomBytes(32)),
-    ...extra,
-  };
-}
 
 const b64json = (value: unknown) => toBase64Url(utf8(JSON.stringify(value)));
 

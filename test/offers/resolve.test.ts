@@ -8,21 +8,12 @@ import { nobleBackend } from "../../src/protocol/crypto/noble.js";
 import { toBase64Url } from "../../src/protocol/encoding.js";
 import { OfferError, OfferExpiredError, OfferVersionError } from "../../src/protocol/offer-errors.js";
 import { type Offer, encodeOffer, offerToJson, offerToLink } from "../../src/protocol/offer.js";
-import { deriveServerId } from "../../src/protocol/server-id.js";
+import { makeOffer as makeOfferWith } from "./make-offer.js";
 
 const be = nobleBackend;
 
 function makeOffer(extra: Partial<Offer> = {}): Offer {
-  const { publicKey } = be.generateKeyPair();
-  return {
-    v: 3,
-    serverId: deriveServerId(be, publicKey),
-    daemonPublicKeyB64: toBase64Url(publicKey),
-    relay: { endpoint: "127.0.0.1:7431", tls: false },
-    offerId: toBase64Url(be.randomBytes(12)),
-    secretB64: toBase64Url(be.randomBytes(32)),
-    ...extra,
-  };
+  return makeOfferWith(extra, { endpoint: "127.0.0.1:7431", tls: false });
 }
 
 let dir: string;
