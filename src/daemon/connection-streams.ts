@@ -1,14 +1,17 @@
 /**
  * Log subscriptions of one client connection. Chunks go out as STREAM messages; when the pipe stops being
  * writable every subscription is paused (the agent manager then keeps nothing in memory and resumes from disk),
- * so a slow client costs the daemon no unbounded buffer and loses nothing.
+ * so a slow client costs the daemon no unbounded buffer and loses nothing. A subscription that fails after its
+ * response was sent ends with an "error" event — never with "end", which would claim the log was complete.
  */
 import type { AgentManager, SubscriptionHandle } from "./agents/index.js";
+import { PaseoError } from "../protocol/errors.js";
 import { ParamsError } from "../protocol/rpc-params.js";
 
 export interface StreamSink {
   sendChunk(sub: number, seq: number, fd: number, data: Uint8Array): void;
   sendEnd(sub: number, nextSeq: number): void;
+  sendError(sub: number, error: { code: string; message: string }): void;
   readonly writable: boolean;
   onWritable(listener: () => void): void;
 }
@@ -28,11 +31,16 @@ export class ConnectionStreams {
     return this.subs.size;
   }
 
-  /** Validate and reserve; the caller sends the response, then calls start() so no chunk precedes it. */
-  prepare(sub: number, id: string): { nextSeq: number } {
+  /**
+   * Validate everything that can be refused (so the refusal is the response itself), then the caller sends the
+   * response and calls start(), so that no chunk precedes it.
+   */
+  prepare(sub: number, id: string, since: number): { nextSeq: number } {
     if (this.subs.has(sub)) throw new ParamsError(`subscription ${sub} is already open on this connection`);
     if (this.subs.size >= MAX_SUBSCRIPTIONS) throw new ParamsError(`at most ${MAX_SUBSCRIPTIONS} log subscriptions per connection`);
-    return { nextSeq: this.agents.get(id).nextSeq };
+    const { nextSeq } = this.agents.get(id);
+    if (since > nextSeq) throw new ParamsError(`"since" ${since} is past the end of the log (next chunk is ${nextSeq})`);
+    return { nextSeq };
   }
 
   start(sub: number, id: string, since: number, follow: boolean, untilSeq: number): void {
@@ -41,21 +49,32 @@ export class ConnectionStreams {
       return;
     }
     let ended = false;
-    const handle = this.agents.subscribe(
-      id,
-      since,
-      (chunk) => {
-        this.sink.sendChunk(sub, chunk.seq, chunk.fd, chunk.data);
-        if (!this.sink.writable) this.pauseAll();
-      },
-      (info) => {
-        ended = true;
-        this.subs.delete(sub);
-        this.sink.sendEnd(sub, info.nextSeq);
-      },
-    );
-    if (!ended) this.subs.set(sub, handle);
-    if (this.paused) handle.pause();
+    const finish = () => {
+      ended = true;
+      this.subs.delete(sub);
+    };
+    try {
+      const handle = this.agents.subscribe(
+        id,
+        since,
+        (chunk) => {
+          this.sink.sendChunk(sub, chunk.seq, chunk.fd, chunk.data);
+          if (!this.sink.writable) this.pauseAll();
+        },
+        (info) => {
+          finish();
+          this.sink.sendEnd(sub, info.nextSeq);
+        },
+        (err) => {
+          finish();
+          this.sink.sendError(sub, errorBody(err));
+        },
+      );
+      if (!ended) this.subs.set(sub, handle);
+      if (this.paused) handle.pause();
+    } catch (err) {
+      this.sink.sendError(sub, errorBody(err));
+    }
   }
 
   /** Non-follow: everything recorded before the request (seq < untilSeq), paced by the pipe, then "end". */
@@ -71,14 +90,14 @@ export class ConnectionStreams {
           if (chunk.seq >= untilSeq) break;
           this.sink.sendChunk(sub, chunk.seq, chunk.fd, chunk.data);
         }
-        if (batch.nextSeq <= next) break;
+        if (batch.nextSeq <= next) throw new PaseoError("LOG_READ", `log of ${id} ended at chunk ${next}, before ${untilSeq}`);
         next = Math.min(batch.nextSeq, untilSeq);
       }
+      if (this.subs.get(sub) === marker) this.sink.sendEnd(sub, next);
+    } catch (err) {
+      if (this.subs.get(sub) === marker) this.sink.sendError(sub, errorBody(err));
     } finally {
-      if (this.subs.get(sub) === marker) {
-        this.subs.delete(sub);
-        this.sink.sendEnd(sub, next);
-      }
+      if (this.subs.get(sub) === marker) this.subs.delete(sub);
     }
   }
 
@@ -101,4 +120,8 @@ export class ConnectionStreams {
       for (const h of [...this.subs.values()]) h.resume();
     });
   }
+}
+
+function errorBody(err: unknown): { code: string; message: string } {
+  return err instanceof PaseoError ? { code: err.code, message: err.message } : { code: "INTERNAL", message: "reading the log failed" };
 }

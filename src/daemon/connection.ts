@@ -178,7 +178,7 @@ export class ClientConnection implements PipeHandler {
       const method = req.method;
       if (method === "agents.logs") {
         const p = validateParams(method, req.params);
-        const { nextSeq } = this.streams!.prepare(p.sub, p.id);
+        const { nextSeq } = this.streams!.prepare(p.sub, p.id, p.since ?? 1);
         this.respond(req.id, { nextSeq });
         this.streams!.start(p.sub, p.id, p.since ?? 1, p.follow === true, nextSeq);
         return;
@@ -216,6 +216,7 @@ export class ClientConnection implements PipeHandler {
       sendChunk: (sub: number, seq: number, fd: number, data: Uint8Array) =>
         this.sendMessage({ type: MessageType.STREAM, body: encodeStream({ subId: sub, seq, fd, data }) }),
       sendEnd: (sub: number, nextSeq: number) => this.send({ t: "evt", sub, event: "end", nextSeq }),
+      sendError: (sub: number, error: { code: string; message: string }) => this.send({ t: "evt", sub, event: "error", error }),
       get writable() {
         return pipe.writable;
       },

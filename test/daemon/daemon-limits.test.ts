@@ -99,7 +99,14 @@ describe("per-client limits", () => {
     await expect(call("agents.run", { argv: "rm -rf /" })).rejects.toBeInstanceOf(RpcError);
     await expect(call("agents.run", { argv: ["x"], evil: true })).rejects.toMatchObject({ code: "BAD_PARAMS" });
     await expect(call("agents.get", { id: "nope" })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    expect(await client.listAgents()).toEqual([]);
+    // A `since` past the end is refused in the response itself (a following iterator must not wait forever).
+    const agent = await client.runAgent({ argv: [process.execPath, "-e", "console.log('one')"] });
+    const drain = async (since: number, follow: boolean) => {
+      for await (const _ of client.logs(agent.id, { since, follow })) void _;
+    };
+    await expect(drain(999, true)).rejects.toMatchObject({ code: "BAD_PARAMS" });
+    await expect(drain(999, false)).rejects.toMatchObject({ code: "BAD_PARAMS" });
+    expect((await client.listAgents({ all: true })).map((a) => a.id)).toEqual([agent.id]);
   });
 
   it("early data carries only read-only requests: a non-read-only early request is refused, not executed", async () => {
