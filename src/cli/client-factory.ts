@@ -11,12 +11,13 @@ import { readLocalOffer } from "../daemon/runtime-files.js";
 export interface ClientFlags {
   relay?: string;
   home?: string;
-  timeout?: string;
+  /** Per-request timeout in seconds. */
+  timeout?: number;
 }
 
 export async function openClient(flags: ClientFlags, options: { reconnect?: boolean } = {}): Promise<DaemonClient> {
   const resolved = await resolveOffer({ relay: flags.relay, env: process.env });
-  const requestTimeoutMs = flags.timeout ? Number(flags.timeout) * 1000 : undefined;
+  const requestTimeoutMs = flags.timeout ? flags.timeout * 1000 : undefined;
   if (resolved) return new DaemonClient({ offer: resolved.offer, reconnect: options.reconnect, requestTimeoutMs, connectTimeoutMs: 10_000 });
   const home = resolveHome(flags.home);
   const local = await readLocalOffer(home);

@@ -4,10 +4,9 @@
  * socket opens. Every failure maps to a named error; none mentions the secret.
  */
 import type { CryptoBackend } from "../protocol/crypto/backend.js";
-import { fromBase64Url } from "../protocol/encoding.js";
 import { MessageType } from "../protocol/frame.js";
 import { ClientHandshake } from "../protocol/handshake.js";
-import type { Offer } from "../protocol/offer.js";
+import { offerBytes, type Offer } from "../protocol/offer.js";
 import { decodeControl, encodeControl, type ServerInfo } from "../protocol/rpc.js";
 import { PaseoError } from "../protocol/errors.js";
 import { errorForClose, HandshakeError, RelayUnreachableError, TimeoutError } from "./errors.js";
@@ -39,13 +38,8 @@ export function connect(options: ConnectOptions): Promise<Connected> {
   const { offer, backend } = options;
   const url = options.url ?? buildRelayUrl(offer.relay, "client", offer.serverId);
   const where = url.replace(/\?.*$/, "");
-  const handshake = new ClientHandshake({
-    backend,
-    serverId: offer.serverId,
-    daemonPublicKey: fromBase64Url(offer.daemonPublicKeyB64)!,
-    offerId: fromBase64Url(offer.offerId)!,
-    psk: fromBase64Url(offer.secretB64)!,
-  });
+  const { daemonPublicKey, offerId, secret } = offerBytes(offer);
+  const handshake = new ClientHandshake({ backend, serverId: offer.serverId, daemonPublicKey, offerId, psk: secret });
 
   return new Promise<Connected>((resolve, reject) => {
     let settled = false;

@@ -51,7 +51,8 @@ export class DaemonClient extends Emitter<ClientEvents> {
   readonly offer: Offer;
   private backend: CryptoBackend | undefined;
   private session: Session | undefined;
-  private connecting: Promise<Session> | undefined;
+  /** The connection in progress; `early` is the answer to the request that rode in its hello, if any. */
+  private connecting: Promise<{ session: Session; early?: Promise<unknown> }> | undefined;
   private currentState: ConnectionState = "idle";
   private closedByUser = false;
   private readonly backoff: Backoff | undefined;
@@ -75,6 +76,7 @@ export class DaemonClient extends Emitter<ClientEvents> {
     return this.lastServer;
   }
 
+  /** Whether this client reconnects by itself after a lost connection. */
   get reconnects(): boolean {
     return this.backoff !== undefined;
   }
@@ -141,25 +143,28 @@ export class DaemonClient extends Emitter<ClientEvents> {
   async call<M extends MethodName>(method: M, params: Params<M>, timeoutMs?: number): Promise<Result<M>> {
     const timeout = timeoutMs ?? this.options.requestTimeoutMs ?? 15_000;
     if (!this.session && !this.connecting && READ_ONLY_METHODS.has(method)) {
-      const early = await this.ensureSession({ method, params: params as Record<string, unknown> });
-      if (early.earlyResult) return (await early.earlyResult) as Result<M>;
+      const { early } = await this.connection({ method, params: params as Record<string, unknown> });
+      if (early) return (await early) as Result<M>; // undefined after a reconnect dropped the early request
     }
     const session = await this.ensureSession();
     return (await session.request(method, params as Record<string, unknown>, timeout)) as Result<M>;
   }
 
-  private async ensureSession(early?: { method: string; params: Record<string, unknown> }): Promise<Session & { earlyResult?: Promise<unknown> }> {
-    if (this.closedByUser) throw new PaseoError("CLIENT_CLOSED", "this DaemonClient was closed; create a new one");
-    if (this.session && !this.session.closed) return this.session;
-    if (!this.connecting) {
-      this.connecting = this.open(early).finally(() => {
-        this.connecting = undefined;
-      });
-    }
+  private async ensureSession(): Promise<Session> {
+    return (await this.connection()).session;
+  }
+
+  /** The live session, or the one being opened (only the call that starts a connection may attach an early request). */
+  private connection(early?: { method: string; params: Record<string, unknown> }): Promise<{ session: Session; early?: Promise<unknown> }> {
+    if (this.closedByUser) return Promise.reject(new PaseoError("CLIENT_CLOSED", "this DaemonClient was closed; create a new one"));
+    if (this.session && !this.session.closed) return Promise.resolve({ session: this.session });
+    this.connecting ??= this.open(early).finally(() => {
+      this.connecting = undefined;
+    });
     return this.connecting;
   }
 
-  private async open(early?: { method: string; params: Record<string, unknown> }): Promise<Session & { earlyResult?: Promise<unknown> }> {
+  private async open(early?: { method: string; params: Record<string, unknown> }): Promise<{ session: Session; early?: Promise<unknown> }> {
     this.setState(this.currentState === "idle" || this.currentState === "connecting" ? "connecting" : "reconnecting");
     this.backend ??= this.options.backend ?? (await loadDefaultBackend());
     const WebSocket = await resolveWebSocket(this.options.WebSocket);
@@ -174,14 +179,14 @@ export class DaemonClient extends Emitter<ClientEvents> {
           timeoutMs: this.options.connectTimeoutMs ?? 10_000,
           keepaliveMs: this.options.keepaliveMs ?? 15_000,
         });
-        const session = Object.assign(connected.session, { earlyResult: connected.early });
+        const session = connected.session;
         this.session = session;
         this.lastServer = connected.server;
         this.backoff?.connected();
         session.onClose((err) => this.onSessionClosed(session, err));
         this.setState("connected");
         this.emit("server", connected.server);
-        return session;
+        return { session, early: connected.early };
       } catch (err) {
         const error = err instanceof PaseoError ? err : new PaseoError("CONNECT_FAILED", String(err));
         if (!this.backoff || this.closedByUser || isPermanent(error)) {

@@ -176,7 +176,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const scheduleStatus = () => {
       statusTimer ??= setTimeout(() => {
         statusTimer = undefined;
-        writeStatus(home, status()).catch((err: Error) => log("warn", `could not write status: ${err.message}`));
+        void writeNow();
       }, 200);
     };
     agents.on("agent", scheduleStatus);
@@ -196,7 +196,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // Give the first registration a moment so the printed link works at once; a slow relay does not block start.
       await link.firstAttempt(3000);
     }
-    await writeStatus(home, status());
+    await writeNow();
     cleanups.push(() => {
       if (statusTimer) clearTimeout(statusTimer);
     });

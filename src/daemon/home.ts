@@ -140,7 +140,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function pidAlive(pid: number): boolean {
+/** Does a process with this pid exist (EPERM: it does, owned by someone else)? */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -181,7 +182,7 @@ async function tryAcquire(lockPath: string, staleMs: number): Promise<{ ok: true
   }
   // Locks are held for milliseconds (one small read-modify-write): a dead owner, or any lock older than staleMs
   // (e.g. its pid was reused by an unrelated process), is stale.
-  const stale = (owner !== undefined && owner !== process.pid && !pidAlive(owner)) || Date.now() - mtimeMs > staleMs;
+  const stale = (owner !== undefined && owner !== process.pid && !isProcessAlive(owner)) || Date.now() - mtimeMs > staleMs;
   if (stale) {
     // Remove it only if it is still the same stale file (narrow the window against a racing breaker).
     const again = await fs.readFile(lockPath, "utf8").catch(() => undefined);

@@ -8,7 +8,7 @@ import { constants as fsConstants, promises as fs } from "node:fs";
 import { join } from "node:path";
 import { PaseoError } from "../protocol/errors.js";
 import { parseOffer, type Offer } from "../protocol/offer.js";
-import { writeFileAtomic } from "./home.js";
+import { isProcessAlive, writeFileAtomic } from "./home.js";
 import type { RelayLinkStatus } from "./relay-link.js";
 
 export const PID_FILE = "daemon.pid";
@@ -21,14 +21,6 @@ export class DaemonLockError extends PaseoError {
   }
 }
 
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 export async function readPid(home: string): Promise<number | undefined> {
   try {

@@ -14,7 +14,7 @@ function clientOptions(cmd: Command): Command {
   return cmd
     .option("--relay <link|file>", "pairing link, offer file or offer text (default: $PASEO_RELAY_OFFER, else the local daemon)")
     .option("--home <dir>", "PASEO_HOME of the local daemon (default: $PASEO_HOME or ~/.paseo)")
-    .option("--timeout <seconds>", "per-request timeout");
+    .option("--timeout <seconds>", "per-request timeout", positiveInt);
 }
 
 async function withClient<T>(flags: Flags, fn: (client: DaemonClient) => Promise<T>, reconnect = false): Promise<T> {

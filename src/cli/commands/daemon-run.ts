@@ -1,9 +1,9 @@
 /** `paseo daemon start | stop | status`. start runs in the foreground until SIGINT/SIGTERM. */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { parseRelayEndpoint, type RelayEndpoint } from "../../client/relay-url.js";
-import { loadConfig, resolveHome, saveConfig, ensureHome } from "../../daemon/home.js";
+import { ensureHome, isProcessAlive, loadConfig, resolveHome, saveConfig } from "../../daemon/home.js";
 import { createLogger, type LogLevel } from "../../daemon/logger.js";
-import { isProcessAlive, readPid, readStatus } from "../../daemon/runtime-files.js";
+import { readPid, readStatus } from "../../daemon/runtime-files.js";
 import { renderQr } from "./pair.js";
 import { info, printJson } from "../output.js";
 
@@ -11,6 +11,12 @@ function parseListen(text: string): { host: string; port: number } {
   const m = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):(\d{1,5})$/.exec(text);
   if (!m || Number(m[2]) > 65535) throw new InvalidArgumentError("expected a loopback address like 127.0.0.1:7432");
   return { host: m[1] === "localhost" ? "127.0.0.1" : m[1]!.replace(/^\[|\]$/g, ""), port: Number(m[2]) };
+}
+
+function parsePort(text: string): number {
+  const n = Number(text);
+  if (!/^\d{1,5}$/.test(text) || n > 65535) throw new InvalidArgumentError("expected a port number (0–65535)");
+  return n;
 }
 
 function parseRelay(text: string): RelayEndpoint {
@@ -28,7 +34,7 @@ export function registerDaemonRunCommands(d: Command): void {
     .option("--relay <url>", "relay to register with, e.g. wss://relay.example.com (saved to config.json)", parseRelay)
     .option("--no-relay", "local only: no relay connection")
     .option("--listen <addr>", "loopback address of the local server", parseListen)
-    .option("--relay-port <port>", "port of the embedded relay (default 7431)", (v) => Number(v))
+    .option("--relay-port <port>", "port of the embedded relay (default 7431)", parsePort)
     .addOption(new Option("--log-level <level>", "log verbosity").choices(["debug", "info", "warn", "error"]).default("info"))
     .option("--json-logs", "log as JSON lines")
     .option("--no-qr", "do not print the QR code")
