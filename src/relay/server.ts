@@ -44,13 +44,18 @@ const LIMITER_SWEEP_MS = 60_000;
 
 type Route = { ok: true; role: Role; serverId: string } | { ok: false; code: number; reason: string };
 
-function parseRoute(rawUrl: string | undefined): Route {
-  let url: URL;
+/** Parse a request target; undefined for a malformed one (which must never throw out of a request handler). */
+function parseUrl(rawUrl: string | undefined): URL | undefined {
   try {
-    url = new URL(rawUrl ?? "/", "http://relay.invalid");
+    return new URL(rawUrl ?? "/", "http://relay.invalid");
   } catch {
-    return { ok: false, code: CloseCode.BAD_REQUEST, reason: "malformed URL" };
+    return undefined;
   }
+}
+
+function parseRoute(rawUrl: string | undefined): Route {
+  const url = parseUrl(rawUrl);
+  if (!url) return { ok: false, code: CloseCode.BAD_REQUEST, reason: "malformed URL" };
   if (url.pathname !== RELAY_PATH) {
     return /^\/v\d+\/ws\/?$/.test(url.pathname)
       ? { ok: false, code: CloseCode.PROTOCOL_MISMATCH, reason: `this relay speaks ${RELAY_PATH}` }
@@ -118,11 +123,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const stats = (): RelayStats => metrics.snapshot(router.counts());
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const path = new URL(req.url ?? "/", "http://relay.invalid").pathname;
     const send = (status: number, type: string, body: string, extra: Record<string, string> = {}) => {
       res.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": type, "Cache-Control": "no-store", ...extra });
       res.end(req.method === "HEAD" ? undefined : body);
     };
+    const path = parseUrl(req.url)?.pathname;
+    if (path === undefined) return send(400, "text/plain; charset=utf-8", "malformed URL\n");
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain; charset=utf-8", "method not allowed\n", { Allow: "GET, HEAD" });
     if (path === "/health") {
       const s = stats();
@@ -131,7 +137,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     }
     if (path === "/metrics") return send(200, "text/plain; version=0.0.4; charset=utf-8", renderPrometheus(stats()));
     if (path === RELAY_PATH) return send(426, "text/plain; charset=utf-8", "this is a WebSocket endpoint\n", { Upgrade: "websocket" });
-    serveStatic(opts.staticDir, req, res).catch(() => {
+    serveStatic(opts.staticDir, path, req, res).catch(() => {
       if (!res.headersSent) send(500, "text/plain; charset=utf-8", "internal error\n");
       else res.destroy();
     });

@@ -71,9 +71,8 @@ async function resolveInside(root: string, urlPath: string): Promise<string | un
 }
 
 /** Handle a GET/HEAD for anything that is not an API path. */
-export async function serveStatic(staticDir: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function serveStatic(staticDir: string | undefined, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const head = req.method === "HEAD";
-  const path = new URL(req.url ?? "/", "http://relay.invalid").pathname;
   if (staticDir === undefined) {
     if (path === "/") sendText(res, 200, ROOT_PAGE, head);
     else sendText(res, 404, "not found\n", head);

@@ -2,6 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { connect as tcpConnect } from "node:net";
 import { WebSocket } from "ws";
 import { CloseCode } from "../../src/protocol/close-codes.js";
 import { CONTENT_SECURITY_POLICY } from "../../src/relay/index.js";
@@ -15,6 +16,23 @@ afterEach(async () => {
 });
 
 describe("relay operations", () => {
+  it("a malformed request target gets 400 and the relay keeps serving (it used to crash the process)", async () => {
+    const relay = await relayFor();
+    const reply = await new Promise<string>((resolve, reject) => {
+      const sock = tcpConnect(relay.port, "127.0.0.1", () => sock.write("GET //[ HTTP/1.1\r\nHost: x\r\n\r\n"));
+      let out = "";
+      sock.on("data", (d) => {
+        out += d.toString();
+        if (out.includes("\r\n\r\n")) sock.destroy();
+      });
+      sock.on("close", () => resolve(out));
+      sock.on("error", reject);
+      setTimeout(() => reject(new Error("no answer")), 3000);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400/);
+    expect((await fetch(`${relay.url}/health`)).status).toBe(200);
+  });
+
   it("GET /health reports status, uptime, daemons, clients and version", async () => {
     const relay = await relayFor();
     const daemon = await TestDaemon.connect(relay);
