@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { registerCommands } from "./commands/index.js";
 import { reportError } from "./output.js";
+import { redact } from "../protocol/redact.js";
 import { PASEO_VERSION } from "../version.js";
 
 const program = new Command();
@@ -15,6 +16,9 @@ program
   .version(PASEO_VERSION)
   .showHelpAfterError()
   .exitOverride()
+  // commander echoes rejected option values verbatim (e.g. a pairing link pasted into the wrong option): redact
+  // every line it prints for every command, not per option.
+  .configureOutput({ outputError: (text, write) => write(redact(text)) })
   .addHelpText(
     "after",
     `

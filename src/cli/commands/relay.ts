@@ -5,7 +5,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { createLogger } from "../../daemon/logger.js";
 import { type LogLevel, RELAY_DEFAULTS } from "../../relay/options.js";
 import { info } from "../output.js";
 
@@ -56,10 +57,9 @@ export function register(program: Command): void {
     .option("--per-ip-rate <n>", "new connections per second per IP", integer("--per-ip-rate", 1, 1_000_000))
     .option("--trust-proxy", "take client IPs from X-Forwarded-For (only behind your own proxy)")
     .option("--ping-interval <ms>", "WebSocket ping interval", integer("--ping-interval", 10, 3_600_000))
-    .option("--log-level <level>", `one of ${LEVELS.join(", ")}`, "info")
+    .addOption(new Option("--log-level <level>", "log verbosity").choices(LEVELS).default("info"))
     .action(async (o: RelayCommandOptions) => {
-      if (!LEVELS.includes(o.logLevel)) throw new InvalidArgumentError(`--log-level must be one of ${LEVELS.join(", ")}`);
-      const threshold = LEVELS.indexOf(o.logLevel);
+      const log = createLogger({ level: o.logLevel });
       const { startRelay } = await import("../../relay/index.js"); // only `paseo relay` pays for the relay's modules
       const relay = await startRelay({
         host: o.host,
@@ -72,9 +72,7 @@ export function register(program: Command): void {
         perIpRatePerSecond: o.perIpRate,
         trustForwardedFor: o.trustProxy ?? false,
         pingIntervalMs: o.pingInterval,
-        log: (level, message) => {
-          if (LEVELS.indexOf(level) >= threshold) info(`${new Date().toISOString()} ${level} ${message}`);
-        },
+        log,
       });
       info(`relay endpoint for offers: ${relay.endpoint.endpoint} (tls: ${relay.endpoint.tls})`);
       await new Promise<void>((resolve) => {
