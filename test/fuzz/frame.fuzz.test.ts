@@ -83,7 +83,7 @@ describe("Reassembler", () => {
     );
   });
 
-  it("mutated chunk sequences (dropped, duplicated, swapped, corrupted chunks): never garbage delivered silently", () => {
+  it("mutated chunk sequences (dropped, duplicated, swapped, corrupted chunks): only named errors, memory within the declared maximum", () => {
     const seqOp = fc.oneof(
       fc.record({ op: fc.constant("drop" as const), at: fc.nat() }),
       fc.record({ op: fc.constant("dup" as const), at: fc.nat() }),
@@ -107,7 +107,6 @@ describe("Reassembler", () => {
         }
         chunks = chunks.filter(Boolean);
         const r = new Reassembler(1024);
-        let delivered = 0;
         for (const c of chunks) {
           const out = named(() => r.push(c));
           expect(allocated(r)).toBeLessThanOrEqual(1024);
@@ -115,10 +114,8 @@ describe("Reassembler", () => {
           if (out.value) {
             // Whatever completes is exactly as long as its header declared.
             expect(out.value.body.length).toBeLessThanOrEqual(1024);
-            delivered++;
           }
         }
-        expect(delivered).toBeLessThanOrEqual(chunks.length);
       }),
       { numRuns: 1000 },
     );
@@ -168,11 +165,17 @@ describe("hello and handshake decoding", () => {
   const serverId = deriveServerId(backend, staticKey.publicKey);
   const offerId = backend.randomBytes(12);
   const psk = backend.randomBytes(32);
-  const genuineHello = () =>
-    new ClientHandshake({ backend, serverId, daemonPublicKey: staticKey.publicKey, offerId, psk }).hello({
+  /** Every genuine hello produced, so an accepted input can be checked against them. */
+  const genuine = new Set<string>();
+  const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+  const genuineHello = () => {
+    const h = new ClientHandshake({ backend, serverId, daemonPublicKey: staticKey.publicKey, offerId, psk }).hello({
       type: MessageType.CONTROL,
       body: new TextEncoder().encode('{"t":"req","id":0,"method":"agents.list","params":{}}'),
     });
+    genuine.add(hex(h));
+    return h;
+  };
 
   it("parseHello + readHello on random and mutated hellos: named errors; a hello only authenticates unmodified", () => {
     const hello = fc.constant(null).map(() => genuineHello());
@@ -181,7 +184,9 @@ describe("hello and handshake decoding", () => {
         const parsed = named(() => parseHello(bytes));
         if (!parsed.ok) return;
         const server = new ServerHandshake({ backend, serverId, staticKey, offerId: parsed.value.offerId, psk });
-        named(() => server.readHello(parsed.value.noiseMessage));
+        const read = named(() => server.readHello(parsed.value.noiseMessage));
+        // Accepted if and only if it is byte-for-byte a genuine hello (a mutation may leave it unchanged).
+        expect(read.ok).toBe(genuine.has(hex(bytes)));
       }),
       { numRuns: 600 },
     );
