@@ -111,8 +111,10 @@ export async function* followLogs(client: LogSource, id: string, options: LogsOp
         yield { seq, stream: fd === 2 ? "stderr" : "stdout", data };
       }
     } catch (error) {
-      if (!options.follow || !session.closed) throw error;
-      session = await client.nextSession(error as PaseoError);
+      // A dead session surfaces as a stream event; rethrow the session's own named error (TimeoutError, …).
+      const cause = session.closeError ?? error;
+      if (!options.follow || !session.closed) throw cause;
+      session = await client.nextSession(cause as PaseoError);
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
       unsubscribe();

@@ -72,6 +72,11 @@ export class Session {
     return this.closedError !== undefined;
   }
 
+  /** Why the session ended (a named error), once it has. */
+  get closeError(): PaseoError | undefined {
+    return this.closedError;
+  }
+
   onClose(listener: (err: PaseoError) => void): void {
     if (this.closedError) listener(this.closedError);
     else this.closeListeners.push(listener);

@@ -249,7 +249,7 @@ describe("pairing", () => {
 
 describe("offer ids", () => {
   it("never start with '-' (the CLI would read such an id as an option)", async () => {
-    const store = new OfferStore(await mkdtemp(join(tmpdir(), "paseo-ids-")));
+    const store = new OfferStore(freshHome()); // under root, removed in afterAll (these offers hold live secrets)
     // 1 in 64 random ids would start with "-": without the guard, 300 draws hit one with probability ≈ 99 %.
     for (let i = 0; i < 300; i++) expect((await store.createOffer()).id.startsWith("-")).toBe(false);
   });

@@ -73,10 +73,10 @@ export function startProcess(args: string[], env: Record<string, string | undefi
             res(m);
           } else if (proc.exitCode !== null || proc.signalCode !== null) {
             clearTimeout(timer);
-            rej(new Error(`process exited before ${pattern}: ${out}\n${err}`));
+            rej(new Error(`process exited before ${pattern}: ${redactLinks(out)}\n${redactLinks(err)}`));
           }
         };
-        const timer = setTimeout(() => rej(new Error(`timed out waiting for ${pattern}:\n${out}\n${err}`)), timeoutMs);
+        const timer = setTimeout(() => rej(new Error(`timed out waiting for ${pattern}:\n${redactLinks(out)}\n${redactLinks(err)}`)), timeoutMs);
         waiters.push(check);
         check();
       });
@@ -144,15 +144,27 @@ export async function runCli(args: string[], options: { env?: Record<string, str
   return { code, stdout: p.stdout(), stderr: p.stderr(), ms: performance.now() - started };
 }
 
-/** Kill every process this harness started and remove temp homes. */
+/** Failure messages quote process output; the daemon prints its pairing link there. Never put it in test logs. */
+function redactLinks(text: string): string {
+  return text.replace(/#offer=\S+/g, "#offer=<redacted>");
+}
+
+/**
+ * Stop every process this harness started and remove temp homes. SIGTERM first: a daemon stops its agents' process
+ * groups on SIGTERM, while SIGKILL would orphan them (agents run detached). SIGKILL after 5 s.
+ */
 export async function killAll(): Promise<void> {
   await Promise.all(
     [...live].map(
       (proc) =>
         new Promise<void>((res) => {
           if (proc.exitCode !== null || proc.signalCode !== null) return res();
-          proc.once("exit", () => res());
-          proc.kill("SIGKILL");
+          const hard = setTimeout(() => proc.kill("SIGKILL"), 5000);
+          proc.once("exit", () => {
+            clearTimeout(hard);
+            res();
+          });
+          proc.kill("SIGTERM");
         }),
     ),
   );

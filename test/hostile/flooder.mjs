@@ -1,5 +1,5 @@
 // A flooding client, run as its own process so its CPU does not count against the daemon it attacks.
-// argv: <url> <offer JSON> <mode: chunks|requests> <durationMs>. Prints "ready" once the handshake is done,
+// argv: <url> <mode: chunks|requests> <durationMs>; the offer JSON comes in FLOOD_OFFER (never argv: `ps` shows it). Prints "ready" once the handshake is done,
 // then floods for the duration (or until stdin closes) and prints "sent <n> received <n> closed <code|->".
 // Sending is paced only by the socket's own buffer (64 KiB): as fast as the relay will take it.
 import { WebSocket } from "ws";
@@ -8,8 +8,8 @@ import { fromBase64Url } from "../../dist/protocol/encoding.js";
 import { nativeBackend } from "../../dist/protocol/crypto/native.js";
 import { encodeControl } from "../../dist/protocol/rpc.js";
 
-const [url, offerJson, mode, durationText] = process.argv.slice(2);
-const offer = JSON.parse(offerJson);
+const [url, mode, durationText] = process.argv.slice(2);
+const offer = JSON.parse(process.env.FLOOD_OFFER);
 const hs = new ClientHandshake({
   backend: nativeBackend,
   serverId: offer.serverId,
