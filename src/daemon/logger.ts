@@ -18,7 +18,3 @@ export function createLogger(options: { level?: LogLevel; json?: boolean; write?
 }
 
 export const silentLogger: Logger = () => {};
-
-export function shortId(serverId: string): string {
-  return serverId.slice(0, 8);
-}

@@ -12,7 +12,8 @@ import { CloseCode, closeCodeName } from "../protocol/close-codes.js";
 import { answerChallenge } from "../protocol/relay-auth.js";
 import { decodeMux, encodeChallenge, encodeClose, encodeData, encodePause, encodeResume, type MuxMessage } from "../protocol/relay-mux.js";
 import { FairScheduler } from "./fair-scheduler.js";
-import { shortId, type Logger } from "./logger.js";
+import type { Logger } from "./logger.js";
+import { shortId } from "../protocol/server-id.js";
 import type { ClientPipe, PipeHandler } from "./pipe.js";
 import { WritableGate } from "./writable-gate.js";
 

@@ -98,3 +98,12 @@ export function fromHex(hex: string): Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;
 }
+
+/** The longest prefix of `text` whose UTF-8 encoding fits `maxBytes` (never splits a character). */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length <= maxBytes) return text;
+  let end = maxBytes;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // back off to a character boundary
+  return new TextDecoder().decode(bytes.subarray(0, end));
+}

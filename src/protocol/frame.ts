@@ -8,6 +8,7 @@
  * than it declared, interleave messages, or smuggle bytes past LAST.
  */
 import { PaseoError } from "./errors.js";
+import { truncateUtf8 } from "./encoding.js";
 
 export const FLAG_FIRST = 0x01;
 export const FLAG_LAST = 0x02;
@@ -100,6 +101,13 @@ export class Reassembler {
       if (!isKnownType(type)) throw new FrameError(`unknown message type ${type}`);
       const total = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(2);
       if (total > this.maxMessage) throw new MessageTooLargeError(total, this.maxMessage);
+      if (flags & FLAG_LAST) {
+        // The common case (every RPC message and log chunk): one chunk, no copy into a reassembly buffer.
+        const data = chunk.subarray(FIRST_HEADER);
+        if (data.length > total) throw new FrameError("chunk carries more bytes than the message declared");
+        if (data.length < total) throw new FrameError(`truncated message: ${data.length} of ${total} bytes before LAST`);
+        return { type, body: data };
+      }
       this.type = type;
       this.buffer = new Uint8Array(total);
       this.filled = 0;
@@ -154,7 +162,8 @@ export function decodeStream(body: Uint8Array): StreamChunk {
 
 /** CLOSE body: code u16 ‖ reason utf8. */
 export function encodeClose(code: number, reason: string): Uint8Array {
-  const text = new TextEncoder().encode(reason.slice(0, 120));
+  // A WebSocket close reason is at most 123 bytes; peers pass this reason on to socket.close().
+  const text = new TextEncoder().encode(truncateUtf8(reason, 123));
   const out = new Uint8Array(2 + text.length);
   new DataView(out.buffer).setUint16(0, code);
   out.set(text, 2);

@@ -25,7 +25,6 @@ export class SecureChannel {
   private readonly maxChunk: number;
   private sentCount = 0;
   private receivedCount = 0;
-  private failed = false;
 
   constructor(
     private readonly sendState: CipherState,
@@ -37,13 +36,14 @@ export class SecureChannel {
     this.maxChunk = Math.min(options.maxChunkPlaintext ?? MAX_CHUNK_PLAINTEXT, MAX_CHUNK_PLAINTEXT);
   }
 
+  /** The CipherStates hold the failure state: a failed decrypt poisons them, fail() destroys them. */
   get isFailed(): boolean {
-    return this.failed;
+    return this.sendState.isFailed || this.recvState.isFailed;
   }
 
   /** Encrypt one application message into one or more Noise transport messages, in order. */
   encrypt(message: AppMessage): Uint8Array[] {
-    if (this.failed) throw new ChannelFailedError();
+    if (this.isFailed) throw new ChannelFailedError();
     return encodeChunks(message, this.maxChunk, this.maxOutgoing).map((chunk) => {
       const out = this.sendState.encryptWithAd(EMPTY, chunk);
       if (++this.sentCount % REKEY_INTERVAL === 0) this.sendState.rekey();
@@ -53,19 +53,21 @@ export class SecureChannel {
 
   /** Decrypt one Noise transport message; returns a message when one is complete. Throws (and poisons) on any error. */
   decrypt(noiseMessage: Uint8Array): AppMessage | undefined {
-    if (this.failed) throw new ChannelFailedError();
+    if (this.isFailed) throw new ChannelFailedError();
     try {
       const chunk = this.recvState.decryptWithAd(EMPTY, noiseMessage);
       if (++this.receivedCount % REKEY_INTERVAL === 0) this.recvState.rekey();
       return this.reassembler.push(chunk);
     } catch (err) {
-      this.failed = true;
+      // Also for frame errors after a good decrypt: the channel is dead either way, and its keys are wiped.
+      this.fail();
       throw err;
     }
   }
 
-  /** Mark the channel unusable (e.g. the connection closed). */
+  /** Make the channel unusable and wipe both transport keys (the connection failed or closed). */
   fail(): void {
-    this.failed = true;
+    this.sendState.destroy();
+    this.recvState.destroy();
   }
 }

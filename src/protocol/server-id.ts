@@ -22,3 +22,8 @@ export function keyFingerprint(backend: Sha256Source, publicKey: Uint8Array): st
   const text = toBase32(backend.hash("SHA256", concatBytes(FINGERPRINT_DOMAIN, publicKey)).subarray(0, 10));
   return text.match(/.{4}/g)!.join("-");
 }
+
+/** The serverId prefix used in logs (never the whole id in relay logs, never anything secret). */
+export function shortId(serverId: string): string {
+  return serverId.slice(0, 8);
+}

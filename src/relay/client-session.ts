@@ -10,7 +10,8 @@
  * low-water mark RESUME; a daemon that overruns the hard cap anyway gets this client closed with 4006.
  */
 import { CloseCode, closeReason } from "../protocol/close-codes.js";
-import { type RelayContext, type Session, shortId } from "./context.js";
+import type { RelayContext, Session } from "./context.js";
+import { shortId } from "../protocol/server-id.js";
 import type { DaemonSession } from "./daemon-session.js";
 import { type FlowSignal, OutboundFlow } from "./flow.js";
 import type { Peer } from "./peer.js";

@@ -20,8 +20,3 @@ export interface Session {
   /** The relay ends this session with `code` (4000–4099), telling the other side at once. */
   closeFromRelay(code: number, reason?: string): void;
 }
-
-/** Logs carry this much of a serverId: enough to correlate lines, not a routing handle worth leaking. */
-export function shortId(serverId: string): string {
-  return serverId.slice(0, 8);
-}

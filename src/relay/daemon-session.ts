@@ -7,8 +7,10 @@
  */
 import { CloseCode, closeReason } from "../protocol/close-codes.js";
 import { type ChallengeState, createChallenge, verifyAuth } from "../protocol/relay-auth.js";
+import { truncateUtf8 } from "../protocol/encoding.js";
 import {
   MAX_CLIENT_ID,
+  MAX_CLOSE_REASON_BYTES,
   MuxDecodeError,
   decodeMux,
   encodeClose,
@@ -19,7 +21,8 @@ import {
   encodeResume,
 } from "../protocol/relay-mux.js";
 import type { ClientSession } from "./client-session.js";
-import { type RelayContext, type Session, shortId } from "./context.js";
+import type { RelayContext, Session } from "./context.js";
+import { shortId } from "../protocol/server-id.js";
 import { type FlowSignal, OutboundFlow } from "./flow.js";
 import type { Peer } from "./peer.js";
 
@@ -34,12 +37,6 @@ function daemonMayUse(code: number): boolean {
 }
 
 /** Close reasons are client-chosen text; keep them within the 123-byte WebSocket limit whatever they hold. */
-function boundedReason(reason: string): string {
-  let r = reason;
-  while (new TextEncoder().encode(r).length > 123) r = r.slice(0, -1);
-  return r;
-}
-
 export class DaemonSession implements Session {
   private state: "auth" | "ready" | "closed" = "auth";
   private readonly clients = new Map<number, ClientSession>();
@@ -162,7 +159,7 @@ export class DaemonSession implements Session {
   /** The client's socket is gone (or the relay closed it): tell the daemon with the code that ended it. */
   clientLeft(clientId: number, code: number, reason: string): void {
     if (!this.clients.delete(clientId)) return;
-    this.peer.send(encodeClose(clientId, code, boundedReason(reason)));
+    this.peer.send(encodeClose(clientId, code, truncateUtf8(reason, MAX_CLOSE_REASON_BYTES)));
   }
 
   /** Another socket proved the key for this serverId: this one is history (4004), and so are its clients. */
