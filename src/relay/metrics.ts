@@ -16,6 +16,8 @@ export interface RelayStats {
   pendingClients: number;
   /** Open WebSocket connections by role (including unauthenticated and pending ones). */
   connections: Record<Role, number>;
+  /** Connections accepted since start, by role. */
+  connectionsTotal: Record<Role, number>;
   bytesIn: Record<Role, number>;
   bytesOut: Record<Role, number>;
   framesIn: Record<Role, number>;
@@ -79,6 +81,7 @@ export class RelayMetrics {
       uptimeMs: this.uptimeMs(),
       ...routing,
       connections: { ...this.connections },
+      connectionsTotal: { ...this.connectionsTotal },
       bytesIn: { ...this.bytesIn },
       bytesOut: { ...this.bytesOut },
       framesIn: { ...this.framesIn },
@@ -108,6 +111,7 @@ export function renderPrometheus(stats: RelayStats): string {
   metric("paseo_relay_clients", "gauge", "Clients attached to a daemon.", [["", stats.clients]]);
   metric("paseo_relay_pending_clients", "gauge", "Clients waiting for a daemon (offline grace).", [["", stats.pendingClients]]);
   metric("paseo_relay_connections", "gauge", "Open WebSocket connections by role.", byRole(stats.connections));
+  metric("paseo_relay_connections_total", "counter", "WebSocket connections accepted since start, by role.", byRole(stats.connectionsTotal));
   metric("paseo_relay_bytes_in_total", "counter", "WebSocket payload bytes received, by role.", byRole(stats.bytesIn));
   metric("paseo_relay_bytes_out_total", "counter", "WebSocket payload bytes sent, by role.", byRole(stats.bytesOut));
   metric("paseo_relay_frames_in_total", "counter", "WebSocket messages received, by role.", byRole(stats.framesIn));

@@ -27,7 +27,6 @@ export class Peer {
   constructor(
     readonly ws: WebSocket,
     readonly role: Role,
-    readonly limiterKey: string,
     private readonly metrics: RelayMetrics,
   ) {
     const originalClose = ws.close.bind(ws);

@@ -56,8 +56,4 @@ export class Router {
     for (const set of this.waiting.values()) pendingClients += set.size;
     return { daemons: this.daemons.size, clients, pendingClients };
   }
-
-  allDaemons(): DaemonSession[] {
-    return [...this.daemons.values()];
-  }
 }

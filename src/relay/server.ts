@@ -174,7 +174,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     const route = parseRoute(req.url);
     const role: Role = route.ok ? route.role : "client";
     (role === "server" ? daemonWss : clientWss).handleUpgrade(req, socket, head, (ws) => {
-      const peer = new Peer(ws, role, key, metrics);
+      const peer = new Peer(ws, role, metrics);
       sockets.add(ws);
       ws.on("error", () => {}); // errors surface as 'close'; without a listener ws would throw
       ws.on("close", () => {

@@ -62,6 +62,7 @@ describe("relay operations", () => {
     const text = await res.text();
     expect(text).toContain('paseo_relay_connections{role="server"} 1');
     expect(text).toContain('paseo_relay_connections{role="client"} 0');
+    expect(text).toContain('paseo_relay_connections_total{role="client"} 1'); // gone, but counted
     expect(text).toContain('paseo_relay_bytes_in_total{role="client"} 1004');
     expect(text).toContain('paseo_relay_bytes_out_total{role="client"} 1000');
     expect(text).toMatch(/paseo_relay_frames_in_total\{role="server"\} \d+/);
