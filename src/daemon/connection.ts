@@ -19,7 +19,8 @@ import type { ClientPipe, PipeHandler } from "./pipe.js";
 import { createHandlers } from "./rpc-handlers.js";
 import type { ServerInfoSource } from "./server-info.js";
 
-export type OfferLookup = { psk: Uint8Array; once?: boolean } | { refused: "unknown" | "expired" | "revoked" | "used" };
+export type OfferRefusal = "unknown" | "expired" | "revoked" | "used";
+export type OfferLookup = { psk: Uint8Array } | { refused: OfferRefusal };
 
 export interface ConnectionContext {
   backend: CryptoBackend;
@@ -28,10 +29,10 @@ export interface ConnectionContext {
   /** Look up an offer id (base64url) for a handshake. */
   lookupOffer(offerId: string): Promise<OfferLookup>;
   /**
-   * Called after a successful handshake; false means a single-use offer was consumed concurrently. Only
-   * single-use offers are awaited — other offers' use counters are written in the background, off the ls path.
+   * Called after a successful handshake. A refusal means the offer changed meanwhile (a single-use offer consumed
+   * by a concurrent handshake, or a revoke): the session must not proceed.
    */
-  commitOfferUse(offerId: string, once: boolean): Promise<boolean>;
+  commitOfferUse(offerId: string): Promise<true | OfferRefusal>;
   agents: AgentManager;
   info: ServerInfoSource;
   handshakes: { tryAcquire(): boolean; release(): void };
@@ -130,7 +131,8 @@ export class ClientConnection implements PipeHandler {
       this.ctx.log("info", `${this.pipe.label}: handshake failed (${(err as PaseoError).code ?? "error"})`);
       return this.close(CloseCode.HANDSHAKE_FAILED);
     }
-    if (!(await this.ctx.commitOfferUse(offerId, found.once === true))) return this.close(CloseCode.OFFER_USED);
+    const committed = await this.ctx.commitOfferUse(offerId);
+    if (committed !== true) return this.close(REFUSAL_CODES[committed]);
     const welcome = encodeControl({ t: "welcome", server: await this.ctx.info.get() });
     if (this.phase !== "open") return; // closed while collecting server info
     const { message, channel } = handshake.reply({ type: MessageType.CONTROL, body: welcome });

@@ -73,6 +73,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const identity = await loadOrCreateIdentity(home, backend);
     const config = await loadConfig(home);
     const offers = new OfferStore(home, { backend });
+    cleanups.push(() => offers.flush().catch((err: Error) => log("warn", `could not record offer uses: ${err.message}`)));
     const agents = new AgentManager({ dir: join(home, "agents"), stopGraceMs: options.stopGraceMs, log });
     await agents.open();
     cleanups.push(() => agents.close());
@@ -93,12 +94,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         if (offerId === localOfferId) return { psk: localSecret };
         return offers.lookupForHandshake(offerId);
       },
-      async commitOfferUse(offerId, once) {
+      async commitOfferUse(offerId) {
         if (offerId === localOfferId) return true;
-        const use = offers.recordUse(offerId);
-        if (once) return (await use).accepted;
-        use.catch((err: Error) => log("warn", `could not record offer use: ${err.message}`));
-        return true;
+        // Single-use offers are written before the session proceeds; reusable ones are only counted (see recordUse).
+        const use = await offers.recordUse(offerId);
+        return use.accepted ? true : use.refused;
       },
       agents,
       info,

@@ -20,6 +20,8 @@ import { HomeError, SECRET_FILE_MODE, ensureHome, readJsonFile, withFileLock, wr
 export const OFFERS_FILE = "offers.json";
 /** Inactive records beyond this many are pruned (oldest first) so the file stays small. */
 export const MAX_INACTIVE_RECORDS = 200;
+/** How long uses of reusable offers may wait in memory before they are written. */
+const USE_FLUSH_MS = 5000;
 
 export interface OfferRecord {
   /** base64url, 12 bytes — the offerId in the offer and the hello. */
@@ -106,6 +108,9 @@ export class OfferStore {
   private snapshot: Snapshot | undefined;
   /** Single-use offers consumed by this process (reserved synchronously, before the write lands). */
   private readonly consumed = new Set<string>();
+  /** Uses of reusable offers not yet written: counted per handshake, flushed in one write (see recordUse). */
+  private readonly pendingUses = new Map<string, { count: number; lastUsedAt: string }>();
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(home: string, options: OfferStoreOptions = {}) {
     this.home = home;
@@ -259,6 +264,7 @@ export class OfferStore {
 
   /** All offers, oldest first, without secrets, each with its current state. */
   async listOffers(): Promise<OfferSummary[]> {
+    await this.flush();
     const records = await this.load();
     const now = this.clock();
     return [...records]
@@ -326,12 +332,29 @@ export class OfferStore {
 
   /**
    * Count a successful handshake. For a single-use offer only the first success is accepted: the reservation is
-   * made synchronously in memory (so two concurrent handshakes cannot both win), then persisted. A refused result
-   * means the caller must close that session (4104 for "used").
+   * made synchronously in memory (so two concurrent handshakes cannot both win), then persisted under the lock
+   * before the caller goes on. A refused result means the caller must close that session (4104 for "used").
+   *
+   * Reusable offers only need a counter, so their uses are kept in memory and written at most every
+   * USE_FLUSH_MS in one locked write (and by listOffers / flush()): a reconnect storm after a relay restart must not
+   * queue one fsync'd read-modify-write of offers.json per client.
    */
   async recordUse(offerId: string | Uint8Array): Promise<RecordUseResult> {
     const id = typeof offerId === "string" ? offerId : toBase64Url(offerId);
-    const cached = this.snapshot?.records.find((r) => r.id === id);
+    const cached = (await this.load()).find((r) => r.id === id);
+    if (cached && !cached.once) {
+      if (cached.revokedAt !== undefined) return { accepted: false, refused: "revoked" };
+      const pending = this.pendingUses.get(id) ?? { count: 0, lastUsedAt: "" };
+      pending.count += 1;
+      pending.lastUsedAt = new Date(this.clock()).toISOString();
+      this.pendingUses.set(id, pending);
+      this.flushTimer ??= setTimeout(() => {
+        this.flushTimer = undefined;
+        this.flush().catch(() => {}); // kept pending; retried at the next use, listing or close
+      }, USE_FLUSH_MS);
+      this.flushTimer.unref?.();
+      return { accepted: true, uses: cached.uses + pending.count };
+    }
     if (cached?.once) {
       if (this.consumed.has(id) || cached.uses > 0) return { accepted: false, refused: "used" };
       this.consumed.add(id); // synchronous: the first caller wins
@@ -349,5 +372,30 @@ export class OfferStore {
       record.lastUsedAt = new Date(now).toISOString();
       return { accepted: true, uses: record.uses };
     });
+  }
+
+  /** Write the counted uses of reusable offers (the daemon calls this on shutdown). */
+  async flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pendingUses.size === 0) return;
+    const batch = new Map(this.pendingUses);
+    this.pendingUses.clear();
+    try {
+      await this.update((records) => {
+        for (const record of records) {
+          const use = batch.get(record.id);
+          if (!use) continue;
+          record.uses += use.count;
+          record.lastUsedAt = use.lastUsedAt;
+        }
+      });
+    } catch (err) {
+      for (const [id, use] of batch) {
+        const later = this.pendingUses.get(id);
+        this.pendingUses.set(id, { count: use.count + (later?.count ?? 0), lastUsedAt: later?.lastUsedAt ?? use.lastUsedAt });
+      }
+      throw err;
+    }
   }
 }

@@ -107,6 +107,19 @@ describe("OfferStore", () => {
     expect(await store.recordUse(rec.id)).toEqual({ accepted: false, refused: "revoked" });
   });
 
+  it("uses of reusable offers are counted in memory and written in one flush (no write per handshake)", async () => {
+    const home = freshHome();
+    const daemonSide = new OfferStore(home);
+    const rec = await daemonSide.createOffer({});
+    const before = (await stat(join(home, "offers.json"))).mtimeMs;
+    for (let i = 1; i <= 5; i++) expect(await daemonSide.recordUse(rec.id)).toEqual({ accepted: true, uses: i });
+    expect((await stat(join(home, "offers.json"))).mtimeMs).toBe(before);
+    const cliSide = new OfferStore(home); // another process: sees the file only
+    expect((await cliSide.listOffers())[0]).toMatchObject({ uses: 0 });
+    await daemonSide.flush();
+    expect((await cliSide.listOffers())[0]).toMatchObject({ uses: 5 });
+  });
+
   it("once: concurrent successful handshakes — only the first counts (same process)", async () => {
     const store = new OfferStore(freshHome());
     const rec = await store.createOffer({ once: true });
