@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { WebSocketServer, WebSocket } from "ws";
+import { WebSocket } from "ws";
+import { startMitm } from "../hostile/mitm-proxy.js";
 import { startDaemon, type Daemon } from "../../src/daemon/daemon.js";
 import { silentLogger } from "../../src/daemon/logger.js";
 import { readLocalOffer } from "../../src/daemon/runtime-files.js";
@@ -40,26 +41,22 @@ function closeOf(ws: WebSocket): Promise<{ code: number; ms: number }> {
 
 describe("relay link", () => {
   it("stops retrying when the relay rejects the daemon's key (no retry loop)", async () => {
-    // A relay that always answers the daemon's proof with 4003, counting attempts.
-    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-    await new Promise((r) => wss.on("listening", r));
-    cleanups.push(() => new Promise((r) => wss.close(r)));
-    let attempts = 0;
-    wss.on("connection", (ws) => {
-      attempts++;
-      ws.send(new Uint8Array([0x01, ...nativeBackend.generateKeyPair().publicKey, ...nativeBackend.randomBytes(32)]));
-      ws.on("message", () => ws.close(CloseCode.AUTH_FAILED, "daemon authentication failed"));
+    // The real relay, behind a proxy that swaps the relay's challenge key for another valid one: the daemon's proof
+    // is then computed for the wrong key, and the real relay's verifyAuth refuses it with 4003.
+    const relay = await startRelay({ host: "127.0.0.1", port: 0, log: () => {} });
+    cleanups.push(() => relay.close());
+    const proxy = await startMitm(relay.endpoint, (frame) => {
+      if (frame.conn.role !== "server" || frame.dir !== "down" || frame.index !== 0) return "forward";
+      const swapped = Uint8Array.from(frame.data);
+      swapped.set(nativeBackend.generateKeyPair().publicKey, 1); // CHALLENGE = 0x01 ‖ E_r ‖ nonce
+      return { replace: swapped };
     });
-    const port = (wss.address() as { port: number }).port;
-    const daemon = await startDaemon({
-      home: home(),
-      relay: { endpoint: `127.0.0.1:${port}`, tls: false },
-      log: silentLogger,
-      pairOnStart: false,
-    });
+    cleanups.push(() => proxy.close());
+    const daemon = await startDaemon({ home: home(), relay: proxy.endpoint, log: silentLogger, pairOnStart: false });
     cleanups.push(() => daemon.close());
     await new Promise((r) => setTimeout(r, 2500)); // several backoff periods (min 0.5 s)
-    expect(attempts).toBe(1);
+    expect(proxy.conns.filter((c) => c.role === "server")).toHaveLength(1);
+    expect(proxy.conns[0]!.closedByRelay?.code).toBe(CloseCode.AUTH_FAILED);
     expect(daemon.relayStatus?.state).toBe("rejected");
     expect(daemon.relayStatus?.lastError).toMatch(/rejected this daemon's key proof/);
   });
