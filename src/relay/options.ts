@@ -3,6 +3,7 @@
  * generous enough for real sessions, tight enough that one peer cannot take the relay's memory or CPU.
  */
 import type { CryptoBackend } from "../protocol/crypto/backend.js";
+import { realpathSync, statSync } from "node:fs";
 import { PaseoError } from "../protocol/errors.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -89,6 +90,18 @@ export class RelayConfigError extends PaseoError {
   }
 }
 
+/** The app directory, resolved once (symlinks included) so each request only resolves its own path. */
+function checkStaticDir(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  try {
+    const real = realpathSync(dir);
+    if (statSync(real).isDirectory()) return real;
+  } catch {
+    // reported below
+  }
+  throw new RelayConfigError(`staticDir ${dir} is not a readable directory`);
+}
+
 function intOption(name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min || v > max) {
@@ -135,7 +148,7 @@ export function resolveOptions(options: RelayOptions, backend: CryptoBackend): R
     authTimeoutMs: intOption("authTimeoutMs", options.authTimeoutMs, d.authTimeoutMs, 10),
     idleTimeoutMs: intOption("idleTimeoutMs", options.idleTimeoutMs, d.idleTimeoutMs, 0),
     offlineGraceMs: intOption("offlineGraceMs", options.offlineGraceMs, d.offlineGraceMs, 0, MAX_OFFLINE_GRACE_MS),
-    staticDir: options.staticDir,
+    staticDir: checkStaticDir(options.staticDir),
     log: options.log ?? silent,
     backend,
   };

@@ -49,8 +49,8 @@ function sendText(res: ServerResponse, status: number, text: string, head: boole
   res.end(head ? undefined : text);
 }
 
-/** Resolve a URL path to a file strictly inside `root`, or undefined. */
-async function resolveInside(root: string, urlPath: string): Promise<string | undefined> {
+/** Resolve a URL path to a file strictly inside `rootReal` (already a real path), with its size, or undefined. */
+async function resolveInside(rootReal: string, urlPath: string): Promise<{ file: string; size: number } | undefined> {
   let decoded: string;
   try {
     decoded = decodeURIComponent(urlPath);
@@ -58,13 +58,13 @@ async function resolveInside(root: string, urlPath: string): Promise<string | un
     return undefined;
   }
   if (decoded.includes("\0")) return undefined;
-  const rootReal = await realpath(root);
   let candidate = resolve(rootReal, `.${decoded.startsWith("/") ? decoded : `/${decoded}`}`);
   try {
     if ((await stat(candidate)).isDirectory()) candidate = join(candidate, "index.html");
     const real = await realpath(candidate);
     if (real !== rootReal && !real.startsWith(rootReal + sep)) return undefined;
-    return (await stat(real)).isFile() ? real : undefined;
+    const info = await stat(real);
+    return info.isFile() ? { file: real, size: info.size } : undefined;
   } catch {
     return undefined;
   }
@@ -78,9 +78,9 @@ export async function serveStatic(staticDir: string | undefined, path: string, r
     else sendText(res, 404, "not found\n", head);
     return;
   }
-  const file = await resolveInside(staticDir, path);
-  if (!file) return sendText(res, 404, "not found\n", head);
-  const size = (await stat(file)).size;
+  const found = await resolveInside(staticDir, path);
+  if (!found) return sendText(res, 404, "not found\n", head);
+  const { file, size } = found;
   res.writeHead(200, {
     ...SECURITY_HEADERS,
     "Content-Type": CONTENT_TYPES[extname(file).toLowerCase()] ?? "application/octet-stream",

@@ -16,6 +16,11 @@ afterEach(async () => {
 });
 
 describe("relay operations", () => {
+  it("a staticDir that is not a directory is refused at start (not a 500 on every request)", async () => {
+    const { startRelay } = await import("../../src/relay/index.js");
+    await expect(startRelay({ port: 0, staticDir: "/nonexistent-paseo-app" })).rejects.toMatchObject({ code: "RELAY_CONFIG" });
+  });
+
   it("a malformed request target gets 400 and the relay keeps serving (it used to crash the process)", async () => {
     const relay = await relayFor();
     const reply = await new Promise<string>((resolve, reject) => {
