@@ -9,6 +9,8 @@ import type { CryptoBackend } from "../protocol/crypto/backend.js";
 import { OfferError } from "../protocol/offer-errors.js";
 import { type Offer, looksLikeOffer, parseOffer } from "../protocol/offer.js";
 import { describeInput } from "../protocol/redact.js";
+import { errnoCode } from "../protocol/errors.js";
+import { fromUtf8, utf8 } from "../protocol/encoding.js";
 
 /** Offer files above this size are refused without being read in full. */
 export const MAX_OFFER_FILE_BYTES = 64 * 1024;
@@ -70,10 +72,6 @@ const nodeReadFile: OfferFileReader = async (path, maxBytes) => {
   }
 };
 
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : undefined;
-}
-
 function tooLarge(shown: string, origin: string): OfferError {
   return new OfferError(
     `${origin}: offer file ${shown} is too large (over ${MAX_OFFER_FILE_BYTES / 1024} KiB; a pairing offer is under 1 KiB) — is it the right file?`,
@@ -93,11 +91,11 @@ async function readOfferFile(path: string, reader: OfferFileReader, origin: stri
       code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (code ?? "read error");
     throw new OfferError(`${origin}: cannot read offer file ${shown}: ${why}`, { cause: err });
   }
-  const size = typeof data === "string" ? new TextEncoder().encode(data).length : data.length;
+  const size = typeof data === "string" ? utf8(data).length : data.length;
   if (size > MAX_OFFER_FILE_BYTES) throw tooLarge(shown, origin);
   if (typeof data === "string") return data;
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(data);
+    return fromUtf8(data);
   } catch {
     throw new OfferError(`${origin}: offer file ${shown} is not UTF-8 text`);
   }

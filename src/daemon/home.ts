@@ -13,7 +13,7 @@ import { constants as fsConstants, promises as fs } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { RelayEndpoint } from "../client/relay-url.js";
-import { PaseoError } from "../protocol/errors.js";
+import { PaseoError, errnoCode } from "../protocol/errors.js";
 import { isValidRelayEndpoint } from "../protocol/offer.js";
 
 /** The relay embedded in the daemon, on loopback: used when neither --relay nor config.json names one. */
@@ -29,10 +29,6 @@ export class HomeError extends PaseoError {
   constructor(code: HomeErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
-}
-
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : undefined;
 }
 
 /** PASEO_HOME as an absolute path: `arg` (the --home flag) > env.PASEO_HOME > ~/.paseo. "~/" is expanded. */

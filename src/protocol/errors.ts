@@ -32,3 +32,8 @@ export class CryptoInputError extends PaseoError {
     super("CRYPTO_INPUT", message);
   }
 }
+
+/** The errno-style `code` of a Node system error (ENOENT, EACCES …), if it has one. */
+export function errnoCode(err: unknown): string | undefined {
+  return typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : undefined;
+}

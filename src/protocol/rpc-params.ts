@@ -11,6 +11,11 @@ export class ParamsError extends PaseoError {
   }
 }
 
+/** Limits the daemon enforces; the agent manager imports them so the wire and the daemon agree. */
+export const MAX_GRACE_MS = 600_000;
+export const EXEC_MAX_TIMEOUT_MS = 600_000;
+export const EXEC_MAX_OUTPUT = 16 * 1024 * 1024;
+
 const MAX_ARGV = 256;
 const MAX_ARG_LEN = 64 * 1024;
 const MAX_ENV = 256;
@@ -82,7 +87,7 @@ const validators: { [M in MethodName]: (p: Obj) => Params<M> } = {
     only(p, ["id", "dataB64"]);
     return { id: str(p, "id", true, 64)!, dataB64: str(p, "dataB64", true, 4 * 1024 * 1024)! };
   },
-  "agents.stop": (p) => (only(p, ["id", "graceMs"]), { id: str(p, "id", true, 64)!, graceMs: int(p, "graceMs", 0, 600_000) }),
+  "agents.stop": (p) => (only(p, ["id", "graceMs"]), { id: str(p, "id", true, 64)!, graceMs: int(p, "graceMs", 0, MAX_GRACE_MS) }),
   exec: (p) => {
     only(p, ["argv", "cwd", "env", "shell", "timeoutMs", "maxOutputBytes"]);
     return {
@@ -90,8 +95,8 @@ const validators: { [M in MethodName]: (p: Obj) => Params<M> } = {
       cwd: str(p, "cwd", false),
       env: env(p),
       shell: bool(p, "shell"),
-      timeoutMs: int(p, "timeoutMs", 1, 600_000),
-      maxOutputBytes: int(p, "maxOutputBytes", 0, 16 * 1024 * 1024),
+      timeoutMs: int(p, "timeoutMs", 1, EXEC_MAX_TIMEOUT_MS),
+      maxOutputBytes: int(p, "maxOutputBytes", 0, EXEC_MAX_OUTPUT),
     };
   },
 };

@@ -14,6 +14,7 @@ import { resolveHome, writeFileAtomic } from "../../daemon/home.js";
 import { OfferStore, type OfferSummary } from "../../daemon/offer-store.js";
 import { createPairing } from "../../daemon/pairing.js";
 import { info, printJson, table } from "../output.js";
+import { MAX_OFFER_LABEL_CHARS } from "../../protocol/offer.js";
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const MAX_TTL_MS = 366 * 86_400_000;
@@ -49,7 +50,7 @@ function parseRelayOption(text: string): RelayEndpoint {
 
 function parseLabel(text: string): string {
   const n = [...text].length;
-  if (n === 0 || n > 64) throw new InvalidArgumentError(`the label must be 1 to 64 characters (got ${n})`);
+  if (n === 0 || n > MAX_OFFER_LABEL_CHARS) throw new InvalidArgumentError(`the label must be 1 to ${MAX_OFFER_LABEL_CHARS} characters (got ${n})`);
   return text;
 }
 
@@ -186,7 +187,7 @@ export function registerPairCommands(daemonCommand: Command): void {
     .option("--save <file>", "also write the link to FILE (mode 0600)")
     .option("--json", "print {link, offer, fingerprint, offerId, expiresAt, …} as JSON")
     .option("--no-qr", "do not print a QR code")
-    .option("--label <text>", "a name for this offer, shown by `paseo daemon offers` (≤ 64 characters)", parseLabel)
+    .option("--label <text>", `a name for this offer, shown by \`paseo daemon offers\` (≤ ${MAX_OFFER_LABEL_CHARS} characters)`, parseLabel)
     .option("--ttl <duration>", "expire the offer after this long, e.g. 30m, 12h, 7d", parseDuration)
     .option("--once", "single use: the offer stops working after the first successful connection")
     .option("--rotate", "revoke every standing offer, then create this one")

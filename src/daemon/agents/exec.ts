@@ -7,11 +7,10 @@ import { ChildGroup } from "./agent-process.js";
 import { AgentError } from "./errors.js";
 import { intOption, resolveCwd, validateArgv, validateEnv } from "./options.js";
 import type { ExecOptions, ExecResult } from "./types.js";
+import { EXEC_MAX_OUTPUT, EXEC_MAX_TIMEOUT_MS } from "../../protocol/rpc-params.js";
 
 export const EXEC_DEFAULT_TIMEOUT_MS = 30_000;
-export const EXEC_MAX_TIMEOUT_MS = 600_000;
 export const EXEC_DEFAULT_MAX_OUTPUT = 1 << 20;
-export const EXEC_MAX_OUTPUT = 16 << 20;
 
 class Capped {
   private parts: Buffer[] = [];

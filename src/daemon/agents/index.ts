@@ -1,7 +1,7 @@
 /** The agent manager: agents (long-running child process groups with persisted, resumable output) and exec. */
 export { AgentManager, type AgentManagerEvents, type AgentManagerOptions } from "./manager.js";
 export { AgentError, type AgentErrorCode } from "./errors.js";
-export { EXEC_DEFAULT_MAX_OUTPUT, EXEC_DEFAULT_TIMEOUT_MS, EXEC_MAX_OUTPUT, EXEC_MAX_TIMEOUT_MS } from "./exec.js";
+export { EXEC_DEFAULT_MAX_OUTPUT, EXEC_DEFAULT_TIMEOUT_MS } from "./exec.js";
 export type {
   AgentInfo,
   AgentState,

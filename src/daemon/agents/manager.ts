@@ -19,6 +19,7 @@ import { intOption, resolveCwd, validateArgv, validateEnv } from "./options.js";
 import { loadAgents } from "./recovery.js";
 import { Subscription, type SubscriptionCallbacks } from "./subscription.js";
 import type { AgentInfo, ExecOptions, ExecResult, LogChunk, Logger, ReadLogsResult, RunOptions, SubscriptionHandle } from "./types.js";
+import { MAX_GRACE_MS } from "../../protocol/rpc-params.js";
 
 export interface AgentManagerOptions {
   /** Directory holding one subdirectory per agent, e.g. `<PASEO_HOME>/agents`. Created (0700) if missing. */
@@ -30,7 +31,6 @@ export interface AgentManagerOptions {
 
 export type AgentManagerEvents = { agent: [AgentInfo] };
 
-const MAX_GRACE_MS = 600_000;
 const MAX_READ_BYTES = 16 << 20;
 
 interface Entry {
