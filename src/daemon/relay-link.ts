@@ -9,8 +9,8 @@ import { buildRelayUrl, type RelayEndpoint } from "../client/relay-url.js";
 import { Backoff } from "../client/backoff.js";
 import type { CryptoBackend, KeyPair } from "../protocol/crypto/backend.js";
 import { CloseCode, closeCodeName } from "../protocol/close-codes.js";
-import { answerChallenge } from "../protocol/relay-auth.js";
-import { decodeMux, encodeChallenge, encodeClose, encodeData, encodePause, encodeResume, type MuxMessage } from "../protocol/relay-mux.js";
+import { authForChallenge } from "../protocol/relay-auth.js";
+import { decodeMux, encodeClose, encodeData, encodePause, encodeResume, type MuxMessage } from "../protocol/relay-mux.js";
 import { FairScheduler } from "./fair-scheduler.js";
 import type { Logger } from "./logger.js";
 import { shortId } from "../protocol/server-id.js";
@@ -170,7 +170,7 @@ export class RelayLink {
     switch (msg.type) {
       case "challenge": {
         if (this.registration !== "challenge") throw new Error("a second CHALLENGE on one connection");
-        const auth = answerChallenge(backend, staticKey, serverId, encodeChallenge(msg.ephemeralPublicKey, msg.nonce));
+        const auth = authForChallenge(backend, staticKey, serverId, msg);
         this.registration = "auth-sent";
         this.sendRaw(auth);
         return;

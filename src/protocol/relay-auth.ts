@@ -42,9 +42,20 @@ export function createChallenge(backend: CryptoBackend): ChallengeState {
 }
 
 /**
- * Daemon side: turn the relay's CHALLENGE message into the AUTH message. Throws MuxDecodeError when `challenge`
- * is not a CHALLENGE and LowOrderPointError when the relay sent a low-order E_r (a broken or hostile relay).
+ * Daemon side: the AUTH message for a decoded CHALLENGE. Throws LowOrderPointError when the relay sent a low-order
+ * E_r (a broken or hostile relay).
  */
+export function authForChallenge(
+  backend: CryptoBackend,
+  keyPair: { secretKey: Uint8Array; publicKey: Uint8Array },
+  serverId: string,
+  challenge: { ephemeralPublicKey: Uint8Array; nonce: Uint8Array },
+): Uint8Array {
+  const shared = backend.dh(keyPair.secretKey, challenge.ephemeralPublicKey);
+  return encodeAuth(keyPair.publicKey, relayAuthMac(backend, shared, challenge.nonce, serverId));
+}
+
+/** Daemon side, from the raw CHALLENGE bytes. Throws MuxDecodeError when they are not a CHALLENGE. */
 export function answerChallenge(
   backend: CryptoBackend,
   keyPair: { secretKey: Uint8Array; publicKey: Uint8Array },
@@ -53,8 +64,7 @@ export function answerChallenge(
 ): Uint8Array {
   const msg = decodeMux(challenge);
   if (msg.type !== "challenge") throw new MuxDecodeError(`expected CHALLENGE, got ${msg.type.toUpperCase()}`);
-  const shared = backend.dh(keyPair.secretKey, msg.ephemeralPublicKey);
-  return encodeAuth(keyPair.publicKey, relayAuthMac(backend, shared, msg.nonce, serverId));
+  return authForChallenge(backend, keyPair, serverId, msg);
 }
 
 /**
