@@ -15,18 +15,12 @@ import { answerChallenge } from "../../src/protocol/relay-auth.js";
 import { decodeMux, encodeChallenge, encodeClose, encodeData, encodeOpen, encodePause, encodeReady, encodeResume, type MuxMessage } from "../../src/protocol/relay-mux.js";
 import { backend, client, honestLs, liveInstances, outcome, startEnv, teardown, track, waitUntil, sleep, type Env } from "./env.js";
 import { startMitm, type Hook, type MitmProxy, type ProxyConn } from "./mitm-proxy.js";
+import { lowOrderPoints } from "../protocol/shared-vectors.js";
 
 afterEach(teardown);
 
-const LOW_ORDER: Record<string, string> = {
-  zero: "0000000000000000000000000000000000000000000000000000000000000000",
-  one: "0100000000000000000000000000000000000000000000000000000000000000",
-  order8a: "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
-  order8b: "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
-  "p-1": "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-  p: "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-  "p+1": "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-};
+/** X25519 public keys that give an all-zero DH result (Wycheproof), named by their first bytes. */
+const LOW_ORDER: Record<string, string> = Object.fromEntries(lowOrderPoints().map((hex) => [`${hex.slice(0, 8)}…`, hex]));
 
 async function envBehindMitm(hook: Hook = () => "forward"): Promise<{ env: Env; proxy: MitmProxy }> {
   let proxy!: MitmProxy;

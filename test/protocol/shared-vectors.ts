@@ -17,3 +17,18 @@ export function loadSharedVector<T = unknown>(file: string): T {
   if (!found) throw new Error(`test vector file ${file} not found; looked in:\n  ${candidates.join("\n  ")}`);
   return JSON.parse(readFileSync(found, "utf8")) as T;
 }
+
+/**
+ * X25519 public keys whose shared secret is all zero, from the Wycheproof cases (0, 1, the order-8 points, p-1, p,
+ * p+1 and their non-canonical aliases), keyed by hex. One source for every low-order-point test.
+ */
+export function lowOrderPoints(): string[] {
+  return [
+    ...new Set(
+      loadSharedVector<{ testGroups: { tests: { public: string; shared: string }[] }[] }>("wycheproof-x25519.json")
+        .testGroups.flatMap((g) => g.tests)
+        .filter((t) => t.shared === "00".repeat(32))
+        .map((t) => t.public),
+    ),
+  ];
+}
