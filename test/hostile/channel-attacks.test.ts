@@ -59,6 +59,22 @@ async function agentCount(): Promise<number> {
   return env.daemon.agents.list({ all: true }).length;
 }
 
+/** The usual victim workload: connect, then two requests in flight at once — during and after the attack. */
+function connectThenTwoRequests(c: DaemonClient) {
+  return duringAndAfter(async () => {
+    await c.connect();
+    return Promise.all([outcome(c.listAgents()), outcome(c.serverInfo())]);
+  });
+}
+
+/** Every outcome failed, each with this named error class and code. */
+function expectAllFailed(results: Awaited<ReturnType<typeof outcome>>[], cls: Parameters<typeof expectNamed>[1], code: string): void {
+  for (const x of results) {
+    expect(x.ok).toBe(false);
+    if (!x.ok) expectNamed(x.error, cls, code);
+  }
+}
+
 describe("tampering (one bit flipped)", () => {
   it("client→daemon transport message: the daemon closes 4108, the victim gets PROTOCOL_ERROR, nothing runs", async () => {
     const before = await agentCount();
@@ -153,40 +169,22 @@ describe("replay within a session (duplicate)", () => {
 describe("reordering", () => {
   it("client→daemon: two requests swapped → 4108 on the first out-of-order frame, both requests fail named", async () => {
     const { c } = victim((f) => (f.dir === "up" && f.index === 1 ? "hold" : f.dir === "up" && f.index === 2 ? "release" : "forward"));
-    const r = await duringAndAfter(async () => {
-      await c.connect();
-      return Promise.all([outcome(c.listAgents()), outcome(c.serverInfo())]);
-    });
-    for (const x of r) {
-      expect(x.ok).toBe(false);
-      if (!x.ok) expectNamed(x.error, ConnectionClosedError, "PROTOCOL_ERROR");
-    }
+    const r = await connectThenTwoRequests(c);
+    expectAllFailed(r, ConnectionClosedError, "PROTOCOL_ERROR");
   });
 
   it("daemon→client: two responses swapped → DecryptError", async () => {
     const { c } = victim((f) => (f.dir === "down" && f.index === 1 ? "hold" : f.dir === "down" && f.index === 2 ? "release" : "forward"));
-    const r = await duringAndAfter(async () => {
-      await c.connect();
-      return Promise.all([outcome(c.listAgents()), outcome(c.serverInfo())]);
-    });
-    for (const x of r) {
-      expect(x.ok).toBe(false);
-      if (!x.ok) expectNamed(x.error, DecryptError, "DECRYPT_FAILED");
-    }
+    const r = await connectThenTwoRequests(c);
+    expectAllFailed(r, DecryptError, "DECRYPT_FAILED");
   });
 });
 
 describe("dropping", () => {
   it("client→daemon: a dropped request cannot be skipped — the next one fails to decrypt (4108)", async () => {
     const { c } = victim(on("up", 1, "drop"));
-    const r = await duringAndAfter(async () => {
-      await c.connect();
-      return Promise.all([outcome(c.listAgents()), outcome(c.serverInfo())]);
-    });
-    for (const x of r) {
-      expect(x.ok).toBe(false);
-      if (!x.ok) expectNamed(x.error, ConnectionClosedError, "PROTOCOL_ERROR");
-    }
+    const r = await connectThenTwoRequests(c);
+    expectAllFailed(r, ConnectionClosedError, "PROTOCOL_ERROR");
   });
 
   it("client→daemon: a dropped last request times out (TimeoutError), and the next request fails with 4108", async () => {
@@ -205,14 +203,8 @@ describe("dropping", () => {
 
   it("daemon→client: a dropped response makes the next one fail to decrypt", async () => {
     const { c } = victim(on("down", 1, "drop"));
-    const r = await duringAndAfter(async () => {
-      await c.connect();
-      return Promise.all([outcome(c.listAgents()), outcome(c.serverInfo())]);
-    });
-    for (const x of r) {
-      expect(x.ok).toBe(false);
-      if (!x.ok) expectNamed(x.error, DecryptError, "DECRYPT_FAILED");
-    }
+    const r = await connectThenTwoRequests(c);
+    expectAllFailed(r, DecryptError, "DECRYPT_FAILED");
   });
 });
 
