@@ -10,6 +10,7 @@ import type { CryptoBackend } from "../protocol/crypto/backend.js";
 import { loadDefaultBackend } from "../protocol/crypto/select.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { toBase64Url } from "../protocol/encoding.js";
+import { OFFER_ID_BYTES, OFFER_SECRET_BYTES } from "../protocol/offer.js";
 import { startRelay, type Relay } from "../relay/index.js";
 import { AgentManager } from "./agents/index.js";
 import { ClientConnection, type ConnectionContext } from "./connection.js";
@@ -81,8 +82,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const startedAt = new Date().toISOString();
 
     // The local offer: fresh secret every start, never in offers.json (so `pair --rotate` cannot lock you out).
-    const localOfferId = toBase64Url(backend.randomBytes(12));
-    const localSecret = backend.randomBytes(32);
+    const localOfferId = toBase64Url(backend.randomBytes(OFFER_ID_BYTES));
+    const localSecret = backend.randomBytes(OFFER_SECRET_BYTES);
     let active = 0;
     const maxHandshakes = options.maxConcurrentHandshakes ?? 64;
     const connections = new Set<ClientConnection>();
@@ -204,7 +205,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
     let pairing: Pairing | undefined;
     if (relayEndpoint && options.pairOnStart !== false) {
-      pairing = await createPairing({ home, backend, relay: relayEndpoint, label: "daemon start", ttlMs: 24 * 3600_000 });
+      pairing = await createPairing({ home, backend, identity, store: offers, relay: relayEndpoint, label: "daemon start", ttlMs: 24 * 3600_000 });
     }
     log("info", `daemon ${shortId(identity.serverId)} started (home ${home}, local ws://${local.host}:${local.port})`);
 

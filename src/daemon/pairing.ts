@@ -51,6 +51,9 @@ export interface CreatePairingOptions extends CreateOfferOptions {
   relay?: RelayEndpoint;
   /** Revoke every active offer before creating this one. */
   rotate?: boolean;
+  /** Already loaded by a running daemon: skip reading identity.json again and share its offer store. */
+  identity?: DaemonIdentity;
+  store?: OfferStore;
 }
 
 export interface Pairing {
@@ -68,14 +71,14 @@ export interface Pairing {
 /** Load/create the identity, create (or rotate to) a new offer and build its link. */
 export async function createPairing(options: CreatePairingOptions): Promise<Pairing> {
   const backend = options.backend ?? (await loadDefaultBackend());
-  const identity = await loadOrCreateIdentity(options.home, backend);
+  const identity = options.identity ?? (await loadOrCreateIdentity(options.home, backend));
   const config = await loadConfig(options.home);
   const relay = pairingRelay(config, options.relay);
   if (!isValidRelayEndpoint(relay.endpoint)) {
     throw new OfferError(`relay endpoint must be host:port (got "${describeInput(relay.endpoint)}")`);
   }
   const base = pairingBase(config, relay);
-  const store = new OfferStore(options.home, { backend });
+  const store = options.store ?? new OfferStore(options.home, { backend });
   const create: CreateOfferOptions = {};
   if (options.label !== undefined) create.label = options.label;
   if (options.ttlMs !== undefined) create.ttlMs = options.ttlMs;

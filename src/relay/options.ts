@@ -5,6 +5,7 @@
 import type { CryptoBackend } from "../protocol/crypto/backend.js";
 import { realpathSync, statSync } from "node:fs";
 import { PaseoError } from "../protocol/errors.js";
+import { describeInput } from "../protocol/redact.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type RelayLogger = (level: LogLevel, message: string) => void;
@@ -116,10 +117,10 @@ function checkPublicUrl(text: string | undefined): string | undefined {
   try {
     url = new URL(text);
   } catch {
-    throw new RelayConfigError(`relay publicUrl must be an absolute URL like https://relay.example.com (got "${text.slice(0, 80)}")`);
+    throw new RelayConfigError(`relay publicUrl must be an absolute URL like https://relay.example.com (got "${describeInput(text)}")`);
   }
   if (!["http:", "https:", "ws:", "wss:"].includes(url.protocol) || (url.pathname !== "/" && url.pathname !== "")) {
-    throw new RelayConfigError(`relay publicUrl must be http(s):// or ws(s):// with no path (got "${text.slice(0, 80)}")`);
+    throw new RelayConfigError(`relay publicUrl must be http(s):// or ws(s):// with no path (got "${describeInput(text)}")`);
   }
   return `${url.protocol}//${url.host}`;
 }
