@@ -13,7 +13,7 @@ import { CloseCode, closeReason } from "../protocol/close-codes.js";
 import type { RelayContext, Session } from "./context.js";
 import { shortId } from "../protocol/server-id.js";
 import type { DaemonSession } from "./daemon-session.js";
-import { type FlowSignal, OutboundFlow } from "./flow.js";
+import { type FlowSignal, watchFlow } from "./flow.js";
 import type { Peer } from "./peer.js";
 
 /** Hold reason while the client waits for its daemon. */
@@ -27,16 +27,14 @@ export class ClientSession implements Session {
   /** Messages that arrived before the daemon did (the socket is held, so at most what ws had already parsed). */
   private queued: Buffer[] = [];
   private queuedBytes = 0;
-  private readonly flow: OutboundFlow;
+  private readonly flow: ReturnType<typeof watchFlow>;
 
   constructor(
     readonly serverId: string,
     readonly peer: Peer,
     private readonly ctx: RelayContext,
   ) {
-    const { highWaterBytes, lowWaterBytes, maxBufferedBytes } = ctx.opts;
-    this.flow = new OutboundFlow({ high: highWaterBytes, low: lowWaterBytes, cap: maxBufferedBytes });
-    peer.onDrain = () => this.applyFlow(this.flow.update(peer.buffered));
+    this.flow = watchFlow(peer, ctx.opts, (signal) => this.applyFlow(signal));
   }
 
   start(): void {
@@ -83,7 +81,7 @@ export class ClientSession implements Session {
   /** One DATA payload from the daemon for this client. */
   deliver(payload: Uint8Array): void {
     if (this.state !== "attached" || !this.peer.send(payload)) return;
-    this.applyFlow(this.flow.update(this.peer.buffered));
+    this.flow.check();
   }
 
   /** The daemon asked to close this client (it already forgot the clientId). */

@@ -23,7 +23,7 @@ import {
 import type { ClientSession } from "./client-session.js";
 import type { RelayContext, Session } from "./context.js";
 import { shortId } from "../protocol/server-id.js";
-import { type FlowSignal, OutboundFlow } from "./flow.js";
+import { type FlowSignal, watchFlow } from "./flow.js";
 import type { Peer } from "./peer.js";
 
 /** Hold reason for clients while their daemon's socket is congested. */
@@ -43,7 +43,7 @@ export class DaemonSession implements Session {
   private nextClientId = 1;
   private challenge: ChallengeState | undefined;
   private authTimer: NodeJS.Timeout | undefined;
-  private readonly flow: OutboundFlow;
+  private readonly flow: ReturnType<typeof watchFlow>;
   private readonly tag: string;
 
   constructor(
@@ -51,10 +51,8 @@ export class DaemonSession implements Session {
     readonly peer: Peer,
     private readonly ctx: RelayContext,
   ) {
-    const { highWaterBytes, lowWaterBytes, maxBufferedBytes } = ctx.opts;
-    this.flow = new OutboundFlow({ high: highWaterBytes, low: lowWaterBytes, cap: maxBufferedBytes });
+    this.flow = watchFlow(peer, ctx.opts, (signal) => this.applyFlow(signal));
     this.tag = `daemon ${shortId(serverId)}`;
-    peer.onDrain = () => this.applyFlow(this.flow.update(peer.buffered));
   }
 
   get clientCount(): number {
@@ -143,7 +141,7 @@ export class DaemonSession implements Session {
   forward(clientId: number, payload: Uint8Array): void {
     if (!this.clients.has(clientId)) return;
     this.peer.send(encodeData(clientId, payload));
-    this.applyFlow(this.flow.update(this.peer.buffered));
+    this.flow.check();
   }
 
   sendPause(clientId: number): void {

@@ -41,3 +41,23 @@ export class OutboundFlow {
     return undefined;
   }
 }
+
+/**
+ * The flow of one peer's outbound socket: evaluated when the socket drains and after every send (`check()`), with
+ * each edge handed to `onSignal`. Both relay session kinds use it; only their reaction to a signal differs.
+ */
+export function watchFlow(
+  peer: { readonly buffered: number; onDrain: (() => void) | undefined },
+  opts: { highWaterBytes: number; lowWaterBytes: number; maxBufferedBytes: number },
+  onSignal: (signal: FlowSignal) => void,
+): { readonly isPaused: boolean; check(): void } {
+  const flow = new OutboundFlow({ high: opts.highWaterBytes, low: opts.lowWaterBytes, cap: opts.maxBufferedBytes });
+  const check = () => onSignal(flow.update(peer.buffered));
+  peer.onDrain = check;
+  return {
+    get isPaused() {
+      return flow.isPaused;
+    },
+    check,
+  };
+}
