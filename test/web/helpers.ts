@@ -3,7 +3,6 @@
  * playwright-core), and a real relay + daemon running in this process on 127.0.0.1 — the relay serves the app
  * from dist/web with its strict CSP. `cleanup()` closes the browser, the daemon and the relay, and removes homes.
  */
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,8 +12,8 @@ import { silentLogger } from "../../src/daemon/logger.js";
 import { startRelay, type Relay } from "../../src/relay/index.js";
 // @ts-ignore — plain JS build script without type declarations
 import { buildWeb, isWebBuildStale, WEB_OUT } from "../../scripts/build-web.js";
+import { chromiumPath } from "./chromium-path.js";
 
-export const CHROMIUM = process.env.PASEO_CHROMIUM ?? "/usr/bin/chromium";
 export const SKIP_BROWSER = process.env.PASEO_SKIP_BROWSER === "1";
 export const CHROMIUM_ARGS = [
   "--headless",
@@ -35,13 +34,7 @@ export async function ensureWebBuild(): Promise<string> {
 
 /** Launch headless Chromium, or fail with what to do (set PASEO_SKIP_BROWSER=1 to skip these tests instead). */
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the browser tests need it. Install it with \`apt-get install -y chromium\` ` +
-        "(or point PASEO_CHROMIUM at a Chromium binary), or set PASEO_SKIP_BROWSER=1 to skip the browser tests.",
-    );
-  }
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 15_000 });
+  return chromium.launch({ executablePath: await chromiumPath(), args: CHROMIUM_ARGS, timeout: 15_000 });
 }
 
 /** A page that records console errors, page errors and CSP violations (tests assert there are none). */
