@@ -112,9 +112,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60_000,
       maxIncomingMessage: 4 * 1024 * 1024,
     };
+    let stopping = false;
     const onClient = (pipe: import("./pipe.js").ClientPipe) => {
       const conn = new ClientConnection(pipe, ctx);
       connections.add(conn);
+      if (stopping) conn.close(CloseCode.DAEMON_SHUTDOWN); // arrived while the relay and local server wind down
       return {
         receive: (data: Uint8Array) => conn.receive(data),
         closed: () => {
@@ -123,10 +125,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         },
       };
     };
-    cleanups.push(() => {
-      for (const c of connections) c.close(CloseCode.DAEMON_SHUTDOWN);
-    });
-
     const listen = options.listen ?? { host: "127.0.0.1", port: 0 };
     const local: LocalServer = await startLocalServer({ ...listen, serverId: identity.serverId, log, onClient });
     cleanups.push(() => local.close());
@@ -194,13 +192,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         pingIntervalMs: options.relayPingIntervalMs,
       });
       link.start();
-      cleanups.push(() => link!.stop());
+      cleanups.push(() => link!.stop()); // awaits the relay's close reply: our CLOSEs reached it first
       // Give the first registration a moment so the printed link works at once; a slow relay does not block start.
       await link.firstAttempt(3000);
     }
     await writeNow();
     cleanups.push(() => {
       if (statusTimer) clearTimeout(statusTimer);
+    });
+    // Cleanups run in reverse: this one runs first. Every client gets an authenticated CLOSE 4110 and its socket
+    // closed with 4110 while the relay link, the embedded relay and the local server are all still up; stopping
+    // them first made clients see the relay's 4009 (or a bare 4110 without the encrypted CLOSE) instead.
+    cleanups.push(() => {
+      stopping = true;
+      for (const c of connections) c.close(CloseCode.DAEMON_SHUTDOWN);
     });
 
     let pairing: Pairing | undefined;

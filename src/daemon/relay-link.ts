@@ -109,8 +109,12 @@ export class RelayLink {
   }
   private firstAttemptListener: ((s: RelayLinkStatus) => void) | undefined;
 
-  /** Stop for good: close every client with `code`, then the socket. */
-  stop(code: number = CloseCode.DAEMON_SHUTDOWN): void {
+  /**
+   * Stop for good: close every client still routed with `code`, then the socket. Resolves once the relay has
+   * answered the socket's close (it read every CLOSE we sent before it), or after `waitMs` — so an embedded relay
+   * stopped right after this cannot overtake our per-client 4110 with its own 4009.
+   */
+  stop(code: number = CloseCode.DAEMON_SHUTDOWN, waitMs = 1000): Promise<void> {
     this.update({ state: "stopped" });
     clearTimeout(this.registerTimer);
     if (this.timer) clearTimeout(this.timer);
@@ -120,7 +124,14 @@ export class RelayLink {
       handler.closed();
     }
     this.clients.clear();
+    const socket = this.socket;
+    if (!socket || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    const closed = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => (socket.terminate(), resolve()), waitMs);
+      socket.once("close", () => (clearTimeout(timer), resolve()));
+    });
     this.teardownSocket(1000, "daemon stopping");
+    return closed;
   }
 
   private connect(): void {
