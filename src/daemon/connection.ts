@@ -7,7 +7,8 @@ import type { CryptoBackend, KeyPair } from "../protocol/crypto/backend.js";
 import { CloseCode, closeReason } from "../protocol/close-codes.js";
 import { toBase64Url } from "../protocol/encoding.js";
 import { PaseoError } from "../protocol/errors.js";
-import { type AppMessage, encodeClose, encodeStream, MessageTooLargeError, MessageType } from "../protocol/frame.js";
+import { type AppMessage, encodeClose, encodeStream, FrameError, MessageTooLargeError, MessageType } from "../protocol/frame.js";
+import { NoiseMessageTooLargeError } from "../protocol/noise/index.js";
 import { parseHello, HelloError, ServerHandshake } from "../protocol/handshake.js";
 import { decodeControl, encodeControl, READ_ONLY_METHODS, RpcErrorCode, type ControlMessage, type RpcRequest } from "../protocol/rpc.js";
 import { isMethod, ParamsError, validateParams } from "../protocol/rpc-params.js";
@@ -51,6 +52,11 @@ const REFUSAL_CODES = {
 } as const;
 
 type Phase = "hello" | "open" | "closed";
+
+/** Errors of a hello whose shape is wrong (4112), as opposed to one that did not authenticate (4100). */
+function isMalformedHello(err: unknown): boolean {
+  return err instanceof HelloError || err instanceof FrameError || err instanceof MessageTooLargeError || err instanceof NoiseMessageTooLargeError;
+}
 
 export class ClientConnection implements PipeHandler {
   private phase: Phase = "hello";
@@ -107,7 +113,7 @@ export class ClientConnection implements PipeHandler {
     try {
       hello = parseHello(data);
     } catch (err) {
-      return this.close(err instanceof HelloError && err.code === "UNSUPPORTED_VERSION" ? CloseCode.UNSUPPORTED_VERSION : CloseCode.PROTOCOL_ERROR);
+      return this.close(err instanceof HelloError && err.code === "UNSUPPORTED_VERSION" ? CloseCode.UNSUPPORTED_VERSION : CloseCode.HELLO_INVALID);
     }
     const offerId = toBase64Url(hello.offerId);
     const found = await this.ctx.lookupOffer(offerId);
@@ -129,7 +135,8 @@ export class ClientConnection implements PipeHandler {
       early = handshake.readHello(hello.noiseMessage);
     } catch (err) {
       this.ctx.log("info", `${this.pipe.label}: handshake failed (${(err as PaseoError).code ?? "error"})`);
-      return this.close(CloseCode.HANDSHAKE_FAILED);
+      // Authenticated but badly framed (or oversized) is a broken peer, not a wrong secret: do not tell it to re-pair.
+      return this.close(isMalformedHello(err) ? CloseCode.HELLO_INVALID : CloseCode.HANDSHAKE_FAILED);
     }
     const committed = await this.ctx.commitOfferUse(offerId);
     if (committed !== true) return this.close(REFUSAL_CODES[committed]);

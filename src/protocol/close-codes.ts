@@ -29,6 +29,7 @@ export const CloseCode = {
   MESSAGE_TOO_LARGE: 4109,
   DAEMON_SHUTDOWN: 4110,
   UNSUPPORTED_VERSION: 4111,
+  HELLO_INVALID: 4112,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCode;
@@ -58,6 +59,7 @@ export const closeReason: Record<number, string> = {
   4109: "message too large",
   4110: "daemon shutting down",
   4111: "protocol version not supported by this daemon",
+  4112: "malformed hello",
 };
 
 export function closeCodeName(code: number): string {

@@ -16,9 +16,12 @@ export const MAX_GRACE_MS = 600_000;
 export const EXEC_MAX_TIMEOUT_MS = 600_000;
 export const EXEC_MAX_OUTPUT = 16 * 1024 * 1024;
 
-const MAX_ARGV = 256;
-const MAX_ARG_LEN = 64 * 1024;
-const MAX_ENV = 256;
+/** docs/protocol.md §10; string lengths are UTF-16 code units (String.length). */
+export const MAX_ARGV = 256;
+export const MAX_ARG_LEN = 64 * 1024;
+export const MAX_ENV = 256;
+/** Largest subscription id: ids travel as u32 in STREAM but as JSON integers < 2^31 in events (rpc.ts MAX_ID). */
+export const MAX_SUB = 2 ** 31 - 1;
 
 type Obj = Record<string, unknown>;
 
@@ -43,7 +46,10 @@ function bool(p: Obj, key: string): boolean | undefined {
 function argv(p: Obj): string[] {
   const v = p.argv;
   if (!Array.isArray(v) || v.length === 0 || v.length > MAX_ARGV) throw new ParamsError(`"argv" must be a non-empty array of ≤ ${MAX_ARGV} strings`);
-  for (const a of v) if (typeof a !== "string" || a.length > MAX_ARG_LEN) throw new ParamsError(`"argv" entries must be strings`);
+  v.forEach((a, i) => {
+    if (typeof a !== "string") throw new ParamsError(`"argv[${i}]" must be a string`);
+    if (a.length > MAX_ARG_LEN) throw new ParamsError(`"argv[${i}]" is ${a.length} characters; at most ${MAX_ARG_LEN} are allowed`);
+  });
   if ((v[0] as string).length === 0) throw new ParamsError(`"argv[0]" must name a program`);
   return v as string[];
 }
@@ -52,7 +58,7 @@ function env(p: Obj): Record<string, string> | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ParamsError(`"env" must be an object of strings`);
   const entries = Object.entries(v as Obj);
-  if (entries.length > MAX_ENV) throw new ParamsError(`"env" has more than ${MAX_ENV} entries`);
+  if (entries.length > MAX_ENV) throw new ParamsError(`"env" has ${entries.length} entries; at most ${MAX_ENV} are allowed`);
   for (const [k, val] of entries) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || typeof val !== "string") throw new ParamsError(`"env.${k.slice(0, 40)}" must be a valid name with a string value`);
   }
@@ -73,13 +79,13 @@ const validators: { [M in MethodName]: (p: Obj) => Params<M> } = {
   },
   "agents.logs": (p) => {
     only(p, ["id", "sub", "since", "follow"]);
-    const sub = int(p, "sub", 0, 2 ** 31);
+    const sub = int(p, "sub", 0, MAX_SUB);
     if (sub === undefined) throw new ParamsError(`"sub" is required`);
     return { id: str(p, "id", true, 64)!, sub, since: int(p, "since", 1, Number.MAX_SAFE_INTEGER), follow: bool(p, "follow") };
   },
   "agents.unsubscribe": (p) => {
     only(p, ["sub"]);
-    const sub = int(p, "sub", 0, 2 ** 31);
+    const sub = int(p, "sub", 0, MAX_SUB);
     if (sub === undefined) throw new ParamsError(`"sub" is required`);
     return { sub };
   },

@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(teardown);
 
 const url = () => relayUrl(env.relay.endpoint, env.offer.serverId);
-const ALLOWED_CLOSES = new Set([1000, 4100, 4101, 4108, 4109, 4111]);
+const ALLOWED_CLOSES = new Set([1000, 4100, 4101, 4108, 4109, 4111, 4112]);
 
 /** Wait until the socket closes or goes quiet; return the close code (undefined = still open and idle). */
 async function settle(sock: Awaited<ReturnType<typeof rawSocket>>, quietMs = 30): Promise<number | undefined> {

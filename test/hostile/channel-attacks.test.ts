@@ -117,11 +117,12 @@ describe("tampering (one bit flipped)", () => {
     expect(c.state).not.toBe("connected");
   });
 
-  it("a truncated hello: closed with 4108", async () => {
+  it("a truncated hello: closed with 4112 HELLO_INVALID (not 4108, which is for messages after the hello)", async () => {
     const { c } = victim((f) => (f.dir === "up" && f.index === 0 ? { replace: f.data.subarray(0, 20) } : "forward"));
     const r = await duringAndAfter(() => outcome(c.listAgents()));
     expect(r.ok).toBe(false);
-    if (!r.ok) expectNamed(r.error, ConnectionClosedError, "PROTOCOL_ERROR");
+    if (!r.ok) expectNamed(r.error, ConnectionClosedError, "HELLO_INVALID");
+    expect(proxy.conns.at(-1)!.closedByRelay?.code).toBe(4112);
   });
 
   it("the daemon's reply (message 2): the victim refuses it with HandshakeError and never reports connected", async () => {
