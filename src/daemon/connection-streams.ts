@@ -16,7 +16,7 @@ export interface StreamSink {
   onWritable(listener: () => void): void;
 }
 
-const MAX_SUBSCRIPTIONS = 64;
+export const MAX_SUBSCRIPTIONS = 64;
 
 export class ConnectionStreams {
   private readonly subs = new Map<number, SubscriptionHandle>();

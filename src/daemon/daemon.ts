@@ -31,6 +31,15 @@ function builtWebApp(): string | undefined {
   return existsSync(join(dir, "index.html")) && existsSync(join(dir, "app.js")) ? dir : undefined;
 }
 
+/** Defaults of the limits the daemon enforces on clients (docs/protocol.md §10). */
+export const DAEMON_DEFAULTS = {
+  maxConcurrentHandshakes: 64,
+  handshakeTimeoutMs: 10_000,
+  idleTimeoutMs: 10 * 60_000,
+  /** Largest application message accepted from a client (4109 above it). */
+  maxIncomingMessage: 4 * 1024 * 1024,
+} as const;
+
 export interface DaemonOptions {
   home: string;
   /** Relay to register with. undefined → config.json's relay, else an embedded loopback relay. null → no relay. */
@@ -85,7 +94,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const localOfferId = toBase64Url(backend.randomBytes(OFFER_ID_BYTES));
     const localSecret = backend.randomBytes(OFFER_SECRET_BYTES);
     let active = 0;
-    const maxHandshakes = options.maxConcurrentHandshakes ?? 64;
+    const maxHandshakes = options.maxConcurrentHandshakes ?? DAEMON_DEFAULTS.maxConcurrentHandshakes;
     const connections = new Set<ClientConnection>();
     const ctx: ConnectionContext = {
       backend,
@@ -108,9 +117,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         release: () => void active--,
       },
       log,
-      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
-      idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60_000,
-      maxIncomingMessage: 4 * 1024 * 1024,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? DAEMON_DEFAULTS.handshakeTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs ?? DAEMON_DEFAULTS.idleTimeoutMs,
+      maxIncomingMessage: DAEMON_DEFAULTS.maxIncomingMessage,
     };
     let stopping = false;
     const onClient = (pipe: import("./pipe.js").ClientPipe) => {

@@ -20,7 +20,7 @@ export const HELLO_VERSION = 1;
 export const OFFER_ID_LEN = 12;
 export const PSK_LEN = 32;
 /** Payload room in a handshake message: 65535 − e (32) − tag (16). */
-const MAX_HANDSHAKE_PAYLOAD = 65535 - 32 - 16;
+export const MAX_HANDSHAKE_PAYLOAD = 65535 - 32 - 16;
 
 export class HelloError extends PaseoError {
   constructor(code: "UNSUPPORTED_VERSION" | "HELLO_INVALID", message: string) {

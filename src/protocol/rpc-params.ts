@@ -114,3 +114,6 @@ export function isMethod(name: string): name is MethodName {
 export function validateParams<M extends MethodName>(method: M, params: Record<string, unknown>): Params<M> {
   return validators[method](params) as Params<M>;
 }
+
+/** Every method the daemon serves (the keys of `Methods`), for docs/protocol.md §8 and its conformance test. */
+export const METHOD_NAMES = Object.keys(validators) as MethodName[];

@@ -121,7 +121,8 @@ export const RpcErrorCode = {
   INTERNAL: "INTERNAL",
 } as const;
 
-const MAX_ID = 2 ** 31;
+/** Request ids and subscription ids in JSON are integers 0 ≤ n < MAX_ID (docs/protocol.md §8, §10). */
+export const MAX_ID = 2 ** 31;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
