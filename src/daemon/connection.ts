@@ -157,9 +157,10 @@ export class ClientConnection implements PipeHandler {
     try {
       message = this.channel.decrypt(data);
     } catch (err) {
-      const code = err instanceof MessageTooLargeError ? CloseCode.MESSAGE_TOO_LARGE : CloseCode.PROTOCOL_ERROR;
       this.ctx.log("info", `${this.pipe.label}: closing (${(err as PaseoError).code ?? "error"})`);
-      return this.close(code);
+      // 4109's reason names the size and the limit ("message of N bytes exceeds the 4194304-byte limit").
+      if (err instanceof MessageTooLargeError) return this.close(CloseCode.MESSAGE_TOO_LARGE, err.message);
+      return this.close(CloseCode.PROTOCOL_ERROR);
     }
     this.touch();
     if (message) this.onMessage(message, false);

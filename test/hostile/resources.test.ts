@@ -170,6 +170,7 @@ describe("oversized frames and messages", () => {
     if (!r.ok) {
       expect(r.error).toBeInstanceOf(FrameTooLargeError);
       expect(r.error.code).toBe("FRAME_TOO_LARGE");
+      expect(r.error.message).toMatch(/exceeds the 4194304-byte limit/); // the daemon's CLOSE names the limit (§10)
     }
     expect(proxy.conns[0]!.closedByRelay?.code).toBe(4109);
     await sleep(400); // a reconnect loop would have opened new connections by now
