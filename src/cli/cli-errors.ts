@@ -28,7 +28,10 @@ const API_TO_FLAG: [RegExp, string][] = [
   [/\ball: true\b/g, "-a"],
   [/\bpass shell: true\b/g, "pass --shell"],
   [/\bshell: true\b/g, "--shell"],
-  [/\bgraceMs\b/g, "--grace (ms)"],
+  [/"?\bgraceMs\b"?/g, "--grace"],
+  [/"name"/g, "--name"],
+  [/"cwd"|\bcwd(?= must| contains)/g, "--cwd"],
+  [/"since"/g, "--since"],
 ];
 
 export function cliWording(message: string): string {

@@ -13,7 +13,9 @@ describe("cliWording", () => {
     expect(cliWording("command not found; check the name, or the PATH of the daemon's environment (or pass shell: true)")).toBe(
       "command not found; check the name, or the PATH of the daemon's environment (or pass --shell)",
     );
-    expect(cliWording("graceMs must be an integer between 0 and 600000")).toBe("--grace (ms) must be an integer between 0 and 600000");
+    expect(cliWording("graceMs must be an integer between 0 and 600000")).toBe("--grace must be an integer between 0 and 600000");
+    expect(cliWording('agents.run: "name" must be a non-empty string (≤ 64 chars)')).toBe("agents.run: --name must be a non-empty string (≤ 64 chars)");
+    expect(cliWording("cwd contains a NUL byte")).toBe("--cwd contains a NUL byte");
     expect(cliWording("a message about the shell and all things true")).toBe("a message about the shell and all things true");
   });
 });

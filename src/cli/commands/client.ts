@@ -22,8 +22,8 @@ function clientOptions(cmd: Command): Command {
     .option("--timeout <seconds>", "per-request timeout", positiveInt);
 }
 
-async function withClient<T>(flags: Flags, fn: (client: DaemonClient) => Promise<T>, reconnect = false): Promise<T> {
-  const client = await openClient(flags, { reconnect });
+async function withClient<T>(flags: Flags, fn: (client: DaemonClient) => Promise<T>): Promise<T> {
+  const client = await openClient(flags);
   try {
     return await fn(client);
   } finally {
@@ -80,7 +80,7 @@ export function register(program: Command): void {
       const agent = await withClient(flags, (c) => c.runAgent({ argv, name: flags.name, cwd: flags.cwd, shell: flags.shell }));
       if (flags.json) printJson(agent);
       else info(`started agent ${agent.id} (${escapeControls(agent.name)}, pid ${agent.pid})`);
-      if (!flags.json) process.stdout.write(`${agent.id}\n`);
+      if (!flags.json) process.stdout.write(`${escapeControls(agent.id)}\n`);
     });
 
   clientOptions(program.command("logs"))

@@ -13,7 +13,7 @@ import { escapeControls } from "../../protocol/escape.js";
 import { describeInput } from "../../protocol/redact.js";
 import { resolveHome, writeFileAtomic } from "../../daemon/home.js";
 import { OfferStore, type OfferSummary } from "../../daemon/offer-store.js";
-import { createPairing } from "../../daemon/pairing.js";
+import { createPairing, runningDaemonRelay } from "../../daemon/pairing.js";
 import { info, printJson, table } from "../output.js";
 import { MAX_OFFER_LABEL_CHARS } from "../../protocol/offer.js";
 
@@ -102,6 +102,13 @@ async function runPair(opts: PairOptions): Promise<void> {
     ...(opts.rotate ? { rotate: true } : {}),
   });
   const { offer, link, fingerprint } = pairing;
+  if (opts.relay !== undefined) {
+    // An explicit relay is the user's call; a link the running daemon cannot answer on deserves a warning.
+    const running = await runningDaemonRelay(home);
+    if (running && (running.endpoint !== offer.relay.endpoint || running.tls !== offer.relay.tls)) {
+      info(`warning: the running daemon uses the relay ${running.tls ? "wss" : "ws"}://${running.endpoint}; this link only works once it is started with --relay pointing where this one does`);
+    }
+  }
 
   let savedTo: string | undefined;
   if (opts.save !== undefined) {
