@@ -7,25 +7,22 @@
  *
  * A follower never ends silently. When the connection drops — the relay restarts, the network blips, the daemon
  * stops or dies — it says so on stderr and keeps trying for --reconnect-timeout seconds (default 30): agents outlive
- * a daemon restart, so the follow resumes where it stopped, nothing lost or repeated. When the time is up it says why
- * and exits 255. Through a relay, DaemonClient reconnects by itself. The local daemon gets a new local offer at every
- * start, so for it this module waits for a live daemon with a new offer and resumes on a new client.
+ * a daemon restart, so the follow resumes where it stopped, nothing lost or repeated (ResilientHost). When the time
+ * is up it says why and exits 255.
  */
 import { resolveAgentRef } from "../client/agent-ref.js";
-import type { DaemonClient } from "../client/daemon-client.js";
-import { DaemonOfflineError } from "../client/errors.js";
-import { CloseCode } from "../protocol/close-codes.js";
-import { PaseoError } from "../protocol/errors.js";
+import { followLogs, type LogChunk } from "../client/logs.js";
 import { escapeControls } from "../protocol/escape.js";
 import type { AgentInfo } from "../protocol/rpc.js";
-import { LocalDaemonStoppedError } from "./cli-errors.js";
-import { openClientTarget, type ClientFlags, type ClientTarget } from "./client-factory.js";
+import { openClient, type ClientFlags } from "./client-factory.js";
 import { EXIT_PASEO_FAILED, signalExitStatus } from "./exit-status.js";
 import { info } from "./output.js";
+import { ResilientHost } from "./resilient-host.js";
 
 /** Default --reconnect-timeout: how long a follower keeps trying after it lost the daemon before it exits 255. */
 export const DEFAULT_RECONNECT_TIMEOUT_S = 30;
-const LOCAL_POLL_MS = 200;
+/** The same, in ms (other long-lived commands, e.g. attach, use this window). */
+export const RECONNECT_WINDOW_MS = DEFAULT_RECONNECT_TIMEOUT_S * 1000;
 
 export interface LogsFlags extends ClientFlags {
   follow?: boolean;
@@ -34,40 +31,32 @@ export interface LogsFlags extends ClientFlags {
 }
 
 export async function runLogs(ref: string, flags: LogsFlags): Promise<void> {
-  const follow = flags.follow === true;
-  const windowS = flags.reconnectTimeout ?? DEFAULT_RECONNECT_TIMEOUT_S;
-  let target = await openClientTarget(flags, { reconnect: follow });
-  let watch = follow && target.localHome === undefined ? watchRelayPath(target.client, windowS) : undefined;
-  let next = flags.since ?? 1;
-  try {
-    const agent = await resolveAgentRef(target.client, ref);
-    for (;;) {
-      try {
-        for await (const chunk of target.client.logs(agent.id, { follow, since: next })) {
-          next = chunk.seq + 1;
-          const out = chunk.stream === "stderr" ? process.stderr : process.stdout;
-          if (!out.write(chunk.data)) await new Promise((r) => out.once("drain", r));
-        }
-        break;
-      } catch (err) {
-        if (watch?.reason()) throw watch.reason();
-        // The local daemon went away (its connection dropped, not closed by us): wait for it to start again.
-        if (!follow || target.localHome === undefined || target.client.state !== "idle" || !(err instanceof PaseoError)) throw err;
-        const old = target;
-        old.client.close();
-        target = await waitForLocalDaemon(flags, old, err, windowS);
-      }
+  if (!flags.follow) {
+    const client = await openClient(flags);
+    try {
+      const agent = await resolveAgentRef(client, ref);
+      await print(client.logs(agent.id, { since: flags.since }));
+    } finally {
+      client.close();
     }
-    if (!follow) return;
-    const ended = await target.client.getAgent(agent.id);
-    const { message, status } = describeEnd(ended);
+    return;
+  }
+  const host = await ResilientHost.open(flags, flags.reconnectTimeout ?? DEFAULT_RECONNECT_TIMEOUT_S);
+  try {
+    const agent = await resolveAgentRef(host.daemon, ref);
+    await print(followLogs(host, agent.id, { follow: true, since: flags.since }));
+    const { message, status } = describeEnd(await host.daemon.getAgent(agent.id));
     info(message);
     process.exitCode = status;
-  } catch (err) {
-    throw watch?.reason() ?? err;
   } finally {
-    watch?.dispose();
-    target.client.close();
+    host.close();
+  }
+}
+
+async function print(chunks: AsyncIterable<LogChunk>): Promise<void> {
+  for await (const chunk of chunks) {
+    const out = chunk.stream === "stderr" ? process.stderr : process.stdout;
+    if (!out.write(chunk.data)) await new Promise((r) => out.once("drain", r));
   }
 }
 
@@ -96,79 +85,4 @@ export function describeEnd(a: AgentInfo): { message: string; status: number } {
     default:
       return { message: `${who} ended in state "${escapeControls(String(a.state))}"`, status: EXIT_PASEO_FAILED };
   }
-}
-
-function isShutdown(err: PaseoError | undefined): boolean {
-  return err instanceof DaemonOfflineError && err.closeCode === CloseCode.DAEMON_SHUTDOWN;
-}
-
-/** Wait for a local daemon with a new local offer (a restart), within the window; else LocalDaemonStoppedError. */
-async function waitForLocalDaemon(flags: LogsFlags, old: ClientTarget, cause: PaseoError, windowS: number): Promise<ClientTarget> {
-  const home = old.localHome!;
-  const what = isShutdown(cause) ? "it is shutting down" : `the connection was lost (${cause.code})`;
-  if (windowS > 0) info(`paseo: the daemon with home ${home} went away: ${what}; waiting up to ${windowS} s for it to start again`);
-  const deadline = Date.now() + windowS * 1000;
-  for (;;) {
-    try {
-      const fresh = await openClientTarget(flags, { reconnect: true });
-      if (fresh.client.offer.offerId !== old.client.offer.offerId) {
-        await fresh.client.connect();
-        info("paseo: the daemon is back; the output resumes where it stopped");
-        return fresh;
-      }
-      fresh.client.close();
-    } catch {
-      // not running yet (or still starting): poll again until the deadline
-    }
-    if (Date.now() >= deadline) {
-      throw new LocalDaemonStoppedError(home, windowS > 0 ? `${what}, and it did not start again within ${windowS} s` : what);
-    }
-    await new Promise((r) => setTimeout(r, LOCAL_POLL_MS));
-  }
-}
-
-interface ConnectionWatch {
-  /** Why the follower gave up, when it did; thrown instead of whatever the stream reports after client.close(). */
-  reason(): PaseoError | undefined;
-  dispose(): void;
-}
-
-/** Through a relay: announce a lost connection and its return; give up (close the client) when the window ends. */
-function watchRelayPath(client: DaemonClient, windowS: number): ConnectionWatch {
-  let reason: PaseoError | undefined;
-  let lastError: PaseoError | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let down = false;
-  const giveUp = () => {
-    if (reason) return;
-    const last = lastError ?? new PaseoError("CONNECTION_LOST", "the connection was lost");
-    reason = windowS > 0 ? new PaseoError(last.code, `gave up reconnecting after ${windowS} s: ${last.message}`) : last;
-    if (timer) clearTimeout(timer);
-    client.close();
-  };
-  const offError = client.on("error", (err) => {
-    lastError = err;
-  });
-  const offState = client.on("state", (state) => {
-    if (reason) return;
-    if (state === "reconnecting" && !down) {
-      down = true;
-      if (windowS === 0) return giveUp();
-      const what = isShutdown(lastError) ? "the daemon is shutting down" : `lost the connection to the daemon (${escapeControls(lastError?.message ?? "closed")})`;
-      info(`paseo: ${what}; reconnecting for up to ${windowS} s`);
-      timer = setTimeout(giveUp, windowS * 1000);
-    } else if (state === "connected" && down) {
-      down = false;
-      if (timer) clearTimeout(timer);
-      info("paseo: reconnected; the output resumes where it stopped");
-    }
-  });
-  return {
-    reason: () => reason,
-    dispose() {
-      if (timer) clearTimeout(timer);
-      offError();
-      offState();
-    },
-  };
 }

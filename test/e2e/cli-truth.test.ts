@@ -152,7 +152,7 @@ describe("exit statuses (items 4, 5)", () => {
     await d.stop();
     await f.waitFor(/waiting up to 30 s/);
     const again = await startDaemonProcess({ home: d.home, relay: "none" });
-    await f.waitFor(/the daemon is back/);
+    await f.waitFor(/reconnected; the output resumes where it stopped/);
     await runCli(["stop", id, "--home", again.home]); // agents that outlive the daemon are stopped here; others already were
     expect(await f.exited).toBe(143);
     const lines = f.stdout().trim().split("\n");
@@ -222,7 +222,12 @@ describe("agent references, wording and escaping (items 7, 8, 9)", () => {
 
     const b = (await runCli(["run", "--home", home, "--name", "twin", "--", "true"])).stdout.trim();
     const c = (await runCli(["run", "--home", home, "--name", "twin", "--", "true"])).stdout.trim();
-    await new Promise((r) => setTimeout(r, 300)); // both exit at once: no running "twin" to prefer
+    // Both exit at once; wait until neither runs (no running "twin" to prefer), bounded.
+    for (let i = 0; i < 50; i++) {
+      const all = JSON.parse((await runCli(["ls", "-a", "--json", "--home", home])).stdout) as { id: string; state: string }[];
+      if (all.filter((x) => x.id === b || x.id === c).every((x) => x.state !== "running")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const amb = await runCli(["logs", "twin", "--home", home]);
     expect(amb.code).toBe(1);
     expect(amb.stderr).toMatch(/"twin" is the name of 2 agents: .*\[AGENT_AMBIGUOUS\]/);
