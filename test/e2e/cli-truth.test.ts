@@ -160,6 +160,27 @@ describe("exit statuses (items 4, 5)", () => {
     expect(f.stderr()).toMatch(/agent ticker was killed by SIGTERM/);
   });
 
+  it("logs -f through a relay resumes after the daemon restarts: nothing lost or repeated", async () => {
+    const relay = await startRelayProcess();
+    const d = await startDaemonProcess({ relay: `ws://${relay.endpoint}` });
+    const run = await runCli(["run", "--relay", d.link!, "--name", "ticker", "--", ...TICKER]);
+    const id = run.stdout.trim();
+    const ls = await runCli(["ls", "--json", "--relay", d.link!]);
+    agentPids.push((JSON.parse(ls.stdout) as { pid: number }[])[0]!.pid);
+    const f = startProcess(["logs", "-f", id, "--relay", d.link!]);
+    await f.waitFor(/tick3\n/);
+    await d.stop();
+    await f.waitFor(/the daemon is shutting down; reconnecting for up to 30 s/);
+    const again = await startDaemonProcess({ home: d.home, relay: `ws://${relay.endpoint}` });
+    await f.waitFor(/reconnected; the output resumes where it stopped/, 15_000);
+    await runCli(["stop", id, "--home", again.home]); // agents that outlive the daemon are stopped here; others already were
+    expect(await f.exited).toBe(143);
+    const lines = f.stdout().trim().split("\n");
+    expect(lines).toEqual(lines.map((_, i) => `tick${i + 1}`));
+    await again.stop();
+    await relay.stop();
+  });
+
   it("logs -f through a relay: a daemon shutdown is said at once, and the follower exits 255 when it does not come back", async () => {
     const relay = await startRelayProcess();
     const d = await startDaemonProcess({ relay: `ws://${relay.endpoint}` });
