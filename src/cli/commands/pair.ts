@@ -3,7 +3,6 @@
  * (list, revoke). These only touch files under PASEO_HOME, so they work whether or not the daemon is running: a
  * running daemon picks up new and revoked offers from offers.json on the next handshake.
  */
-import { createRequire } from "node:module";
 import { resolve as resolvePath } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { type RelayEndpoint, parseRelayEndpoint } from "../../client/relay-url.js";
@@ -14,6 +13,7 @@ import { resolveHome, writeFileAtomic } from "../../daemon/home.js";
 import { OfferStore, type OfferSummary } from "../../daemon/offer-store.js";
 import { createPairing } from "../../daemon/pairing.js";
 import { info, printJson, table } from "../output.js";
+import { QR_SKIPPED_NOTE, type QrChoice, renderQr, shouldPrintQr } from "../qr.js";
 import { MAX_OFFER_LABEL_CHARS } from "../../protocol/offer.js";
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -54,24 +54,11 @@ function parseLabel(text: string): string {
   return text;
 }
 
-/** Render a QR code for the terminal (small mode). qrcode-terminal is CommonJS without types. */
-export function renderQr(text: string): string {
-  const require = createRequire(import.meta.url);
-  const qrcode = require("qrcode-terminal") as {
-    generate(input: string, opts: { small: boolean }, cb: (qr: string) => void): void;
-  };
-  let out = "";
-  qrcode.generate(text, { small: true }, (qr) => {
-    out = qr;
-  });
-  return out;
-}
-
 interface PairOptions {
   home?: string;
   save?: string;
   json?: boolean;
-  qr: boolean;
+  qr: QrChoice;
   label?: string;
   ttl?: number;
   once?: boolean;
@@ -126,23 +113,30 @@ async function runPair(opts: PairOptions): Promise<void> {
     return;
   }
 
+  // The link and the fingerprint come LAST (after the QR code): they must stay on screen in an 80×24 terminal.
   const lines: string[] = [];
   if (pairing.identityCreated) lines.push(`Created a new daemon identity in ${home}`);
   if (opts.rotate) lines.push(`Revoked ${pairing.revoked.length} standing offer(s).`);
-  lines.push("Pairing link — anyone with it can control this machine until it is revoked; share it only with yourself:", "");
-  lines.push(`  ${link}`, "");
+  lines.push(
+    `Offer id:    ${offer.offerId}${offer.label !== undefined ? ` (${offer.label})` : ""}`,
+    `Server id:   ${pairing.serverId}`,
+    `Relay:       ${offer.relay.tls ? "wss" : "ws"}://${offer.relay.endpoint}`,
+    `Expires:     ${offer.expiresAt ?? "never (revoke with `paseo daemon offers revoke <id|label>`)"}`,
+  );
+  if (pairing.record.once) lines.push("Single use:  yes — it stops working after the first connection");
   process.stdout.write(`${lines.join("\n")}\n`);
-  if (opts.qr) process.stdout.write(`${renderQr(link)}\n\n`);
-  const details = [
-    `Daemon fingerprint: ${fingerprint}`,
-    `Server id:          ${pairing.serverId}`,
-    `Offer id:           ${offer.offerId}${offer.label !== undefined ? ` (${offer.label})` : ""}`,
-    `Relay:              ${offer.relay.tls ? "wss" : "ws"}://${offer.relay.endpoint}`,
-    `Expires:            ${offer.expiresAt ?? "never (revoke with `paseo daemon offers revoke <id>`)"}`,
-  ];
-  if (pairing.record.once) details.push("Single use:         yes — it stops working after the first connection");
-  process.stdout.write(`${details.join("\n")}\n`);
   if (savedTo !== undefined) info(`Saved the link to ${savedTo} (mode 0600).`);
+  if (shouldPrintQr(opts.qr, link)) process.stdout.write(`\n${renderQr(link)}\n`);
+  else if (opts.qr === undefined) process.stdout.write(`${QR_SKIPPED_NOTE}\n`);
+  process.stdout.write(
+    [
+      "",
+      "Pairing link — anyone with it can control this machine until it is revoked; share it only with yourself:",
+      `  ${link}`,
+      `Daemon fingerprint: ${fingerprint}`,
+      "",
+    ].join("\n"),
+  );
 }
 
 async function runList(opts: HomeOption): Promise<void> {
@@ -182,11 +176,12 @@ async function runRevoke(id: string, opts: HomeOption): Promise<void> {
 export function registerPairCommands(daemonCommand: Command): void {
   daemonCommand
     .command("pair")
-    .description("create a pairing offer: print its link, a QR code and the daemon fingerprint")
+    .description("create a pairing offer: print its link and the daemon fingerprint (and a QR code when a phone can open the link)")
     .option("--home <dir>", "paseo home directory (default $PASEO_HOME or ~/.paseo)")
     .option("--save <file>", "also write the link to FILE (mode 0600)")
     .option("--json", "print {link, offer, fingerprint, offerId, expiresAt, …} as JSON")
-    .option("--no-qr", "do not print a QR code")
+    .option("--qr", "print a QR code even when the link's relay is on loopback (default: only when another device can open it)")
+    .option("--no-qr", "never print a QR code")
     .option("--label <text>", `a name for this offer, shown by \`paseo daemon offers\` (≤ ${MAX_OFFER_LABEL_CHARS} characters)`, parseLabel)
     .option("--ttl <duration>", "expire the offer after this long, e.g. 30m, 12h, 7d", parseDuration)
     .option("--once", "single use: the offer stops working after the first successful connection")
