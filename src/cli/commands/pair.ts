@@ -193,7 +193,7 @@ export function registerPairCommands(daemonCommand: Command): void {
 
   const offers = daemonCommand
     .command("offers")
-    .description("list pairing offers (without secrets) and their state; `offers revoke <id>` revokes one")
+    .description("list pairing offers (without secrets) and their state; `offers revoke <id|label>` revokes one")
     .option("--home <dir>", "paseo home directory (default $PASEO_HOME or ~/.paseo)")
     .option("--json", "print the offers as JSON")
     .action(async (_opts: unknown, cmd: Command) => {
@@ -202,8 +202,8 @@ export function registerPairCommands(daemonCommand: Command): void {
 
   offers
     .command("revoke")
-    .description("revoke a pairing offer by id (or a unique prefix); devices using it are refused from now on")
-    .argument("<id>", "offer id as shown by `paseo daemon offers`")
+    .description("revoke a pairing offer by id, unique id prefix or active offer's label; devices using it are refused from now on")
+    .argument("<id|label>", "offer id or label as shown by `paseo daemon offers`")
     .option("--home <dir>", "paseo home directory (default $PASEO_HOME or ~/.paseo)")
     .option("--json", "print the revoked offer as JSON")
     .action(async (id: string, _opts: unknown, cmd: Command) => {
