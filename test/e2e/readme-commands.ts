@@ -78,9 +78,9 @@ export function parseReadme(readme: string): ReadmeCommands {
 }
 
 /**
- * A shown output line as a pattern for the real one. Loose where runs differ, exact elsewhere: a word holding a
- * digit (times, pids, ports, counts) or shaped like a random id (agent, offer and server ids, fingerprints) matches
- * any word; "…" (where the README shortens a link) matches any run of non-blank characters; other words must be
+ * A shown output line as a pattern for the real one. Loose where runs differ, exact elsewhere: a word holding two
+ * or more digits (times, pids, ports, versions), a duration ("3s") or a word shaped like a random id (agent, offer
+ * and server ids, fingerprints) matches any word; single digits ("step 1", "exited(0)", counts) must match; "…" (where the README shortens a link) matches any run of non-blank characters; other words must be
  * there as written, in order; runs of blanks (table alignment) match any run of blanks.
  */
 export function linePattern(shown: string): RegExp {
@@ -88,7 +88,8 @@ export function linePattern(shown: string): RegExp {
   const randomLike = /^(?:[a-z2-7]{8}|[a-z2-7]{26}|[A-Za-z0-9_-]{16}|[a-z2-7]{4}(?:-[a-z2-7]{4}){3})$/;
   const words = shown.trim().split(/\s+/).map((w) => {
     if (w.includes("…")) return w.split("…").map(escape).join("\\S*");
-    if (/\d/.test(w) || randomLike.test(w.replace(/^[("'`]+|[)"'`,.:;]+$/g, ""))) return "\\S+";
+    const core = w.replace(/^[("'`]+|[)"'`,.:;]+$/g, "");
+    if (/\d.*\d/.test(w) || randomLike.test(core) || /^\d+(?:ms|s|m|h|d)$/.test(core)) return "\\S+";
     return escape(w);
   });
   return new RegExp(`^\\s*${words.join("\\s+")}\\s*$`);

@@ -24,7 +24,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { missingLines, parseReadme, type ReadmeStep } from "./readme-commands.js";
+import { linePattern, missingLines, parseReadme, type ReadmeStep } from "./readme-commands.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const README_PORT = 7431;
@@ -99,6 +99,20 @@ describe("README: the setup and walkthrough commands run as written", () => {
   it("the setup block is the one this test emulates (npm install, npm link, npm test)", () => {
     expect(readme.setup).toEqual(SETUP);
     expect(readme.steps.length).toBeGreaterThan(5);
+  });
+
+  it("the comparison is loose only where runs differ (ids, numbers, times, shortened links)", () => {
+    expect(linePattern("started agent 6abmh45o (build, pid 16758)").test("started agent tubiecnk (build, pid 3)")).toBe(true);
+    expect(linePattern("started agent 6abmh45o (build, pid 16758)").test("started agent tubiecnk (test, pid 3)")).toBe(false);
+    expect(linePattern("  http://127.0.0.1:7431/#offer=…").test("  http://127.0.0.1:7431/#offer=eyJ2Ijoz")).toBe(true);
+    expect(linePattern("  http://127.0.0.1:7431/#offer=…").test("  http://10.0.0.1:7431/#offer=eyJ2Ijoz")).toBe(false);
+    expect(linePattern("ID  NAME   STATUS").test("ID        NAME   STATUS")).toBe(true);
+    expect(linePattern("step 1").test("step 2")).toBe(false);
+    expect(linePattern("6abmh45o  build  exited(0)  16758  3s ago").test("tubiecnk  build  exited(1)  99  0s ago")).toBe(false);
+    expect(linePattern("6abmh45o  build  exited(0)  16758  3s ago").test("tubiecnk  build  exited(0)  99  0s ago")).toBe(true);
+    expect(missingLines(["step 1", "step 2", "step 3"], "step 1\nstep 2\nstep 3\n")).toEqual([]);
+    expect(missingLines(["step 1", "step 2", "step 3"], "step 2\nstep 1\nstep 3\n")).toEqual(["step 2"]);
+    expect(missingLines(["step 1", "step 3"], "step 1\n")).toEqual(["step 3"]);
   });
 
   it("each command exits 0 and prints what the README shows", { timeout: 50_000 }, async () => {
