@@ -34,7 +34,7 @@ export function registerDaemonRunCommands(d: Command): void {
     .option("--relay <url>", "relay to register with, e.g. wss://relay.example.com (saved to config.json)", parseRelay)
     .option("--no-relay", "local only: no relay connection")
     .option("--listen <addr>", "loopback address of the local server", parseListen)
-    .option("--relay-port <port>", "port of the embedded relay (default 7431)", parsePort)
+    .option("--relay-port <port>", "port of the embedded relay (default 7431; saved to config.json unless 0 = any free port)", parsePort)
     .addOption(new Option("--log-level <level>", "log verbosity").choices(["debug", "info", "warn", "error"]).default("info"))
     .option("--json-logs", "log as JSON lines")
     .option("--qr", "print the link's QR code even when the relay is on loopback (default: only when another device can open it)")
@@ -44,6 +44,8 @@ export function registerDaemonRunCommands(d: Command): void {
       const home = await ensureHome(resolveHome(flags.home));
       const log = createLogger({ level: flags.logLevel, json: flags.jsonLogs });
       if (flags.relay) await saveConfig(home, { ...(await loadConfig(home)), relay: flags.relay });
+      // Saved so that `paseo daemon pair` run while the daemon is stopped points at the port it will use again.
+      if (flags.relayPort) await saveConfig(home, { ...(await loadConfig(home)), embeddedRelayPort: flags.relayPort });
       // Loaded here, not at the top: client commands like `paseo ls` should not pay for the daemon's modules.
       const { startDaemon } = await import("../../daemon/daemon.js");
       const daemon = await startDaemon({

@@ -186,7 +186,7 @@ export function registerPairCommands(daemonCommand: Command): void {
     .option("--ttl <duration>", "expire the offer after this long, e.g. 30m, 12h, 7d", parseDuration)
     .option("--once", "single use: the offer stops working after the first successful connection")
     .option("--rotate", "revoke every standing offer, then create this one")
-    .option("--relay <url>", "relay for this offer, e.g. wss://relay.example.com (default: config.json, else ws://127.0.0.1:7431)")
+    .option("--relay <url>", "relay for this offer, e.g. wss://relay.example.com (default: the running daemon's relay, else config.json's, else the embedded relay's port)")
     .action(async (_opts: unknown, cmd: Command) => {
       await runPair(cmd.optsWithGlobals<PairOptions>());
     });
