@@ -3,7 +3,7 @@
  * into a directory of its own, never taken from a leftover `$TMPDIR/chromium`, and a missing browser is a named
  * failure of the browser tests, never a skip.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -17,6 +17,11 @@ describe("the packaged Chromium", { timeout: 60_000 }, () => {
   it("is unpacked whole into its own directory, not taken from a truncated $TMPDIR/chromium, then reused", async () => {
     // What an interrupted or concurrent unpack leaves where @sparticuz/chromium looks first (it reuses any file there).
     const truncated = join(root, "chromium");
+    // What a run interrupted while unpacking leaves behind (200 MB): removed once it is clearly abandoned.
+    const abandoned = join(root, "paseo-chromium-unpacking-abc123");
+    mkdirSync(abandoned);
+    const longAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(abandoned, longAgo, longAgo);
     writeFileSync(truncated, "#!/bin/sh\nexit 1\n", { mode: 0o700 });
     const path = await packagedChromium(root);
     expect(path).not.toBe(truncated);
@@ -24,7 +29,7 @@ describe("the packaged Chromium", { timeout: 60_000 }, () => {
     expect(st.size).toBeGreaterThan(100 * 1024 * 1024);
     expect(st.mode & 0o100).toBe(0o100);
     expect(await packagedChromium(root)).toBe(path);
-    // No unpacking leftovers.
+    // No unpacking leftovers, neither this run's nor the abandoned one.
     expect(readdirSync(root).filter((n) => n.includes("unpacking"))).toEqual([]);
   });
 });

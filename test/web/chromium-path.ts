@@ -1,5 +1,5 @@
 /** Where the browser tests find Chromium (see chromiumPath). Also used by test/setup/chromium.ts. */
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,6 +39,22 @@ export async function chromiumPath(): Promise<string> {
 
 let unpacking: Promise<string> | undefined;
 
+const STAGING_PREFIX = "paseo-chromium-unpacking-";
+/** An unpack takes seconds; a staging directory this old was left by an interrupted run (200 MB each). */
+const ABANDONED_AFTER_MS = 10 * 60_000;
+
+function removeAbandonedUnpacks(root: string): void {
+  for (const name of readdirSync(root)) {
+    if (!name.startsWith(STAGING_PREFIX)) continue;
+    const path = join(root, name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > ABANDONED_AFTER_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Another user's, or removed meanwhile: not ours to clean.
+    }
+  }
+}
+
 /**
  * @sparticuz/chromium's own executablePath() unpacks into `$TMPDIR/chromium` and reuses whatever file is there: a
  * half-written one from a concurrent run (several checkouts share /tmp), one left truncated by an interrupted run,
@@ -48,8 +64,9 @@ let unpacking: Promise<string> | undefined;
  * rename wins and the other copy is removed. One unpack at a time per process (TMPDIR is process-wide).
  */
 export function packagedChromium(root: string = tmpdir()): Promise<string> {
-  unpacking ??= unpackOnce(root).finally(() => (unpacking = undefined));
-  return unpacking;
+  const run = (unpacking ?? Promise.resolve("")).catch(() => "").then(() => unpackOnce(root));
+  unpacking = run;
+  return run;
 }
 
 async function unpackOnce(root: string): Promise<string> {
@@ -63,7 +80,8 @@ async function unpackOnce(root: string): Promise<string> {
   const binary = join(dir, "chromium");
   if (existsSync(binary)) return binary;
 
-  const staging = mkdtempSync(join(root, "paseo-chromium-unpacking-"));
+  removeAbandonedUnpacks(root);
+  const staging = mkdtempSync(join(root, STAGING_PREFIX));
   try {
     const { default: packaged } = await import("@sparticuz/chromium");
     const saved = process.env.TMPDIR;
