@@ -14,26 +14,35 @@ export type QrChoice = boolean | undefined;
 /** Host names that only ever reach the machine they are typed on (or no machine at all). */
 const LOCAL_ONLY_HOSTS = new Set(["localhost", "0.0.0.0", "[::]", "[::1]", "[::0]"]);
 
-/**
- * true when no other device could open `link`: its host is loopback (127.0.0.0/8, ::1, localhost, *.localhost),
- * unspecified (0.0.0.0, ::), or the link does not parse as a URL at all.
- */
-export function isLocalOnlyLink(link: string): boolean {
-  let host: string;
-  try {
-    host = new URL(link).hostname.toLowerCase();
-  } catch {
-    return true;
-  }
+/** true for a host name (as in a URL: IPv6 in brackets) that only reaches this machine, or no machine at all. */
+export function isLocalOnlyHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
   if (LOCAL_ONLY_HOSTS.has(host) || host.endsWith(".localhost")) return true;
   if (/^127\.\d+\.\d+\.\d+$/.test(host)) return true;
   // IPv4-mapped loopback, as the WHATWG URL parser normalizes it: [::ffff:7f00:1].
-  return /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host);
+  return /^\[::ffff:(?:7f[0-9a-f]{2}:[0-9a-f]{1,4}|127\.\d+\.\d+\.\d+)\]$/.test(host);
+}
+
+/**
+ * true when no other device could use `link`: its host is loopback (127.0.0.0/8, ::1, localhost, *.localhost) or
+ * unspecified (0.0.0.0, ::), or it does not parse as a URL — or the relay the offer names (`relayEndpoint`,
+ * host:port) is, since a phone that opens the app must still reach that relay (a configured publicUrl can make
+ * the two differ).
+ */
+export function isLocalOnlyLink(link: string, relayEndpoint?: string): boolean {
+  let host: string;
+  try {
+    host = new URL(link).hostname;
+  } catch {
+    return true;
+  }
+  if (isLocalOnlyHost(host)) return true;
+  return relayEndpoint !== undefined && isLocalOnlyHost(relayEndpoint.replace(/:\d+$/, ""));
 }
 
 /** Whether to print a QR code for `link` given the user's --qr / --no-qr choice. */
-export function shouldPrintQr(choice: QrChoice, link: string): boolean {
-  return choice ?? !isLocalOnlyLink(link);
+export function shouldPrintQr(choice: QrChoice, link: string, relayEndpoint?: string): boolean {
+  return choice ?? !isLocalOnlyLink(link, relayEndpoint);
 }
 
 /** One line for when the QR was left out because of a loopback link, so the user knows how to get it anyway. */

@@ -3,6 +3,8 @@
  * row), printed only when another device can open the link unless --qr asks for it, and never after the link and
  * the fingerprint — those are the last lines, so they stay on screen in an 80×24 terminal. Real CLI processes.
  */
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { isLocalOnlyLink, shouldPrintQr } from "../../src/cli/qr.js";
 import { killAll, runCli, startProcess, tmpHome } from "../e2e/harness.js";
@@ -43,6 +45,13 @@ describe("which links get a QR code", () => {
     }
   });
 
+  it("a public link whose offer names a loopback relay is local-only too (a phone could open the app, not reach the relay)", () => {
+    expect(isLocalOnlyLink("https://app.example.com/#offer=x", "127.0.0.1:7431")).toBe(true);
+    expect(isLocalOnlyLink("https://app.example.com/#offer=x", "[::1]:7431")).toBe(true);
+    expect(isLocalOnlyLink("https://app.example.com/#offer=x", "relay.example.com:443")).toBe(false);
+    expect(isLocalOnlyLink("http://192.168.1.20:7431/#offer=x", "192.168.1.20:7431")).toBe(false);
+  });
+
   it("--qr and --no-qr override the default", () => {
     expect(shouldPrintQr(undefined, "http://127.0.0.1:7431/#offer=x")).toBe(false);
     expect(shouldPrintQr(true, "http://127.0.0.1:7431/#offer=x")).toBe(true);
@@ -58,6 +67,17 @@ describe("paseo daemon pair", { timeout: 60_000 }, () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(QR_CHARS);
     expect(r.stdout).toContain("--qr prints one anyway");
+    expectLinkAndFingerprintLast(r.stdout);
+  });
+
+  it("a public link (config publicUrl) to a loopback relay: no QR by default", async () => {
+    const home = tmpHome();
+    chmodSync(home, 0o700);
+    writeFileSync(join(home, "config.json"), JSON.stringify({ publicUrl: "https://app.example.com/" }), { mode: 0o600 });
+    const r = await runCli(["daemon", "pair", "--home", home]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}https:\/\/app\.example\.com\/#offer=/m);
+    expect(r.stdout).not.toMatch(QR_CHARS);
     expectLinkAndFingerprintLast(r.stdout);
   });
 

@@ -74,7 +74,7 @@ export function registerDaemonRunCommands(d: Command): void {
           "On this machine:        paseo ls",
           'From another terminal:  paseo ls --relay "<the pairing link below>"',
         ];
-        if (shouldPrintQr(flags.qr, p.link)) head.push("", renderQr(p.link));
+        if (shouldPrintQr(flags.qr, p.link, p.offer.relay.endpoint)) head.push("", renderQr(p.link));
         else if (flags.qr === undefined) head.push(QR_SKIPPED_NOTE);
         const tail = [
           "",
