@@ -126,7 +126,7 @@ async function runPair(opts: PairOptions): Promise<void> {
   if (pairing.record.once) lines.push("Single use:  yes — it stops working after the first connection");
   process.stdout.write(`${lines.join("\n")}\n`);
   if (savedTo !== undefined) info(`Saved the link to ${savedTo} (mode 0600).`);
-  if (shouldPrintQr(opts.qr, link)) process.stdout.write(`\n${renderQr(link)}\n`);
+  if (shouldPrintQr(opts.qr, link, offer.relay.endpoint)) process.stdout.write(`\n${renderQr(link)}\n`);
   else if (opts.qr === undefined) process.stdout.write(`${QR_SKIPPED_NOTE}\n`);
   process.stdout.write(
     [
