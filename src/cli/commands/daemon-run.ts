@@ -4,6 +4,7 @@ import { parseRelayEndpoint, type RelayEndpoint } from "../../client/relay-url.j
 import { ensureHome, isProcessAlive, loadConfig, resolveHome, saveConfig } from "../../daemon/home.js";
 import { createLogger, type LogLevel } from "../../daemon/logger.js";
 import { readPid, readStatus } from "../../daemon/runtime-files.js";
+import { escapeControls } from "../../protocol/escape.js";
 import { QR_SKIPPED_NOTE, type QrChoice, renderQr, shouldPrintQr } from "../qr.js";
 import { info, printJson } from "../output.js";
 
@@ -133,7 +134,7 @@ export function registerDaemonRunCommands(d: Command): void {
             : "relay       none",
           `agents      ${status?.agents.running ?? 0} running, ${status?.agents.total ?? 0} total`,
         ];
-        process.stdout.write(`${lines.join("\n")}\n`);
+        process.stdout.write(`${lines.map(escapeControls).join("\n")}\n`); // lastError quotes the relay's words
       }
       if (!running) process.exitCode = 1;
     });

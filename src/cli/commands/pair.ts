@@ -8,6 +8,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { type RelayEndpoint, parseRelayEndpoint } from "../../client/relay-url.js";
 import { loadDefaultBackend } from "../../protocol/crypto/select.js";
 import { PaseoError } from "../../protocol/errors.js";
+import { escapeControls } from "../../protocol/escape.js";
 import { describeInput } from "../../protocol/redact.js";
 import { resolveHome, writeFileAtomic } from "../../daemon/home.js";
 import { OfferStore, type OfferSummary } from "../../daemon/offer-store.js";
@@ -118,7 +119,7 @@ async function runPair(opts: PairOptions): Promise<void> {
   if (pairing.identityCreated) lines.push(`Created a new daemon identity in ${home}`);
   if (opts.rotate) lines.push(`Revoked ${pairing.revoked.length} standing offer(s).`);
   lines.push(
-    `Offer id:    ${offer.offerId}${offer.label !== undefined ? ` (${offer.label})` : ""}`,
+    `Offer id:    ${offer.offerId}${offer.label !== undefined ? ` (${escapeControls(offer.label)})` : ""}`,
     `Server id:   ${pairing.serverId}`,
     `Relay:       ${offer.relay.tls ? "wss" : "ws"}://${offer.relay.endpoint}`,
     `Expires:     ${offer.expiresAt ?? "never (revoke with `paseo daemon offers revoke <id|label>`)"}`,
@@ -169,7 +170,7 @@ async function runRevoke(id: string, opts: HomeOption): Promise<void> {
     printJson(summary);
     return;
   }
-  process.stdout.write(`Revoked offer ${summary.id}${summary.label !== undefined ? ` (${summary.label})` : ""} at ${summary.revokedAt}.\n`);
+  process.stdout.write(`Revoked offer ${summary.id}${summary.label !== undefined ? ` (${escapeControls(summary.label)})` : ""} at ${summary.revokedAt}.\n`);
 }
 
 /** Add `pair` and `offers` (with `offers revoke <id>`) to the given `daemon` command. */
