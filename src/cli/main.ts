@@ -25,7 +25,7 @@ program
     "after",
     `
 Examples:
-  paseo daemon start                                  # on the machine to control: prints a link and a QR code
+  paseo daemon start                                  # on the machine to control: prints a pairing link
   paseo ls --relay "https://relay.example/#offer=…"   # from anywhere, with the link
   paseo daemon pair --save ~/paseo-offer.json         # a lasting link in a file (mode 0600)
   paseo logs -f <id> --relay ~/paseo-offer.json       # follow an agent's output

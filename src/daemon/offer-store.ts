@@ -57,7 +57,7 @@ export interface CreateOfferOptions {
   once?: boolean;
 }
 
-export type OfferStoreErrorCode = "OFFER_STORE_CORRUPT" | "OFFER_STORE_UNREADABLE" | "OFFER_NOT_FOUND" | "OFFER_OPTIONS";
+export type OfferStoreErrorCode = "OFFER_STORE_CORRUPT" | "OFFER_STORE_UNREADABLE" | "OFFER_NOT_FOUND" | "OFFER_AMBIGUOUS" | "OFFER_OPTIONS";
 
 export class OfferStoreError extends PaseoError {
   declare readonly code: OfferStoreErrorCode;
@@ -273,27 +273,34 @@ export class OfferStore {
   }
 
   /**
-   * Revoke an offer by id (or an unambiguous prefix of at least 4 characters). Revoking an already revoked offer is a
-   * no-op. OfferStoreError OFFER_NOT_FOUND for an unknown id.
+   * Revoke an offer by id, by an unambiguous id prefix of at least 4 characters, or by the label of an active offer
+   * (`paseo daemon offers revoke laptop`: a reader of the README cannot know the random id in advance). Revoking an
+   * already revoked offer by id is a no-op. OfferStoreError OFFER_NOT_FOUND when nothing matches, OFFER_AMBIGUOUS
+   * (listing the candidates' ids) when several do.
    */
-  async revokeOffer(id: string): Promise<OfferSummary> {
+  async revokeOffer(ref: string): Promise<OfferSummary> {
     return this.update((records, now) => {
-      const record = this.find(records, id);
+      const record = this.find(records, ref, now);
       if (record.revokedAt === undefined) record.revokedAt = new Date(now).toISOString();
       return summarizeOffer(this.effective(record), now);
     });
   }
 
-  private find(records: OfferRecord[], id: string): OfferRecord {
-    const exact = records.find((r) => r.id === id);
+  private find(records: OfferRecord[], ref: string, now: number): OfferRecord {
+    const exact = records.find((r) => r.id === ref);
     if (exact) return exact;
-    const matches = id.length >= 4 ? records.filter((r) => r.id.startsWith(id)) : [];
+    // Labels only name offers that still work: after a re-pair with the same label, the old revoked or expired
+    // offers must not make the label ambiguous.
+    const matches = records.filter(
+      (r) => (ref.length >= 4 && r.id.startsWith(ref)) || (r.label === ref && offerState(this.effective(r), now) === "active"),
+    );
     if (matches.length === 1) return matches[0]!;
-    const shown = describeInput(id).slice(0, 40);
+    const shown = describeInput(ref).slice(0, 40);
     if (matches.length > 1) {
-      throw new OfferStoreError("OFFER_NOT_FOUND", `offer id "${shown}" is ambiguous (${matches.length} offers start with it); give more characters`);
+      const ids = matches.map((r) => `${r.id}${r.label !== undefined ? ` (${describeInput(r.label)})` : ""}`).join(", ");
+      throw new OfferStoreError("OFFER_AMBIGUOUS", `"${shown}" matches ${matches.length} offers: ${ids}; revoke one by its id`);
     }
-    throw new OfferStoreError("OFFER_NOT_FOUND", `no offer with id "${shown}" (see \`paseo daemon offers\`)`);
+    throw new OfferStoreError("OFFER_NOT_FOUND", `no offer with id "${shown}" and no active offer labelled so (see \`paseo daemon offers\`)`);
   }
 
   /** Revoke every active offer and create one new offer, in one locked update. */

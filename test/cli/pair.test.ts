@@ -98,7 +98,8 @@ describe("paseo daemon pair", { timeout: 60_000 }, () => {
 
   it("human output: link, QR and fingerprint; --no-qr omits the QR", async () => {
     const home = freshHome();
-    const r = await paseo(["daemon", "pair", "--home", home, "--label", "my laptop"]);
+    // --qr: the link's relay is on loopback, where no QR is printed by default (test/cli/qr.test.ts).
+    const r = await paseo(["daemon", "pair", "--home", home, "--label", "my laptop", "--qr"]);
     expect(r.code, r.stderr).toBe(0);
     const link = /(http:\/\/\S+#offer=\S+)/.exec(r.stdout)?.[1];
     expect(link).toBeDefined();

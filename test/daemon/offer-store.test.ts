@@ -165,6 +165,25 @@ describe("OfferStore", () => {
     await expect(store.revokeOffer("")).rejects.toMatchObject({ code: "OFFER_NOT_FOUND" });
   });
 
+  it("revoke by the label of an active offer; a label shared by several active offers is ambiguous", async () => {
+    const c = clock();
+    const store = new OfferStore(freshHome(), { now: c.now });
+    const old = await store.createOffer({ label: "laptop" });
+    await store.revokeOffer(old.id);
+    const laptop = await store.createOffer({ label: "laptop" });
+    // The revoked "laptop" does not make the label ambiguous.
+    expect(await store.revokeOffer("laptop")).toMatchObject({ id: laptop.id, label: "laptop", state: "revoked" });
+    await expect(store.revokeOffer("laptop")).rejects.toMatchObject({ code: "OFFER_NOT_FOUND" });
+    const a = await store.createOffer({ label: "phone" });
+    const b = await store.createOffer({ label: "phone" });
+    const err = (await store.revokeOffer("phone").catch((e: unknown) => e)) as OfferStoreError;
+    expect(err).toBeInstanceOf(OfferStoreError);
+    expect(err.code).toBe("OFFER_AMBIGUOUS");
+    expect(err.message).toContain(a.id);
+    expect(err.message).toContain(b.id);
+    expect(Object.fromEntries((await store.listOffers()).map((o) => [o.id, o.state]))).toMatchObject({ [a.id]: "active", [b.id]: "active" });
+  });
+
   it("rotate: revokes every standing offer and creates one new", async () => {
     const c = clock();
     const store = new OfferStore(freshHome(), { now: c.now });

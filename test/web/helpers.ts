@@ -1,6 +1,6 @@
 /**
- * Fixtures for the browser tests: the web build (rebuilt when missing or stale), headless Chromium (Debian's, via
- * playwright-core), and a real relay + daemon running in this process on 127.0.0.1 — the relay serves the app
+ * Fixtures for the browser tests: the web build (rebuilt when missing or stale), headless Chromium (see chromium-path.ts;
+ * driven by playwright-core), and a real relay + daemon running in this process on 127.0.0.1 — the relay serves the app
  * from dist/web with its strict CSP. `cleanup()` closes the browser, the daemon and the relay, and removes homes.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -12,7 +12,7 @@ import { silentLogger } from "../../src/daemon/logger.js";
 import { startRelay, type Relay } from "../../src/relay/index.js";
 // @ts-ignore — plain JS build script without type declarations
 import { buildWeb, isWebBuildStale, WEB_OUT } from "../../scripts/build-web.js";
-import { chromiumPath } from "./chromium-path.js";
+import { CHROMIUM_ERROR_ENV, chromiumPath, NoChromiumError } from "./chromium-path.js";
 
 export const SKIP_BROWSER = process.env.PASEO_SKIP_BROWSER === "1";
 export const CHROMIUM_ARGS = [
@@ -32,9 +32,24 @@ export async function ensureWebBuild(): Promise<string> {
   return WEB_OUT as string;
 }
 
-/** Launch headless Chromium, or fail with what to do (set PASEO_SKIP_BROWSER=1 to skip these tests instead). */
+/**
+ * Launch headless Chromium, or fail saying why and what to do (set PASEO_SKIP_BROWSER=1 to skip these tests
+ * explicitly instead; they never skip on their own).
+ */
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: await chromiumPath(), args: CHROMIUM_ARGS, timeout: 15_000 });
+  const reason = process.env[CHROMIUM_ERROR_ENV];
+  if (reason) throw new NoChromiumError(reason);
+  const executablePath = await chromiumPath();
+  try {
+    return await chromium.launch({ executablePath, args: CHROMIUM_ARGS, timeout: 15_000 });
+  } catch (err) {
+    throw new NoChromiumError(
+      `Chromium at ${executablePath} did not start: ${(err as Error).message.split("\n")[0]}. If it cannot be executed ` +
+        "(a noexec /tmp), set TMPDIR to a directory that allows it; if it lacks system libraries, install Debian's " +
+        "chromium or point PASEO_CHROMIUM at a working Chromium.",
+      { cause: err },
+    );
+  }
 }
 
 /** A page that records console errors, page errors and CSP violations (tests assert there are none). */

@@ -5,7 +5,7 @@ import { ensureHome, isProcessAlive, loadConfig, resolveHome, saveConfig } from 
 import { createLogger, type LogLevel } from "../../daemon/logger.js";
 import { readPid, readStatus } from "../../daemon/runtime-files.js";
 import { escapeControls } from "../../protocol/escape.js";
-import { renderQr } from "./pair.js";
+import { QR_SKIPPED_NOTE, type QrChoice, renderQr, shouldPrintQr } from "../qr.js";
 import { info, printJson } from "../output.js";
 
 function parseListen(text: string): { host: string; port: number } {
@@ -38,9 +38,10 @@ export function registerDaemonRunCommands(d: Command): void {
     .option("--relay-port <port>", "port of the embedded relay (default 7431; saved to config.json unless 0 = any free port)", parsePort)
     .addOption(new Option("--log-level <level>", "log verbosity").choices(["debug", "info", "warn", "error"]).default("info"))
     .option("--json-logs", "log as JSON lines")
-    .option("--no-qr", "do not print the QR code")
+    .option("--qr", "print the link's QR code even when the relay is on loopback (default: only when another device can open it)")
+    .option("--no-qr", "never print a QR code")
     .addHelpText("after", "\nExamples:\n  paseo daemon start\n  paseo daemon start --relay wss://relay.example.com")
-    .action(async (flags: { home?: string; relay?: RelayEndpoint | false; listen?: { host: string; port: number }; relayPort?: number; logLevel: LogLevel; jsonLogs?: boolean; qr: boolean }) => {
+    .action(async (flags: { home?: string; relay?: RelayEndpoint | false; listen?: { host: string; port: number }; relayPort?: number; logLevel: LogLevel; jsonLogs?: boolean; qr: QrChoice }) => {
       const home = await ensureHome(resolveHome(flags.home));
       const log = createLogger({ level: flags.logLevel, json: flags.jsonLogs });
       if (flags.relay) await saveConfig(home, { ...(await loadConfig(home)), relay: flags.relay });
@@ -55,26 +56,9 @@ export function registerDaemonRunCommands(d: Command): void {
         embeddedRelayPort: flags.relayPort,
         log,
       });
-      const p = daemon.pairing;
-      if (p) {
-        const lines = [
-          "",
-          `paseo daemon ${p.serverId} is running.`,
-          `fingerprint: ${p.fingerprint}`,
-          "",
-          "Pairing link (valid 24 h; for a lasting one: paseo daemon pair --save FILE):",
-          `  ${p.link}`,
-          "",
-          `From another terminal:  paseo ls --relay "${p.link}"`,
-          `On this machine:        paseo ls`,
-          "",
-        ];
-        process.stdout.write(lines.join("\n"));
-        if (flags.qr) process.stdout.write(`${renderQr(p.link)}\n`);
-      } else {
-        process.stdout.write(`paseo daemon ${daemon.identity.serverId} is running (local only: ${daemon.localUrl}).\n`);
-      }
-      await new Promise<void>((resolve) => {
+      // Listen for signals BEFORE printing the banner: whoever reads "is running" may stop us at once, and a
+      // signal with no listener kills the process without closing the daemon (its agents would be orphaned).
+      const stopped = new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log("info", `received ${signal}, stopping`);
           resolve();
@@ -82,6 +66,29 @@ export function registerDaemonRunCommands(d: Command): void {
         process.once("SIGINT", () => stop("SIGINT"));
         process.once("SIGTERM", () => stop("SIGTERM"));
       });
+      const p = daemon.pairing;
+      if (p) {
+        // The link and the fingerprint come LAST (after the QR code): they must stay on screen in an 80×24 terminal.
+        const head = [
+          "",
+          `paseo daemon ${p.serverId} is running.`,
+          "On this machine:        paseo ls",
+          'From another terminal:  paseo ls --relay "<the pairing link below>"',
+        ];
+        if (shouldPrintQr(flags.qr, p.link, p.offer.relay.endpoint)) head.push("", renderQr(p.link));
+        else if (flags.qr === undefined) head.push(QR_SKIPPED_NOTE);
+        const tail = [
+          "",
+          "Pairing link (valid 24 h; for a lasting one: paseo daemon pair --save FILE):",
+          `  ${p.link}`,
+          `Daemon fingerprint: ${p.fingerprint}`,
+          "",
+        ];
+        process.stdout.write([...head, ...tail].join("\n"));
+      } else {
+        process.stdout.write(`paseo daemon ${daemon.identity.serverId} is running (local only: ${daemon.localUrl}).\n`);
+      }
+      await stopped;
       await daemon.close();
     });
 

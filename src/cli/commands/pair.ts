@@ -3,7 +3,6 @@
  * (list, revoke). These only touch files under PASEO_HOME, so they work whether or not the daemon is running: a
  * running daemon picks up new and revoked offers from offers.json on the next handshake.
  */
-import { createRequire } from "node:module";
 import { resolve as resolvePath } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { type RelayEndpoint, parseRelayEndpoint } from "../../client/relay-url.js";
@@ -15,6 +14,7 @@ import { resolveHome, writeFileAtomic } from "../../daemon/home.js";
 import { OfferStore, type OfferSummary } from "../../daemon/offer-store.js";
 import { createPairing, runningDaemonRelay } from "../../daemon/pairing.js";
 import { info, printJson, table } from "../output.js";
+import { QR_SKIPPED_NOTE, type QrChoice, renderQr, shouldPrintQr } from "../qr.js";
 import { MAX_OFFER_LABEL_CHARS } from "../../protocol/offer.js";
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -55,24 +55,11 @@ function parseLabel(text: string): string {
   return text;
 }
 
-/** Render a QR code for the terminal (small mode). qrcode-terminal is CommonJS without types. */
-export function renderQr(text: string): string {
-  const require = createRequire(import.meta.url);
-  const qrcode = require("qrcode-terminal") as {
-    generate(input: string, opts: { small: boolean }, cb: (qr: string) => void): void;
-  };
-  let out = "";
-  qrcode.generate(text, { small: true }, (qr) => {
-    out = qr;
-  });
-  return out;
-}
-
 interface PairOptions {
   home?: string;
   save?: string;
   json?: boolean;
-  qr: boolean;
+  qr: QrChoice;
   label?: string;
   ttl?: number;
   once?: boolean;
@@ -134,23 +121,30 @@ async function runPair(opts: PairOptions): Promise<void> {
     return;
   }
 
+  // The link and the fingerprint come LAST (after the QR code): they must stay on screen in an 80×24 terminal.
   const lines: string[] = [];
   if (pairing.identityCreated) lines.push(`Created a new daemon identity in ${home}`);
   if (opts.rotate) lines.push(`Revoked ${pairing.revoked.length} standing offer(s).`);
-  lines.push("Pairing link — anyone with it can control this machine until it is revoked; share it only with yourself:", "");
-  lines.push(`  ${link}`, "");
+  lines.push(
+    `Offer id:    ${offer.offerId}${offer.label !== undefined ? ` (${escapeControls(offer.label)})` : ""}`,
+    `Server id:   ${pairing.serverId}`,
+    `Relay:       ${offer.relay.tls ? "wss" : "ws"}://${offer.relay.endpoint}`,
+    `Expires:     ${offer.expiresAt ?? "never (revoke with `paseo daemon offers revoke <id|label>`)"}`,
+  );
+  if (pairing.record.once) lines.push("Single use:  yes — it stops working after the first connection");
   process.stdout.write(`${lines.join("\n")}\n`);
-  if (opts.qr) process.stdout.write(`${renderQr(link)}\n\n`);
-  const details = [
-    `Daemon fingerprint: ${fingerprint}`,
-    `Server id:          ${pairing.serverId}`,
-    `Offer id:           ${offer.offerId}${offer.label !== undefined ? ` (${escapeControls(offer.label)})` : ""}`,
-    `Relay:              ${offer.relay.tls ? "wss" : "ws"}://${offer.relay.endpoint}`,
-    `Expires:            ${offer.expiresAt ?? "never (revoke with `paseo daemon offers revoke <id>`)"}`,
-  ];
-  if (pairing.record.once) details.push("Single use:         yes — it stops working after the first connection");
-  process.stdout.write(`${details.join("\n")}\n`);
   if (savedTo !== undefined) info(`Saved the link to ${savedTo} (mode 0600).`);
+  if (shouldPrintQr(opts.qr, link, offer.relay.endpoint)) process.stdout.write(`\n${renderQr(link)}\n`);
+  else if (opts.qr === undefined) process.stdout.write(`${QR_SKIPPED_NOTE}\n`);
+  process.stdout.write(
+    [
+      "",
+      "Pairing link — anyone with it can control this machine until it is revoked; share it only with yourself:",
+      `  ${link}`,
+      `Daemon fingerprint: ${fingerprint}`,
+      "",
+    ].join("\n"),
+  );
 }
 
 async function runList(opts: HomeOption): Promise<void> {
@@ -190,11 +184,12 @@ async function runRevoke(id: string, opts: HomeOption): Promise<void> {
 export function registerPairCommands(daemonCommand: Command): void {
   daemonCommand
     .command("pair")
-    .description("create a pairing offer: print its link, a QR code and the daemon fingerprint")
+    .description("create a pairing offer: print its link and the daemon fingerprint (and a QR code when a phone can open the link)")
     .option("--home <dir>", "paseo home directory (default $PASEO_HOME or ~/.paseo)")
     .option("--save <file>", "also write the link to FILE (mode 0600)")
     .option("--json", "print {link, offer, fingerprint, offerId, expiresAt, …} as JSON")
-    .option("--no-qr", "do not print a QR code")
+    .option("--qr", "print a QR code even when the link's relay is on loopback (default: only when another device can open it)")
+    .option("--no-qr", "never print a QR code")
     .option("--label <text>", `a name for this offer, shown by \`paseo daemon offers\` (≤ ${MAX_OFFER_LABEL_CHARS} characters)`, parseLabel)
     .option("--ttl <duration>", "expire the offer after this long, e.g. 30m, 12h, 7d", parseDuration)
     .option("--once", "single use: the offer stops working after the first successful connection")
@@ -206,7 +201,7 @@ export function registerPairCommands(daemonCommand: Command): void {
 
   const offers = daemonCommand
     .command("offers")
-    .description("list pairing offers (without secrets) and their state; `offers revoke <id>` revokes one")
+    .description("list pairing offers (without secrets) and their state; `offers revoke <id|label>` revokes one")
     .option("--home <dir>", "paseo home directory (default $PASEO_HOME or ~/.paseo)")
     .option("--json", "print the offers as JSON")
     .action(async (_opts: unknown, cmd: Command) => {
@@ -215,8 +210,8 @@ export function registerPairCommands(daemonCommand: Command): void {
 
   offers
     .command("revoke")
-    .description("revoke a pairing offer by id (or a unique prefix); devices using it are refused from now on")
-    .argument("<id>", "offer id as shown by `paseo daemon offers`")
+    .description("revoke a pairing offer by id, unique id prefix or active offer's label; devices using it are refused from now on")
+    .argument("<id|label>", "offer id or label as shown by `paseo daemon offers`")
     .option("--home <dir>", "paseo home directory (default $PASEO_HOME or ~/.paseo)")
     .option("--json", "print the revoked offer as JSON")
     .action(async (id: string, _opts: unknown, cmd: Command) => {
