@@ -91,6 +91,12 @@ export async function readRecord(root: string, id: string): Promise<AgentRecord>
     check(i.endedAt === null || typeof i.endedAt === "string", "info.endedAt");
     check(Number.isInteger(i.nextSeq) && i.nextSeq! >= 1, "info.nextSeq");
     check(Number.isInteger(i.bytes) && i.bytes! >= 0, "info.bytes");
+    // Records from before terminal agents have no tty fields: they were pipe agents.
+    if (i.tty === undefined) Object.assign(i, { tty: false, cols: null, rows: null });
+    check(typeof i.tty === "boolean", "info.tty");
+    const size = (n: unknown): boolean => (i.tty ? Number.isInteger(n) && (n as number) >= 1 : n === null);
+    check(size(i.cols), "info.cols");
+    check(size(i.rows), "info.rows");
   }
   check(typeof r.owner === "string", "owner");
   check(r.procStart === null || typeof r.procStart === "string", "procStart");

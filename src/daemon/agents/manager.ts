@@ -9,16 +9,18 @@
 import { EventEmitter } from "node:events";
 import { mkdir, rm } from "node:fs/promises";
 import { basename } from "node:path";
-import { ChildGroup, procStartTime } from "./agent-process.js";
+import { procStartTime } from "./agent-process.js";
 import { agentDir, logPath, newAgentId, ownerToken, writeRecord, type AgentRecord } from "./agent-record.js";
 import { describeInput } from "../../protocol/redact.js";
 import { AgentError } from "./errors.js";
 import { runExec } from "./exec.js";
+import { spawnLocal, type AgentRuntime } from "./local-runtime.js";
+import { finalScreen, readScreen } from "./screen-file.js";
 import { DEFAULT_READ_BYTES, LogFile } from "./log-file.js";
-import { intOption, resolveCwd, validateArgv, validateEnv } from "./options.js";
+import { intOption, resolveCwd, validateArgv, validateEnv, validateTty } from "./options.js";
 import { loadAgents } from "./recovery.js";
 import { Subscription, type SubscriptionCallbacks } from "./subscription.js";
-import type { AgentInfo, ExecOptions, ExecResult, LogChunk, Logger, ReadLogsResult, RunOptions, SubscriptionHandle } from "./types.js";
+import type { AgentInfo, ExecOptions, ExecResult, LogChunk, Logger, ReadLogsResult, RunOptions, ScreenSnapshot, SubscriptionHandle } from "./types.js";
 import { MAX_GRACE_MS } from "../../protocol/rpc-params.js";
 
 export interface AgentManagerOptions {
@@ -38,7 +40,9 @@ interface Entry {
   log: LogFile;
   owner: string;
   procStart: string | null;
-  proc: ChildGroup | null;
+  proc: AgentRuntime | null;
+  /** A terminal agent's final screen, once it ended (also in screen.json). */
+  finalScreen: ScreenSnapshot | null;
   stopReason: string | null;
   /** Resolves once the agent has ended and its final record is persisted. */
   done: Promise<void>;
@@ -110,32 +114,34 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
     }
     const shell = opts.shell === true;
     const name = opts.name || (shell ? (argv.join(" ").trim().split(/\s+/)[0] ?? "sh") : basename(argv[0]!));
+    const tty = validateTty(opts);
     const cwd = await resolveCwd(opts.cwd);
     const id = await this.allocateId();
     let log: LogFile | undefined;
-    let proc: ChildGroup;
+    let proc: AgentRuntime;
     try {
       log = LogFile.create(logPath(this.dir, id), this.log);
-      proc = await ChildGroup.spawn({ argv, cwd, env, shell, stdin: "pipe" });
+      proc = await spawnLocal({ argv, cwd, env, shell, ...(tty ? { tty } : {}) }, log);
     } catch (err) {
       // Nothing ran: leave no record behind (the caller gets SPAWN_FAILED with the reason).
       log?.seal();
       await rm(agentDir(this.dir, id), { recursive: true, force: true });
       throw err;
     }
-    return this.track(id, name, argv, cwd, log, proc);
+    return this.track(id, name, argv, cwd, log, proc, tty);
   }
 
-  private async track(id: string, name: string, argv: string[], cwd: string, log: LogFile, proc: ChildGroup): Promise<AgentInfo> {
+  private async track(id: string, name: string, argv: string[], cwd: string, log: LogFile, proc: AgentRuntime, tty: { cols: number; rows: number } | null): Promise<AgentInfo> {
     const info: AgentInfo = {
       id, name, argv, cwd, pid: proc.pid, state: "running", exitCode: null, signal: null,
       startedAt: new Date().toISOString(), endedAt: null, nextSeq: 1, bytes: 0,
+      tty: tty !== null, cols: tty?.cols ?? null, rows: tty?.rows ?? null,
     };
     const entry = this.addEntry({ v: 1, info, owner: this.instance, procStart: procStartTime(proc.pid), log: null }, log);
     entry.proc = proc;
-    proc.child.stdout!.on("data", (c: Buffer) => log.append(1, c));
-    proc.child.stderr!.on("data", (c: Buffer) => log.append(2, c));
     entry.done = proc.done.then(async (status) => {
+      // The final screen is taken before the end is announced, so screen() of an ended agent always answers.
+      if (proc.tty) entry.finalScreen = await finalScreen(proc, this.dir, id, this.log);
       info.exitCode = status.code;
       info.signal = status.signal;
       info.state = status.signal ? "killed" : "exited";
@@ -193,17 +199,40 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
   async sendInput(id: string, data: Uint8Array): Promise<number> {
     const e = this.entry(id);
     if (!(data instanceof Uint8Array)) throw new AgentError("BAD_PARAMS", "input data must be bytes");
-    const stdin = this.openStdin(e);
+    const proc = this.running(e);
     if (data.length === 0) return 0;
-    await new Promise<void>((res, rej) => {
-      stdin.write(data, (err) => (err ? rej(new AgentError("NOT_RUNNING", `agent ${e.info.id} no longer accepts input (${err.message})`, { cause: err })) : res()));
-    });
+    await proc.write(data);
     return data.length;
   }
 
-  /** Close the agent's stdin (EOF), e.g. for filters that read until end of input. */
+  /** Close the agent's stdin (EOF), e.g. for filters that read until end of input. Terminals get Ctrl-D. */
   closeInput(id: string): void {
-    this.openStdin(this.entry(id)).end();
+    this.running(this.entry(id)).closeInput();
+  }
+
+  /** Resize a terminal agent's PTY (the program gets SIGWINCH); emits "agent" with the new size. */
+  async resize(id: string, cols: number, rows: number): Promise<AgentInfo> {
+    const e = this.entry(id);
+    if (!e.info.tty) throw notATerminal(e.info.id);
+    const size = validateTty({ tty: true, cols, rows });
+    if (!size || cols === undefined || rows === undefined) throw new AgentError("BAD_PARAMS", "resize needs cols and rows");
+    const proc = this.running(e);
+    proc.resize(size.cols, size.rows);
+    e.info.cols = size.cols;
+    e.info.rows = size.rows;
+    this.notify(this.snapshot(e));
+    await this.persist(e);
+    return this.snapshot(e);
+  }
+
+  /** A terminal agent's screen (see ScreenSnapshot): running or ended. */
+  async screen(id: string): Promise<ScreenSnapshot> {
+    const e = this.entry(id);
+    if (!e.info.tty) throw notATerminal(e.info.id);
+    if (e.proc) return e.proc.screen();
+    await e.done; // an agent ending right now: its final screen is being taken
+    e.finalScreen ??= await readScreen(this.dir, e.info, e.log, this.log);
+    return e.finalScreen;
   }
 
   /** SIGTERM the agent's process group, SIGKILL after the grace; resolves with the final info. Idempotent. */
@@ -236,7 +265,7 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
 
   private addEntry(rec: AgentRecord, log: LogFile): Entry {
     const entry: Entry = {
-      info: rec.info, log, owner: rec.owner, procStart: rec.procStart, proc: null, stopReason: null,
+      info: rec.info, log, owner: rec.owner, procStart: rec.procStart, proc: null, finalScreen: null, stopReason: null,
       done: Promise.resolve(), writing: Promise.resolve(),
     };
     this.entries.set(rec.info.id, entry);
@@ -293,12 +322,9 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
     return e;
   }
 
-  private openStdin(e: Entry): NonNullable<ChildGroup["child"]["stdin"]> {
-    const stdin = e.proc?.child.stdin;
-    if (!e.proc || e.proc.hasExited || !stdin || stdin.destroyed || stdin.writableEnded) {
-      throw new AgentError("NOT_RUNNING", `agent ${e.info.id} is not running (state: ${e.info.state}) or its input was closed`);
-    }
-    return stdin;
+  private running(e: Entry): AgentRuntime {
+    if (!e.proc || e.proc.hasExited) throw new AgentError("NOT_RUNNING", `agent ${e.info.id} is not running (state: ${e.info.state})`);
+    return e.proc;
   }
 
   private checkSince(e: Entry, since: number): void {
@@ -311,4 +337,8 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
   private assertOpen(): void {
     if (this.state !== "open") throw new AgentError("NOT_RUNNING", `the agent manager is ${this.state === "new" ? "not open yet" : "closed"}`);
   }
+}
+
+function notATerminal(id: string): AgentError {
+  return new AgentError("NOT_A_TERMINAL", `agent ${id} runs with pipes, not a terminal; start it with tty: true (paseo run --tty) for a screen and resizing`);
 }
