@@ -20,6 +20,8 @@ import { encodeInput, encodeJson, FrameDecoder, HOST_PROTOCOL_VERSION, KIND_JSON
 import type { HostProcess } from "./spawn-host.js";
 
 const CONNECT_TIMEOUT_MS = 3000;
+/** For a host that has just reported it is listening (agents.run). */
+const START_CONNECT_TIMEOUT_MS = 15_000;
 const RECONNECT_MAX_DELAY_MS = 2000;
 /** After a lost host, how long a surviving program gets between SIGTERM and SIGKILL. */
 const ORPHAN_KILL_GRACE_MS = 2000;
@@ -82,8 +84,17 @@ export class HostClient {
   }
 
   /** Connect to the host of a just-started agent. Throws when it does not answer. */
-  static async connect(o: HostClientOptions, timeoutMs = CONNECT_TIMEOUT_MS): Promise<HostClient> {
-    return new HostClient(o, await connectChecked(o, timeoutMs));
+  static async connect(o: HostClientOptions, timeoutMs = START_CONNECT_TIMEOUT_MS): Promise<HostClient> {
+    // The host said it listens, so failures here are a loaded machine being slow: retry until the deadline.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return new HostClient(o, await connectChecked(o, Math.max(500, deadline - Date.now())));
+      } catch (err) {
+        if (Date.now() >= deadline || !sameProcessAlive(o.host.pid, o.host.procStart)) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
 
   /**
