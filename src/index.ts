@@ -5,6 +5,8 @@
  *   import { DaemonClient, parseOffer, buildRelayUrl } from "paseo";
  */
 export { DaemonClient, type DaemonClientOptions, type ConnectionState } from "./client/daemon-client.js";
+export { matchAgentRef, resolveAgentRef, AgentAmbiguousError, AgentNotFoundError } from "./client/agent-ref.js";
+export { escapeControls } from "./protocol/escape.js";
 export { type LogChunk, type LogsOptions, LogGapError } from "./client/logs.js";
 export { buildRelayUrl, parseRelayEndpoint, type RelayEndpoint, type RelayRole } from "./client/relay-url.js";
 export { resolveOffer, OFFER_ENV, type ResolvedOffer, type ResolveOfferOptions } from "./client/offer-resolve.js";
