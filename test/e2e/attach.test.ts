@@ -5,7 +5,9 @@
  * restored (stty), a full-screen program's screen restored on re-attach, writer/watcher/--take/--read-only, the
  * agent's exit code, the non-TTY refusal, and resume through a relay restart.
  */
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RESTORE_MODES } from "../../src/cli/terminal/raw-terminal.js";
 import { killAll, runCli, startDaemonProcess, startRelayProcess, type DaemonProc } from "./harness.js";
 import { killAllPtys, shellPty, type Pty } from "./pty.js";
 
@@ -137,6 +139,25 @@ describe("paseo attach", () => {
     t.write(STTY_STATE);
     await t.waitFor(/icanon echo|echo icanon/);
     t.kill();
+  });
+
+  it("restores the terminal when attach is killed by SIGTERM or SIGHUP", async () => {
+    const id = await run(["--tty", "--", "python3", "-c", "import curses,time; curses.wrapper(lambda s: (s.addstr(2, 2, 'FULLSCREEN'), s.refresh(), time.sleep(60)))"]);
+    for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+      const t = terminal();
+      await t.waitFor(/\$ $/);
+      const mark = t.mark();
+      t.write(ATTACH(id));
+      await t.waitFor(/FULLSCREEN/, 8000, mark);
+      const attachPid = Number(readFileSync(`/proc/${t.pid}/task/${t.pid}/children`, "utf8").trim().split(/\s+/)[0]);
+      process.kill(attachPid, signal);
+      await t.waitFor(new RegExp(`attach-exit=${code}`), 8000, mark);
+      expect(t.since(mark)).toContain(RESTORE_MODES);
+      const after = t.mark();
+      t.write(STTY_STATE);
+      await t.waitFor(/icanon echo|echo icanon/, 5000, after);
+      t.kill();
+    }
   });
 
   it("refuses a stdin that is not a terminal with a named error", async () => {

@@ -106,7 +106,11 @@ function drive(term: TerminalSession, flags: Flags, restore: () => void): Promis
 
   // A fresh terminal for the snapshot: it was serialized for an empty screen with the cursor at the top left.
   stdout.write("\x1b[0m\x1b[H\x1b[2J");
-  const offData = term.onData((d) => stdout.write(d));
+  // Output honours stdout's backpressure: while we wait for "drain", TerminalSession holds at most
+  // MAX_PENDING_BYTES and then pauses the daemon's stream (the log on disk is the buffer).
+  const output = (async () => {
+    for await (const data of term) if (!stdout.write(data)) await new Promise((r) => stdout.once("drain", r));
+  })().catch(() => {}); // a failure surfaces through term.done
 
   const onInputError = (err: unknown) => {
     const e = err as PaseoError;
@@ -137,7 +141,6 @@ function drive(term: TerminalSession, flags: Flags, restore: () => void): Promis
     const cleanup = () => {
       stdin.off("data", onKeys);
       process.off("SIGWINCH", onResize);
-      offData();
       offLane();
       offState();
     };
@@ -151,7 +154,7 @@ function drive(term: TerminalSession, flags: Flags, restore: () => void): Promis
           else term.take().then(() => notice("you have control"), onInputError);
         } else if (action === "detach") {
           cleanup();
-          term.detach().then(() => resolve(null), reject);
+          term.detach().then(() => output.then(() => resolve(null)), reject);
           return;
         }
       }
@@ -160,7 +163,7 @@ function drive(term: TerminalSession, flags: Flags, restore: () => void): Promis
     term.done.then(
       (agent) => {
         cleanup();
-        resolve(agent);
+        void output.then(() => resolve(agent)); // every byte is on the screen before "[agent … exited …]"
       },
       (err) => {
         cleanup();
