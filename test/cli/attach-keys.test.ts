@@ -1,8 +1,6 @@
-/** The escape keys of `paseo attach` (Ctrl-], Enter ~ . / t / ? / ~) and how an agent's end becomes an exit code. */
+/** The escape keys of `paseo attach` (Ctrl-], Enter ~ . / t / ? / ~). */
 import { describe, expect, it } from "vitest";
 import { EscapeKeys } from "../../src/cli/terminal/detach-keys.js";
-import { describeEnd } from "../../src/cli/commands/attach.js";
-import type { AgentInfo } from "../../src/protocol/rpc.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -39,17 +37,5 @@ describe("EscapeKeys", () => {
     expect(feed(k, "\r~?")).toEqual({ forward: "\r", actions: ["help"] });
     expect(feed(k, "\r~~")).toEqual({ forward: "\r~", actions: [] });
     expect(feed(k, "~.")).toEqual({ forward: "~.", actions: [] }); // after ~~ we are mid-line
-  });
-});
-
-describe("describeEnd", () => {
-  const base = { name: "build" } as AgentInfo;
-  it("mirrors the agent's exit code, and 128+n for a signal", () => {
-    expect(describeEnd({ ...base, exitCode: 3, signal: null, state: "exited" })).toEqual({ text: "agent build exited with code 3", code: 3 });
-    expect(describeEnd({ ...base, exitCode: null, signal: "SIGTERM", state: "killed" })).toEqual({ text: "agent build was killed by SIGTERM", code: 143 });
-    expect(describeEnd({ ...base, exitCode: null, signal: null, state: "failed" }).code).toBe(1);
-  });
-  it("escapes control characters in the remote name", () => {
-    expect(describeEnd({ ...base, name: "x\x1b]0;pwn\x07", exitCode: 0, signal: null, state: "exited" }).text).toBe("agent x\\x1b]0;pwn\\x07 exited with code 0");
   });
 });

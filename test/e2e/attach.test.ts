@@ -163,9 +163,28 @@ describe("paseo attach", () => {
   it("refuses a stdin that is not a terminal with a named error", async () => {
     const id = await run(["--tty", "--", "sleep", "30"]);
     const r = await runCli(["attach", id, "--home", daemon.home]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(255); // paseo's own failure, apart from any agent status (like ssh)
     expect(r.stderr).toMatch(/needs a terminal on stdin.*\[NOT_A_TTY\]/);
   });
+
+  it("survives a restart of the local daemon: waits for it, reconnects with its new offer, resumes exactly", async () => {
+    const d = await startDaemonProcess({ relay: "none" });
+    const script = "i=0; while [ $i -lt 80 ]; do i=$((i+1)); echo tock-$i; sleep 0.05; done; exit 4";
+    await run(["--tty", "--name", "tocker", "--", "sh", "-c", script], d.home);
+    const t = shellPty({ PASEO_HOME: d.home });
+    await t.waitFor(/\$ $/);
+    const mark = t.mark();
+    t.write(ATTACH("tocker"));
+    await t.waitFor(/tock-10\b/, 8000, mark);
+    await d.stop(); // agents outlive the daemon
+    await t.waitFor(/reconnecting/, 5000, mark);
+    await startDaemonProcess({ home: d.home, relay: "none" });
+    await t.waitFor(/attach-exit=4/, 20_000, mark);
+    const ticks = t.since(mark).match(/tock-\d+/g)!;
+    expect(ticks).toEqual(Array.from({ length: 80 }, (_, i) => `tock-${i + 1}`));
+    expect(t.since(mark)).toMatch(/reconnected/);
+    t.kill();
+  }, 40_000);
 
   it("reconnects through a restarted relay and resumes: every line exactly once", async () => {
     const relay = await startRelayProcess();

@@ -2,20 +2,23 @@
  * `paseo attach <id|name>`: this terminal becomes the agent's terminal. Raw mode; the agent's screen is drawn from
  * the daemon's snapshot, then live output; keystrokes (Ctrl-C included) go to the program when this client holds
  * the writer lane; local resizes (SIGWINCH) resize the agent's PTY; a dropped connection reconnects and resumes
- * with no lost or repeated bytes. Detach with Ctrl-] or Enter ~ . (the agent keeps running). When the agent ends,
- * prints how and exits with its exit code (a signal → 128 + n). The local terminal is always restored.
+ * with no lost or repeated bytes (also across a restart of the local daemon: see AttachHost). Detach with Ctrl-] or
+ * Enter ~ . (the agent keeps running; status 0). When the agent ends, prints how and exits with its status like
+ * `logs -f` (n, 128 + signal; paseo's own failures 255: ../exit-status.ts). The local terminal is always restored.
  */
 import type { Command } from "commander";
 import { resolveAgentRef } from "../../client/agent-ref.js";
-import type { TerminalSession, LaneChange } from "../../client/terminal-session.js";
+import { TerminalSession, type LaneChange } from "../../client/terminal-session.js";
 import { PaseoError } from "../../protocol/errors.js";
 import { escapeControls } from "../../protocol/escape.js";
 import type { AgentInfo } from "../../protocol/rpc.js";
 import { TTY_MAX_COLS, TTY_MAX_ROWS, TTY_MIN_COLS, TTY_MIN_ROWS } from "../../protocol/rpc-params.js";
-import { openClient, type ClientFlags } from "../client-factory.js";
+import type { ClientFlags } from "../client-factory.js";
+import { describeEnd } from "../follow.js";
 import { clientOptions } from "./client.js";
+import { AttachHost } from "../terminal/attach-host.js";
 import { EscapeKeys, ESCAPE_HELP } from "../terminal/detach-keys.js";
-import { localSize, RawTerminal, signalExitCode } from "../terminal/raw-terminal.js";
+import { localSize, RawTerminal } from "../terminal/raw-terminal.js";
 
 export class NotATerminalInputError extends PaseoError {
   constructor() {
@@ -64,21 +67,14 @@ function clampSize(size: { cols: number; rows: number }): { cols: number; rows: 
   };
 }
 
-/** How an ended agent is reported, and the exit code that mirrors it. */
-export function describeEnd(agent: AgentInfo): { text: string; code: number } {
-  const name = escapeControls(agent.name);
-  if (agent.signal) return { text: `agent ${name} was killed by ${agent.signal}`, code: signalExitCode(agent.signal) };
-  if (agent.exitCode === null) return { text: `agent ${name} ended (${agent.state})`, code: 1 };
-  return { text: `agent ${name} exited with code ${agent.exitCode}`, code: agent.exitCode };
-}
-
 async function attach(ref: string, flags: Flags): Promise<number> {
   if (!process.stdin.isTTY) throw new NotATerminalInputError();
-  const client = await openClient(flags, { reconnect: true });
+  const host = await AttachHost.open(flags);
   const raw = new RawTerminal();
   try {
-    const agent = await resolveAgentRef(client, ref);
-    const term = await client.attach(agent.id, { ...clampSize(localSize()), readOnly: flags.readOnly, take: flags.take });
+    const agent = await resolveAgentRef(host.daemon, ref);
+    const term = new TerminalSession(host, agent.id, { ...clampSize(localSize()), readOnly: flags.readOnly, take: flags.take });
+    await term.start();
     raw.enter();
     const outcome = await drive(term, flags, () => raw.restore());
     raw.restore();
@@ -88,11 +84,11 @@ async function attach(ref: string, flags: Flags): Promise<number> {
       return 0;
     }
     const end = describeEnd(outcome);
-    process.stderr.write(`\r\n[${end.text}]\r\n`);
-    return end.code;
+    process.stderr.write(`\r\n[${end.message}]\r\n`);
+    return end.status;
   } finally {
     raw.restore();
-    client.close();
+    host.close();
   }
 }
 
@@ -127,8 +123,11 @@ function drive(term: TerminalSession, flags: Flags, restore: () => void): Promis
     else if (l.reason === "attached" && l.lane === "watcher") notice("reattached as a watcher: another client has control");
   };
   const offLane = term.on("lane", onLane);
+  let reconnecting = false;
   const offState = term.on("state", (s) => {
-    if (s === "reconnecting") notice("connection lost; reconnecting (output resumes where it stopped)");
+    if (s === "reconnecting" && !reconnecting) notice("connection lost; reconnecting (output resumes where it stopped)");
+    else if (s === "attached" && reconnecting) notice("reconnected");
+    reconnecting = s === "reconnecting";
   });
   const onResize = () => {
     if (flags.readOnly) return;

@@ -76,8 +76,3 @@ export function localSize(stdout: NodeJS.WriteStream = process.stdout): { cols: 
   if (stdout.isTTY && stdout.columns > 0 && stdout.rows > 0) return { cols: stdout.columns, rows: stdout.rows };
   return { cols: 80, rows: 24 };
 }
-
-/** 128 + the signal's number, as shells report a program killed by a signal. */
-export function signalExitCode(signal: string): number {
-  return 128 + ((constants.signals as Record<string, number>)[signal] ?? 0);
-}
