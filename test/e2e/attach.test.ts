@@ -138,6 +138,11 @@ describe("paseo attach", () => {
     await t.waitFor(/attach-exit=7/);
     t.write(STTY_STATE);
     await t.waitFor(/icanon echo|echo icanon/);
+    // attaching to the ended agent shows its final screen and reports the same end
+    const mark = t.mark();
+    t.write(ATTACH("ender"));
+    await t.waitFor(/attach-exit=7/, 8000, mark);
+    expect(t.since(mark)).toMatch(/bye-now[\s\S]*\[agent ender exited with code 7\]/);
     t.kill();
   });
 
