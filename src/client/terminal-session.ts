@@ -213,6 +213,12 @@ export class TerminalSession extends Emitter<Events> {
       unsubscribe();
       throw err;
     }
+    if (this.isOver()) {
+      // detach() (or a failure) happened while this attach was in flight: undo it on the daemon too
+      unsubscribe();
+      session.request("agents.unsubscribe", { sub }, this.host.requestTimeoutMs).catch(() => {});
+      return;
+    }
     this.dropLocal?.();
     this.dropLocal = unsubscribe;
     this.session = session;
@@ -252,6 +258,8 @@ export class TerminalSession extends Emitter<Events> {
       return;
     }
     if (sub !== this.sub) return;
+    // A paused stream's end or error is stale: resumeStream() re-attaches at nextSeq and learns the truth there.
+    if (this.suspended && (e.event === "end" || e.event === "error")) return;
     switch (e.event) {
       case "lane":
         this.lane = e.lane ?? "watcher";
@@ -264,6 +272,7 @@ export class TerminalSession extends Emitter<Events> {
         this.emit("resize", { cols: this.cols, rows: this.rows });
         break;
       case "end":
+        if (e.nextSeq !== undefined && e.nextSeq !== this.nextSeq) return this.fail(new LogGapError(this.nextSeq, e.nextSeq));
         if (e.agent) this.agent = e.agent;
         this.lane = "watcher";
         this.writer = false;
