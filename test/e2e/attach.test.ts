@@ -200,7 +200,7 @@ describe("paseo attach", () => {
     t.write(ATTACH("tocker"));
     await t.waitFor(/tock-10\b/, 8000, mark);
     await d.stop(); // agents outlive the daemon
-    await t.waitFor(/reconnecting/, 5000, mark);
+    await t.waitFor(/waiting up to 30 s for it to start again/, 5000, mark);
     await startDaemonProcess({ home: d.home, relay: "none" });
     await t.waitFor(/attach-exit=4/, 20_000, mark);
     const ticks = t.since(mark).match(/tock-\d+/g)!;

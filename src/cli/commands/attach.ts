@@ -2,7 +2,7 @@
  * `paseo attach <id|name>`: this terminal becomes the agent's terminal. Raw mode; the agent's screen is drawn from
  * the daemon's snapshot, then live output; keystrokes (Ctrl-C included) go to the program when this client holds
  * the writer lane; local resizes (SIGWINCH) resize the agent's PTY; a dropped connection reconnects and resumes
- * with no lost or repeated bytes (also across a restart of the local daemon: see AttachHost). Detach with Ctrl-] or
+ * with no lost or repeated bytes (also across a restart of the local daemon: see ../resilient-host.ts). Detach with Ctrl-] or
  * Enter ~ . (the agent keeps running; status 0). When the agent ends, prints how and exits with its status like
  * `logs -f` (n, 128 + signal; paseo's own failures 255: ../exit-status.ts). The local terminal is always restored.
  */
@@ -14,9 +14,9 @@ import { escapeControls } from "../../protocol/escape.js";
 import type { AgentInfo } from "../../protocol/rpc.js";
 import { TTY_MAX_COLS, TTY_MAX_ROWS, TTY_MIN_COLS, TTY_MIN_ROWS } from "../../protocol/rpc-params.js";
 import type { ClientFlags } from "../client-factory.js";
-import { describeEnd } from "../follow.js";
-import { clientOptions } from "./client.js";
-import { AttachHost } from "../terminal/attach-host.js";
+import { DEFAULT_RECONNECT_TIMEOUT_S, describeEnd } from "../follow.js";
+import { ResilientHost } from "../resilient-host.js";
+import { clientOptions, intBetween } from "./client.js";
 import { EscapeKeys, ESCAPE_HELP } from "../terminal/detach-keys.js";
 import { localSize, RawTerminal } from "../terminal/raw-terminal.js";
 
@@ -29,7 +29,7 @@ export class NotATerminalInputError extends PaseoError {
   }
 }
 
-type Flags = ClientFlags & { readOnly?: boolean; take?: boolean };
+type Flags = ClientFlags & { readOnly?: boolean; take?: boolean; reconnectTimeout?: number };
 
 export function register(program: Command): void {
   clientOptions(program.command("attach"))
@@ -37,6 +37,7 @@ export function register(program: Command): void {
     .argument("<agent>", "agent id, id prefix or name")
     .option("--read-only", "watch only: never send input or size")
     .option("--take", "take control even if another client has it (that client becomes a watcher)")
+    .option("--reconnect-timeout <seconds>", "keep trying this long after the connection or the daemon is lost, then exit 255 (default 30; 0 = at once)", intBetween(0, 86_400))
     .addHelpText(
       "after",
       `
@@ -69,7 +70,10 @@ function clampSize(size: { cols: number; rows: number }): { cols: number; rows: 
 
 async function attach(ref: string, flags: Flags): Promise<number> {
   if (!process.stdin.isTTY) throw new NotATerminalInputError();
-  const host = await AttachHost.open(flags);
+  // In raw mode a line needs "\r\n"; the host's lost/back lines go out like the other notices.
+  const host = await ResilientHost.open(flags, flags.reconnectTimeout ?? DEFAULT_RECONNECT_TIMEOUT_S, (line) =>
+    process.stderr.write(`\r\n[${line}]\r\n`),
+  );
   const raw = new RawTerminal();
   try {
     const agent = await resolveAgentRef(host.daemon, ref);
@@ -123,12 +127,6 @@ function drive(term: TerminalSession, flags: Flags, restore: () => void): Promis
     else if (l.reason === "attached" && l.lane === "watcher") notice("reattached as a watcher: another client has control");
   };
   const offLane = term.on("lane", onLane);
-  let reconnecting = false;
-  const offState = term.on("state", (s) => {
-    if (s === "reconnecting" && !reconnecting) notice("connection lost; reconnecting (output resumes where it stopped)");
-    else if (s === "attached" && reconnecting) notice("reconnected");
-    reconnecting = s === "reconnecting";
-  });
   const onResize = () => {
     if (flags.readOnly) return;
     const { cols, rows } = clampSize(localSize());
@@ -141,7 +139,6 @@ function drive(term: TerminalSession, flags: Flags, restore: () => void): Promis
       stdin.off("data", onKeys);
       process.off("SIGWINCH", onResize);
       offLane();
-      offState();
     };
     function onKeys(chunk: Buffer) {
       const { forward, actions } = keys.feed(chunk);

@@ -39,7 +39,7 @@ function positiveInt(text: string): number {
 }
 
 /** An integer option with the daemon's bounds, checked here so the error names the flag, not the RPC parameter. */
-function intBetween(min: number, max: number): (text: string) => number {
+export function intBetween(min: number, max: number): (text: string) => number {
   return (text) => {
     const n = Number(text);
     if (!/^\d+$/.test(text.trim()) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
