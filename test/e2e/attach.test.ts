@@ -119,6 +119,13 @@ describe("paseo attach", () => {
     a.write("x");
     await a.waitFor(/\[NOT_WRITER\]/, 5000, ma);
     expect(c.text).not.toMatch(/from-b/); // the watcher's keys never reached bash
+    // Enter ~ t takes control back from the keyboard
+    const mc = c.mark();
+    a.write("\r~t");
+    await a.waitFor(/you have control/, 5000, ma);
+    await c.waitFor(/another client took control/, 5000, mc);
+    a.write("echo back-to-a-$((4+4))\r");
+    await c.waitFor(/back-to-a-8/, 5000, mc);
 
     const r = terminal();
     await r.waitFor(/\$ $/);
