@@ -8,6 +8,7 @@
  * to is usable even if the program never got to clean up (it was killed, or we detached mid-screen).
  */
 import { constants } from "node:os";
+import { failureExitStatus } from "../exit-status.js";
 
 export const RESTORE_MODES =
   "\x1b[?1049l" + // leave the alternate screen (back to what was there before attach)
@@ -28,7 +29,7 @@ export class RawTerminal {
   private readonly onFatal = (err: unknown) => {
     this.restore();
     process.stderr.write(`paseo: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
-    process.exit(1);
+    process.exit(failureExitStatus());
   };
   private readonly onExit = () => this.restore();
 
