@@ -9,6 +9,7 @@
  */
 import { constants } from "node:os";
 import { failureExitStatus } from "../exit-status.js";
+import { reportError } from "../output.js";
 
 export const RESTORE_MODES =
   "\x1b[?1049l" + // leave the alternate screen (back to what was there before attach)
@@ -28,7 +29,7 @@ export class RawTerminal {
   };
   private readonly onFatal = (err: unknown) => {
     this.restore();
-    process.stderr.write(`paseo: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
+    reportError(err); // redacted: never a link or secret
     process.exit(failureExitStatus());
   };
   private readonly onExit = () => this.restore();
