@@ -19,7 +19,7 @@
 import type { StreamChunk } from "../protocol/frame.js";
 import { PaseoError } from "../protocol/errors.js";
 import { toBase64Url } from "../protocol/encoding.js";
-import type { AgentInfo, LaneReason, RpcEvent, TerminalAttachResult, TerminalLane, TerminalScreen } from "../protocol/rpc.js";
+import type { AgentInfo, RpcEvent, TerminalAttachResult, TerminalLane, TerminalScreen } from "../protocol/rpc.js";
 import { Emitter } from "./emitter.js";
 import { RpcError } from "./errors.js";
 import { allocateSub, LogGapError } from "./logs.js";
@@ -27,27 +27,9 @@ import { isPermanent } from "./permanent.js";
 import type { Session } from "./session.js";
 import { ByteQueue } from "./byte-queue.js";
 import { takeBatch, type InputItem } from "./terminal-input.js";
+import type { AttachOptions, LaneChange, TerminalHost, TerminalSessionState } from "./terminal-types.js";
 
-export interface AttachOptions {
-  /** Your terminal's size. If you get the writer lane, the agent's terminal is resized to it (the writer's size wins). */
-  cols?: number;
-  rows?: number;
-  /** Watch only: never hold the writer lane; input is refused by the daemon (NOT_WRITER). */
-  readOnly?: boolean;
-  /** Take the writer lane even if another client holds it (it is told and becomes a watcher). */
-  take?: boolean;
-  /** Resume from this log seq instead of starting from a screen snapshot. */
-  since?: number;
-}
-
-export interface LaneChange {
-  lane: TerminalLane;
-  /** Whether anyone (you or another client) holds the writer lane. */
-  writer: boolean;
-  reason: LaneReason;
-}
-
-export type TerminalSessionState = "attached" | "reconnecting" | "ended" | "detached" | "failed";
+export type { AttachOptions, LaneChange, TerminalHost, TerminalSessionState } from "./terminal-types.js";
 
 type Events = {
   lane: [LaneChange];
@@ -56,16 +38,11 @@ type Events = {
   state: [TerminalSessionState];
 };
 
-/** What TerminalSession needs from DaemonClient (kept narrow so the two files do not import each other). */
-export interface TerminalHost {
-  sessionForStreaming(): Promise<Session>;
-  nextSession(error: PaseoError): Promise<Session>;
-  readonly requestTimeoutMs: number;
-}
-
 /** Unconsumed output above this makes the session pause the stream (see the file comment). */
 export const MAX_PENDING_BYTES = 8 * 1024 * 1024;
 const RATE_LIMIT_RETRY_MS = 100;
+/** Input not yet accepted by the daemon (e.g. typed while reconnecting) beyond this is refused: INPUT_QUEUE_FULL. */
+export const MAX_QUEUED_INPUT_BYTES = 4 * 1024 * 1024;
 
 export class TerminalSession extends Emitter<Events> {
   lane: TerminalLane = "watcher";
@@ -145,6 +122,10 @@ export class TerminalSession extends Emitter<Events> {
   write(data: string | Uint8Array): Promise<void> {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     if (bytes.length === 0) return Promise.resolve();
+    const queued = this.input.reduce((n, w) => n + w.bytes.length, 0);
+    if (queued + bytes.length > MAX_QUEUED_INPUT_BYTES) {
+      return Promise.reject(new PaseoError("INPUT_QUEUE_FULL", `more than ${MAX_QUEUED_INPUT_BYTES} bytes of input are waiting for agent ${this.id}; wait for earlier writes`));
+    }
     return new Promise((resolve, reject) => {
       this.input.push({ bytes, resolve, reject });
       void this.pumpInput();
