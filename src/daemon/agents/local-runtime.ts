@@ -7,7 +7,7 @@
 import { ChildGroup, type ExitStatus } from "./agent-process.js";
 import { AgentError } from "./errors.js";
 import type { LogFile } from "./log-file.js";
-import type { ScreenSnapshot } from "./types.js";
+import type { Logger, ScreenSnapshot } from "./types.js";
 
 export interface AgentRuntime {
   readonly pid: number;
@@ -36,9 +36,9 @@ export interface LocalSpawnSpec {
   tty?: { cols: number; rows: number };
 }
 
-export async function spawnLocal(spec: LocalSpawnSpec, log: LogFile): Promise<AgentRuntime> {
+export async function spawnLocal(spec: LocalSpawnSpec, log: LogFile, logger?: Logger): Promise<AgentRuntime> {
   // Loaded on demand: node-pty and @xterm/headless cost a pipe agent's host startup time and memory for nothing.
-  if (spec.tty) return (await import("./pty-runtime.js")).PtyRuntime.spawn(spec, spec.tty, log);
+  if (spec.tty) return (await import("./pty-runtime.js")).PtyRuntime.spawn(spec, spec.tty, log, logger);
   return new PipeRuntime(await ChildGroup.spawn({ argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, stdin: "pipe" }), log);
 }
 

@@ -1,10 +1,27 @@
-/** Terminal agents' runtime in the host: a PtySession whose output goes to the log and, in step, to a ScreenState. */
+/**
+ * Terminal agents' runtime in the host: a PtySession whose output goes to the log, and a ScreenState that follows
+ * the log.
+ *
+ * Reads are coalesced: a PTY delivers output in ≤ 4 KiB reads, one per event-loop turn during a burst. Output
+ * after a quiet spell is flushed at setImmediate (same turn: keystroke echo gains no latency); output within
+ * BURST_MS of the previous flush is gathered for up to BURST_MS (or FLUSH_BYTES) into one record, so a burst costs
+ * a fraction of the records, syscalls, socket frames and daemon work.
+ *
+ * Flow control: when the screen's parser lags the log by more than LAG_PAUSE bytes, reading pauses (the program
+ * blocks on a full PTY, as under any terminal emulator that cannot keep up) and resumes below LAG_RESUME. That
+ * bounds the host's memory and the time an attach waits for an up-to-date screen.
+ */
 import type { ExitStatus } from "./agent-process.js";
 import type { LogFile } from "./log-file.js";
 import type { AgentRuntime, LocalSpawnSpec } from "./local-runtime.js";
 import { PtySession } from "./pty-session.js";
 import { ScreenState } from "./screen-state.js";
-import type { ScreenSnapshot } from "./types.js";
+import type { Logger, ScreenSnapshot } from "./types.js";
+
+const FLUSH_BYTES = 256 * 1024;
+const BURST_MS = 2;
+const LAG_PAUSE = 4 << 20;
+const LAG_RESUME = 1 << 20;
 
 export class PtyRuntime implements AgentRuntime {
   readonly tty = true;
@@ -14,28 +31,51 @@ export class PtyRuntime implements AgentRuntime {
   private constructor(
     private readonly session: PtySession,
     readonly screenState: ScreenState,
+    flush: () => void,
   ) {
     this.pid = session.pid;
-    this.done = session.done;
+    // The last coalesced output is in the log before the exit is reported.
+    this.done = session.done.then((s) => (flush(), s));
   }
 
-  static spawn(spec: LocalSpawnSpec, size: { cols: number; rows: number }, log: LogFile): PtyRuntime {
-    const screen = new ScreenState(size.cols, size.rows, log.nextSeq);
+  static spawn(spec: LocalSpawnSpec, size: { cols: number; rows: number }, log: LogFile, logger: Logger = () => undefined): PtyRuntime {
+    const screen = new ScreenState(size.cols, size.rows, log, log.nextSeq, logger);
     // TERM defaults to xterm-256color; a caller's env may override it.
     const env = { ...(process.env as Record<string, string>), TERM: "xterm-256color", ...(spec.env ?? {}) };
-    let session: PtySession;
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let scheduled: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | null = null;
+    let lastFlush = 0;
+    let session: PtySession | undefined;
+    const flush = (): void => {
+      if (scheduled && "timeout" in scheduled) clearTimeout(scheduled.timeout);
+      else if (scheduled) clearImmediate(scheduled.immediate);
+      scheduled = null;
+      if (pendingBytes === 0) return;
+      lastFlush = performance.now();
+      const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      log.append(1, data);
+      if (screen.lagBytes > LAG_PAUSE) session?.pause();
+    };
+    screen.onProgress = () => {
+      if (screen.lagBytes < LAG_RESUME) session?.resume();
+    };
     try {
       session = PtySession.spawn({ argv: spec.argv, cwd: spec.cwd, env, shell: spec.shell, cols: size.cols, rows: size.rows }, (data) => {
-        const seq = log.nextSeq;
-        log.append(1, data);
-        // One PTY read is far below MAX_RECORD_DATA, so it is exactly one record: seq is its seq.
-        if (log.nextSeq === seq + 1) screen.write(seq, data);
+        pending.push(data);
+        pendingBytes += data.length;
+        if (pendingBytes >= FLUSH_BYTES) flush();
+        else if (!scheduled) {
+          scheduled = performance.now() - lastFlush < BURST_MS ? { timeout: setTimeout(flush, BURST_MS) } : { immediate: setImmediate(flush) };
+        }
       });
     } catch (err) {
       screen.dispose();
       throw err;
     }
-    return new PtyRuntime(session, screen);
+    return new PtyRuntime(session, screen, flush);
   }
 
   get hasExited(): boolean {
