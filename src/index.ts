@@ -8,6 +8,14 @@ export { DaemonClient, type DaemonClientOptions, type ConnectionState } from "./
 export { matchAgentRef, resolveAgentRef, AgentAmbiguousError, AgentNotFoundError } from "./client/agent-ref.js";
 export { escapeControls } from "./protocol/escape.js";
 export { type LogChunk, type LogsOptions, LogGapError } from "./client/logs.js";
+export {
+  TerminalSession,
+  MAX_PENDING_BYTES,
+  MAX_QUEUED_INPUT_BYTES,
+  type AttachOptions,
+  type LaneChange,
+  type TerminalSessionState,
+} from "./client/terminal-session.js";
 export { buildRelayUrl, parseRelayEndpoint, type RelayEndpoint, type RelayRole } from "./client/relay-url.js";
 export { resolveOffer, OFFER_ENV, type ResolvedOffer, type ResolveOfferOptions } from "./client/offer-resolve.js";
 export {
@@ -25,5 +33,5 @@ export { parseOffer, encodeOffer, offerToLink, isOfferExpired, type Offer } from
 export { OfferError, OfferExpiredError, OfferRevokedError, OfferVersionError } from "./protocol/offer-errors.js";
 export { PaseoError } from "./protocol/errors.js";
 export { CloseCode } from "./protocol/close-codes.js";
-export type { AgentInfo, ServerInfo, ExecResult, HostMetrics } from "./protocol/rpc.js";
+export type { AgentInfo, ServerInfo, ExecResult, HostMetrics, TerminalLane, LaneReason, TerminalScreen } from "./protocol/rpc.js";
 export { PASEO_VERSION, PROTOCOL_VERSION } from "./version.js";

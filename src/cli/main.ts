@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `paseo` — the CLI entry. A thin commander layer: each command lives in ./commands/<name>.ts and exports
- * `register(program)`. Exit codes: 0 ok, 1 failure, 2 usage; `exec` and `logs -f` pass on the remote status and
+ * `register(program)`. Exit codes: 0 ok, 1 failure, 2 usage; `exec`, `logs -f` and `attach` pass on the remote status and
  * use 255 for paseo's own failures (see ./exit-status.ts).
  */
 import { Command, CommanderError } from "commander";
@@ -36,7 +36,7 @@ registerCommands(program);
 // Before the subcommand parses its options, so that its usage errors already exit with its failure status.
 program.hook("preSubcommand", (_program, sub) => {
   const follows = process.argv.some((a) => a === "--follow" || /^-[a-z]*f[a-z]*$/.test(a));
-  if (sub.name() === "exec" || (sub.name() === "logs" && follows)) useRemoteStatusConvention();
+  if (sub.name() === "exec" || sub.name() === "attach" || (sub.name() === "logs" && follows)) useRemoteStatusConvention();
 });
 
 try {

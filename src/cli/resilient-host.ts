@@ -1,6 +1,6 @@
 /**
- * ResilientHost: the connection source of a long-lived CLI stream (`logs -f`), in the LogSource shape that
- * followLogs() resumes through (sessionForStreaming / nextSession). It survives what a user expects a follower to
+ * ResilientHost: the connection source of a long-lived CLI stream (`logs -f`, `attach`), in the LogSource /
+ * TerminalHost shape that followLogs() and TerminalSession resume through (sessionForStreaming / nextSession). It survives what a user expects a follower to
  * survive, says so on stderr, and gives up with a named error after the reconnect window:
  *   - through a relay: DaemonClient's own reconnect (relay restarts, network blips, a daemon restart);
  *   - to the local daemon directly: its offer dies with it, but agents outlive the daemon, so after a stop + start (or
@@ -26,12 +26,21 @@ export class ResilientHost {
     private readonly localHome: string | undefined,
     private readonly flags: ClientFlags,
     private readonly windowS: number,
+    private readonly say: (line: string) => void,
   ) {}
 
-  /** `windowS`: how long to keep trying after a loss before giving up (0 = at once). */
-  static async open(flags: ClientFlags, windowS: number): Promise<ResilientHost> {
+  /**
+   * `windowS`: how long to keep trying after a loss before giving up (0 = at once). `say` prints the lost/back lines
+   * (default: a line on stderr; `paseo attach` passes one that works in raw mode).
+   */
+  static async open(flags: ClientFlags, windowS: number, say: (line: string) => void = info): Promise<ResilientHost> {
     const target = await openClientTarget(flags, { reconnect: true });
-    return new ResilientHost(target.client, target.localHome, flags, windowS);
+    return new ResilientHost(target.client, target.localHome, flags, windowS, say);
+  }
+
+  /** The per-request timeout of the current client (TerminalSession's TerminalHost shape). */
+  get requestTimeoutMs(): number {
+    return this.client.requestTimeoutMs;
   }
 
   /** The current client (requests go through it; it changes after a local daemon restart). */
@@ -51,9 +60,9 @@ export class ResilientHost {
       this.client.close();
       throw this.localHome !== undefined ? new LocalDaemonStoppedError(this.localHome, shutdown ? "it is shutting down" : `the connection was lost (${error.code})`) : error;
     }
-    info(`paseo: ${what}; ${this.localHome !== undefined ? `waiting up to ${this.windowS} s for it to start again` : `reconnecting for up to ${this.windowS} s`}`);
+    this.say(`paseo: ${what}; ${this.localHome !== undefined ? `waiting up to ${this.windowS} s for it to start again` : `reconnecting for up to ${this.windowS} s`}`);
     const session = this.localHome === undefined ? await this.viaRelay(error) : await this.local(this.localHome, error, shutdown);
-    info("paseo: reconnected; the output resumes where it stopped");
+    this.say("paseo: reconnected; the output resumes where it stopped");
     return session;
   }
 

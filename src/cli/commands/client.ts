@@ -12,10 +12,11 @@ import { runExec, type ExecFlags } from "../exec.js";
 import { agentsTable, serverInfoText } from "../format.js";
 import { runLogs, type LogsFlags } from "../follow.js";
 import { info, printJson } from "../output.js";
+import { ttyRunOptions } from "../terminal/run-tty.js";
 
 type Flags = ClientFlags & { json?: boolean };
 
-function clientOptions(cmd: Command): Command {
+export function clientOptions(cmd: Command): Command {
   return cmd
     .option("--relay <link|file>", "pairing link, offer file or offer text (default: $PASEO_RELAY_OFFER, else the local daemon)")
     .option("--home <dir>", "PASEO_HOME of the local daemon (default: $PASEO_HOME or ~/.paseo)")
@@ -38,7 +39,7 @@ function positiveInt(text: string): number {
 }
 
 /** An integer option with the daemon's bounds, checked here so the error names the flag, not the RPC parameter. */
-function intBetween(min: number, max: number): (text: string) => number {
+export function intBetween(min: number, max: number): (text: string) => number {
   return (text) => {
     const n = Number(text);
     if (!/^\d+$/.test(text.trim()) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
@@ -74,10 +75,14 @@ export function register(program: Command): void {
     .option("--name <name>", "a name to find it by")
     .option("--cwd <dir>", "working directory on the daemon")
     .option("--shell", "run through /bin/sh -c")
+    .option("--tty", "run under a terminal (for interactive programs; then `paseo attach <id|name>`)")
+    .option("--cols <n>", "terminal width with --tty (default: this terminal's, else 80)", positiveInt)
+    .option("--rows <n>", "terminal height with --tty (default: this terminal's, else 24)", positiveInt)
     .option("--json", "machine-readable output")
-    .addHelpText("after", "\nExample:\n  paseo run --name build -- npm run build")
-    .action(async (argv: string[], flags: Flags & { name?: string; cwd?: string; shell?: boolean }) => {
-      const agent = await withClient(flags, (c) => c.runAgent({ argv, name: flags.name, cwd: flags.cwd, shell: flags.shell }));
+    .addHelpText("after", "\nExamples:\n  paseo run --name build -- npm run build\n  paseo run --tty --name sh -- bash && paseo attach sh")
+    .action(async (argv: string[], flags: Flags & { name?: string; cwd?: string; shell?: boolean; tty?: boolean; cols?: number; rows?: number }) => {
+      const tty = ttyRunOptions(flags);
+      const agent = await withClient(flags, (c) => c.runAgent({ argv, name: flags.name, cwd: flags.cwd, shell: flags.shell, ...tty }));
       if (flags.json) printJson(agent);
       else info(`started agent ${agent.id} (${escapeControls(agent.name)}, pid ${agent.pid})`);
       if (!flags.json) process.stdout.write(`${escapeControls(agent.id)}\n`);
