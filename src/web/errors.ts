@@ -28,6 +28,12 @@ export interface Explained {
   next: string;
   /** true when waiting fixes it (the client keeps reconnecting); false when the user must act. */
   transient: boolean;
+  /**
+   * true when the error's own message only restates the title and the next step (the link errors: the library's
+   * message is written for a terminal, where it is all the user sees). The app then tucks it under "Details"
+   * instead of saying the same thing three times.
+   */
+  detailRepeats: boolean;
 }
 
 const REPAIR = "On the daemon machine run `paseo daemon pair` and open the new link here.";
@@ -35,9 +41,10 @@ const REPAIR = "On the daemon machine run `paseo daemon pair` and open the new l
 export function explain(err: unknown): Explained {
   const detail = err instanceof Error ? err.message : String(err);
   const code = err instanceof PaseoError ? err.code : "ERROR";
-  const out = (title: string, next: string, transient = false): Explained => ({ code, title, detail, next, transient });
+  const out = (title: string, next: string, transient = false): Explained => ({ code, title, detail, next, transient, detailRepeats: false });
+  const linkError = (title: string, next: string): Explained => ({ ...out(title, next), detailRepeats: true });
 
-  if (err instanceof OfferExpiredError) return out("This pairing link has expired", REPAIR);
+  if (err instanceof OfferExpiredError) return linkError("This pairing link has expired", REPAIR);
   if (err instanceof OfferRevokedError) {
     const title =
       err.reason === "used"
@@ -45,19 +52,19 @@ export function explain(err: unknown): Explained {
         : err.reason === "revoked"
           ? "This pairing link was revoked"
           : "The daemon does not know this pairing link";
-    return out(title, REPAIR);
+    return linkError(title, REPAIR);
   }
   if (err instanceof OfferVersionError) {
-    return out("This link comes from a different paseo version", `Update paseo on the daemon machine, then ${REPAIR[0]!.toLowerCase()}${REPAIR.slice(1)}`);
+    return linkError("This link comes from a different paseo version", `Update paseo on the daemon machine, then ${REPAIR[0]!.toLowerCase()}${REPAIR.slice(1)}`);
   }
   if (err instanceof OfferError) {
-    return out(
+    return linkError(
       "This pairing link is damaged or incomplete",
       "Copy the whole link printed by `paseo daemon pair` — everything after the # included — and open it again.",
     );
   }
   if (err instanceof HandshakeError) {
-    return out(
+    return linkError(
       "The daemon did not accept this link (wrong secret or key)",
       "The link may be from an older pairing or altered in transit. " + REPAIR + " Compare the fingerprint with `paseo daemon pair`.",
     );

@@ -43,6 +43,13 @@ describe("explain()", () => {
     });
   }
 
+  it("link errors tuck their message (which restates title and next step) away; others show it", () => {
+    expect(explain(new OfferRevokedError("revoked")).detailRepeats).toBe(true);
+    expect(explain(new OfferExpiredError("2020-01-01T00:00:00.000Z")).detailRepeats).toBe(true);
+    expect(explain(new RpcError("agents.run", "BAD_PARAMS", "cwd does not exist")).detailRepeats).toBe(false);
+    expect(explain(new DaemonOfflineError()).detailRepeats).toBe(false);
+  });
+
   it("every daemon close code maps to the same named error as in the CLI", () => {
     expect(explain(errorForClose(4102, "")).code).toBe("OFFER_EXPIRED");
     expect(explain(errorForClose(4103, "")).title).toMatch(/revoked/);

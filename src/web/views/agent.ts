@@ -13,6 +13,8 @@ export interface AgentView {
   el: HTMLElement;
   readonly id: string;
   update(agent: AgentInfo): void;
+  /** Not live: the state reads "last seen …" and Stop and input are disabled until the connection is back. */
+  setLive(live: boolean): void;
   dispose(): void;
 }
 
@@ -34,8 +36,11 @@ function whenConnected(client: DaemonClient, signal: AbortSignal): Promise<void>
   });
 }
 
-export function createAgentView(client: DaemonClient, initial: AgentInfo, options: { onBack: () => void; onChanged: () => void }): AgentView {
+export function createAgentView(client: DaemonClient, initial: AgentInfo, options: { onBack: () => void; onChanged: () => void; live: boolean }): AgentView {
   let agent = initial;
+  let live = options.live;
+  let stopping = false;
+  let sending = false;
   const abort = new AbortController();
   const output = createOutputPane();
   const title = h("h2", { class: "agent-title", text: agent.name });
@@ -62,15 +67,19 @@ export function createAgentView(client: DaemonClient, initial: AgentInfo, option
       return;
     }
     disarm();
-    stop.disabled = true;
+    if (!live) return;
+    stopping = true;
+    syncActions();
     setText(stop, "Stopping…");
     client.stopAgent(agent.id).then(
       (a) => {
+        stopping = false;
         render(a);
         options.onChanged();
       },
       (err) => {
-        stop.disabled = false;
+        stopping = false;
+        syncActions();
         setText(stop, "Stop");
         showError(err);
       },
@@ -92,16 +101,19 @@ export function createAgentView(client: DaemonClient, initial: AgentInfo, option
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const text = input.value + (enter.checked ? "\n" : "");
-    if (text === "") return;
-    send.disabled = true;
+    if (text === "" || !live) return;
+    sending = true;
+    syncActions();
     client.sendInput(agent.id, text).then(
       () => {
         input.value = "";
-        send.disabled = false;
+        sending = false;
+        syncActions();
         input.focus();
       },
       (err) => {
-        send.disabled = false;
+        sending = false;
+        syncActions();
         showError(err);
       },
     );
@@ -134,16 +146,25 @@ export function createAgentView(client: DaemonClient, initial: AgentInfo, option
     agent = a;
     el.setAttribute("data-state", a.state);
     setText(title, a.name);
-    setText(status, agentStatus(a));
+    setText(status, live ? agentStatus(a) : `last seen ${agentStatus(a)}`);
     status.setAttribute("data-state", a.state);
+    flag(status, "data-stale", !live);
     setText(command, a.argv.join(" "));
     command.setAttribute("title", a.argv.join(" "));
     renderMeta(a);
-    const running = a.state === "running";
+    syncActions();
+  }
+
+  /** Actions need a running agent and a live connection; while one is in flight its button stays disabled. */
+  function syncActions(): void {
+    const running = agent.state === "running";
     flag(stop, "hidden", !running);
-    input.disabled = !running;
-    send.disabled = !running;
-    enter.disabled = !running;
+    if (!live) disarm();
+    stop.disabled = !live || stopping;
+    stop.title = live ? "" : "Not connected: wait for the connection to come back";
+    input.disabled = !running || !live;
+    send.disabled = !running || !live || sending;
+    enter.disabled = !running || !live;
   }
   render(agent);
 
@@ -196,6 +217,11 @@ export function createAgentView(client: DaemonClient, initial: AgentInfo, option
       agent = a;
       if (changed) render(a);
       else renderMeta(a);
+    },
+    setLive(on) {
+      if (on === live) return;
+      live = on;
+      render(agent);
     },
     dispose() {
       abort.abort();

@@ -4,7 +4,16 @@ import { h, replace } from "../dom.js";
 import { explain } from "../errors.js";
 import { errorBlock } from "./banner.js";
 
-export function createNewAgentForm(client: DaemonClient, options: { onStarted: (agent: AgentInfo) => void; onCancel: () => void }): HTMLElement {
+export interface NewAgentForm {
+  el: HTMLElement;
+  /** Not live: Start is disabled (a request now would only wait for the reconnect). */
+  setLive(live: boolean): void;
+}
+
+export function createNewAgentForm(
+  client: DaemonClient,
+  options: { live: boolean; onStarted: (agent: AgentInfo) => void; onCancel: () => void },
+): NewAgentForm {
   const field = (label: string, input: HTMLInputElement, hint?: string) =>
     h("label", { class: "field" }, h("span", { class: "field-label", text: label }), input, hint ? h("span", { class: "muted small", text: hint }) : null);
   const command = h("input", {
@@ -29,18 +38,33 @@ export function createNewAgentForm(client: DaemonClient, options: { onStarted: (
     ev.preventDefault();
     const line = command.value.trim();
     if (line === "") return;
-    submit.disabled = true;
+    if (!live) return;
+    busy = true;
+    sync();
     errors.replaceChildren();
     client
       .runAgent({ argv: [line], shell: true, ...(name.value.trim() ? { name: name.value.trim() } : {}), ...(cwd.value.trim() ? { cwd: cwd.value.trim() } : {}) })
       .then(
         (agent) => options.onStarted(agent),
         (err) => {
-          submit.disabled = false;
+          busy = false;
+          sync();
           replace(errors, errorBlock(explain(err)));
         },
       );
   });
   queueMicrotask(() => command.focus());
-  return form;
+  let live = options.live;
+  let busy = false;
+  const sync = () => {
+    submit.disabled = busy || !live;
+  };
+  sync();
+  return {
+    el: form,
+    setLive(on) {
+      live = on;
+      sync();
+    },
+  };
 }
