@@ -14,7 +14,7 @@ import {
   errorForClose,
 } from "../../src/index.js";
 import { explain } from "../../src/web/errors.js";
-import { agentStatus, stripAnsi } from "../../src/web/format.js";
+import { agentStatus } from "../../src/web/format.js";
 
 describe("explain()", () => {
   const cases: [unknown, string, RegExp, RegExp, boolean][] = [
@@ -60,9 +60,6 @@ describe("explain()", () => {
 });
 
 describe("format", () => {
-  it("strips terminal escapes", () => {
-    expect(stripAnsi("\x1b[1;32mok\x1b[0m done\x1b]0;title\x07!")).toBe("ok done!");
-  });
   it("agent status reads like the CLI's", () => {
     const base = { id: "a", name: "n", argv: ["x"], cwd: "/", pid: null, exitCode: null, signal: null, startedAt: "", endedAt: null, nextSeq: 1, bytes: 0 };
     expect(agentStatus({ ...base, state: "exited", exitCode: 2 })).toBe("exited (2)");

@@ -226,6 +226,7 @@ export function createAgentView(client: DaemonClient, initial: AgentInfo, option
     dispose() {
       abort.abort();
       disarm();
+      output.dispose();
     },
   };
 }
