@@ -15,6 +15,13 @@ export class ParamsError extends PaseoError {
 export const MAX_GRACE_MS = 600_000;
 export const EXEC_MAX_TIMEOUT_MS = 600_000;
 export const EXEC_MAX_OUTPUT = 16 * 1024 * 1024;
+/** Terminal agents' size limits and defaults (agents.run tty/cols/rows). */
+export const TTY_MIN_COLS = 2;
+export const TTY_MAX_COLS = 1000;
+export const TTY_MIN_ROWS = 2;
+export const TTY_MAX_ROWS = 500;
+export const TTY_DEFAULT_COLS = 80;
+export const TTY_DEFAULT_ROWS = 24;
 
 const MAX_ARGV = 256;
 const MAX_ARG_LEN = 64 * 1024;
@@ -68,8 +75,12 @@ const validators: { [M in MethodName]: (p: Obj) => Params<M> } = {
   "agents.list": (p) => (only(p, ["all"]), { all: bool(p, "all") }),
   "agents.get": (p) => (only(p, ["id"]), { id: str(p, "id", true, 64)! }),
   "agents.run": (p) => {
-    only(p, ["argv", "cwd", "env", "name", "shell"]);
-    return { argv: argv(p), cwd: str(p, "cwd", false), env: env(p), name: str(p, "name", false, 128), shell: bool(p, "shell") };
+    only(p, ["argv", "cwd", "env", "name", "shell", "tty", "cols", "rows"]);
+    const tty = bool(p, "tty");
+    const cols = int(p, "cols", TTY_MIN_COLS, TTY_MAX_COLS);
+    const rows = int(p, "rows", TTY_MIN_ROWS, TTY_MAX_ROWS);
+    if (tty !== true && (cols !== undefined || rows !== undefined)) throw new ParamsError(`"cols" and "rows" need "tty": true`);
+    return { argv: argv(p), cwd: str(p, "cwd", false), env: env(p), name: str(p, "name", false, 128), shell: bool(p, "shell"), tty, cols, rows };
   },
   "agents.logs": (p) => {
     only(p, ["id", "sub", "since", "follow"]);

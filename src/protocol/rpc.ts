@@ -28,7 +28,11 @@ export interface ServerInfo {
   time: string;
 }
 
-export type AgentState = "running" | "exited" | "killed" | "failed";
+/**
+ * `lost`: recorded as running, but its host process and program are gone without recording how it ended
+ * (e.g. both were killed, or the machine restarted); `reason` says what was found.
+ */
+export type AgentState = "running" | "exited" | "killed" | "failed" | "lost";
 
 export interface AgentInfo {
   id: string;
@@ -44,6 +48,11 @@ export interface AgentInfo {
   endedAt: string | null;
   nextSeq: number;
   bytes: number;
+  /** True for a terminal agent (run under a PTY; its output is all fd 1). */
+  tty: boolean;
+  /** Current terminal size; null for pipe agents. */
+  cols: number | null;
+  rows: number | null;
 }
 
 export interface ExecResult {
@@ -63,7 +72,10 @@ export interface Methods {
   ping: [Record<string, never>, Record<string, never>];
   "agents.list": [{ all?: boolean }, AgentInfo[]];
   "agents.get": [{ id: string }, AgentInfo];
-  "agents.run": [{ argv: string[]; cwd?: string; env?: Record<string, string>; name?: string; shell?: boolean }, AgentInfo];
+  "agents.run": [
+    { argv: string[]; cwd?: string; env?: Record<string, string>; name?: string; shell?: boolean; tty?: boolean; cols?: number; rows?: number },
+    AgentInfo,
+  ];
   "agents.logs": [{ id: string; sub: number; since?: number; follow?: boolean }, { nextSeq: number }];
   "agents.unsubscribe": [{ sub: number }, Record<string, never>];
   "agents.input": [{ id: string; dataB64: string }, { bytes: number }];

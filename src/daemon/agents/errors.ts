@@ -4,7 +4,7 @@
  */
 import { PaseoError } from "../../protocol/errors.js";
 
-export type AgentErrorCode = "NOT_FOUND" | "NOT_RUNNING" | "BAD_PARAMS" | "SPAWN_FAILED" | "BAD_CWD";
+export type AgentErrorCode = "NOT_FOUND" | "NOT_RUNNING" | "BAD_PARAMS" | "SPAWN_FAILED" | "BAD_CWD" | "NOT_A_TERMINAL";
 
 export class AgentError extends PaseoError {
   declare readonly code: AgentErrorCode;

@@ -12,5 +12,6 @@ export type {
   Logger,
   ReadLogsResult,
   RunOptions,
+  ScreenSnapshot,
   SubscriptionHandle,
 } from "./types.js";

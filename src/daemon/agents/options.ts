@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { describeInput } from "../../protocol/redact.js";
 import { AgentError } from "./errors.js";
+import { TTY_DEFAULT_COLS, TTY_DEFAULT_ROWS, TTY_MAX_COLS, TTY_MAX_ROWS, TTY_MIN_COLS, TTY_MIN_ROWS } from "../../protocol/rpc-params.js";
 
 const MAX_ARGS = 4096;
 
@@ -61,4 +62,17 @@ export function intOption(value: unknown, name: string, def: number, min: number
     throw new AgentError("BAD_PARAMS", `${name} must be an integer between ${min} and ${max}`);
   }
   return value;
+}
+
+/** A terminal agent's size from run options: null for pipe agents; defaults 80×24; limits from rpc-params. */
+export function validateTty(opts: { tty?: unknown; cols?: unknown; rows?: unknown }): { cols: number; rows: number } | null {
+  if (opts.tty !== undefined && opts.tty !== null && typeof opts.tty !== "boolean") throw new AgentError("BAD_PARAMS", "tty must be true or false");
+  if (opts.tty !== true) {
+    if (opts.cols !== undefined || opts.rows !== undefined) throw new AgentError("BAD_PARAMS", "cols and rows apply to terminal agents only (tty: true)");
+    return null;
+  }
+  return {
+    cols: intOption(opts.cols, "cols", TTY_DEFAULT_COLS, TTY_MIN_COLS, TTY_MAX_COLS),
+    rows: intOption(opts.rows, "rows", TTY_DEFAULT_ROWS, TTY_MIN_ROWS, TTY_MAX_ROWS),
+  };
 }

@@ -29,9 +29,25 @@ export interface RunOptions {
   name?: string;
   /** Run `argv.join(" ")` through /bin/sh -c. */
   shell?: boolean;
+  /** Run under a pseudo-terminal (output merged into fd 1, TERM=xterm-256color unless env sets it). */
+  tty?: boolean;
+  /** Terminal size for tty agents: cols 2..1000 (default 80), rows 2..500 (default 24). */
+  cols?: number;
+  rows?: number;
 }
 
-export interface ExecOptions extends Omit<RunOptions, "name"> {
+/**
+ * A terminal agent's screen: `data` (@xterm/addon-serialize output) reproduces the screen, cursor, modes and
+ * bounded scrollback when written to a fresh cols × rows terminal; `seq` is the first log seq NOT reflected in it.
+ */
+export interface ScreenSnapshot {
+  seq: number;
+  cols: number;
+  rows: number;
+  data: string;
+}
+
+export interface ExecOptions extends Omit<RunOptions, "name" | "tty" | "cols" | "rows"> {
   /** Default 30 000, at most 600 000. */
   timeoutMs?: number;
   /** Per stream. Default 1 MiB, at most 16 MiB. */
