@@ -107,6 +107,9 @@ describe.skipIf(SKIP_BROWSER)("browser app against a real relay and daemon", () 
       await page.click('button[data-action="new"]');
       await page.fill('input[name="command"]', "echo started-from-the-browser; echo second line >&2");
       await page.fill('input[name="name"]', "from-browser");
+      // A terminal is the default; this one runs with pipes (stdout and stderr apart).
+      expect(await page.isChecked('input[name="kind"][value="terminal"]')).toBe(true);
+      await page.check('input[name="kind"][value="plain"]');
       await page.click('.new-agent button[type="submit"]');
       await page.waitForSelector('.agent-view[aria-label="Agent from-browser"]');
       await page.waitForSelector('.agent-view[data-state="exited"]');

@@ -20,8 +20,13 @@ export interface TermPanel {
   term: Terminal;
   /** Refit now (also done on every container resize); returns the size, or undefined while hidden. */
   fit(): TermSize | undefined;
-  /** Called after a fit changed the terminal's size. */
+  /** Called after a fit changed the terminal's size (not while a fixed size is set). */
   onResize(listener: (size: TermSize) => void): void;
+  /**
+   * Pin the terminal to a size (a watcher shows the writer's size: the program draws for that) or, with undefined,
+   * follow the panel again. A pinned terminal larger than the panel scrolls inside it.
+   */
+  setFixedSize(size: TermSize | undefined): void;
   dispose(): void;
 }
 
@@ -60,8 +65,14 @@ export function createTermPanel(options: { className: string; label: string; rea
   const listeners: ((size: TermSize) => void)[] = [];
   let frame = 0;
   let disposed = false;
+  let fixed: TermSize | undefined;
   const fit = (): TermSize | undefined => {
-    if (disposed || el.clientWidth === 0 || el.clientHeight === 0) return undefined;
+    if (disposed) return undefined;
+    if (fixed) {
+      if (fixed.cols !== term.cols || fixed.rows !== term.rows) term.resize(fixed.cols, fixed.rows);
+      return fixed;
+    }
+    if (el.clientWidth === 0 || el.clientHeight === 0) return undefined;
     const proposed = fitter.proposeDimensions();
     if (!proposed || !Number.isFinite(proposed.cols) || !Number.isFinite(proposed.rows)) return undefined;
     const size = { cols: Math.max(2, proposed.cols), rows: Math.max(1, proposed.rows) };
@@ -87,6 +98,11 @@ export function createTermPanel(options: { className: string; label: string; rea
     fit,
     onResize(listener) {
       listeners.push(listener);
+    },
+    setFixedSize(size) {
+      fixed = size && { cols: Math.max(2, size.cols), rows: Math.max(1, size.rows) };
+      el.classList.toggle("fixed-size", fixed !== undefined);
+      fit();
     },
     dispose() {
       disposed = true;

@@ -61,9 +61,10 @@ export function createAgentList(options: { onOpen: (agent: AgentInfo) => void; o
   const makeRow = (agent: AgentInfo): Row => {
     const name = h("span", { class: "agent-name" });
     const status = h("span", { class: "badge" });
+    const kind = agent.tty ? h("span", { class: "badge kind-badge", text: "terminal", attrs: { title: "Runs in a terminal: opens as an interactive terminal" } }) : null;
     const meta = h("span", { class: "agent-meta muted" });
     const command = h("code", { class: "agent-command" });
-    const button = h("button", { class: "agent-open", attrs: { type: "button" } }, h("span", { class: "agent-line" }, name, status), command, meta);
+    const button = h("button", { class: "agent-open", attrs: { type: "button" } }, h("span", { class: "agent-line" }, name, status, kind), command, meta);
     const li = h("li", { class: "agent", attrs: { "data-id": agent.id } }, button);
     const row: Row = { el: li, name, status, meta, command, agent };
     button.addEventListener("click", () => options.onOpen(row.agent));
