@@ -5,7 +5,16 @@
  *   import { DaemonClient, parseOffer, buildRelayUrl } from "paseo";
  */
 export { DaemonClient, type DaemonClientOptions, type ConnectionState } from "./client/daemon-client.js";
+export { matchAgentRef, resolveAgentRef, AgentAmbiguousError, AgentNotFoundError } from "./client/agent-ref.js";
+export { escapeControls } from "./protocol/escape.js";
 export { type LogChunk, type LogsOptions, LogGapError } from "./client/logs.js";
+export {
+  TerminalSession,
+  MAX_PENDING_BYTES,
+  type AttachOptions,
+  type LaneChange,
+  type TerminalSessionState,
+} from "./client/terminal-session.js";
 export { buildRelayUrl, parseRelayEndpoint, type RelayEndpoint, type RelayRole } from "./client/relay-url.js";
 export { resolveOffer, OFFER_ENV, type ResolvedOffer, type ResolveOfferOptions } from "./client/offer-resolve.js";
 export {
@@ -23,5 +32,5 @@ export { parseOffer, encodeOffer, offerToLink, isOfferExpired, type Offer } from
 export { OfferError, OfferExpiredError, OfferRevokedError, OfferVersionError } from "./protocol/offer-errors.js";
 export { PaseoError } from "./protocol/errors.js";
 export { CloseCode } from "./protocol/close-codes.js";
-export type { AgentInfo, ServerInfo, ExecResult, HostMetrics } from "./protocol/rpc.js";
+export type { AgentInfo, ServerInfo, ExecResult, HostMetrics, TerminalLane, LaneReason, TerminalScreen } from "./protocol/rpc.js";
 export { PASEO_VERSION, PROTOCOL_VERSION } from "./version.js";

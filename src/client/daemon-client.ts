@@ -19,6 +19,7 @@ import { Emitter } from "./emitter.js";
 import { isPermanent } from "./permanent.js";
 import { followLogs, type LogChunk, type LogsOptions } from "./logs.js";
 import type { Session } from "./session.js";
+import { TerminalSession, type AttachOptions } from "./terminal-session.js";
 import { resolveWebSocket, type WebSocketConstructor } from "./transport.js";
 
 export type ConnectionState = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
@@ -120,12 +121,28 @@ export class DaemonClient extends Emitter<ClientEvents> {
     return followLogs(this, id, options);
   }
 
-  /** Internal to logs.ts: the current session, connecting if needed. */
+  /**
+   * Attach to a terminal agent (started with `tty: true` / `paseo run --tty`): its screen, then live output, and —
+   * when you hold the writer lane — its keyboard and size. See TerminalSession. With auto-reconnect on, a dropped
+   * connection re-attaches and resumes with no lost or repeated bytes.
+   */
+  async attach(id: string, options: AttachOptions = {}): Promise<TerminalSession> {
+    const terminal = new TerminalSession(this, id, options);
+    await terminal.start();
+    return terminal;
+  }
+
+  /** Internal to TerminalSession: the per-request timeout. */
+  get requestTimeoutMs(): number {
+    return this.options.requestTimeoutMs ?? 15_000;
+  }
+
+  /** Internal to logs.ts and terminal-session.ts: the current session, connecting if needed. */
   async sessionForStreaming(): Promise<Session> {
     return this.ensureSession();
   }
 
-  /** Internal to logs.ts: wait for the next session after a drop (or fail if reconnect is off). */
+  /** Internal to logs.ts and terminal-session.ts: wait for the next session after a drop (or fail if reconnect is off). */
   async nextSession(error: PaseoError): Promise<Session> {
     if (!this.backoff || this.closedByUser || isPermanent(error)) throw error;
     return this.ensureSession();

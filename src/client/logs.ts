@@ -66,6 +66,13 @@ class Queue {
 
 let nextSub = 1;
 
+/** A subscription id unique among this process's subscriptions (log follows and terminal attachments share it). */
+export function allocateSub(): number {
+  const sub = nextSub;
+  nextSub = (nextSub % (2 ** 31 - 1)) + 1;
+  return sub;
+}
+
 export async function* followLogs(client: LogSource, id: string, options: LogsOptions): AsyncGenerator<LogChunk> {
   let next = options.since ?? 1;
   let session = await client.sessionForStreaming();
@@ -74,7 +81,7 @@ export async function* followLogs(client: LogSource, id: string, options: LogsOp
     const queue = new Queue();
     const onAbort = () => queue.push({ kind: "abort" });
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    const sub = nextSub++ % 2 ** 31;
+    const sub = allocateSub();
     let overflowed = false;
     const unsubscribe = session.subscribe(sub, {
       onChunk: (chunk) => {

@@ -4,13 +4,14 @@
  * so a slow client costs the daemon no unbounded buffer and loses nothing. A subscription that fails after its
  * response was sent ends with an "error" event — never with "end", which would claim the log was complete.
  */
-import type { AgentManager, SubscriptionHandle } from "./agents/index.js";
+import type { AgentInfo, AgentManager, SubscriptionHandle } from "./agents/index.js";
 import { PaseoError } from "../protocol/errors.js";
 import { ParamsError } from "../protocol/rpc-params.js";
 
 export interface StreamSink {
   sendChunk(sub: number, seq: number, fd: number, data: Uint8Array): void;
-  sendEnd(sub: number, nextSeq: number): void;
+  /** `agent` (how it ended) is given for followed subscriptions. */
+  sendEnd(sub: number, nextSeq: number, agent?: AgentInfo): void;
   sendError(sub: number, error: { code: string; message: string }): void;
   readonly writable: boolean;
   onWritable(listener: () => void): void;
@@ -21,6 +22,7 @@ const MAX_SUBSCRIPTIONS = 64;
 export class ConnectionStreams {
   private readonly subs = new Map<number, SubscriptionHandle>();
   private paused = false;
+  private closed = false;
 
   constructor(
     private readonly agents: AgentManager,
@@ -43,7 +45,20 @@ export class ConnectionStreams {
     return { nextSeq };
   }
 
+  /**
+   * Hold `sub` while an asynchronous request (terminal.attach) prepares its stream: no other request can claim it,
+   * and an unsubscribe meanwhile is seen by isReserved() before start().
+   */
+  reserve(sub: number): void {
+    this.subs.set(sub, { nextSeq: 0, unsubscribe: () => void this.subs.delete(sub), pause() {}, resume() {} });
+  }
+
+  isReserved(sub: number): boolean {
+    return !this.closed && this.subs.has(sub);
+  }
+
   start(sub: number, id: string, since: number, follow: boolean, untilSeq: number): void {
+    if (this.closed) return;
     if (!follow) {
       void this.snapshot(sub, id, since, untilSeq);
       return;
@@ -63,7 +78,7 @@ export class ConnectionStreams {
         },
         (info) => {
           finish();
-          this.sink.sendEnd(sub, info.nextSeq);
+          this.sink.sendEnd(sub, info.nextSeq, info);
         },
         (err) => {
           finish();
@@ -107,6 +122,7 @@ export class ConnectionStreams {
   }
 
   closeAll(): void {
+    this.closed = true;
     for (const h of this.subs.values()) h.unsubscribe();
     this.subs.clear();
   }

@@ -12,11 +12,13 @@ import { parseHello, HelloError, ServerHandshake } from "../protocol/handshake.j
 import { decodeControl, encodeControl, READ_ONLY_METHODS, RpcErrorCode, type ControlMessage, type RpcRequest } from "../protocol/rpc.js";
 import { isMethod, ParamsError, validateParams } from "../protocol/rpc-params.js";
 import type { SecureChannel } from "../protocol/secure-channel.js";
-import type { AgentManager } from "./agents/index.js";
+import type { AgentInfo, AgentManager } from "./agents/index.js";
 import { ConnectionStreams } from "./connection-streams.js";
 import type { Logger } from "./logger.js";
 import type { ClientPipe, PipeHandler } from "./pipe.js";
 import { createHandlers } from "./rpc-handlers.js";
+import { TerminalAttachments } from "./terminal-attachments.js";
+import type { TerminalLanes } from "./terminal-lanes.js";
 import type { ServerInfoSource } from "./server-info.js";
 
 export type OfferRefusal = "unknown" | "expired" | "revoked" | "used";
@@ -34,6 +36,8 @@ export interface ConnectionContext {
    */
   commitOfferUse(offerId: string): Promise<true | OfferRefusal>;
   agents: AgentManager;
+  /** Writer/watcher lanes of terminal agents, shared by all connections (wired to `agents` with bindLanes). */
+  lanes: TerminalLanes;
   info: ServerInfoSource;
   handshakes: { tryAcquire(): boolean; release(): void };
   log: Logger;
@@ -56,6 +60,7 @@ export class ClientConnection implements PipeHandler {
   private phase: Phase = "hello";
   private channel: SecureChannel | undefined;
   private streams: ConnectionStreams | undefined;
+  private terminals: TerminalAttachments | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private holdsHandshakeSlot = false;
   private readonly handlers;
@@ -140,6 +145,7 @@ export class ClientConnection implements PipeHandler {
     this.pipe.send(message);
     this.releaseHandshakeSlot();
     this.streams = new ConnectionStreams(this.ctx.agents, this.streamSink());
+    this.terminals = new TerminalAttachments(this.ctx.agents, this.ctx.lanes, this.streams, (evt) => this.send(evt));
     this.touch();
     if (early) this.onMessage(early, true);
   }
@@ -186,9 +192,22 @@ export class ClientConnection implements PipeHandler {
         return;
       }
       if (method === "agents.unsubscribe") {
-        this.streams!.stop(validateParams(method, req.params).sub);
+        const { sub } = validateParams(method, req.params);
+        this.streams!.stop(sub);
+        this.terminals!.detach(sub);
         return this.respond(req.id, {});
       }
+      if (method === "terminal.attach") {
+        const attached = await this.terminals!.attach(validateParams(method, req.params));
+        this.respond(req.id, attached.result);
+        attached.begin();
+        return;
+      }
+      if (method === "terminal.input") return this.respond(req.id, await this.terminals!.input(validateParams(method, req.params)));
+      if (method === "terminal.resize") return this.respond(req.id, await this.terminals!.resize(validateParams(method, req.params)));
+      if (method === "terminal.take") return this.respond(req.id, this.terminals!.take(validateParams(method, req.params)));
+      if (method === "terminal.release") return this.respond(req.id, this.terminals!.release(validateParams(method, req.params)));
+      if (method === "agents.input") this.terminals!.checkPlainInput(validateParams(method, req.params).id);
       const handler = this.handlers[method] as (p: unknown) => Promise<unknown>;
       this.respond(req.id, await handler(validateParams(method, req.params)));
     } catch (err) {
@@ -217,8 +236,14 @@ export class ClientConnection implements PipeHandler {
     return {
       sendChunk: (sub: number, seq: number, fd: number, data: Uint8Array) =>
         this.sendMessage({ type: MessageType.STREAM, body: encodeStream({ subId: sub, seq, fd, data }) }),
-      sendEnd: (sub: number, nextSeq: number) => this.send({ t: "evt", sub, event: "end", nextSeq }),
-      sendError: (sub: number, error: { code: string; message: string }) => this.send({ t: "evt", sub, event: "error", error }),
+      sendEnd: (sub: number, nextSeq: number, agent?: AgentInfo) => {
+        this.terminals?.detach(sub);
+        this.send({ t: "evt", sub, event: "end", nextSeq, ...(agent ? { agent } : {}) });
+      },
+      sendError: (sub: number, error: { code: string; message: string }) => {
+        this.terminals?.detach(sub);
+        this.send({ t: "evt", sub, event: "error", error });
+      },
       get writable() {
         return pipe.writable;
       },
@@ -253,6 +278,7 @@ export class ClientConnection implements PipeHandler {
     if (this.timer) clearTimeout(this.timer);
     this.releaseHandshakeSlot();
     this.streams?.closeAll();
+    this.terminals?.closeAll();
     this.channel?.fail();
   }
 }

@@ -14,6 +14,8 @@ import { OFFER_ID_BYTES, OFFER_SECRET_BYTES } from "../protocol/offer.js";
 import { startRelay, type Relay } from "../relay/index.js";
 import { AgentManager } from "./agents/index.js";
 import { ClientConnection, type ConnectionContext } from "./connection.js";
+import { bindLanes } from "./terminal-attachments.js";
+import { TerminalLanes } from "./terminal-lanes.js";
 import { ensureHome, loadConfig, DEFAULT_EMBEDDED_RELAY } from "./home.js";
 import { loadOrCreateIdentity, type DaemonIdentity } from "./identity.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -89,6 +91,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     let active = 0;
     const maxHandshakes = options.maxConcurrentHandshakes ?? 64;
     const connections = new Set<ClientConnection>();
+    const lanes = new TerminalLanes();
+    cleanups.push(bindLanes(agents, lanes));
     const ctx: ConnectionContext = {
       backend,
       staticKey: { publicKey: identity.publicKey, secretKey: identity.secretKey },
@@ -104,6 +108,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         return use.accepted ? true : use.refused;
       },
       agents,
+      lanes,
       info,
       handshakes: {
         tryAcquire: () => (active < maxHandshakes ? (active++, true) : false),

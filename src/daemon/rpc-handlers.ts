@@ -1,6 +1,6 @@
 /**
  * RPC method handlers: validated params in, JSON-able result out. Subscription methods (agents.logs /
- * agents.unsubscribe) are connection-scoped and live in connection-streams.ts.
+ * agents.unsubscribe) are connection-scoped and live in connection-streams.ts; terminal.* in terminal-attachments.ts.
  */
 import type { AgentManager } from "./agents/index.js";
 import type { ServerInfoSource } from "./server-info.js";
@@ -14,7 +14,7 @@ export interface HandlerContext {
 }
 
 type Handler<M extends MethodName> = (params: Params<M>) => Promise<Result<M>>;
-type Stateless = Exclude<MethodName, "agents.logs" | "agents.unsubscribe">;
+type Stateless = Exclude<MethodName, "agents.logs" | "agents.unsubscribe" | `terminal.${string}`>;
 
 export function createHandlers(ctx: HandlerContext): { [M in Stateless]: Handler<M> } {
   const { agents } = ctx;

@@ -23,6 +23,15 @@ export const TTY_MAX_ROWS = 500;
 export const TTY_DEFAULT_COLS = 80;
 export const TTY_DEFAULT_ROWS = 24;
 
+/**
+ * Terminal input bounds (terminal.input), per connection: one message carries at most this many bytes, and a
+ * connection sends at most TERMINAL_INPUT_RATE messages per second (bursts up to TERMINAL_INPUT_BURST). Typing is
+ * tens of messages a second; a paste is split by the client into TERMINAL_INPUT_MAX_BYTES pieces.
+ */
+export const TERMINAL_INPUT_MAX_BYTES = 64 * 1024;
+export const TERMINAL_INPUT_RATE = 200;
+export const TERMINAL_INPUT_BURST = 400;
+
 const MAX_ARGV = 256;
 const MAX_ARG_LEN = 64 * 1024;
 const MAX_ENV = 256;
@@ -65,6 +74,17 @@ function env(p: Obj): Record<string, string> | undefined {
   }
   return v as Record<string, string>;
 }
+function sub(p: Obj): number {
+  const v = int(p, "sub", 0, 2 ** 31);
+  if (v === undefined) throw new ParamsError(`"sub" is required`);
+  return v;
+}
+function size(p: Obj, required: boolean): { cols?: number; rows?: number } {
+  const cols = int(p, "cols", TTY_MIN_COLS, TTY_MAX_COLS);
+  const rows = int(p, "rows", TTY_MIN_ROWS, TTY_MAX_ROWS);
+  if ((cols === undefined) !== (rows === undefined) || (required && cols === undefined)) throw new ParamsError(`"cols" and "rows" go together`);
+  return cols === undefined ? {} : { cols, rows };
+}
 function only(p: Obj, allowed: string[]): void {
   for (const k of Object.keys(p)) if (!allowed.includes(k)) throw new ParamsError(`unknown parameter "${k.slice(0, 40)}"`);
 }
@@ -99,6 +119,33 @@ const validators: { [M in MethodName]: (p: Obj) => Params<M> } = {
     return { id: str(p, "id", true, 64)!, dataB64: str(p, "dataB64", true, 4 * 1024 * 1024)! };
   },
   "agents.stop": (p) => (only(p, ["id", "graceMs"]), { id: str(p, "id", true, 64)!, graceMs: int(p, "graceMs", 0, MAX_GRACE_MS) }),
+  "terminal.attach": (p) => {
+    only(p, ["id", "sub", "mode", "take", "cols", "rows", "since"]);
+    const mode = p.mode;
+    if (mode !== undefined && mode !== "control" && mode !== "watch") throw new ParamsError(`"mode" must be "control" or "watch"`);
+    const take = bool(p, "take");
+    if (take && mode === "watch") throw new ParamsError(`"take" needs "mode": "control"`);
+    return {
+      id: str(p, "id", true, 64)!,
+      sub: sub(p),
+      mode: mode ?? "control",
+      take,
+      ...size(p, false),
+      since: int(p, "since", 1, Number.MAX_SAFE_INTEGER),
+    };
+  },
+  "terminal.input": (p) => {
+    only(p, ["id", "dataB64"]);
+    // The decoded length is checked by the daemon against TERMINAL_INPUT_MAX_BYTES (INPUT_TOO_LARGE names the limit).
+    return { id: str(p, "id", true, 64)!, dataB64: str(p, "dataB64", true, 4 * 1024 * 1024)! };
+  },
+  "terminal.resize": (p) => {
+    only(p, ["id", "cols", "rows"]);
+    const { cols, rows } = size(p, true);
+    return { id: str(p, "id", true, 64)!, cols: cols!, rows: rows! };
+  },
+  "terminal.take": (p) => (only(p, ["sub"]), { sub: sub(p) }),
+  "terminal.release": (p) => (only(p, ["sub"]), { sub: sub(p) }),
   exec: (p) => {
     only(p, ["argv", "cwd", "env", "shell", "timeoutMs", "maxOutputBytes"]);
     return {

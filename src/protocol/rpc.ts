@@ -55,6 +55,41 @@ export interface AgentInfo {
   rows: number | null;
 }
 
+/** A terminal's screen as @xterm/addon-serialize output: write `data` to a fresh cols × rows terminal. */
+export interface TerminalScreen {
+  /** The first log seq NOT reflected in `data`. */
+  seq: number;
+  cols: number;
+  rows: number;
+  data: string;
+}
+
+/** Which lane an attachment is in: one writer per terminal agent, any number of watchers. */
+export type TerminalLane = "writer" | "watcher";
+
+/**
+ * Why a lane event was sent: "taken" (another client took your writer lane), "took" / "released" (your own
+ * terminal.take / terminal.release), "writer-joined" / "writer-left" (another client became / stopped being the
+ * writer; your lane is unchanged), "ended" (the agent ended: nobody can write any more).
+ */
+export type LaneReason = "attached" | "taken" | "took" | "released" | "writer-joined" | "writer-left" | "ended";
+
+export interface TerminalAttachResult {
+  lane: TerminalLane;
+  /** Whether any attachment (this one or another) holds the writer lane. */
+  writer: boolean;
+  agent: AgentInfo;
+  /** The screen to draw first; null when resuming with `since`. */
+  screen: TerminalScreen | null;
+  /** The seq of the first STREAM chunk that will follow for this sub (screen.seq, or `since`). */
+  fromSeq: number;
+}
+
+export interface TerminalLaneResult {
+  lane: TerminalLane;
+  writer: boolean;
+}
+
 export interface ExecResult {
   exitCode: number | null;
   signal: string | null;
@@ -80,6 +115,14 @@ export interface Methods {
   "agents.unsubscribe": [{ sub: number }, Record<string, never>];
   "agents.input": [{ id: string; dataB64: string }, { bytes: number }];
   "agents.stop": [{ id: string; graceMs?: number }, AgentInfo];
+  "terminal.attach": [
+    { id: string; sub: number; mode?: "control" | "watch"; take?: boolean; cols?: number; rows?: number; since?: number },
+    TerminalAttachResult,
+  ];
+  "terminal.input": [{ id: string; dataB64: string }, { bytes: number }];
+  "terminal.resize": [{ id: string; cols: number; rows: number }, AgentInfo];
+  "terminal.take": [{ sub: number }, TerminalLaneResult];
+  "terminal.release": [{ sub: number }, TerminalLaneResult];
   exec: [
     { argv: string[]; cwd?: string; env?: Record<string, string>; shell?: boolean; timeoutMs?: number; maxOutputBytes?: number },
     ExecResult,
@@ -104,13 +147,23 @@ export interface RpcErrorBody {
   message: string;
 }
 export type RpcResponse = { t: "res"; id: number; ok: true; result: unknown } | { t: "res"; id: number; ok: false; error: RpcErrorBody };
+export type RpcEventKind = "end" | "error" | "lane" | "resize";
+const EVENT_KINDS: ReadonlySet<unknown> = new Set(["end", "error", "lane", "resize"]);
 export interface RpcEvent {
   t: "evt";
   sub: number;
-  event: "end" | "error";
+  event: RpcEventKind;
   nextSeq?: number;
+  /** On "end": how the agent ended (exitCode, signal). */
   agent?: AgentInfo;
   error?: RpcErrorBody;
+  /** On "lane": this attachment's lane, whether anyone writes, and why it changed. */
+  lane?: TerminalLane;
+  writer?: boolean;
+  reason?: LaneReason;
+  /** On "resize": the terminal's new size. */
+  cols?: number;
+  rows?: number;
 }
 export interface Welcome {
   t: "welcome";
@@ -169,7 +222,7 @@ export function decodeControl(body: Uint8Array): ControlMessage {
       }
       return value as unknown as RpcResponse;
     case "evt":
-      if (!isId(value.sub) || (value.event !== "end" && value.event !== "error")) throw new RpcProtocolError("malformed event");
+      if (!isId(value.sub) || !EVENT_KINDS.has(value.event)) throw new RpcProtocolError("malformed event");
       return value as unknown as RpcEvent;
     case "welcome":
       if (!isObject(value.server) || typeof value.server.serverId !== "string") throw new RpcProtocolError("malformed welcome");
