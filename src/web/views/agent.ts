@@ -9,6 +9,7 @@ import { explain } from "../errors.js";
 import { agentStatus } from "../format.js";
 import { createAgentHead } from "./agent-head.js";
 import { createOutputPane } from "./output.js";
+import { createTerminalAgentView } from "./terminal-agent.js";
 
 export interface AgentView {
   el: HTMLElement;
@@ -45,7 +46,7 @@ export function whenConnected(client: DaemonClient, signal: AbortSignal): Promis
 
 /** The view for an agent: a terminal for terminal agents, output + input line for pipe agents. */
 export function createAgentView(client: DaemonClient, agent: AgentInfo, options: AgentViewOptions): AgentView {
-  return createPipeAgentView(client, agent, options); // terminal view: waits for the SDK's attach
+  return agent.tty ? createTerminalAgentView(client, agent, options) : createPipeAgentView(client, agent, options);
 }
 
 function createPipeAgentView(client: DaemonClient, initial: AgentInfo, options: AgentViewOptions): AgentView {

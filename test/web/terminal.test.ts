@@ -1,0 +1,181 @@
+/**
+ * Issue 14, browser: terminal agents open in a real terminal (xterm.js on the SDK's client.attach), against a real
+ * relay and daemon with real PTYs. New agent starts a terminal by default; typing reaches bash and its output comes
+ * back; Ctrl-C interrupts the foreground program; the panel's size is the PTY's (writer's size wins); two pages: one
+ * writer, one watcher, "Take control" and "Watch" move the lane; on a phone the extra-keys bar's sticky Ctrl works.
+ * Zero console errors throughout (the CSP is the relay's strict one).
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newPage, removeHomes, SKIP_BROWSER, startBrowserAndStack, waitFor, type Stack } from "./helpers.js";
+
+let browser: Browser | undefined;
+let stack: Stack;
+const started: string[] = [];
+
+beforeAll(async () => {
+  if (!SKIP_BROWSER) ({ browser, stack } = await startBrowserAndStack());
+});
+afterAll(async () => {
+  for (const id of started) await stack?.daemon.agents.stop(id).catch(() => undefined);
+  await browser?.close();
+  await stack?.close();
+  await removeHomes();
+});
+
+const ROWS = ".agent-view .terminal .xterm-rows";
+
+/** The terminal's rows as lines (trailing blanks trimmed). */
+async function screen(page: Page): Promise<string[]> {
+  return (await page.locator(ROWS).innerText()).split("\n").map((l) => l.replace(/\s+$/, ""));
+}
+
+/** Wait until some row of the terminal matches `re`. */
+async function waitForRow(page: Page, re: RegExp, timeout = 10_000): Promise<void> {
+  await page.waitForFunction(
+    ([sel, src]) => [...(document.querySelector(sel!)?.children ?? [])].some((row) => new RegExp(src!).test(row.textContent ?? "")),
+    [ROWS, re.source],
+    { timeout },
+  );
+}
+
+async function startBash(name: string): Promise<string> {
+  const agent = await stack.daemon.agents.run({ argv: ["bash", "--norc", "--noprofile"], name, tty: true, env: { PS1: "$ " } });
+  started.push(agent.id);
+  return agent.id;
+}
+
+async function openAgent(page: Page, id: string): Promise<void> {
+  await page.goto(stack.link);
+  await page.waitForSelector('.state[data-state="connected"]');
+  await page.click(`.agent[data-id="${id}"] .agent-open`);
+  await page.waitForSelector('.agent-view[data-kind="terminal"]:not([data-lane="attaching"])');
+}
+
+const ignorable = (problems: string[]) => problems.filter((p) => !/WebSocket connection to .* failed/.test(p));
+
+describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
+  it("New agent starts a terminal by default; typing reaches bash; Ctrl-C interrupts; the PTY follows the panel", async () => {
+    const { page, problems, context } = await newPage(browser!);
+    try {
+      await page.goto(stack.link);
+      await page.waitForSelector('.state[data-state="connected"]');
+      await page.click('button[data-action="new"]');
+      await page.fill('input[name="command"]', "PS1='$ ' exec bash --norc --noprofile");
+      await page.fill('input[name="name"]', "browser-bash");
+      await page.click('.new-agent button[type="submit"]');
+      await page.waitForSelector('.agent-view[data-kind="terminal"][data-lane="writer"]');
+      const id = (await page.getAttribute(".agent-view", "data-id"))!;
+      started.push(id);
+      expect((await stack.daemon.agents.get(id)).tty).toBe(true);
+      expect(await page.locator(".lane-state").innerText()).toMatch(/You have control/);
+      expect(await page.locator('button[data-action="lane"]').innerText()).toBe("Watch");
+      await waitForRow(page, /^\$/);
+
+      // Keys go to bash; the arithmetic proves the shell (not an echo of our keys) answered.
+      await page.click(".agent-view .terminal");
+      await page.keyboard.type("echo hi-$((6*7))");
+      await page.keyboard.press("Enter");
+      await waitForRow(page, /^hi-42$/);
+
+      // Ctrl-C reaches the foreground program: sleep 100 ends at once and the prompt is back.
+      await page.keyboard.type("sleep 100");
+      await page.keyboard.press("Enter");
+      await page.waitForTimeout(300);
+      await page.keyboard.press("Control+C");
+      await page.keyboard.type("echo after-$((2+3))");
+      await page.keyboard.press("Enter");
+      await waitForRow(page, /^after-5$/, 5000);
+      expect((await screen(page)).some((l) => /\^C/.test(l))).toBe(true);
+
+      // The writer's size wins: the PTY has the panel's size, and follows it.
+      const before = await stack.daemon.agents.get(id);
+      expect(before.cols).toBeGreaterThan(60);
+      await page.setViewportSize({ width: 900, height: 700 });
+      await waitFor(async () => (await stack.daemon.agents.get(id)).cols! < before.cols!, 5000, "the PTY to shrink with the panel");
+      const after = await stack.daemon.agents.get(id);
+      await page.keyboard.type("stty size");
+      await page.keyboard.press("Enter");
+      await waitForRow(page, new RegExp(`^${after.rows} ${after.cols}$`));
+      expect(ignorable(problems)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("two pages: one writer, one watcher; Take control and Watch move the lane", async () => {
+    const id = await startBash("shared-bash");
+    const a = await newPage(browser!);
+    const b = await newPage(browser!);
+    try {
+      await openAgent(a.page, id);
+      expect(await a.page.getAttribute(".agent-view", "data-lane")).toBe("writer");
+      await openAgent(b.page, id);
+      expect(await b.page.getAttribute(".agent-view", "data-lane")).toBe("watcher");
+      expect(await b.page.locator(".lane-state").innerText()).toMatch(/another client has control/);
+      expect(await b.page.locator('button[data-action="lane"]').innerText()).toBe("Take control");
+
+      // The watcher's keys go nowhere; the writer's output reaches both.
+      await b.page.click(".agent-view .terminal");
+      await b.page.keyboard.type("watcher-typed");
+      await a.page.click(".agent-view .terminal");
+      await a.page.keyboard.type("echo one-$((1+1))");
+      await a.page.keyboard.press("Enter");
+      await waitForRow(a.page, /^one-2$/);
+      await waitForRow(b.page, /^one-2$/);
+      expect((await screen(a.page)).join("\n")).not.toContain("watcher-typed");
+
+      // B takes control: A is told and watches; B's keys now reach bash.
+      await b.page.click('button[data-action="lane"]');
+      await b.page.waitForSelector('.agent-view[data-lane="writer"]');
+      await a.page.waitForSelector('.agent-view[data-lane="watcher"]');
+      expect(await a.page.locator(".lane-state").innerText()).toMatch(/another client has control/);
+      await b.page.click(".agent-view .terminal");
+      await b.page.keyboard.type("echo two-$((2+2))");
+      await b.page.keyboard.press("Enter");
+      await waitForRow(a.page, /^two-4$/);
+      await waitForRow(b.page, /^two-4$/);
+
+      // B gives it up ("Watch"): nobody writes; A can take it back.
+      await b.page.click('button[data-action="lane"]');
+      await b.page.waitForSelector('.agent-view[data-lane="watcher"]');
+      await a.page.waitForFunction(() => /nobody has control/.test(document.querySelector(".lane-state")?.textContent ?? ""));
+      await a.page.click('button[data-action="lane"]');
+      await a.page.waitForSelector('.agent-view[data-lane="writer"]');
+      expect(ignorable(a.problems)).toEqual([]);
+      expect(ignorable(b.problems)).toEqual([]);
+    } finally {
+      await a.context.close();
+      await b.context.close();
+    }
+  });
+
+  it("phone: full-width terminal with the extra-keys bar; sticky Ctrl then c interrupts", async () => {
+    const id = await startBash("phone-bash");
+    const { page, problems, context } = await newPage(browser!, { width: 390, height: 844, mobile: true });
+    try {
+      await openAgent(page, id);
+      expect(await page.isVisible(".extra-keys")).toBe(true);
+      expect(await page.isVisible(".sidebar")).toBe(false);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      await waitForRow(page, /^\$/);
+      await page.click(".agent-view .terminal");
+      await page.keyboard.type("sleep 100");
+      await page.keyboard.press("Enter");
+      await page.waitForTimeout(300);
+      await page.tap('.extra-keys [data-key="ctrl"]');
+      expect(await page.getAttribute('.extra-keys [data-key="ctrl"]', "aria-pressed")).toBe("true");
+      await page.keyboard.type("c");
+      expect(await page.getAttribute('.extra-keys [data-key="ctrl"]', "aria-pressed")).toBe("false");
+      // The arrows reach the program too: ← moves bash's cursor before the last character.
+      await page.keyboard.type("echo phone-9");
+      await page.tap('.extra-keys [data-key="left"]');
+      await page.keyboard.type("1");
+      await page.keyboard.press("Enter");
+      await waitForRow(page, /^phone-19$/, 5000);
+      expect(ignorable(problems)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
