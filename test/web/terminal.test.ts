@@ -88,6 +88,25 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
       await waitForRow(page, /^after-5$/, 5000);
       expect((await screen(page)).some((l) => /\^C/.test(l))).toBe(true);
 
+      // Paste (a clipboard paste event, as the browser sends it) goes to the program like typing.
+      await page.evaluate(() => {
+        const data = new DataTransfer();
+        data.setData("text/plain", "echo pasted-$((5+5))");
+        const target = document.querySelector(".agent-view .terminal .xterm-helper-textarea")!;
+        target.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+      });
+      await page.keyboard.press("Enter");
+      await waitForRow(page, /^pasted-10$/);
+
+      // Alternate screen (what full-screen programs use): drawn over, then the shell's screen comes back.
+      await page.keyboard.type("printf '\\e[?1049h\\e[2J\\e[H'; echo full-screen-$((4+4)); read x; printf '\\e[?1049l'");
+      await page.keyboard.press("Enter");
+      await waitForRow(page, /^full-screen-8$/);
+      expect((await screen(page)).some((l) => l === "hi-42")).toBe(false);
+      await page.keyboard.press("Enter");
+      await waitForRow(page, /^hi-42$/);
+      expect((await screen(page)).some((l) => l.startsWith("full-screen-8"))).toBe(false);
+
       // The writer's size wins: the PTY has the panel's size, and follows it.
       const before = await stack.daemon.agents.get(id);
       expect(before.cols).toBeGreaterThan(60);
@@ -147,6 +166,36 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
     } finally {
       await a.context.close();
       await b.context.close();
+    }
+  });
+
+  it("connection lost: the terminal is read-only and marked stale, then re-attaches where it stopped", async () => {
+    const id = await startBash("resume-bash");
+    const { page, problems, context } = await newPage(browser!);
+    try {
+      await openAgent(page, id);
+      await waitForRow(page, /^\$/);
+      await page.click(".agent-view .terminal");
+      await page.keyboard.type("echo before-$((1+6))");
+      await page.keyboard.press("Enter");
+      await waitForRow(page, /^before-7$/);
+      await stack.restartRelay(async () => {
+        await page.waitForSelector('.screen[data-connection="stale"]', { timeout: 5000 });
+        expect(await page.isDisabled('button[data-action="lane"]')).toBe(true);
+        expect(await page.locator(".agent-view .card-head .badge").innerText()).toBe("last seen running");
+        expect(await page.evaluate(() => document.querySelectorAll(".extra-keys button:not([disabled])").length)).toBe(0);
+      });
+      await page.waitForSelector('.screen[data-connection="live"]', { timeout: 15_000 });
+      await page.waitForFunction(() => !(document.querySelector('button[data-action="lane"]') as HTMLButtonElement).disabled, undefined, { timeout: 10_000 });
+      await page.click(".agent-view .terminal");
+      await page.keyboard.type("echo after-$((1+7))");
+      await page.keyboard.press("Enter");
+      await waitForRow(page, /^after-8$/);
+      // Re-attached from the last byte: the earlier output is there once, nothing repeated.
+      expect((await screen(page)).filter((l) => l === "before-7")).toHaveLength(1);
+      expect(ignorable(problems)).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 
