@@ -43,6 +43,13 @@ describe("explain()", () => {
     });
   }
 
+  it("terminal errors say what to do in the view's terms", () => {
+    expect(explain(new RpcError("terminal.input", "NOT_WRITER", "another client is the writer")).next).toMatch(/Take control/);
+    expect(explain(new RpcError("terminal.input", "INPUT_RATE_LIMITED", "slow down")).transient).toBe(true);
+    expect(explain(new RpcError("terminal.input", "INPUT_TOO_LARGE", "64 KiB")).title).toMatch(/too large/);
+    expect(explain(new RpcError("agents.run", "BAD_PARAMS", "x")).title).toBe("The daemon refused the request");
+  });
+
   it("link errors tuck their message (which restates title and next step) away; others show it", () => {
     expect(explain(new OfferRevokedError("revoked")).detailRepeats).toBe(true);
     expect(explain(new OfferExpiredError("2020-01-01T00:00:00.000Z")).detailRepeats).toBe(true);

@@ -116,6 +116,15 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
       await page.keyboard.type("stty size");
       await page.keyboard.press("Enter");
       await waitForRow(page, new RegExp(`^${after.rows} ${after.cols}$`));
+
+      // The agent ends: the view says how, keeps its last screen, and nobody can type or take control any more.
+      await page.keyboard.type("exit 3");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector('.agent-view[data-state="exited"][data-lane="ended"]');
+      await waitForRow(page, /— agent exited \(3\) —/);
+      expect(await page.isVisible('button[data-action="lane"]')).toBe(false);
+      expect(await page.isVisible('button[data-action="stop"]')).toBe(false);
+      expect(await page.locator(".lane-state").innerText()).toMatch(/has ended/);
       expect(ignorable(problems)).toEqual([]);
     } finally {
       await context.close();
@@ -193,6 +202,24 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
       await waitForRow(page, /^after-8$/);
       // Re-attached from the last byte: the earlier output is there once, nothing repeated.
       expect((await screen(page)).filter((l) => l === "before-7")).toHaveLength(1);
+      expect(ignorable(problems)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("an ended terminal agent opens on its last screen, read-only", async () => {
+    const agent = await stack.daemon.agents.run({ argv: ["printf '\\033[32mdone-%s\\033[0m\\n' $((7*6)); exit 4"], shell: true, name: "ended-tty", tty: true });
+    started.push(agent.id);
+    await waitFor(async () => (await stack.daemon.agents.get(agent.id)).state !== "running", 10_000, "the agent to end");
+    const { page, problems, context } = await newPage(browser!);
+    try {
+      await page.goto(stack.link);
+      await page.click(`.agent[data-id="${agent.id}"] .agent-open`);
+      await page.waitForSelector('.agent-view[data-kind="terminal"][data-lane="ended"]');
+      await waitForRow(page, /^done-42$/);
+      expect(await page.locator(".agent-view .card-head .badge").innerText()).toBe("exited (4)");
+      expect(await page.isVisible('button[data-action="lane"]')).toBe(false);
       expect(ignorable(problems)).toEqual([]);
     } finally {
       await context.close();

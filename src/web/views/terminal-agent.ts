@@ -143,6 +143,9 @@ export function createTerminalAgentView(client: DaemonClient, initial: AgentInfo
       return;
     }
     session = s;
+    // The snapshot reproduces the screen when written to a terminal of its own size: take that size first (a
+    // writer then fits the panel again, and the program redraws on its SIGWINCH).
+    if (s.screen) panel.setFixedSize({ cols: s.screen.cols, rows: s.screen.rows });
     s.onData((data) => term.write(data));
     s.on("lane", (_change: LaneChange) => apply());
     s.on("resize", () => apply());
