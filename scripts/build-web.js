@@ -87,11 +87,16 @@ async function newestMtime(dir) {
   return newest;
 }
 
-/** true when dist/web is missing a file or older than any source under src/ (the app bundles src/index.ts too). */
+/**
+ * true when dist/web is missing a file or older than any source under src/ (the app bundles src/index.ts too), than
+ * this build script and its xterm rewrite, or than the installed xterm packages.
+ */
 export async function isWebBuildStale(outDir = WEB_OUT) {
   try {
     const built = Math.min(...(await Promise.all(WEB_FILES.map(async (f) => (await stat(join(outDir, f))).mtimeMs))));
-    return (await newestMtime(join(ROOT, "src"))) > built;
+    const inputs = ["scripts/build-web.js", "scripts/xterm-csp.js", "node_modules/@xterm/xterm/package.json", "node_modules/@xterm/addon-fit/package.json"];
+    const mtimes = await Promise.all(inputs.map(async (f) => (await stat(join(ROOT, f))).mtimeMs));
+    return Math.max(await newestMtime(join(ROOT, "src")), ...mtimes) > built;
   } catch {
     return true;
   }
