@@ -78,6 +78,24 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
       await page.keyboard.press("Enter");
       await waitForRow(page, /^hi-42$/);
 
+      // Tab, Esc and arrows are bash's: Tab completes `ech`, Esc . yanks the last argument, ↑ recalls the command
+      // (output rows are exactly `keys-ten`; the command lines start with the prompt).
+      await page.keyboard.type("ech");
+      await page.keyboard.press("Tab");
+      await page.keyboard.type(" keys-ten");
+      await page.keyboard.press("Enter");
+      await waitForRow(page, /^keys-ten$/);
+      await page.keyboard.type("echo ");
+      await page.keyboard.press("Escape");
+      await page.keyboard.type(".");
+      await page.keyboard.press("Enter");
+      await page.keyboard.press("ArrowUp");
+      await page.keyboard.press("Enter");
+      await page.waitForFunction(
+        (sel) => [...(document.querySelector(sel)?.children ?? [])].filter((r) => r.textContent?.trim() === "keys-ten").length === 3,
+        ROWS,
+      );
+
       // Ctrl-C reaches the foreground program: sleep 100 ends at once and the prompt is back.
       await page.keyboard.type("sleep 100");
       await page.keyboard.press("Enter");
