@@ -135,6 +135,18 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
       await page.keyboard.press("Enter");
       await waitForRow(page, new RegExp(`^${after.rows} ${after.cols}$`));
 
+      // Ctrl-C with a selection copies it (and does not interrupt); the clipboard gets exactly the word.
+      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.relay.url });
+      await page.keyboard.type("echo copy-me-$((1+1))");
+      await page.keyboard.press("Enter");
+      await waitForRow(page, /^copy-me-2$/);
+      const index = (await screen(page)).indexOf("copy-me-2");
+      const box = (await page.locator(`${ROWS} > div`).nth(index).boundingBox())!;
+      await page.mouse.dblclick(box.x + 12, box.y + box.height / 2);
+      await page.keyboard.press("Control+C");
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("copy-me-2");
+      expect((await screen(page)).filter((l) => l !== "").at(-1)).toBe("$");
+
       // The agent ends: the view says how, keeps its last screen, and nobody can type or take control any more.
       await page.keyboard.type("exit 3");
       await page.keyboard.press("Enter");

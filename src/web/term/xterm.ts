@@ -57,6 +57,16 @@ export function createTermPanel(options: { className: string; label: string; rea
     ignoreBracketedPasteMode: false,
     allowProposedApi: false,
   });
+  // Ctrl-C (or Cmd-C) with a selection copies it instead of interrupting the program — what users of VS Code's and
+  // most desktop terminals expect; without a selection it is the program's Ctrl-C as usual.
+  term.attachCustomKeyEventHandler((ev) => {
+    if (ev.type !== "keydown" || !(ev.ctrlKey || ev.metaKey) || ev.altKey || ev.key.toLowerCase() !== "c" || !term.hasSelection()) return true;
+    const text = term.getSelection();
+    term.clearSelection();
+    navigator.clipboard?.writeText(text).catch(() => {});
+    ev.preventDefault();
+    return false;
+  });
   const fitter = new FitAddon();
   term.loadAddon(fitter);
   term.open(el);

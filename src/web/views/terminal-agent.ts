@@ -82,7 +82,7 @@ export function createTerminalAgentView(client: DaemonClient, initial: AgentInfo
     if (view === "writer") {
       panel.setFixedSize(undefined);
       const size = panel.fit();
-      if (s && size && (size.cols !== s.cols || size.rows !== s.rows)) s.resize(size.cols, size.rows).catch(() => {});
+      if (size) resizeAgent(size);
     } else if (s && s.cols > 0 && s.rows > 0) {
       panel.setFixedSize({ cols: s.cols, rows: s.rows });
     }
@@ -94,8 +94,25 @@ export function createTerminalAgentView(client: DaemonClient, initial: AgentInfo
     if (!session || !canWrite()) return;
     session.write(Uint8Array.from(data, (c) => c.charCodeAt(0))).catch((err) => head.showError(err));
   });
+  /** Tell the agent the writer's size (once per distinct size: apply() runs on every event). */
+  let sentSize = "";
+  function resizeAgent(size: { cols: number; rows: number }): void {
+    const s = session;
+    if (!s || !canWrite()) return;
+    const key = `${size.cols}x${size.rows}`;
+    if (key === sentSize || (size.cols === s.cols && size.rows === s.rows)) return;
+    sentSize = key;
+    s.resize(size.cols, size.rows).then(
+      () => {
+        sentSize = "";
+      },
+      () => {
+        sentSize = "";
+      },
+    );
+  }
   panel.onResize((size) => {
-    if (session && view === "writer" && canWrite()) session.resize(size.cols, size.rows).catch(() => {});
+    if (view === "writer") resizeAgent(size);
   });
 
   laneButton.addEventListener("click", () => {
