@@ -153,4 +153,23 @@ describe("DaemonClient.attach", () => {
     await expect(c.call("terminal.attach", { id: agent.id, sub: 7, mode: "watch", take: true })).rejects.toMatchObject({ code: "BAD_PARAMS" });
     await t.detach();
   });
+
+  it("a large paste arrives whole (split into bounded messages); a flood of messages meets INPUT_RATE_LIMITED", async () => {
+    const c = client();
+    const reader = "import os,sys,tty\ntty.setraw(0)\nn=0\nwhile n<300000: n+=len(os.read(0,65536))\nprint('got=%d' % n, flush=True)\nos.read(0,1)\n";
+    const agent = await c.runAgent({ argv: ["python3", "-c", reader], tty: true });
+    const t = await c.attach(agent.id);
+    const out = screenText(t);
+    await new Promise((r) => setTimeout(r, 300)); // the reader is in raw mode
+    await t.write(new Uint8Array(300000).fill(0x61));
+    await out.until(/got=300000/);
+    // 450 one-byte messages at once: the bucket (burst 400) refuses some, each with the named limit
+    const results = await Promise.allSettled(
+      Array.from({ length: 450 }, () => c.call("terminal.input", { id: agent.id, dataB64: toBase64Url(new Uint8Array([0x62])) })),
+    );
+    const refused = results.filter((r) => r.status === "rejected");
+    expect(refused.length).toBeGreaterThan(0);
+    for (const r of refused) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: "INPUT_RATE_LIMITED" });
+    await t.detach();
+  });
 });

@@ -43,15 +43,20 @@ function agentDirs(dir: string): string[] {
   return out;
 }
 
-/** Pids of paseo-host processes whose agent directory is under `dir`. */
+/**
+ * Pids of paseo-host processes whose agent directory is under `dir` — by title, or by argv for a host that has not
+ * set its title yet (`node …/daemon/agents/host/main.js <agentDir>`).
+ */
 export function hostPidsUnder(dir: string): number[] {
   const prefix = `paseo-host ${resolve(dir)}`;
+  const starting = /[\\/]daemon[\\/]agents[\\/]host[\\/]main\.js$/;
   const pids: number[] = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const cmd = readFileSync(`/proc/${name}/cmdline`, "utf8").replace(/\0+$/, "").replace(/\0/g, " ");
-      if (cmd.startsWith(prefix)) pids.push(Number(name));
+      const args = cmd.split(" ");
+      if (cmd.startsWith(prefix) || (args.length >= 3 && starting.test(args[1]!) && args[2]!.startsWith(resolve(dir)))) pids.push(Number(name));
     } catch {
       /* exited meanwhile */
     }

@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../home.js";
 import type { LogFile } from "./log-file.js";
 import type { AgentRuntime } from "./local-runtime.js";
-import { ScreenState } from "./screen-state.js";
 import type { AgentInfo, Logger, ScreenSnapshot } from "./types.js";
 import { TTY_DEFAULT_COLS, TTY_DEFAULT_ROWS } from "../../protocol/rpc-params.js";
 
@@ -60,6 +59,7 @@ async function rebuildScreen(info: AgentInfo, lf: LogFile): Promise<ScreenSnapsh
     bytes += r.chunks.filter((c) => c.seq < from).reduce((n, c) => n + c.data.length, 0);
     from -= step;
   }
+  const { ScreenState } = await import("./screen-state.js"); // @xterm/headless: only when a screen is rebuilt
   const screen = new ScreenState(info.cols ?? TTY_DEFAULT_COLS, info.rows ?? TTY_DEFAULT_ROWS, from);
   try {
     for (let since = from; since < end; ) {
