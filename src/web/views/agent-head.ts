@@ -97,6 +97,7 @@ export function createAgentHead(
       setText(title, a.name);
       setText(status, live ? agentStatus(a) : `last seen ${agentStatus(a)}`);
       status.setAttribute("data-state", a.state);
+      status.title = a.reason ?? ""; // e.g. why an agent is "lost"
       flag(status, "data-stale", !live);
       setText(command, a.argv.join(" "));
       command.setAttribute("title", a.argv.join(" "));

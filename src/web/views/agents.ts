@@ -78,6 +78,7 @@ export function createAgentList(options: { onOpen: (agent: AgentInfo) => void; o
     setText(row.name, a.name);
     setText(row.status, live ? agentStatus(a) : `last seen ${agentStatus(a)}`);
     row.status.setAttribute("data-state", a.state);
+    row.status.title = a.reason ?? "";
     flag(row.status, "data-stale", !live);
     setText(row.command, a.argv.join(" "));
     setText(row.meta, `${a.id} · ${a.pid === null ? "" : `pid ${a.pid} · `}started ${age(a.startedAt)}`);
