@@ -43,6 +43,10 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
   let form: NewAgentForm | undefined;
   /** The last connection error, to tell why the client gave up when it goes idle. */
   let lastError: unknown;
+  let everConnected = false;
+  /** When the agent list was last known to be true (shown while stale). */
+  let freshAt = new Date();
+  let fatal = false;
 
   const topbar = createTopbar({ onSwitch: () => options.onLeave() });
   const banner = createBanner();
@@ -142,6 +146,7 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
     }
   }
 
+
   /**
    * Live ⇄ stale. While the client is not connected, everything on screen is the last known state: it is marked
    * as such and every action is disabled (a Stop that cannot reach the daemon would only fail or, worse, seem to
@@ -155,10 +160,6 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
     if (live) stale.hide();
     else if (everConnected) stale.show(freshAt);
   }
-  let everConnected = false;
-  /** When the agent list was last known to be true (shown while stale). */
-  let freshAt = new Date();
-  let fatal = false;
   /**
    * The client gave up (it only does for errors that retrying cannot fix): hand over to the caller's error page.
    * Both orders happen — "idle" then the error (a failed reconnect), or the error then "idle" (a closed session) —
