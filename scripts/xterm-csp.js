@@ -13,7 +13,10 @@
  *   1. `createElement("style")` → `createElement("paseo-xterm-style")`, a custom element (src/web/term/
  *      adopted-style.ts) whose textContent fills an adopted CSSStyleSheet while it is connected;
  *   2. `_addStyle(el, css)` → `el.style.cssText += css` (the same declarations, through the CSSOM).
- * The policy itself stays as strict as it was: no nonces, no hashes, no 'unsafe-inline'. Each rewrite must match
+ * The policy itself stays as strict as it was: no nonces, no hashes, no 'unsafe-inline'. The alternatives were
+ * worse: 'unsafe-inline' in style-src lets injected markup style (and exfiltrate through) the page; a nonce needs a
+ * fresh value per response from the server and still does not cover style attributes; hashes cannot cover CSS that
+ * xterm builds at run time from the theme, font and cell size. Each rewrite must match
  * the expected number of times, so an xterm upgrade that moves these call sites fails the build instead of
  * silently logging CSP violations; test/web/terminal-csp.test.ts checks the result in Chromium.
  */
