@@ -7,23 +7,26 @@
  */
 export const XTERM_STYLE_TAG = "paseo-xterm-style";
 
+/** Constructable stylesheets (Chrome 73+, Firefox 101+, Safari 16.4+). Without them xterm's run-time CSS is skipped. */
+const SUPPORTED = typeof CSSStyleSheet === "function" && "adoptedStyleSheets" in Document.prototype && "replaceSync" in CSSStyleSheet.prototype;
+
 class AdoptedStyle extends HTMLElement {
-  readonly sheet = new CSSStyleSheet();
+  readonly sheet: CSSStyleSheet | undefined = SUPPORTED ? new CSSStyleSheet() : undefined;
   private css = "";
 
   connectedCallback(): void {
     const doc = this.ownerDocument;
-    if (!doc.adoptedStyleSheets.includes(this.sheet)) doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, this.sheet];
+    if (this.sheet && !doc.adoptedStyleSheets.includes(this.sheet)) doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, this.sheet];
   }
 
   disconnectedCallback(): void {
     const doc = this.ownerDocument;
-    doc.adoptedStyleSheets = doc.adoptedStyleSheets.filter((s) => s !== this.sheet);
+    if (this.sheet) doc.adoptedStyleSheets = doc.adoptedStyleSheets.filter((s) => s !== this.sheet);
   }
 
   setCss(css: string): void {
     this.css = css;
-    this.sheet.replaceSync(css);
+    this.sheet?.replaceSync(css);
   }
 
   getCss(): string {
