@@ -187,7 +187,7 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
       await b.page.click('button[data-action="lane"]');
       await b.page.waitForSelector('.agent-view[data-lane="writer"]');
       await a.page.waitForSelector('.agent-view[data-lane="watcher"]');
-      expect(await a.page.locator(".lane-state").innerText()).toMatch(/another client has control/);
+      expect(await a.page.locator(".lane-state").innerText()).toBe("Another client took control: you are watching now.");
       await b.page.click(".agent-view .terminal");
       await b.page.keyboard.type("echo two-$((2+2))");
       await b.page.keyboard.press("Enter");

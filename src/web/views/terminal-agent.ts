@@ -18,10 +18,11 @@ import { createExtraKeys } from "./extra-keys.js";
 /** Which lane this page is in, as the view shows it. */
 type LaneView = "attaching" | "writer" | "watcher" | "ended" | "failed";
 
-const LANE_TEXT: Record<LaneView, (writerElsewhere: boolean) => string> = {
+const LANE_TEXT: Record<LaneView, (writerElsewhere: boolean, taken: boolean) => string> = {
   attaching: () => "Attaching…",
   writer: () => "You have control: keys, paste and size go to the program.",
-  watcher: (other) => (other ? "Watching: another client has control." : "Watching: nobody has control."),
+  watcher: (other, taken) =>
+    taken && other ? "Another client took control: you are watching now." : other ? "Watching: another client has control." : "Watching: nobody has control.",
   ended: () => "The agent has ended; this is its last screen.",
   failed: () => "The terminal stopped (see above).",
 };
@@ -31,6 +32,7 @@ export function createTerminalAgentView(client: DaemonClient, initial: AgentInfo
   let disposed = false;
   let view: LaneView = "attaching";
   let switching = false;
+  let takenFromUs = false;
   const panel = createTermPanel({ className: "terminal", label: `Terminal of ${initial.name}`, readOnly: false });
   const term = panel.term;
   const laneButton = h("button", { class: "small lane-switch", attrs: { type: "button", "data-action": "lane", hidden: true } });
@@ -69,7 +71,7 @@ export function createTerminalAgentView(client: DaemonClient, initial: AgentInfo
     const s = session;
     if (s && view !== "ended" && view !== "failed") view = s.lane === "writer" ? "writer" : "watcher";
     el.setAttribute("data-lane", view);
-    setText(laneState, LANE_TEXT[view](s?.writer === true && view !== "writer"));
+    setText(laneState, LANE_TEXT[view](s?.writer === true && view !== "writer", takenFromUs));
     const writing = canWrite();
     term.options.disableStdin = !writing;
     term.options.cursorBlink = writing;
@@ -120,6 +122,7 @@ export function createTerminalAgentView(client: DaemonClient, initial: AgentInfo
     if (!s || switching) return;
     switching = true;
     apply();
+    takenFromUs = false;
     (view === "writer" ? s.release() : s.take()).then(
       () => {
         switching = false;
@@ -164,7 +167,11 @@ export function createTerminalAgentView(client: DaemonClient, initial: AgentInfo
     // writer then fits the panel again, and the program redraws on its SIGWINCH).
     if (s.screen) panel.setFixedSize({ cols: s.screen.cols, rows: s.screen.rows });
     s.onData((data) => term.write(data));
-    s.on("lane", (_change: LaneChange) => apply());
+    s.on("lane", (change: LaneChange) => {
+      // Say so when control was taken from this page (until this page's lane changes again).
+      takenFromUs = change.reason === "taken";
+      apply();
+    });
     s.on("resize", () => apply());
     s.on("state", () => apply());
     s.on("exit", (agent) => ended(agent));
