@@ -5,6 +5,7 @@
  * writer, one watcher, "Take control" and "Watch" move the lane; on a phone the extra-keys bar's sticky Ctrl works.
  * Zero console errors throughout (the CSP is the relay's strict one).
  */
+import { readdirSync, readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newPage, removeHomes, SKIP_BROWSER, startBrowserAndStack, waitFor, type Stack } from "./helpers.js";
@@ -50,6 +51,30 @@ async function openAgent(page: Page, id: string): Promise<void> {
   await page.waitForSelector('.state[data-state="connected"]');
   await page.click(`.agent[data-id="${id}"] .agent-open`);
   await page.waitForSelector('.agent-view[data-kind="terminal"]:not([data-lane="attaching"])');
+}
+
+/** Children of `pid` named `name`, from /proc (no procps needed on a fresh machine). */
+function childrenNamed(pid: number, name: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …" — comm may contain spaces, so split after the last ")".
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (comm === name && ppid === pid) found.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
+}
+
+/** Wait until the agent's bash runs `sleep` in the foreground (so Ctrl-C is tested against it, not the prompt). */
+async function sleepRunning(id: string): Promise<void> {
+  const pid = (await stack.daemon.agents.get(id)).pid!;
+  await waitFor(() => childrenNamed(pid, "sleep").length > 0, 5000, "sleep to start under the agent's bash");
 }
 
 const ignorable = (problems: string[]) => problems.filter((p) => !/WebSocket connection to .* failed/.test(p));
@@ -99,7 +124,7 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
       // Ctrl-C reaches the foreground program: sleep 100 ends at once and the prompt is back.
       await page.keyboard.type("sleep 100");
       await page.keyboard.press("Enter");
-      await page.waitForTimeout(300);
+      await sleepRunning(id);
       await page.keyboard.press("Control+C");
       await page.keyboard.type("echo after-$((2+3))");
       await page.keyboard.press("Enter");
@@ -268,7 +293,7 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
       await page.click(".agent-view .terminal");
       await page.keyboard.type("sleep 100");
       await page.keyboard.press("Enter");
-      await page.waitForTimeout(300);
+      await sleepRunning(id);
       await page.tap('.extra-keys [data-key="ctrl"]');
       expect(await page.getAttribute('.extra-keys [data-key="ctrl"]', "aria-pressed")).toBe("true");
       await page.keyboard.type("c");
