@@ -111,7 +111,8 @@ describe.skipIf(SKIP_BROWSER)("browser app against a real relay and daemon", () 
       expect(await page.isChecked('input[name="kind"][value="terminal"]')).toBe(true);
       await page.check('input[name="kind"][value="plain"]');
       await page.click('.new-agent button[type="submit"]');
-      await page.waitForSelector('.agent-view[aria-label="Agent from-browser"]');
+      // Starting an agent spawns its host process: allow for a loaded machine.
+      await page.waitForSelector('.agent-view[aria-label="Agent from-browser"]', { timeout: 20_000 });
       await page.waitForSelector('.agent-view[data-state="exited"]');
       const text = await output(page);
       expect(text).toContain("started-from-the-browser\nsecond line\n");

@@ -89,7 +89,8 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
       await page.fill('input[name="command"]', "PS1='$ ' exec bash --norc --noprofile");
       await page.fill('input[name="name"]', "browser-bash");
       await page.click('.new-agent button[type="submit"]');
-      await page.waitForSelector('.agent-view[data-kind="terminal"][data-lane="writer"]');
+      // Starting an agent spawns its host process: allow for a loaded machine.
+      await page.waitForSelector('.agent-view[data-kind="terminal"][data-lane="writer"]', { timeout: 20_000 });
       const id = (await page.getAttribute(".agent-view", "data-id"))!;
       started.push(id);
       expect((await stack.daemon.agents.get(id)).tty).toBe(true);
