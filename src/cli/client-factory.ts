@@ -21,6 +21,7 @@ export interface ClientTarget {
   localHome?: string;
 }
 
+/** `reconnect` applies to relay targets only (see below). */
 export async function openClient(flags: ClientFlags, options: { reconnect?: boolean } = {}): Promise<DaemonClient> {
   return (await openClientTarget(flags, options)).client;
 }
@@ -37,5 +38,7 @@ export async function openClientTarget(flags: ClientFlags, options: { reconnect?
   // the (loopback) relay is unreachable — the wrong hop.
   const pid = local ? await readPid(home) : undefined;
   if (!local || pid === undefined || !isProcessAlive(pid)) throw new NoLocalDaemonError(home);
-  return { client: new DaemonClient({ offer: local, reconnect: options.reconnect, requestTimeoutMs, connectTimeoutMs: 5_000 }), localHome: home };
+  // No reconnect: the local offer's secret dies with the daemon (a restart writes a new one), so retrying with it
+  // cannot succeed; a caller that wants to outlive a restart opens a new client (see follow.ts).
+  return { client: new DaemonClient({ offer: local, requestTimeoutMs, connectTimeoutMs: 5_000 }), localHome: home };
 }

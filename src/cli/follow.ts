@@ -4,51 +4,59 @@
  *   agent build exited with code 3          → 3
  *   agent build was killed by SIGTERM       → 143 (128 + n)
  *   agent build was lost / failed / …       → 255 (its status is unknown)
- * A follower never ends silently. While the connection is down it says so on stderr and reconnects (the output
- * resumes where it stopped) for up to RECONNECT_WINDOW_MS; it gives up at once, with the reason and status 255, when
- * the daemon says it is shutting down (close 4110) or when it talked to the local daemon directly (that daemon's
- * offer dies with it, so reconnecting cannot succeed).
+ *
+ * A follower never ends silently. When the connection drops — the relay restarts, the network blips, the daemon
+ * stops or dies — it says so on stderr and keeps trying for --reconnect-timeout seconds (default 30): agents outlive
+ * a daemon restart, so the follow resumes where it stopped, nothing lost or repeated (ResilientHost). When the time
+ * is up it says why and exits 255.
  */
 import { resolveAgentRef } from "../client/agent-ref.js";
-import type { DaemonClient } from "../client/daemon-client.js";
-import { DaemonOfflineError } from "../client/errors.js";
-import { CloseCode } from "../protocol/close-codes.js";
-import { PaseoError } from "../protocol/errors.js";
+import { followLogs, type LogChunk } from "../client/logs.js";
 import { escapeControls } from "../protocol/escape.js";
 import type { AgentInfo } from "../protocol/rpc.js";
-import { LocalDaemonStoppedError } from "./cli-errors.js";
-import { openClientTarget, type ClientFlags } from "./client-factory.js";
+import { openClient, type ClientFlags } from "./client-factory.js";
 import { EXIT_PASEO_FAILED, signalExitStatus } from "./exit-status.js";
 import { info } from "./output.js";
+import { ResilientHost } from "./resilient-host.js";
 
-/** How long a follower keeps reconnecting after it lost the daemon before it gives up (status 255). */
-export const RECONNECT_WINDOW_MS = 30_000;
+/** Default --reconnect-timeout: how long a follower keeps trying after it lost the daemon before it exits 255. */
+export const DEFAULT_RECONNECT_TIMEOUT_S = 30;
+/** The same, in ms (other long-lived commands, e.g. attach, use this window). */
+export const RECONNECT_WINDOW_MS = DEFAULT_RECONNECT_TIMEOUT_S * 1000;
 
 export interface LogsFlags extends ClientFlags {
   follow?: boolean;
   since?: number;
+  reconnectTimeout?: number;
 }
 
 export async function runLogs(ref: string, flags: LogsFlags): Promise<void> {
-  const follow = flags.follow === true;
-  const { client, localHome } = await openClientTarget(flags, { reconnect: follow });
-  const watch = follow ? watchConnection(client, localHome) : undefined;
-  try {
-    const agent = await resolveAgentRef(client, ref);
-    for await (const chunk of client.logs(agent.id, { follow, since: flags.since })) {
-      const out = chunk.stream === "stderr" ? process.stderr : process.stdout;
-      if (!out.write(chunk.data)) await new Promise((r) => out.once("drain", r));
+  if (!flags.follow) {
+    const client = await openClient(flags);
+    try {
+      const agent = await resolveAgentRef(client, ref);
+      await print(client.logs(agent.id, { since: flags.since }));
+    } finally {
+      client.close();
     }
-    if (!follow) return;
-    const ended = await client.getAgent(agent.id);
-    const { message, status } = describeEnd(ended);
+    return;
+  }
+  const host = await ResilientHost.open(flags, flags.reconnectTimeout ?? DEFAULT_RECONNECT_TIMEOUT_S);
+  try {
+    const agent = await resolveAgentRef(host.daemon, ref);
+    await print(followLogs(host, agent.id, { follow: true, since: flags.since }));
+    const { message, status } = describeEnd(await host.daemon.getAgent(agent.id));
     info(message);
     process.exitCode = status;
-  } catch (err) {
-    throw watch?.reason() ?? err;
   } finally {
-    watch?.dispose();
-    client.close();
+    host.close();
+  }
+}
+
+async function print(chunks: AsyncIterable<LogChunk>): Promise<void> {
+  for await (const chunk of chunks) {
+    const out = chunk.stream === "stderr" ? process.stderr : process.stdout;
+    if (!out.write(chunk.data)) await new Promise((r) => out.once("drain", r));
   }
 }
 
@@ -56,7 +64,7 @@ export async function runLogs(ref: string, flags: LogsFlags): Promise<void> {
 export function describeEnd(a: AgentInfo): { message: string; status: number } {
   const who = `agent ${escapeControls(a.name || a.id)}`;
   const reason = a.reason ? escapeControls(a.reason) : undefined;
-  switch (a.state) {
+  switch (a.state as string) {
     case "exited":
       return { message: `${who} exited with code ${a.exitCode}`, status: a.exitCode ?? EXIT_PASEO_FAILED };
     case "killed":
@@ -68,6 +76,8 @@ export function describeEnd(a: AgentInfo): { message: string; status: number } {
         message: `${who} was lost: ${a.reason === "daemon-stopped" ? "the daemon stopped while it ran" : (reason ?? "it ended without a status")}, so its exit status is unknown`,
         status: EXIT_PASEO_FAILED,
       };
+    case "lost":
+      return { message: `${who} was lost${reason ? `: ${reason}` : ""}; its exit status is unknown`, status: EXIT_PASEO_FAILED };
     case "failed":
       return { message: `${who} failed${reason ? `: ${reason}` : ""}`, status: EXIT_PASEO_FAILED };
     case "running":
@@ -75,52 +85,4 @@ export function describeEnd(a: AgentInfo): { message: string; status: number } {
     default:
       return { message: `${who} ended in state "${escapeControls(String(a.state))}"`, status: EXIT_PASEO_FAILED };
   }
-}
-
-interface ConnectionWatch {
-  /** Why the follower gave up, when it did; thrown instead of whatever the stream reports after client.close(). */
-  reason(): PaseoError | undefined;
-  dispose(): void;
-}
-
-function watchConnection(client: DaemonClient, localHome: string | undefined): ConnectionWatch {
-  let reason: PaseoError | undefined;
-  let lastError: PaseoError | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let down = false;
-  const giveUp = (err: PaseoError) => {
-    if (reason) return;
-    reason = err;
-    if (timer) clearTimeout(timer);
-    client.close();
-  };
-  const offError = client.on("error", (err) => {
-    lastError = err;
-    const shuttingDown = err instanceof DaemonOfflineError && err.closeCode === CloseCode.DAEMON_SHUTDOWN;
-    if (localHome !== undefined) giveUp(new LocalDaemonStoppedError(localHome, shuttingDown ? "it is shutting down" : `the connection was lost (${err.code})`));
-    else if (shuttingDown) giveUp(err);
-  });
-  const offState = client.on("state", (state) => {
-    if (reason) return;
-    if (state === "reconnecting" && !down) {
-      down = true;
-      info(`paseo: lost the connection to the daemon (${escapeControls(lastError?.message ?? "closed")}); reconnecting for up to ${RECONNECT_WINDOW_MS / 1000} s`);
-      timer = setTimeout(() => {
-        const last = lastError ?? new PaseoError("CONNECTION_LOST", "the connection was lost");
-        giveUp(new PaseoError(last.code, `gave up reconnecting after ${RECONNECT_WINDOW_MS / 1000} s: ${last.message}`));
-      }, RECONNECT_WINDOW_MS);
-    } else if (state === "connected" && down) {
-      down = false;
-      if (timer) clearTimeout(timer);
-      info("paseo: reconnected; the output resumes where it stopped");
-    }
-  });
-  return {
-    reason: () => reason,
-    dispose() {
-      if (timer) clearTimeout(timer);
-      offError();
-      offState();
-    },
-  };
 }

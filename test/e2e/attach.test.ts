@@ -19,7 +19,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   killAllPtys();
-  for (const id of agents) await runCli(["stop", id, "--grace", "200", "--home", daemon.home]);
+  // Agents outlive daemons: stop every one still running on this test's daemon, plus the ones started elsewhere.
+  const running = await runCli(["ls", "--json", "--home", daemon.home]);
+  const ids = new Set([...agents, ...(JSON.parse(running.stdout || "[]") as { id: string }[]).map((a) => a.id)]);
+  for (const id of ids) await runCli(["stop", id, "--grace", "200", "--home", daemon.home]);
   await killAll();
 });
 
@@ -138,6 +141,11 @@ describe("paseo attach", () => {
     await t.waitFor(/attach-exit=7/);
     t.write(STTY_STATE);
     await t.waitFor(/icanon echo|echo icanon/);
+    // attaching to the ended agent shows its final screen and reports the same end
+    const mark = t.mark();
+    t.write(ATTACH("ender"));
+    await t.waitFor(/attach-exit=7/, 8000, mark);
+    expect(t.since(mark)).toMatch(/bye-now[\s\S]*\[agent ender exited with code 7\]/);
     t.kill();
   });
 
@@ -158,6 +166,21 @@ describe("paseo attach", () => {
       await t.waitFor(/icanon echo|echo icanon/, 5000, after);
       t.kill();
     }
+  });
+
+  it("run --tty takes this terminal's size by default (80×24 without one); --cols/--rows need --tty", async () => {
+    const t = terminal(111, 33);
+    await t.waitFor(/\$ $/);
+    t.write("$PASEO run --tty --json -- sleep 20 | grep -E '\"(cols|rows)\"' | tr -d ' ,\\n'; echo\r");
+    await t.waitFor(/"cols":111"rows":33/);
+    const r = await runCli(["run", "--tty", "--json", "--home", daemon.home, "--", "sleep", "20"]);
+    const info = JSON.parse(r.stdout);
+    agents.push(info.id);
+    expect([info.tty, info.cols, info.rows]).toEqual([true, 80, 24]);
+    const bad = await runCli(["run", "--cols", "90", "--home", daemon.home, "--", "true"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--cols and --rows need --tty/);
+    t.kill();
   });
 
   it("refuses a stdin that is not a terminal with a named error", async () => {

@@ -122,34 +122,78 @@ describe("exit statuses (items 4, 5)", () => {
     expect(f.stderr()).toBe("agent server was killed by SIGTERM\n");
   });
 
-  it("logs -f says so and exits 255 when the local daemon stops or dies mid-follow", async () => {
+  const TICKER = ["sh", "-c", "i=0; while [ $i -lt 100 ]; do i=$((i+1)); echo tick$i; sleep 0.1; done"];
+
+  it("logs -f says so and exits 255 when the local daemon stops or dies mid-follow and does not come back", async () => {
     for (const how of ["stop", "kill9"] as const) {
       const d = await startDaemonProcess({ relay: "none" });
-      const run = await runCli(["run", "--home", d.home, "--name", "ticker", "--", "sh", "-c", "i=0; while [ $i -lt 100 ]; do i=$((i+1)); echo tick$i; sleep 0.1; done"]);
+      const run = await runCli(["run", "--home", d.home, "--name", "ticker", "--", ...TICKER]);
       expect(run.code, run.stderr).toBe(0);
       const ls = await runCli(["ls", "--json", "--home", d.home]);
       agentPids.push((JSON.parse(ls.stdout) as { pid: number }[])[0]!.pid);
-      const f = startProcess(["logs", "-f", run.stdout.trim(), "--home", d.home]);
+      const f = startProcess(["logs", "-f", run.stdout.trim(), "--reconnect-timeout", "1", "--home", d.home]);
       await f.waitFor(/tick3\n/);
       if (how === "stop") await d.stop();
       else await d.kill9();
       expect(await f.exited).toBe(255);
-      expect(f.stderr()).toMatch(new RegExp(`the daemon with home ${d.home} went away: .*paseo daemon start.*\\[DAEMON_OFFLINE\\]`));
+      expect(f.stderr()).toMatch(/waiting up to 1 s for it to start again/);
+      expect(f.stderr()).toMatch(new RegExp(`the daemon with home ${d.home} went away: .*did not start again within 1 s.*paseo daemon start.*\\[DAEMON_OFFLINE\\]`));
     }
   });
 
-  it("logs -f through a relay: a daemon shutdown ends the follower with the reason and 255", async () => {
+  it("logs -f resumes after the local daemon restarts: nothing lost or repeated, then the agent's status", async () => {
+    const d = await startDaemonProcess({ relay: "none" });
+    const run = await runCli(["run", "--home", d.home, "--name", "ticker", "--", ...TICKER]);
+    const id = run.stdout.trim();
+    const ls = await runCli(["ls", "--json", "--home", d.home]);
+    agentPids.push((JSON.parse(ls.stdout) as { pid: number }[])[0]!.pid);
+    const f = startProcess(["logs", "-f", id, "--home", d.home]);
+    await f.waitFor(/tick3\n/);
+    await d.stop();
+    await f.waitFor(/waiting up to 30 s/);
+    const again = await startDaemonProcess({ home: d.home, relay: "none" });
+    await f.waitFor(/reconnected; the output resumes where it stopped/);
+    await runCli(["stop", id, "--home", again.home]); // agents that outlive the daemon are stopped here; others already were
+    expect(await f.exited).toBe(143);
+    const lines = f.stdout().trim().split("\n");
+    expect(lines).toEqual(lines.map((_, i) => `tick${i + 1}`));
+    expect(f.stderr()).toMatch(/agent ticker was killed by SIGTERM/);
+  });
+
+  it("logs -f through a relay resumes after the daemon restarts: nothing lost or repeated", async () => {
     const relay = await startRelayProcess();
     const d = await startDaemonProcess({ relay: `ws://${relay.endpoint}` });
-    const run = await runCli(["run", "--relay", d.link!, "--name", "ticker", "--", "sh", "-c", "i=0; while [ $i -lt 100 ]; do i=$((i+1)); echo tick$i; sleep 0.1; done"]);
+    const run = await runCli(["run", "--relay", d.link!, "--name", "ticker", "--", ...TICKER]);
+    const id = run.stdout.trim();
+    const ls = await runCli(["ls", "--json", "--relay", d.link!]);
+    agentPids.push((JSON.parse(ls.stdout) as { pid: number }[])[0]!.pid);
+    const f = startProcess(["logs", "-f", id, "--relay", d.link!]);
+    await f.waitFor(/tick3\n/);
+    await d.stop();
+    await f.waitFor(/the daemon is shutting down; reconnecting for up to 30 s/);
+    const again = await startDaemonProcess({ home: d.home, relay: `ws://${relay.endpoint}` });
+    await f.waitFor(/reconnected; the output resumes where it stopped/, 15_000);
+    await runCli(["stop", id, "--home", again.home]); // agents that outlive the daemon are stopped here; others already were
+    expect(await f.exited).toBe(143);
+    const lines = f.stdout().trim().split("\n");
+    expect(lines).toEqual(lines.map((_, i) => `tick${i + 1}`));
+    await again.stop();
+    await relay.stop();
+  });
+
+  it("logs -f through a relay: a daemon shutdown is said at once, and the follower exits 255 when it does not come back", async () => {
+    const relay = await startRelayProcess();
+    const d = await startDaemonProcess({ relay: `ws://${relay.endpoint}` });
+    const run = await runCli(["run", "--relay", d.link!, "--name", "ticker", "--", ...TICKER]);
     expect(run.code, run.stderr).toBe(0);
     const ls = await runCli(["ls", "--json", "--relay", d.link!]);
     agentPids.push((JSON.parse(ls.stdout) as { pid: number }[])[0]!.pid);
-    const f = startProcess(["logs", "-f", run.stdout.trim(), "--relay", d.link!]);
+    const f = startProcess(["logs", "-f", run.stdout.trim(), "--reconnect-timeout", "1", "--relay", d.link!]);
     await f.waitFor(/tick3\n/);
     await d.stop();
     expect(await f.exited).toBe(255);
-    expect(f.stderr()).toMatch(/daemon offline: the daemon is shutting down.*\[DAEMON_OFFLINE\]/);
+    expect(f.stderr()).toMatch(/the daemon is shutting down; reconnecting for up to 1 s/);
+    expect(f.stderr()).toMatch(/gave up reconnecting after 1 s: daemon offline: .*\[DAEMON_OFFLINE\]/);
     await relay.stop();
   });
 });
@@ -199,7 +243,12 @@ describe("agent references, wording and escaping (items 7, 8, 9)", () => {
 
     const b = (await runCli(["run", "--home", home, "--name", "twin", "--", "true"])).stdout.trim();
     const c = (await runCli(["run", "--home", home, "--name", "twin", "--", "true"])).stdout.trim();
-    await new Promise((r) => setTimeout(r, 300)); // both exit at once: no running "twin" to prefer
+    // Both exit at once; wait until neither runs (no running "twin" to prefer), bounded.
+    for (let i = 0; i < 50; i++) {
+      const all = JSON.parse((await runCli(["ls", "-a", "--json", "--home", home])).stdout) as { id: string; state: string }[];
+      if (all.filter((x) => x.id === b || x.id === c).every((x) => x.state !== "running")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const amb = await runCli(["logs", "twin", "--home", home]);
     expect(amb.code).toBe(1);
     expect(amb.stderr).toMatch(/"twin" is the name of 2 agents: .*\[AGENT_AMBIGUOUS\]/);

@@ -93,6 +93,7 @@ export function register(program: Command): void {
     .argument("<agent>", "agent id, unique id prefix or name")
     .option("-f, --follow", "keep streaming until the agent exits; then say how it ended and exit with its status")
     .option("--since <seq>", "start at this chunk sequence number", positiveInt)
+    .option("--reconnect-timeout <seconds>", "with -f: keep trying this long after the connection or the daemon is lost, then exit 255 (default 30; 0 = at once)", intBetween(0, 86_400))
     .addHelpText("after", "\nExamples:\n  paseo logs 3kq7x2ab\n  paseo logs -f build --relay ~/paseo-offer.json")
     .action((ref: string, flags: LogsFlags) => runLogs(ref, flags));
 

@@ -71,8 +71,11 @@ export class RawTerminal {
   }
 }
 
-/** The local terminal's size, or 80×24 when stdout is not a terminal. */
-export function localSize(stdout: NodeJS.WriteStream = process.stdout): { cols: number; rows: number } {
-  if (stdout.isTTY && stdout.columns > 0 && stdout.rows > 0) return { cols: stdout.columns, rows: stdout.rows };
+/**
+ * The local terminal's size: stdout's, else stderr's (so `paseo run --tty --json … | jq` still takes the size of
+ * the terminal it was typed in), else 80×24.
+ */
+export function localSize(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): { cols: number; rows: number } {
+  for (const s of streams) if (s.isTTY && s.columns > 0 && s.rows > 0) return { cols: s.columns, rows: s.rows };
   return { cols: 80, rows: 24 };
 }

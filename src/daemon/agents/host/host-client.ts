@@ -11,7 +11,7 @@
  * its output any more.
  */
 import { createConnection, type Socket } from "node:net";
-import { sameProcessAlive, signalGroup } from "../agent-process.js";
+import { procStartTime, sameProcessAlive, signalGroup } from "../agent-process.js";
 import { AgentError } from "../errors.js";
 import type { LogMirror } from "../log-mirror.js";
 import type { Logger, ScreenSnapshot } from "../types.js";
@@ -38,7 +38,8 @@ export interface HostClientOptions {
   /** The agent's directory (exit.json). */
   dir: string;
   host: HostProcess;
-  agentPid: number;
+  /** null for a record persisted while its host was starting (a daemon that died right then): the hello tells. */
+  agentPid: number | null;
   agentStart: string | null;
   tty: boolean;
   mirror: LogMirror;
@@ -98,7 +99,10 @@ export class HostClient {
   }
 
   get pid(): number {
-    return this.o.agentPid;
+    return this.o.agentPid!;
+  }
+  get agentStart(): string | null {
+    return this.o.agentStart;
   }
   get hasExited(): boolean {
     return this.state === "ended";
@@ -247,19 +251,19 @@ export class HostClient {
       return this.end(exit);
     }
     this.state = "ended";
-    const survived = sameProcessAlive(this.o.agentPid, this.o.agentStart);
+    const survived = this.o.agentPid !== null && sameProcessAlive(this.o.agentPid, this.o.agentStart);
     if (survived) this.signalAgent(ORPHAN_KILL_GRACE_MS);
     await this.o.mirror.finalPass();
     const lost = survived
       ? `its host process (pid ${this.o.host.pid}) vanished; the program (pid ${this.o.agentPid}) was terminated because its output could no longer be recorded`
-      : `its host process (pid ${this.o.host.pid}) and the program (pid ${this.o.agentPid}) are gone without recording an exit (killed, or the machine restarted)`;
+      : `its host process (pid ${this.o.host.pid}) and the program (pid ${this.o.agentPid ?? "unknown"}) are gone without recording an exit (killed, or the machine restarted)`;
     this.o.log("warn", `agent ${this.o.id} is lost: ${lost}`);
     this.settle({ code: null, signal: null, reason: null, endedAt: new Date().toISOString(), lost });
   }
 
   private signalAgent(graceMs: number): void {
     const { agentPid, agentStart } = this.o;
-    if (!sameProcessAlive(agentPid, agentStart)) return;
+    if (agentPid === null || !sameProcessAlive(agentPid, agentStart)) return;
     signalGroup(agentPid, "SIGTERM");
     setTimeout(() => {
       if (sameProcessAlive(agentPid, agentStart)) signalGroup(agentPid, "SIGKILL");
@@ -274,7 +278,10 @@ export class HostClient {
 
 async function connectChecked(o: HostClientOptions, timeoutMs: number): Promise<Connection> {
   const conn = await connectOnce(o.host.socket, timeoutMs);
-  if (conn.hello.pid !== o.agentPid) {
+  if (o.agentPid === null) {
+    o.agentPid = conn.hello.pid;
+    o.agentStart = procStartTime(conn.hello.pid);
+  } else if (conn.hello.pid !== o.agentPid) {
     conn.sock.destroy();
     throw new Error(`the host at ${o.host.socket} runs pid ${conn.hello.pid}, not the agent's pid ${o.agentPid}`);
   }
