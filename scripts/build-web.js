@@ -2,9 +2,12 @@
 /**
  * Build the browser app into static files the relay serves at `/` (docs/protocol.md §5.1):
  *
- *   src/web/main.ts  → dist/web/app.js   (esbuild: one ES module, browser platform, es2020, minified)
- *   src/web/app.css  → dist/web/app.css
+ *   src/web/main.ts  → dist/web/app.js   (esbuild: one ES module, browser platform, es2020, minified; @xterm/xterm
+ *                                          and @xterm/addon-fit bundled in, rewritten for the CSP by xterm-csp.js)
+ *   src/web/app.css  → dist/web/app.css  (esbuild: with @xterm/xterm/css/xterm.css @imported into the one file)
  *   src/web/index.html → dist/web/index.html
+ *
+ * Nothing is loaded from anywhere else at run time (no CDN): the relay serves these three files under its CSP.
  *
  * The bundle must not contain Node built-ins or the `ws` package (the app uses the browser's WebSocket and the
  * noble crypto backend); the build fails if it does. Anything else in dist/web/ (e.g. tsc's per-file output of
@@ -16,6 +19,7 @@ import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/pro
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { xtermCspPlugin } from "./xterm-csp.js";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const WEB_SRC = join(ROOT, "src/web");
@@ -49,10 +53,19 @@ export async function buildWeb({ outDir = WEB_OUT, minify = true } = {}) {
       legalComments: "none",
       metafile: true,
       logLevel: "warning",
+      plugins: [xtermCspPlugin],
     });
     const bad = forbiddenInputs(result.metafile);
     if (bad.length > 0) throw new Error(`browser bundle pulls in Node-only modules: ${bad.join(", ")}`);
-    for (const f of ["index.html", "app.css"]) await copyFile(join(WEB_SRC, f), join(tmp, f));
+    await esbuild.build({
+      entryPoints: [join(WEB_SRC, "app.css")],
+      outfile: join(tmp, "app.css"),
+      bundle: true,
+      minify,
+      legalComments: "none",
+      logLevel: "warning",
+    });
+    await copyFile(join(WEB_SRC, "index.html"), join(tmp, "index.html"));
     for (const f of WEB_FILES) await rename(join(tmp, f), join(outDir, f));
     // Only the app is served: drop anything else (e.g. tsc's per-file output of src/web).
     for (const entry of await readdir(outDir)) {
@@ -74,11 +87,16 @@ async function newestMtime(dir) {
   return newest;
 }
 
-/** true when dist/web is missing a file or older than any source under src/ (the app bundles src/index.ts too). */
+/**
+ * true when dist/web is missing a file or older than any source under src/ (the app bundles src/index.ts too), than
+ * this build script and its xterm rewrite, or than the installed xterm packages.
+ */
 export async function isWebBuildStale(outDir = WEB_OUT) {
   try {
     const built = Math.min(...(await Promise.all(WEB_FILES.map(async (f) => (await stat(join(outDir, f))).mtimeMs))));
-    return (await newestMtime(join(ROOT, "src"))) > built;
+    const inputs = ["scripts/build-web.js", "scripts/xterm-csp.js", "node_modules/@xterm/xterm/package.json", "node_modules/@xterm/addon-fit/package.json"];
+    const mtimes = await Promise.all(inputs.map(async (f) => (await stat(join(ROOT, f))).mtimeMs));
+    return Math.max(await newestMtime(join(ROOT, "src")), ...mtimes) > built;
   } catch {
     return true;
   }

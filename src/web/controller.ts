@@ -6,12 +6,14 @@
  */
 import { DaemonClient, type AgentInfo, type Offer, type ServerInfo } from "../index.js";
 import { h, replace } from "./dom.js";
+import { explain } from "./errors.js";
 import { forget, isRemembered, remember } from "./offer-source.js";
 import { createBanner } from "./views/banner.js";
 import { createAgentView, type AgentView } from "./views/agent.js";
 import { createAgentList } from "./views/agents.js";
 import { createIdentityCard } from "./views/identity.js";
-import { createNewAgentForm } from "./views/new-agent.js";
+import { createNewAgentForm, type NewAgentForm } from "./views/new-agent.js";
+import { createStaleNotice } from "./views/stale.js";
 import { createTopbar } from "./views/topbar.js";
 
 const AGENTS_EVERY_MS = 2000;
@@ -23,15 +25,32 @@ export interface DaemonScreen {
   dispose(): void;
 }
 
-export function openDaemonScreen(offer: Offer, options: { remember: boolean; onLeave: () => void }): DaemonScreen {
+export interface DaemonScreenOptions {
+  remember: boolean;
+  onLeave: () => void;
+  /**
+   * The link cannot work any more (revoked, expired, wrong secret …): the client has given up. The caller replaces
+   * this screen with one page that says why — a dashboard of stale data with enabled buttons would only mislead.
+   */
+  onFatal: (err: unknown) => void;
+}
+
+export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): DaemonScreen {
   const client = new DaemonClient({ offer, reconnect: true });
   let disposed = false;
   let agents: AgentInfo[] = [];
   let detail: AgentView | undefined;
-  let wasConnected = false;
+  let form: NewAgentForm | undefined;
+  /** The last connection error, to tell why the client gave up when it goes idle. */
+  let lastError: unknown;
+  let everConnected = false;
+  /** When the agent list was last known to be true (shown while stale). */
+  let freshAt = new Date();
+  let fatal = false;
 
   const topbar = createTopbar({ onSwitch: () => options.onLeave() });
   const banner = createBanner();
+  const stale = createStaleNotice();
   const rememberNow = (server?: ServerInfo) => remember(offer, server ? { name: server.hostname, fingerprint: server.fingerprint } : {});
   if (options.remember) rememberNow();
   const identity = createIdentityCard({
@@ -48,7 +67,7 @@ export function openDaemonScreen(offer: Offer, options: { remember: boolean; onL
   const pane = h("div", { class: "detail" });
   const placeholder = h("div", { class: "card placeholder muted" }, h("p", { text: "Select an agent to follow its output, send input or stop it." }));
   const layout = h("div", { class: "layout", attrs: { "data-view": "list" } }, h("aside", { class: "sidebar" }, list.el, identity.el), pane);
-  const el = h("div", { class: "screen" }, topbar.el, banner.el, layout);
+  const el = h("div", { class: "screen", attrs: { "data-connection": "stale" } }, topbar.el, banner.el, stale.el, layout);
   replace(pane, placeholder);
   if (offer.label) topbar.setHost(offer.label);
 
@@ -56,8 +75,10 @@ export function openDaemonScreen(offer: Offer, options: { remember: boolean; onL
   const closeDetail = () => {
     detail?.dispose();
     detail = undefined;
+    form = undefined;
     list.select(undefined);
   };
+  const isLive = () => client.state === "connected";
   function showList(): void {
     closeDetail();
     replace(pane, placeholder);
@@ -65,25 +86,24 @@ export function openDaemonScreen(offer: Offer, options: { remember: boolean; onL
   }
   function showAgent(agent: AgentInfo): void {
     closeDetail();
-    detail = createAgentView(client, agent, { onBack: showList, onChanged: () => void refreshAgents() });
+    detail = createAgentView(client, agent, { onBack: showList, onChanged: () => void refreshAgents(), live: isLive() });
     list.select(agent.id);
     replace(pane, detail.el);
     setView("agent");
   }
   function showNew(): void {
     closeDetail();
-    replace(
-      pane,
-      createNewAgentForm(client, {
-        onStarted: (agent) => {
-          agents = [...agents.filter((a) => a.id !== agent.id), agent];
-          list.update(agents);
-          showAgent(agent);
-          void refreshAgents();
-        },
-        onCancel: showList,
-      }),
-    );
+    form = createNewAgentForm(client, {
+      live: isLive(),
+      onStarted: (agent) => {
+        agents = [...agents.filter((a) => a.id !== agent.id), agent];
+        list.update(agents);
+        showAgent(agent);
+        void refreshAgents();
+      },
+      onCancel: showList,
+    });
+    replace(pane, form.el);
     setView("new");
   }
 
@@ -102,6 +122,7 @@ export function openDaemonScreen(offer: Offer, options: { remember: boolean; onL
     try {
       agents = await client.listAgents({ all: true });
       if (disposed) return;
+      freshAt = new Date();
       list.update(agents);
       const current = detail && agents.find((a) => a.id === detail!.id);
       if (current) detail!.update(current);
@@ -125,26 +146,47 @@ export function openDaemonScreen(offer: Offer, options: { remember: boolean; onL
     }
   }
 
+
+  /**
+   * Live ⇄ stale. While the client is not connected, everything on screen is the last known state: it is marked
+   * as such and every action is disabled (a Stop that cannot reach the daemon would only fail or, worse, seem to
+   * work). Connected again, the list refreshes at once and the actions come back.
+   */
+  function setLive(live: boolean): void {
+    el.setAttribute("data-connection", live ? "live" : "stale");
+    list.setLive(live);
+    detail?.setLive(live);
+    form?.setLive(live);
+    if (live) stale.hide();
+    else if (everConnected) stale.show(freshAt);
+  }
+  /**
+   * The client gave up (it only does for errors that retrying cannot fix): hand over to the caller's error page.
+   * Both orders happen — "idle" then the error (a failed reconnect), or the error then "idle" (a closed session) —
+   * so this runs on both events, and an older transient error (the drop that started it) never counts.
+   */
+  function checkFatal(): void {
+    if (disposed || fatal || client.state !== "idle" || lastError === undefined || explain(lastError).transient) return;
+    fatal = true;
+    options.onFatal(lastError);
+  }
+
   const offs = [
     client.on("state", (state) => {
       topbar.setState(state);
+      setLive(state === "connected");
       if (state === "connected") {
-        wasConnected = true;
+        everConnected = true;
         banner.clear();
         void refreshAgents();
-      } else if (state === "idle" && wasConnected && !disposed) {
-        // The client gave up reconnecting (revoked, expired …): one more call surfaces the named error.
-        wasConnected = false;
-        client.serverInfo().then(
-          () => {},
-          (err) => {
-            if (!disposed) banner.show(err, false);
-          },
-        );
       }
+      checkFatal();
     }),
     client.on("error", (err) => {
-      if (!disposed) banner.show(err, client.reconnects);
+      if (disposed) return;
+      lastError = err;
+      banner.show(err, client.reconnects);
+      checkFatal();
     }),
     client.on("server", onServer),
   ];
@@ -163,16 +205,18 @@ export function openDaemonScreen(offer: Offer, options: { remember: boolean; onL
   client.listAgents({ all: true }).then(
     (first) => {
       if (disposed) return;
+      freshAt = new Date();
       agents = first;
       list.update(first);
       if (client.server) onServer(client.server);
     },
     (err) => {
       // Only errors that retrying cannot fix end up here (expired, revoked, wrong secret …).
-      if (!disposed) {
-        banner.show(err, false);
-        topbar.setState(client.state);
-      }
+      if (disposed) return;
+      lastError = err;
+      topbar.setState(client.state);
+      checkFatal();
+      if (!fatal) banner.show(err, false);
     },
   );
 

@@ -28,16 +28,49 @@ export interface Explained {
   next: string;
   /** true when waiting fixes it (the client keeps reconnecting); false when the user must act. */
   transient: boolean;
+  /**
+   * true when the error's own message only restates the title and the next step (the link errors: the library's
+   * message is written for a terminal, where it is all the user sees). The app then tucks it under "Details"
+   * instead of saying the same thing three times.
+   */
+  detailRepeats: boolean;
 }
 
 const REPAIR = "On the daemon machine run `paseo daemon pair` and open the new link here.";
 
+const TERMINAL_CODES = new Set(["TERMINAL_CLOSED", "TERMINAL_RECONNECTING"]);
+
+/** The terminal lanes' and input bounds' errors (docs/protocol.md "Terminals"), in the terms the view uses. */
+function explainTerminal(code: string, out: (title: string, next: string, transient?: boolean) => Explained): Explained | undefined {
+  switch (code) {
+    case "NOT_WRITER":
+      return out("Another client has control of this terminal", "Press “Take control” to type here (the other client will watch).");
+    case "READ_ONLY":
+      return out("This view is read-only", "Open the agent again to get a view that can take control.");
+    case "NOT_RUNNING":
+      return out("The agent has ended", "Its last screen stays visible; start a new agent to continue.");
+    case "INPUT_TOO_LARGE":
+      return out("That input was too large for one message", "Paste less at a time.");
+    case "INPUT_RATE_LIMITED":
+      return out("Too much input too fast", "Wait a moment and type again.", true);
+    case "TERMINAL_RECONNECTING":
+      return out("Reconnecting to the terminal", "Keys work again as soon as the connection is back.", true);
+    case "TERMINAL_CLOSED":
+      return out("This terminal view is closed", "Go back to the agents and open it again.");
+    case "NOT_A_TERMINAL":
+      return out("This agent is not a terminal", "Go back to the agents and open it again: it opens as output with an input line.");
+    default:
+      return undefined;
+  }
+}
+
 export function explain(err: unknown): Explained {
   const detail = err instanceof Error ? err.message : String(err);
   const code = err instanceof PaseoError ? err.code : "ERROR";
-  const out = (title: string, next: string, transient = false): Explained => ({ code, title, detail, next, transient });
+  const out = (title: string, next: string, transient = false): Explained => ({ code, title, detail, next, transient, detailRepeats: false });
+  const linkError = (title: string, next: string): Explained => ({ ...out(title, next), detailRepeats: true });
 
-  if (err instanceof OfferExpiredError) return out("This pairing link has expired", REPAIR);
+  if (err instanceof OfferExpiredError) return linkError("This pairing link has expired", REPAIR);
   if (err instanceof OfferRevokedError) {
     const title =
       err.reason === "used"
@@ -45,19 +78,19 @@ export function explain(err: unknown): Explained {
         : err.reason === "revoked"
           ? "This pairing link was revoked"
           : "The daemon does not know this pairing link";
-    return out(title, REPAIR);
+    return linkError(title, REPAIR);
   }
   if (err instanceof OfferVersionError) {
-    return out("This link comes from a different paseo version", `Update paseo on the daemon machine, then ${REPAIR[0]!.toLowerCase()}${REPAIR.slice(1)}`);
+    return linkError("This link comes from a different paseo version", `Update paseo on the daemon machine, then ${REPAIR[0]!.toLowerCase()}${REPAIR.slice(1)}`);
   }
   if (err instanceof OfferError) {
-    return out(
+    return linkError(
       "This pairing link is damaged or incomplete",
       "Copy the whole link printed by `paseo daemon pair` — everything after the # included — and open it again.",
     );
   }
   if (err instanceof HandshakeError) {
-    return out(
+    return linkError(
       "The daemon did not accept this link (wrong secret or key)",
       "The link may be from an older pairing or altered in transit. " + REPAIR + " Compare the fingerprint with `paseo daemon pair`.",
     );
@@ -80,6 +113,10 @@ export function explain(err: unknown): Explained {
   if (err instanceof ConnectionClosedError) {
     if (err.code === "RELAY_RESTARTING") return out("The relay is restarting", "Reconnecting automatically — nothing to do.", true);
     return out(`The connection was closed (${err.code})`, "Reconnecting automatically; reload the page if this persists.", true);
+  }
+  if (err instanceof RpcError || (err instanceof PaseoError && TERMINAL_CODES.has(err.code))) {
+    const terminal = explainTerminal(err.code, out);
+    if (terminal) return terminal;
   }
   if (err instanceof RpcError) return out("The daemon refused the request", "Check the values and try again.");
   if (err instanceof PaseoError && err.code === "CLIENT_CLOSED") return out("Disconnected", "Reload the page to connect again.");

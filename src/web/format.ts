@@ -44,10 +44,3 @@ export const STATE_LABEL: Record<ConnectionState, string> = {
   reconnecting: "Reconnecting…",
   closed: "Closed",
 };
-
-/** Strip terminal escape sequences (colours, cursor moves) from agent output shown as plain text. */
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
-export function stripAnsi(text: string): string {
-  return text.replace(ANSI, "");
-}

@@ -45,7 +45,8 @@ function showPair(error?: unknown): void {
 
 function connect(offer: Offer, remember: boolean): void {
   leave();
-  screen = openDaemonScreen(offer, { remember, onLeave: () => showPair() });
+  // A link that cannot work (revoked, expired, wrong secret …) gets one page saying why, not a dead dashboard.
+  screen = openDaemonScreen(offer, { remember, onLeave: () => showPair(), onFatal: (err) => showPair(err) });
   replace(root(), screen.el);
 }
 

@@ -14,7 +14,7 @@ import {
   errorForClose,
 } from "../../src/index.js";
 import { explain } from "../../src/web/errors.js";
-import { agentStatus, stripAnsi } from "../../src/web/format.js";
+import { agentStatus } from "../../src/web/format.js";
 
 describe("explain()", () => {
   const cases: [unknown, string, RegExp, RegExp, boolean][] = [
@@ -43,6 +43,20 @@ describe("explain()", () => {
     });
   }
 
+  it("terminal errors say what to do in the view's terms", () => {
+    expect(explain(new RpcError("terminal.input", "NOT_WRITER", "another client is the writer")).next).toMatch(/Take control/);
+    expect(explain(new RpcError("terminal.input", "INPUT_RATE_LIMITED", "slow down")).transient).toBe(true);
+    expect(explain(new RpcError("terminal.input", "INPUT_TOO_LARGE", "64 KiB")).title).toMatch(/too large/);
+    expect(explain(new RpcError("agents.run", "BAD_PARAMS", "x")).title).toBe("The daemon refused the request");
+  });
+
+  it("link errors tuck their message (which restates title and next step) away; others show it", () => {
+    expect(explain(new OfferRevokedError("revoked")).detailRepeats).toBe(true);
+    expect(explain(new OfferExpiredError("2020-01-01T00:00:00.000Z")).detailRepeats).toBe(true);
+    expect(explain(new RpcError("agents.run", "BAD_PARAMS", "cwd does not exist")).detailRepeats).toBe(false);
+    expect(explain(new DaemonOfflineError()).detailRepeats).toBe(false);
+  });
+
   it("every daemon close code maps to the same named error as in the CLI", () => {
     expect(explain(errorForClose(4102, "")).code).toBe("OFFER_EXPIRED");
     expect(explain(errorForClose(4103, "")).title).toMatch(/revoked/);
@@ -53,9 +67,6 @@ describe("explain()", () => {
 });
 
 describe("format", () => {
-  it("strips terminal escapes", () => {
-    expect(stripAnsi("\x1b[1;32mok\x1b[0m done\x1b]0;title\x07!")).toBe("ok done!");
-  });
   it("agent status reads like the CLI's", () => {
     const base = { id: "a", name: "n", argv: ["x"], cwd: "/", pid: null, exitCode: null, signal: null, startedAt: "", endedAt: null, nextSeq: 1, bytes: 0 };
     expect(agentStatus({ ...base, state: "exited", exitCode: 2 })).toBe("exited (2)");

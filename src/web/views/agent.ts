@@ -1,23 +1,33 @@
 /**
- * One agent: its status, live output (follow: resumes from the last sequence number after a reconnect, so no
- * line is lost or repeated), an input line, and a two-step Stop.
+ * A pipe agent: its status, live output in a read-only terminal view (follow: resumes from the last sequence
+ * number after a reconnect, so no line is lost or repeated), an input line, and a two-step Stop. Terminal agents
+ * get views/terminal-agent.ts instead; `createAgentView` picks.
  */
 import type { AgentInfo, DaemonClient } from "../../index.js";
-import { h, replace, setText, flag } from "../dom.js";
+import { h, setText } from "../dom.js";
 import { explain } from "../errors.js";
-import { agentStatus, age } from "../format.js";
-import { errorBlock } from "./banner.js";
+import { agentStatus } from "../format.js";
+import { createAgentHead } from "./agent-head.js";
 import { createOutputPane } from "./output.js";
+import { createTerminalAgentView } from "./terminal-agent.js";
 
 export interface AgentView {
   el: HTMLElement;
   readonly id: string;
   update(agent: AgentInfo): void;
+  /** Not live: the state reads "last seen …" and Stop and input are disabled until the connection is back. */
+  setLive(live: boolean): void;
   dispose(): void;
 }
 
+export interface AgentViewOptions {
+  onBack: () => void;
+  onChanged: () => void;
+  live: boolean;
+}
+
 /** Resolves once the client is connected again (or rejects when `signal` aborts or the client gives up). */
-function whenConnected(client: DaemonClient, signal: AbortSignal): Promise<void> {
+export function whenConnected(client: DaemonClient, signal: AbortSignal): Promise<void> {
   if (client.state === "connected") return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (fn: () => void) => {
@@ -34,118 +44,70 @@ function whenConnected(client: DaemonClient, signal: AbortSignal): Promise<void>
   });
 }
 
-export function createAgentView(client: DaemonClient, initial: AgentInfo, options: { onBack: () => void; onChanged: () => void }): AgentView {
-  let agent = initial;
+/** The view for an agent: a terminal for terminal agents, output + input line for pipe agents. */
+export function createAgentView(client: DaemonClient, agent: AgentInfo, options: AgentViewOptions): AgentView {
+  return agent.tty ? createTerminalAgentView(client, agent, options) : createPipeAgentView(client, agent, options);
+}
+
+function createPipeAgentView(client: DaemonClient, initial: AgentInfo, options: AgentViewOptions): AgentView {
+  let sending = false;
   const abort = new AbortController();
   const output = createOutputPane();
-  const title = h("h2", { class: "agent-title", text: agent.name });
-  const status = h("span", { class: "badge" });
-  const meta = h("p", { class: "agent-meta muted" });
-  const command = h("code", { class: "agent-command" });
   const streamState = h("p", { class: "stream-state muted", attrs: { role: "status", "aria-live": "polite" } });
-  const errors = h("div", { class: "inline-errors" });
-
-  // Stop: first click arms, second click (within 4 s) stops — no blocking confirm() dialogs.
-  const stop = h("button", { class: "danger small", text: "Stop", attrs: { type: "button", "data-action": "stop" } });
-  let armed: ReturnType<typeof setTimeout> | undefined;
-  const disarm = () => {
-    if (armed) clearTimeout(armed);
-    armed = undefined;
-    stop.classList.remove("armed");
-    setText(stop, "Stop");
-  };
-  stop.addEventListener("click", () => {
-    if (!armed) {
-      stop.classList.add("armed");
-      setText(stop, "Confirm stop");
-      armed = setTimeout(disarm, 4000);
-      return;
-    }
-    disarm();
-    stop.disabled = true;
-    setText(stop, "Stopping…");
-    client.stopAgent(agent.id).then(
-      (a) => {
-        render(a);
-        options.onChanged();
-      },
-      (err) => {
-        stop.disabled = false;
-        setText(stop, "Stop");
-        showError(err);
-      },
-    );
-  });
 
   // Input: one line per send, with Enter appended unless unticked.
   const input = h("input", { class: "input-line", attrs: { type: "text", name: "input", autocomplete: "off", autocapitalize: "off", spellcheck: "false", placeholder: "Send input to the agent…", "aria-label": "Input" } });
   const enter = h("input", { attrs: { type: "checkbox", name: "newline" } });
   enter.checked = true;
   const send = h("button", { class: "primary small", text: "Send", attrs: { type: "submit" } });
-  const form = h(
-    "form",
-    { class: "input-form", attrs: { autocomplete: "off" } },
-    input,
-    send,
-    h("label", { class: "small muted newline" }, enter, " + Enter"),
-  );
-  form.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    const text = input.value + (enter.checked ? "\n" : "");
-    if (text === "") return;
-    send.disabled = true;
-    client.sendInput(agent.id, text).then(
-      () => {
-        input.value = "";
-        send.disabled = false;
-        input.focus();
-      },
-      (err) => {
-        send.disabled = false;
-        showError(err);
-      },
-    );
-  });
+  const form = h("form", { class: "input-form", attrs: { autocomplete: "off" } }, input, send, h("label", { class: "small muted newline" }, enter, " + Enter"));
 
+  /** Input needs a running agent and a live connection; while a send is in flight its button stays disabled. */
+  const syncInput = (a: AgentInfo, live: boolean) => {
+    const open = a.state === "running" && live;
+    input.disabled = !open;
+    send.disabled = !open || sending;
+    enter.disabled = !open;
+  };
+  const head = createAgentHead(client, initial, {
+    live: options.live,
+    onBack: options.onBack,
+    onStopped: options.onChanged,
+    onRender: (a, live) => {
+      el.setAttribute("data-state", a.state);
+      syncInput(a, live);
+    },
+  });
   const el = h(
     "section",
-    { class: "card agent-view", attrs: { "data-id": agent.id, "aria-label": `Agent ${agent.name}` } },
-    h("button", { class: "ghost small back", text: "← Agents", attrs: { type: "button" }, on: { click: options.onBack } }),
-    h("div", { class: "card-head nowrap" }, title, status, h("span", { class: "spacer" }), stop),
-    command,
-    meta,
-    errors,
+    { class: "card agent-view", attrs: { "data-id": initial.id, "data-kind": "pipe", "aria-label": `Agent ${initial.name}` } },
+    ...head.nodes,
     streamState,
     output.el,
     form,
   );
+  head.render(initial);
 
-  function showError(err: unknown): void {
-    const e = explain(err);
-    replace(errors, errorBlock(e));
-  }
-
-  function renderMeta(a: AgentInfo): void {
-    const ended = a.endedAt ? ` · ended ${age(a.endedAt)}` : "";
-    setText(meta, `${a.id} · ${a.pid === null ? "" : `pid ${a.pid} · `}started ${age(a.startedAt)}${ended} · ${a.cwd}`);
-  }
-
-  function render(a: AgentInfo): void {
-    agent = a;
-    el.setAttribute("data-state", a.state);
-    setText(title, a.name);
-    setText(status, agentStatus(a));
-    status.setAttribute("data-state", a.state);
-    setText(command, a.argv.join(" "));
-    command.setAttribute("title", a.argv.join(" "));
-    renderMeta(a);
-    const running = a.state === "running";
-    flag(stop, "hidden", !running);
-    input.disabled = !running;
-    send.disabled = !running;
-    enter.disabled = !running;
-  }
-  render(agent);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = input.value + (enter.checked ? "\n" : "");
+    if (text === "" || !head.live) return;
+    sending = true;
+    syncInput(head.agent, head.live);
+    client.sendInput(head.agent.id, text).then(
+      () => {
+        input.value = "";
+        sending = false;
+        syncInput(head.agent, head.live);
+        input.focus();
+      },
+      (err) => {
+        sending = false;
+        syncInput(head.agent, head.live);
+        head.showError(err);
+      },
+    );
+  });
 
   async function follow(): Promise<void> {
     const signal = abort.signal;
@@ -153,25 +115,24 @@ export function createAgentView(client: DaemonClient, initial: AgentInfo, option
     for (;;) {
       try {
         setText(streamState, "Following output…");
-        for await (const chunk of client.logs(agent.id, { since, follow: true, signal })) {
+        for await (const chunk of client.logs(initial.id, { since, follow: true, signal })) {
           if (signal.aborted) return;
           since = chunk.seq + 1;
           output.append(chunk);
           if (streamState.textContent !== "Following output…") setText(streamState, "Following output…");
         }
         if (signal.aborted) return;
-        const final = await client.getAgent(agent.id).catch(() => agent);
-        render(final);
+        const final = await client.getAgent(initial.id).catch(() => head.agent);
+        head.render(final);
         output.note(`agent ${agentStatus(final)}`);
         setText(streamState, "The agent has ended; this is all of its output.");
         options.onChanged();
         return;
       } catch (err) {
         if (signal.aborted) return;
-        const e = explain(err);
-        if (!e.transient) {
+        if (!explain(err).transient) {
           setText(streamState, "Output stopped.");
-          showError(err);
+          head.showError(err);
           return;
         }
         setText(streamState, "Connection lost — output resumes where it stopped when the connection is back…");
@@ -187,19 +148,20 @@ export function createAgentView(client: DaemonClient, initial: AgentInfo, option
 
   return {
     el,
-    get id() {
-      return agent.id;
-    },
+    id: initial.id,
     update(a) {
-      if (a.id !== agent.id) return;
-      const changed = a.state !== agent.state || a.pid !== agent.pid || a.name !== agent.name;
-      agent = a;
-      if (changed) render(a);
-      else renderMeta(a);
+      if (a.id !== initial.id) return;
+      const old = head.agent;
+      if (a.state !== old.state || a.pid !== old.pid || a.name !== old.name) head.render(a);
+      else head.renderMeta(a);
+    },
+    setLive(on) {
+      head.setLive(on);
     },
     dispose() {
       abort.abort();
-      disarm();
+      head.dispose();
+      output.dispose();
     },
   };
 }

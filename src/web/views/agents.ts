@@ -3,13 +3,15 @@
  * a refresh never steals a click or focus. Running agents first, then the most recent.
  */
 import type { AgentInfo } from "../../index.js";
-import { h, setText } from "../dom.js";
+import { flag, h, setText } from "../dom.js";
 import { age, agentStatus } from "../format.js";
 
 export interface AgentList {
   el: HTMLElement;
   update(agents: AgentInfo[]): void;
   select(id: string | undefined): void;
+  /** Not live: states read "last seen …" and "New agent" is disabled until the connection is back. */
+  setLive(live: boolean): void;
 }
 
 interface Row {
@@ -39,6 +41,8 @@ export function createAgentList(options: { onOpen: (agent: AgentInfo) => void; o
   const count = h("span", { class: "count muted", text: "" });
   let selected: string | undefined;
   let loaded = false;
+  let live = false;
+  const newButton = h("button", { class: "primary small", text: "New agent", attrs: { type: "button", "data-action": "new", disabled: true }, on: { click: options.onNew } });
 
   const el = h(
     "section",
@@ -49,7 +53,7 @@ export function createAgentList(options: { onOpen: (agent: AgentInfo) => void; o
       h("h2", { text: "Agents" }),
       count,
       h("span", { class: "spacer" }),
-      h("button", { class: "primary small", text: "New agent", attrs: { type: "button", "data-action": "new" }, on: { click: options.onNew } }),
+      newButton,
     ),
     list,
   );
@@ -57,9 +61,10 @@ export function createAgentList(options: { onOpen: (agent: AgentInfo) => void; o
   const makeRow = (agent: AgentInfo): Row => {
     const name = h("span", { class: "agent-name" });
     const status = h("span", { class: "badge" });
+    const kind = agent.tty ? h("span", { class: "badge kind-badge", text: "terminal", attrs: { title: "Runs in a terminal: opens as an interactive terminal" } }) : null;
     const meta = h("span", { class: "agent-meta muted" });
     const command = h("code", { class: "agent-command" });
-    const button = h("button", { class: "agent-open", attrs: { type: "button" } }, h("span", { class: "agent-line" }, name, status), command, meta);
+    const button = h("button", { class: "agent-open", attrs: { type: "button" } }, h("span", { class: "agent-line" }, name, status, kind), command, meta);
     const li = h("li", { class: "agent", attrs: { "data-id": agent.id } }, button);
     const row: Row = { el: li, name, status, meta, command, agent };
     button.addEventListener("click", () => options.onOpen(row.agent));
@@ -71,8 +76,10 @@ export function createAgentList(options: { onOpen: (agent: AgentInfo) => void; o
     row.el.setAttribute("data-state", a.state);
     row.el.setAttribute("data-name", a.name);
     setText(row.name, a.name);
-    setText(row.status, agentStatus(a));
+    setText(row.status, live ? agentStatus(a) : `last seen ${agentStatus(a)}`);
     row.status.setAttribute("data-state", a.state);
+    row.status.title = a.reason ?? "";
+    flag(row.status, "data-stale", !live);
     setText(row.command, a.argv.join(" "));
     setText(row.meta, `${a.id} · ${a.pid === null ? "" : `pid ${a.pid} · `}started ${age(a.startedAt)}`);
     mark(row.el, a.id === selected);
@@ -105,6 +112,12 @@ export function createAgentList(options: { onOpen: (agent: AgentInfo) => void; o
       if (agents.length === 0 && loaded) {
         if (!empty.isConnected) list.after(empty);
       } else empty.remove();
+    },
+    setLive(on) {
+      if (on === live) return;
+      live = on;
+      newButton.disabled = !on;
+      for (const row of rows.values()) fill(row, row.agent);
     },
     select(id) {
       selected = id;

@@ -1,15 +1,17 @@
 /**
- * The output pane: agent output appended as text nodes (stderr marked), decoded as UTF-8 across chunk boundaries,
- * terminal escapes stripped, bounded in size, and kept scrolled to the newest line unless the user scrolled up.
+ * A pipe agent's output in a read-only xterm.js view, so it looks as it would in a terminal: ANSI colours and
+ * styles, `\r` progress lines redrawn in place, cursor movement. Pipes carry bare `\n` (no terminal translates it),
+ * so line feeds are converted to CR LF. stdout and stderr are decoded as UTF-8 separately (a character split across
+ * chunks of one stream is not broken by the other), and stderr is shown in a light red unless it sets its own
+ * colours. The view follows the newest line unless the user scrolled up (xterm's own behaviour); its scrollback is
+ * bounded (the daemon still has everything: `paseo logs`).
  */
 import type { LogChunk } from "../../index.js";
-import { h, flag } from "../dom.js";
-import { stripAnsi } from "../format.js";
+import { h } from "../dom.js";
+import { createTermPanel, type TermPanel } from "../term/xterm.js";
 
-/** Characters kept in the pane; older output is dropped from the top (the daemon still has all of it). */
-const MAX_CHARS = 512 * 1024;
-/** Distance from the bottom (px) within which the pane counts as "at the end" and keeps following. */
-const STICK_PX = 32;
+const STDERR_ON = "\x1b[38;5;210m";
+const STDERR_OFF = "\x1b[39m";
 
 export interface OutputPane {
   el: HTMLElement;
@@ -18,41 +20,23 @@ export interface OutputPane {
   note(text: string, kind?: "info" | "warn"): void;
   /** Last sequence number shown (0 before any output). */
   readonly lastSeq: number;
+  dispose(): void;
 }
 
 export function createOutputPane(): OutputPane {
-  const pre = h("pre", { class: "output", attrs: { tabindex: "0", "aria-label": "Agent output", "aria-live": "off", "data-seq": "0" } });
-  const jump = h("button", { class: "jump small", text: "↓ Latest output", attrs: { type: "button", hidden: true } });
-  const el = h("div", { class: "output-wrap" }, pre, jump);
+  const panel: TermPanel = createTermPanel({ className: "output", label: "Agent output", readOnly: true, convertEol: true });
+  const el = h("div", { class: "output-wrap", attrs: { "data-seq": "0" } }, panel.el);
   const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
-  let chars = 0;
   let lastSeq = 0;
-  let stick = true;
+  let atLineStart = true;
 
-  const atBottom = () => pre.scrollTop + pre.clientHeight >= pre.scrollHeight - STICK_PX;
-  const toBottom = () => {
-    pre.scrollTop = pre.scrollHeight;
+  const write = (text: string) => {
+    if (text.length === 0) return;
+    panel.term.write(text);
+    atLineStart = text.endsWith("\n");
   };
-  pre.addEventListener("scroll", () => {
-    stick = atBottom();
-    flag(jump, "hidden", stick);
-  });
-  jump.addEventListener("click", () => {
-    stick = true;
-    toBottom();
-    flag(jump, "hidden", true);
-  });
-
-  const add = (node: Node, length: number) => {
-    pre.appendChild(node);
-    chars += length;
-    while (chars > MAX_CHARS && pre.firstChild) {
-      chars -= pre.firstChild.textContent?.length ?? 0;
-      pre.firstChild.remove();
-    }
-    if (stick) toBottom();
-    else flag(jump, "hidden", false);
-  };
+  // Fit once the panel is in the page (it has no size before).
+  requestAnimationFrame(() => panel.fit());
 
   return {
     el,
@@ -61,15 +45,21 @@ export function createOutputPane(): OutputPane {
     },
     append(chunk) {
       lastSeq = chunk.seq;
-      pre.setAttribute("data-seq", String(chunk.seq));
-      const text = stripAnsi(decoders[chunk.stream].decode(chunk.data, { stream: true }));
+      el.setAttribute("data-seq", String(chunk.seq));
+      const text = decoders[chunk.stream].decode(chunk.data, { stream: true });
       if (text.length === 0) return;
-      if (chunk.stream === "stderr") add(h("span", { class: "stderr", text }), text.length);
-      else add(document.createTextNode(text), text.length);
+      if (chunk.stream === "stderr") {
+        panel.term.write(STDERR_ON);
+        write(text);
+        panel.term.write(STDERR_OFF);
+      } else write(text);
     },
     note(text, kind = "info") {
-      const needsBreak = (pre.lastChild?.textContent ?? "\n").endsWith("\n") ? "" : "\n";
-      add(h("span", { class: `note ${kind}`, text: `${needsBreak}— ${text} —\n` }), text.length + 5);
+      const colour = kind === "warn" ? "\x1b[3;33m" : "\x1b[3;38;5;111m";
+      write(`${atLineStart ? "" : "\n"}${colour}— ${text} —\x1b[0m\n`);
+    },
+    dispose() {
+      panel.dispose();
     },
   };
 }

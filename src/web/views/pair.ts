@@ -72,11 +72,14 @@ export function createPairPage(options: PairOptions): HTMLElement {
     h(
       "section",
       { class: "card" },
-      h("h2", { text: "Connect to a daemon" }),
-      h("p", {
-        class: "muted",
-        text: "On the machine that runs your agents, run `paseo daemon pair` and open the link it prints (or scan its QR code). You can also paste the link here.",
-      }),
+      // After a failed link the error above already says what to do: the card is then just the place to paste.
+      h("h2", { text: options.error !== undefined ? "Open a new link" : "Connect to a daemon" }),
+      options.error !== undefined
+        ? null
+        : h("p", {
+            class: "muted",
+            text: "On the machine that runs your agents, run `paseo daemon pair` and open the link it prints (or scan its QR code). You can also paste the link here.",
+          }),
       form,
     ),
     section,
