@@ -60,7 +60,8 @@ export interface Daemon {
   readonly relayStatus: RelayLinkStatus | null;
   readonly pairing: Pairing | undefined;
   readonly agents: AgentManager;
-  close(): Promise<void>;
+  /** Stop the daemon. Agents keep running in their hosts (the next start re-adopts them) unless `killAgents`. */
+  close(opts?: { killAgents?: boolean }): Promise<void>;
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
@@ -68,6 +69,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const home = await ensureHome(options.home);
   const releaseLock = await acquireDaemonLock(home);
   const cleanups: (() => Promise<void> | void)[] = [releaseLock];
+  let killAgents = false;
   const cleanup = async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn();
   };
@@ -79,7 +81,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     cleanups.push(() => offers.flush().catch((err: Error) => log("warn", `could not record offer uses: ${err.message}`)));
     const agents = new AgentManager({ dir: join(home, "agents"), stopGraceMs: options.stopGraceMs, log });
     await agents.open();
-    cleanups.push(() => agents.close());
+    cleanups.push(() => agents.close({ killAgents }));
     const info = new ServerInfoSource(identity, home);
     const startedAt = new Date().toISOString();
 
@@ -225,7 +227,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
       pairing,
       agents,
-      close() {
+      close(opts = {}) {
+        if (!closing) killAgents = opts.killAgents === true;
         closing ??= cleanup().then(() => log("info", `daemon ${shortId(identity.serverId)} stopped`));
         return closing;
       },

@@ -28,7 +28,11 @@ export interface ServerInfo {
   time: string;
 }
 
-export type AgentState = "running" | "exited" | "killed" | "failed";
+/**
+ * `lost`: recorded as running, but its host process and program are gone without recording how it ended
+ * (e.g. both were killed, or the machine restarted); `reason` says what was found.
+ */
+export type AgentState = "running" | "exited" | "killed" | "failed" | "lost";
 
 export interface AgentInfo {
   id: string;

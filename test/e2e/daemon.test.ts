@@ -92,7 +92,7 @@ describe("daemon process with a relay process", () => {
     await relay2.stop();
   });
 
-  it("keeps agent history across a daemon restart; running agents are recorded as stopped by the daemon", async () => {
+  it("keeps agent history across a daemon kill -9; running agents keep running (same pid) and are re-adopted", async () => {
     const relay = await startRelayProcess();
     const daemon = await startDaemonProcess({ relay: `ws://${relay.endpoint}` });
     let c = client(daemon.link!);
@@ -106,12 +106,11 @@ describe("daemon process with a relay process", () => {
     const agents = await c.listAgents({ all: true });
     const byName = Object.fromEntries(agents.map((a) => [a.name, a]));
     expect(byName.done).toMatchObject({ state: "exited", exitCode: 0 });
-    expect(byName.running!.state).toBe("killed");
-    expect(byName.running!.reason).toBe("daemon-stopped");
+    expect(byName.running).toMatchObject({ state: "running", pid: running.pid });
     let out = "";
     for await (const chunk of c.logs(done.id)) out += new TextDecoder().decode(chunk.data);
     expect(out).toBe(expected(5));
-    void running;
+    expect(await c.stopAgent(running.id)).toMatchObject({ state: "killed", reason: "stopped" });
   });
 
   it("refuses a second daemon on the same home", async () => {

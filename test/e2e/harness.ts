@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { killAgentProcesses } from "../setup/agent-procs.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const CLI = join(ROOT, "dist/cli/main.js");
@@ -150,8 +151,9 @@ function redactLinks(text: string): string {
 }
 
 /**
- * Stop every process this harness started and remove temp homes. SIGTERM first: a daemon stops its agents' process
- * groups on SIGTERM, while SIGKILL would orphan them (agents run detached). SIGKILL after 5 s.
+ * Stop every process this harness started and remove temp homes. SIGTERM first (SIGKILL after 5 s). Agents outlive
+ * the daemon (each runs in its own host process), so then every agent program and host under the test homes is
+ * killed too (test/setup/agent-procs.ts).
  */
 export async function killAll(): Promise<void> {
   await Promise.all(
@@ -168,6 +170,7 @@ export async function killAll(): Promise<void> {
         }),
     ),
   );
+  for (const h of homes) killAgentProcesses(h);
   for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
 }
 

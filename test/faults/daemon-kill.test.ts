@@ -1,8 +1,8 @@
 /**
  * Fault: `kill -9` the daemon and restart it with the same home. During the gap a client gets "daemon offline"
  * (DaemonOfflineError) quickly instead of hanging; afterwards the agent history is intact (ended agents and their
- * logs, and the agent that was running is settled as killed — not a ghost), and a long-lived client with
- * reconnect on works again without being recreated.
+ * logs), the agent that was running is still running (agents live in their own host processes and are re-adopted,
+ * same pid), and a long-lived client with reconnect on works again without being recreated.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DaemonClient } from "../../src/client/daemon-client.js";
@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await teardown();
-  // The restarted daemon terminates leftovers; this is only a safety net for a failed assertion half way.
+  // The agent survives the daemon and is stopped by the test; this is only a safety net for a failed assertion.
   for (const pid of orphans) {
     try {
       process.kill(-pid, "SIGKILL");
@@ -53,7 +53,7 @@ describe("daemon killed and restarted", () => {
     const c = newClient(offer);
     const done = await c.runAgent({ argv: [process.execPath, "-e", "console.log('written before the crash')"], name: "history" });
     for (let i = 0; i < 100 && (await c.getAgent(done.id)).state === "running"; i++) await sleep(20);
-    const running = await c.runAgent({ argv: [process.execPath, "-e", "setTimeout(() => {}, 60000)"], name: "interrupted" });
+    const running = await c.runAgent({ argv: [process.execPath, "-e", "setTimeout(() => {}, 60000)"], name: "survivor" });
     orphans.push(running.pid!);
     const before = await c.listAgents({ all: true });
     c.close();
@@ -80,18 +80,21 @@ describe("daemon killed and restarted", () => {
 
     daemon = await startDaemonProcess({ home, relay: `ws://${relay.endpoint}` });
 
-    // History: the ended agent and its output, and the interrupted one settled (not a ghost "running").
+    // History: the ended agent and its output; the running one was re-adopted, same pid, still alive.
     const after = await newClient(offer).listAgents({ all: true });
     expect(after.map((a) => a.id).sort()).toEqual(before.map((a) => a.id).sort());
     const history = after.find((a) => a.id === done.id)!;
     expect(history.state).toBe("exited");
     expect(history.exitCode).toBe(0);
-    const interrupted = after.find((a) => a.id === running.id)!;
-    expect(interrupted.state).not.toBe("running");
+    const kept = after.find((a) => a.id === running.id)!;
+    expect(kept).toMatchObject({ state: "running", pid: running.pid });
+    expect(alive(running.pid!)).toBe(true);
     let text = "";
     for await (const chunk of newClient(offer).logs(done.id)) text += new TextDecoder().decode(chunk.data);
     expect(text).toBe("written before the crash\n");
-    await waitUntil(() => !alive(running.pid!), "the interrupted agent's process is gone", 3000);
+    const stopped = await newClient(offer).stopAgent(running.id);
+    expect(stopped).toMatchObject({ state: "killed", reason: "stopped" });
+    await waitUntil(() => !alive(running.pid!), "the stopped agent's process is gone", 3000);
 
     // The long-lived client is back on its own.
     await expect(survivor.listAgents({ all: true })).resolves.toHaveLength(before.length);

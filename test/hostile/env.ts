@@ -4,6 +4,7 @@
  * Everything created is registered with `track()` and torn down by `teardown()` (call it in afterEach/afterAll).
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { killAgentProcesses } from "../setup/agent-procs.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Session as InspectorSession } from "node:inspector";
@@ -64,7 +65,10 @@ export async function waitUntil(predicate: () => boolean, what: string, timeoutM
 
 export function tempHome(prefix = "paseo-hostile-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return track(dir, (d) => rmSync(d, { recursive: true, force: true }));
+  return track(dir, (d) => {
+    killAgentProcesses(d); // agents outlive the daemon: end them and their hosts too
+    rmSync(d, { recursive: true, force: true });
+  });
 }
 
 export async function relay(options: RelayOptions = {}): Promise<Relay> {

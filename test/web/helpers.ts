@@ -13,6 +13,7 @@ import { startRelay, type Relay } from "../../src/relay/index.js";
 // @ts-ignore — plain JS build script without type declarations
 import { buildWeb, isWebBuildStale, WEB_OUT } from "../../scripts/build-web.js";
 import { chromiumPath } from "./chromium-path.js";
+import { killAgentProcesses } from "../setup/agent-procs.js";
 
 export const SKIP_BROWSER = process.env.PASEO_SKIP_BROWSER === "1";
 export const CHROMIUM_ARGS = [
@@ -128,6 +129,7 @@ export async function startBrowserAndStack(options: { app?: boolean } = {}): Pro
 }
 
 export async function removeHomes(): Promise<void> {
+  for (const h of homes) killAgentProcesses(h); // agents outlive the daemon: end them and their hosts too
   await Promise.all(homes.splice(0).map((h) => rm(h, { recursive: true, force: true })));
 }
 

@@ -1,4 +1,5 @@
 /** `paseo daemon start | stop | status`. start runs in the foreground until SIGINT/SIGTERM. */
+import { join } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { parseRelayEndpoint, type RelayEndpoint } from "../../client/relay-url.js";
 import { ensureHome, isProcessAlive, loadConfig, resolveHome, saveConfig } from "../../daemon/home.js";
@@ -71,32 +72,38 @@ export function registerDaemonRunCommands(d: Command): void {
       } else {
         process.stdout.write(`paseo daemon ${daemon.identity.serverId} is running (local only: ${daemon.localUrl}).\n`);
       }
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          log("info", `received ${signal}, stopping`);
-          resolve();
+      // SIGINT/SIGTERM: stop the daemon, agents keep running (the next start re-adopts them).
+      // SIGUSR2: stop the daemon AND end its agents (what `paseo daemon stop --kill-agents` sends).
+      const killAgents = await new Promise<boolean>((resolve) => {
+        const stop = (signal: string, kill: boolean) => {
+          log("info", `received ${signal}, stopping${kill ? " and ending every agent" : " (agents keep running)"}`);
+          resolve(kill);
         };
-        process.once("SIGINT", () => stop("SIGINT"));
-        process.once("SIGTERM", () => stop("SIGTERM"));
+        process.once("SIGINT", () => stop("SIGINT", false));
+        process.once("SIGTERM", () => stop("SIGTERM", false));
+        process.once("SIGUSR2", () => stop("SIGUSR2", true));
       });
-      await daemon.close();
+      await daemon.close({ killAgents });
     });
 
   d.command("stop")
-    .description("stop the daemon running with this home (SIGTERM, waits up to 15 s)")
+    .description("stop the daemon running with this home (waits up to 15 s); agents keep running unless --kill-agents")
     .option("--home <dir>", "PASEO_HOME")
-    .action(async (flags: { home?: string }) => {
+    .option("--kill-agents", "also end every running agent (SIGTERM, then SIGKILL after 5 s), even with no daemon running")
+    .addHelpText("after", "\nAgents run in their own host processes and outlive the daemon; `paseo daemon start` re-adopts them.")
+    .action(async (flags: { home?: string; killAgents?: boolean }) => {
       const home = resolveHome(flags.home);
       const pid = await readPid(home);
       if (pid === undefined || !isProcessAlive(pid)) {
+        if (flags.killAgents) return killAgentsWithoutDaemon(home);
         info(`no daemon is running with home ${home}`);
         return;
       }
-      process.kill(pid, "SIGTERM");
-      const deadline = Date.now() + 15_000;
+      process.kill(pid, flags.killAgents ? "SIGUSR2" : "SIGTERM");
+      const deadline = Date.now() + (flags.killAgents ? 25_000 : 15_000);
       while (isProcessAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       if (isProcessAlive(pid)) {
-        info(`daemon ${pid} did not stop within 15 s`);
+        info(`daemon ${pid} did not stop within ${flags.killAgents ? 25 : 15} s`);
         process.exitCode = 1;
       } else info(`daemon ${pid} stopped`);
     });
@@ -128,4 +135,20 @@ export function registerDaemonRunCommands(d: Command): void {
       }
       if (!running) process.exitCode = 1;
     });
+}
+
+/** `daemon stop --kill-agents` with no daemon: take the daemon's lock, re-adopt the agents and end them. */
+async function killAgentsWithoutDaemon(home: string): Promise<void> {
+  const { acquireDaemonLock } = await import("../../daemon/runtime-files.js");
+  const { AgentManager } = await import("../../daemon/agents/index.js");
+  const release = await acquireDaemonLock(home);
+  try {
+    const agents = new AgentManager({ dir: join(home, "agents"), log: createLogger({ level: "warn" }) });
+    await agents.open();
+    const running = agents.list().length;
+    await agents.close({ killAgents: true });
+    info(`no daemon is running with home ${home}; ended ${running} running agent${running === 1 ? "" : "s"}`);
+  } finally {
+    await release();
+  }
 }

@@ -160,6 +160,29 @@ export function procStartTime(pid: number): string | null {
   }
 }
 
+/**
+ * True while `pid` is still the very process that had kernel start time `start` (never a reused pid) and has not
+ * exited (a zombie waiting to be reaped counts as gone). Without a start time (non-Linux) only existence is checked.
+ */
+export function sameProcessAlive(pid: number | null, start: string | null): boolean {
+  if (!pid) return false;
+  if (start === null) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === "EPERM";
+    }
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[19] === start && fields[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
 function spawnError(command: string, err: unknown): AgentError {
   const code = (err as NodeJS.ErrnoException).code;
   const what = describeInput(command);

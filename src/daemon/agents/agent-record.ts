@@ -10,20 +10,26 @@ import { toBase32 } from "../../protocol/encoding.js";
 import { writeFileAtomic } from "../home.js";
 import { procStartTime } from "./agent-process.js";
 import type { LogSummary } from "./log-file.js";
+import type { HostProcess } from "./host/spawn-host.js";
 import type { AgentInfo, AgentState } from "./types.js";
 
 export const AGENT_ID_RE = /^[a-z2-7]{8}$/;
-const STATES: readonly AgentState[] = ["running", "exited", "killed", "failed"];
+const STATES: readonly AgentState[] = ["running", "exited", "killed", "failed", "lost"];
 
 export interface AgentRecord {
   v: 1;
   info: AgentInfo;
-  /** ownerToken() of the manager that ran the agent: a running record from another process is a leftover. */
+  /** ownerToken() of the manager that last wrote the record (diagnostics: which daemon ran or re-adopted it). */
   owner: string;
   /** procStartTime() of the agent's pid at spawn, to recognise the very same process after a daemon crash. */
   procStart: string | null;
   /** Set when the log is sealed; lets the next open() trust the log without scanning it. */
   log: LogSummary | null;
+  /**
+   * The agent's host process (host/agent-host.ts) and its socket: how a restarted daemon re-adopts the agent.
+   * Absent in records from before agent hosts (their agents died with the daemon that ran them).
+   */
+  host?: HostProcess | null;
 }
 
 /**
@@ -37,10 +43,6 @@ export function ownerToken(): string {
   return `${SELF}/${randomBytes(4).toString("hex")}`;
 }
 
-/** True when a record's owner is a manager in this very process (not a previous daemon). */
-export function ownedByThisProcess(owner: string): boolean {
-  return owner.split("/")[0] === SELF;
-}
 
 /** 8 base32 characters = 40 random bits: short enough to type, collisions are also checked by the caller. */
 export function newAgentId(): string {
@@ -100,6 +102,8 @@ export async function readRecord(root: string, id: string): Promise<AgentRecord>
   }
   check(typeof r.owner === "string", "owner");
   check(r.procStart === null || typeof r.procStart === "string", "procStart");
+  const h = r.host;
+  check(h === undefined || h === null || (!!h && Number.isInteger(h.pid) && (h.procStart === null || typeof h.procStart === "string") && typeof h.socket === "string"), "host");
   const l = r.log;
   check(l === null || (!!l && [l.size, l.nextSeq, l.dataBytes].every((n) => Number.isInteger(n) && n >= 0)), "log");
   if (problems.length > 0) throw new Error(`invalid fields: ${problems.join(", ")}`);

@@ -22,6 +22,8 @@ export interface AgentRuntime {
   /** EOF on stdin (pipe agents); for a terminal this sends the EOF character (Ctrl-D). */
   closeInput(): void;
   resize(cols: number, rows: number): void;
+  /** The terminal's size; null for pipe agents. */
+  size(): { cols: number; rows: number } | null;
   screen(): Promise<ScreenSnapshot>;
   /** SIGTERM → graceMs → SIGKILL to the process group; resolves when done. */
   stop(graceMs: number): Promise<ExitStatus>;
@@ -69,6 +71,10 @@ export class PipeRuntime implements AgentRuntime {
 
   closeInput(): void {
     this.openStdin().end();
+  }
+
+  size(): null {
+    return null;
   }
 
   resize(): void {
@@ -139,6 +145,10 @@ export class PtyRuntime implements AgentRuntime {
   resize(cols: number, rows: number): void {
     this.session.resize(cols, rows);
     this.screenState.resize(cols, rows);
+  }
+
+  size(): { cols: number; rows: number } {
+    return { cols: this.session.cols, rows: this.session.rows };
   }
 
   screen(): Promise<ScreenSnapshot> {

@@ -14,6 +14,10 @@
  * Appends are synchronous (one writeSync per record, at most MAX_RECORD_DATA + 13 bytes). That keeps the in-memory
  * `nextSeq`/`size` always equal to what is on disk, so a reader that snapshots them never sees a half-written
  * record, and it naturally applies backpressure to a child that writes faster than the disk.
+ *
+ * Three roles: the WRITER (create(): the agent's host process, the only one that appends), a FOLLOWER (follow():
+ * the daemon's view of a running agent's log, advanced by applyRecord() for records the writer has already put on
+ * disk, see log-mirror.ts), and SEALED (load(), or after seal(): nothing appends any more).
  */
 import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
@@ -27,6 +31,8 @@ export const MAX_RECORD_DATA = 1 << 20;
 const READ_BLOCK = 256 * 1024;
 const SCAN_BLOCK = 1 << 20;
 export const DEFAULT_READ_BYTES = 1 << 20;
+/** Size of a record's header in the file (seq u64, fd u8, length u32). */
+export const RECORD_HEADER = HEADER;
 
 /** What meta.json remembers about a log at the time it was sealed; lets open() skip scanning untouched logs. */
 export interface LogSummary {
@@ -63,6 +69,20 @@ export class LogFile {
   }
 
   /**
+   * The daemon's view of a log another process (the agent's host) is writing: the complete records on disk now,
+   * advanced later by applyRecord(). A torn tail is not cut (the writer may be in the middle of it).
+   */
+  static async follow(path: string, log: Logger): Promise<LogFile> {
+    const lf = new LogFile(path, log);
+    try {
+      await lf.scan(false);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+    return lf;
+  }
+
+  /**
    * A log left by an earlier run (sealed: nothing appends to it again). When `trusted` matches the file size the
    * index is built lazily on first read; otherwise (daemon crash, no summary) it is scanned and repaired now.
    */
@@ -82,7 +102,7 @@ export class LogFile {
       lf._dataBytes = trusted.dataBytes;
       lf.indexed = false;
     } else {
-      await lf.scanAndRepair();
+      await lf.scan(true);
     }
     return lf;
   }
@@ -95,6 +115,10 @@ export class LogFile {
   }
   get sealed(): boolean {
     return this._sealed;
+  }
+  /** Bytes of complete records known to this object (for a follower: where the next record starts on disk). */
+  get size(): number {
+    return this._size;
   }
   summary(): LogSummary {
     return { size: this._size, nextSeq: this._nextSeq, dataBytes: this._dataBytes };
@@ -112,17 +136,30 @@ export class LogFile {
       rec.writeUInt32BE(part.length, 9);
       rec.set(part, HEADER);
       if (!this.writeRecord(rec)) return;
-      if ((seq - 1) % INDEX_EVERY === 0) this.offsets.push(this._size);
-      this._size += rec.length;
-      this._dataBytes += part.length;
-      this._nextSeq = seq + 1;
-      const chunk: LogChunk = { seq, fd, data: part };
-      for (const l of this.appendListeners) {
-        try {
-          l(chunk);
-        } catch (err) {
-          this.log("error", `agent log listener failed: ${(err as Error).message}`);
-        }
+      this.added({ seq, fd, data: part });
+    }
+  }
+
+  /**
+   * Follower: account for a record the writer already put on disk (seq must be nextSeq) and hand it to listeners,
+   * exactly as if it had been appended here.
+   */
+  applyRecord(chunk: LogChunk): void {
+    if (this._sealed || this.fd !== null) throw new Error("applyRecord() is for a following log");
+    if (chunk.seq !== this._nextSeq) throw new Error(`record ${chunk.seq} applied where ${this._nextSeq} was expected`);
+    this.added(chunk);
+  }
+
+  private added(chunk: LogChunk): void {
+    if ((chunk.seq - 1) % INDEX_EVERY === 0) this.offsets.push(this._size);
+    this._size += HEADER + chunk.data.length;
+    this._dataBytes += chunk.data.length;
+    this._nextSeq = chunk.seq + 1;
+    for (const l of this.appendListeners) {
+      try {
+        l(chunk);
+      } catch (err) {
+        this.log("error", `agent log listener failed: ${(err as Error).message}`);
       }
     }
   }
@@ -236,13 +273,16 @@ export class LogFile {
 
   private async ensureIndexed(): Promise<void> {
     if (this.indexed) return;
-    this.scanning ??= this.scanAndRepair();
+    this.scanning ??= this.scan(true);
     await this.scanning;
   }
 
-  /** Rebuild the index from the file and truncate a torn or garbage tail. Only for sealed logs (no writer). */
-  private async scanAndRepair(): Promise<void> {
-    const fh = await open(this.path, "r+");
+  /**
+   * Rebuild the index from the file. With `repair` (sealed logs only: no writer) a torn or garbage tail is cut;
+   * without it (a follower) the scan just stops before an incomplete record.
+   */
+  private async scan(repair: boolean): Promise<void> {
+    const fh = await open(this.path, repair ? "r+" : "r");
     try {
       const fileSize = (await fh.stat()).size;
       const offsets: number[] = [];
@@ -268,7 +308,7 @@ export class LogFile {
         dataBytes += len;
         seq++;
       }
-      if (pos < fileSize) {
+      if (pos < fileSize && repair) {
         this.log("warn", `agent log ${this.path}: dropped a torn tail of ${fileSize - pos} bytes after seq ${seq - 1}`);
         await fh.truncate(pos);
         await fh.sync();

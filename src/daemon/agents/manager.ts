@@ -1,24 +1,27 @@
 /**
- * AgentManager: runs agents (long-lived child process groups), records their output, and serves it to any number
- * of followers. Agents outlive client connections; their history outlives the daemon. One manager owns a
- * directory at a time (the daemon's home lock guarantees that); records left "running" by an earlier process are
- * settled on open() so no ghost ever shows up as running.
+ * AgentManager: runs agents (long-lived programs, with pipes or under a PTY), records their output, and serves it
+ * to any number of followers. Agents outlive client connections AND the daemon: each runs in its own host process
+ * (host/agent-host.ts) that owns the program and writes its log; the manager talks to the hosts over unix sockets
+ * (host/host-client.ts) and re-adopts the running ones on open(). Only stop() or close({ killAgents: true }) end
+ * agents. One manager owns a directory at a time (the daemon's home lock guarantees that).
  *
- * Layout: `<dir>/<id>/meta.json` (agent-record.ts) and `<dir>/<id>/output.log` (log-file.ts).
+ * Layout: `<dir>/<id>/meta.json` (agent-record.ts, written by the daemon), `output.log` (log-file.ts), `exit.json`
+ * and `screen.json` (written by the host), `host.sock` (see host/host-socket.ts).
  */
 import { EventEmitter } from "node:events";
-import { mkdir, rm } from "node:fs/promises";
-import { basename } from "node:path";
-import { procStartTime } from "./agent-process.js";
-import { agentDir, logPath, newAgentId, ownerToken, writeRecord, type AgentRecord } from "./agent-record.js";
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import { infoOf, newEntry, persistEntry, type Entry } from "./agent-entry.js";
+import { agentDir, newAgentId, ownerToken, type AgentRecord } from "./agent-record.js";
 import { describeInput } from "../../protocol/redact.js";
 import { AgentError } from "./errors.js";
 import { runExec } from "./exec.js";
-import { spawnLocal, type AgentRuntime } from "./local-runtime.js";
-import { finalScreen, readScreen } from "./screen-file.js";
-import { DEFAULT_READ_BYTES, LogFile } from "./log-file.js";
-import { intOption, resolveCwd, validateArgv, validateEnv, validateTty } from "./options.js";
+import type { HostClient, Outcome } from "./host/host-client.js";
+import { launch, validateRun } from "./launch.js";
+import { DEFAULT_READ_BYTES, type LogFile } from "./log-file.js";
+import { intOption, validateTty } from "./options.js";
 import { loadAgents } from "./recovery.js";
+import { readScreen } from "./screen-file.js";
 import { Subscription, type SubscriptionCallbacks } from "./subscription.js";
 import type { AgentInfo, ExecOptions, ExecResult, LogChunk, Logger, ReadLogsResult, RunOptions, ScreenSnapshot, SubscriptionHandle } from "./types.js";
 import { MAX_GRACE_MS } from "../../protocol/rpc-params.js";
@@ -26,29 +29,21 @@ import { MAX_GRACE_MS } from "../../protocol/rpc-params.js";
 export interface AgentManagerOptions {
   /** Directory holding one subdirectory per agent, e.g. `<PASEO_HOME>/agents`. Created (0700) if missing. */
   dir: string;
-  /** Default SIGTERM → SIGKILL grace for stop() and close(). Default 5000 ms. */
+  /** Default SIGTERM → SIGKILL grace for stop() and close({ killAgents }). Default 5000 ms. */
   stopGraceMs?: number;
   log?: Logger;
+}
+
+export interface CloseOptions {
+  /** End every running agent too (`paseo daemon stop --kill-agents`). Default: they keep running. */
+  killAgents?: boolean;
 }
 
 export type AgentManagerEvents = { agent: [AgentInfo] };
 
 const MAX_READ_BYTES = 16 << 20;
-
-interface Entry {
-  info: AgentInfo;
-  log: LogFile;
-  owner: string;
-  procStart: string | null;
-  proc: AgentRuntime | null;
-  /** A terminal agent's final screen, once it ended (also in screen.json). */
-  finalScreen: ScreenSnapshot | null;
-  stopReason: string | null;
-  /** Resolves once the agent has ended and its final record is persisted. */
-  done: Promise<void>;
-  /** Tail of this agent's meta.json write chain: writes never overtake each other. */
-  writing: Promise<void>;
-}
+/** Directories opened by a manager in this process: a second open manager on one directory would fight the first. */
+const openDirs = new Set<string>();
 
 export class AgentManager extends EventEmitter<AgentManagerEvents> {
   readonly dir: string;
@@ -61,6 +56,7 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
   private readonly starting = new Set<Promise<unknown>>();
   private state: "new" | "open" | "closing" | "closed" = "new";
   private closing: Promise<void> | null = null;
+  private openKey: string | null = null;
 
   constructor(opts: AgentManagerOptions) {
     super();
@@ -69,26 +65,40 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
     this.log = opts.log ?? (() => undefined);
   }
 
-  /** Load persisted agents. Records still marked running by another process become killed / "daemon-stopped". */
+  /** Load persisted agents and re-adopt the running ones (see recovery.ts); leftovers become ended or `lost`. */
   async open(): Promise<void> {
     if (this.state !== "new") return;
+    const key = resolve(this.dir);
+    if (openDirs.has(key)) throw new AgentError("BAD_PARAMS", `another AgentManager in this process has ${this.dir} open; close it first`);
+    openDirs.add(key);
+    this.openKey = key;
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    for (const { rec, log, settled } of await loadAgents(this.dir, this.stopGraceMs, this.log)) {
+    for (const { rec, log, client, settled } of await loadAgents(this.dir, this.stopGraceMs, this.log)) {
       const entry = this.addEntry(rec, log);
-      if (settled) await this.persist(entry);
+      if (client) {
+        entry.owner = this.instance;
+        this.attach(entry, client);
+        await this.persist(entry);
+      } else if (settled) await this.persist(entry);
     }
     this.state = "open";
   }
 
-  /** Stop every running agent (SIGTERM → grace → SIGKILL), abort running execs, flush records. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Abort running execs and flush records; running agents keep running in their hosts (the next open() re-adopts
+   * them) unless `killAgents`, which stops each (SIGTERM → grace → SIGKILL, reason "daemon-stopped"). Idempotent;
+   * the first call's options win.
+   */
+  close(opts: CloseOptions = {}): Promise<void> {
     this.closing ??= (async () => {
       this.state = "closing";
       for (const ac of this.execs) ac.abort();
       await Promise.allSettled([...this.starting]);
       const running = [...this.entries.values()].filter((e) => e.proc);
-      await Promise.all(running.map((e) => this.stopEntry(e, this.stopGraceMs, "daemon-stopped")));
+      if (opts.killAgents) await Promise.all(running.map((e) => this.stopEntry(e, this.stopGraceMs, "daemon-stopped")));
+      else for (const e of running) e.proc?.detach();
       await Promise.all([...this.entries.values()].map((e) => e.writing));
+      if (this.openKey) openDirs.delete(this.openKey);
       this.state = "closed";
     })();
     return this.closing;
@@ -106,57 +116,40 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
   }
 
   private async start(opts: RunOptions): Promise<AgentInfo> {
-    if (!opts || typeof opts !== "object") throw new AgentError("BAD_PARAMS", "run() needs an options object with argv");
-    const argv = validateArgv(opts.argv);
-    const env = validateEnv(opts.env);
-    if (opts.name !== undefined && opts.name !== null && (typeof opts.name !== "string" || opts.name.length > 128)) {
-      throw new AgentError("BAD_PARAMS", "name must be a string of at most 128 characters");
-    }
-    const shell = opts.shell === true;
-    const name = opts.name || (shell ? (argv.join(" ").trim().split(/\s+/)[0] ?? "sh") : basename(argv[0]!));
-    const tty = validateTty(opts);
-    const cwd = await resolveCwd(opts.cwd);
+    const spec = await validateRun(opts);
     const id = await this.allocateId();
-    let log: LogFile | undefined;
-    let proc: AgentRuntime;
-    try {
-      log = LogFile.create(logPath(this.dir, id), this.log);
-      proc = await spawnLocal({ argv, cwd, env, shell, ...(tty ? { tty } : {}) }, log);
-    } catch (err) {
-      // Nothing ran: leave no record behind (the caller gets SPAWN_FAILED with the reason).
-      log?.seal();
-      await rm(agentDir(this.dir, id), { recursive: true, force: true });
-      throw err;
-    }
-    return this.track(id, name, argv, cwd, log, proc, tty);
-  }
-
-  private async track(id: string, name: string, argv: string[], cwd: string, log: LogFile, proc: AgentRuntime, tty: { cols: number; rows: number } | null): Promise<AgentInfo> {
+    const { started, client, log } = await launch(this.dir, id, spec, this.log);
     const info: AgentInfo = {
-      id, name, argv, cwd, pid: proc.pid, state: "running", exitCode: null, signal: null,
+      id, name: spec.name, argv: spec.argv, cwd: spec.cwd, pid: started.agentPid, state: "running", exitCode: null, signal: null,
       startedAt: new Date().toISOString(), endedAt: null, nextSeq: 1, bytes: 0,
-      tty: tty !== null, cols: tty?.cols ?? null, rows: tty?.rows ?? null,
+      tty: spec.tty !== null, cols: spec.tty?.cols ?? null, rows: spec.tty?.rows ?? null,
     };
-    const entry = this.addEntry({ v: 1, info, owner: this.instance, procStart: procStartTime(proc.pid), log: null }, log);
-    entry.proc = proc;
-    entry.done = proc.done.then(async (status) => {
-      // The final screen is taken before the end is announced, so screen() of an ended agent always answers.
-      if (proc.tty) entry.finalScreen = await finalScreen(proc, this.dir, id, this.log);
-      info.exitCode = status.code;
-      info.signal = status.signal;
-      info.state = status.signal ? "killed" : "exited";
-      if (entry.stopReason) info.reason = entry.stopReason;
-      info.endedAt = new Date().toISOString();
-      entry.proc = null;
-      log.seal(); // final info is in place: subscribers get their onEnd now
-      this.notify(this.snapshot(entry));
-      await this.persist(entry);
-    }).catch((err: Error) => this.log("error", `agent ${id}: finishing failed: ${err.message}`));
-    this.log("info", `agent ${id} started (pid ${proc.pid})`);
+    const rec: AgentRecord = { v: 1, info, owner: this.instance, procStart: started.agentStart, log: null, host: started.host };
+    const entry = this.addEntry(rec, log);
+    this.attach(entry, client);
+    this.log("info", `agent ${id} started (pid ${started.agentPid}, host pid ${started.host.pid})`);
     // Events go out in the same synchronous step as the state change, so they are always in order.
     this.notify(this.snapshot(entry));
     await this.persist(entry);
     return this.snapshot(entry);
+  }
+
+  /** Follow a running agent through its host until it ends, then record how. */
+  private attach(entry: Entry, client: HostClient): void {
+    entry.proc = client;
+    const { info, log } = entry;
+    entry.done = client.done.then(async (o: Outcome) => {
+      info.exitCode = o.code;
+      info.signal = o.signal;
+      info.state = o.lost ? "lost" : o.signal ? "killed" : "exited";
+      const reason = o.lost ?? o.reason ?? entry.stopReason;
+      if (reason) info.reason = reason;
+      info.endedAt = o.endedAt;
+      entry.proc = null;
+      log.seal(); // final info is in place: subscribers get their onEnd now
+      this.notify(this.snapshot(entry));
+      await this.persist(entry);
+    }).catch((err: Error) => this.log("error", `agent ${info.id}: finishing failed: ${err.message}`));
   }
 
   get(id: string): AgentInfo {
@@ -206,8 +199,8 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
   }
 
   /** Close the agent's stdin (EOF), e.g. for filters that read until end of input. Terminals get Ctrl-D. */
-  closeInput(id: string): void {
-    this.running(this.entry(id)).closeInput();
+  async closeInput(id: string): Promise<void> {
+    await this.running(this.entry(id)).closeInput();
   }
 
   /** Resize a terminal agent's PTY (the program gets SIGWINCH); emits "agent" with the new size. */
@@ -217,7 +210,7 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
     const size = validateTty({ tty: true, cols, rows });
     if (!size || cols === undefined || rows === undefined) throw new AgentError("BAD_PARAMS", "resize needs cols and rows");
     const proc = this.running(e);
-    proc.resize(size.cols, size.rows);
+    await proc.resize(size.cols, size.rows);
     e.info.cols = size.cols;
     e.info.rows = size.rows;
     this.notify(this.snapshot(e));
@@ -230,8 +223,8 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
     const e = this.entry(id);
     if (!e.info.tty) throw notATerminal(e.info.id);
     if (e.proc) return e.proc.screen();
-    await e.done; // an agent ending right now: its final screen is being taken
-    e.finalScreen ??= await readScreen(this.dir, e.info, e.log, this.log);
+    await e.done; // an agent ending right now: its final screen is being recorded
+    e.finalScreen ??= await readScreen(agentDir(this.dir, e.info.id), e.info, e.log, this.log);
     return e.finalScreen;
   }
 
@@ -258,16 +251,13 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
     const proc = e.proc;
     if (proc) {
       if (!proc.hasExited) e.stopReason ??= reason;
-      await proc.stop(graceMs);
+      await proc.stop(graceMs, reason);
     }
     await e.done;
   }
 
   private addEntry(rec: AgentRecord, log: LogFile): Entry {
-    const entry: Entry = {
-      info: rec.info, log, owner: rec.owner, procStart: rec.procStart, proc: null, finalScreen: null, stopReason: null,
-      done: Promise.resolve(), writing: Promise.resolve(),
-    };
+    const entry = newEntry(rec, log);
     this.entries.set(rec.info.id, entry);
     return entry;
   }
@@ -282,21 +272,11 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
   }
 
   private snapshot(e: Entry): AgentInfo {
-    return { ...e.info, argv: [...e.info.argv], nextSeq: e.log.nextSeq, bytes: e.log.dataBytes };
+    return infoOf(e);
   }
 
-  /** Queue a meta.json rewrite with the state current when it runs. Failures are logged, never thrown. */
   private persist(e: Entry): Promise<void> {
-    e.writing = e.writing.then(async () => {
-      const info = this.snapshot(e);
-      const rec: AgentRecord = { v: 1, info, owner: e.owner, procStart: e.procStart, log: e.log.sealed ? e.log.summary() : null };
-      try {
-        await writeRecord(this.dir, rec);
-      } catch (err) {
-        this.log("error", `cannot save agent ${info.id}'s record: ${(err as Error).message}`);
-      }
-    });
-    return e.writing;
+    return persistEntry(this.dir, e, this.log);
   }
 
   private async allocateId(): Promise<string> {
@@ -322,7 +302,7 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
     return e;
   }
 
-  private running(e: Entry): AgentRuntime {
+  private running(e: Entry): HostClient {
     if (!e.proc || e.proc.hasExited) throw new AgentError("NOT_RUNNING", `agent ${e.info.id} is not running (state: ${e.info.state})`);
     return e.proc;
   }

@@ -16,31 +16,31 @@ import { TTY_DEFAULT_COLS, TTY_DEFAULT_ROWS } from "../../protocol/rpc-params.js
 /** How much of the log's tail a rebuilt screen replays. */
 const REBUILD_TAIL_BYTES = 1 << 20;
 
-function screenPath(root: string, id: string): string {
-  return join(root, id, "screen.json");
+function screenPath(agentDir: string): string {
+  return join(agentDir, "screen.json");
 }
 
 /** Take the ended runtime's final screen and persist it. Failures are logged; the snapshot is still returned. */
-export async function finalScreen(proc: AgentRuntime, root: string, id: string, log: Logger): Promise<ScreenSnapshot | null> {
+export async function finalScreen(proc: AgentRuntime, agentDir: string, log: Logger): Promise<ScreenSnapshot | null> {
   let snap: ScreenSnapshot;
   try {
     snap = await proc.screen();
   } catch (err) {
-    log("warn", `agent ${id}: cannot take the final screen: ${(err as Error).message}`);
+    log("warn", `cannot take the final screen: ${(err as Error).message}`);
     return null;
   }
-  await writeScreen(root, id, snap).catch((err: Error) => log("warn", `agent ${id}: cannot save the final screen: ${err.message}`));
+  await writeScreen(agentDir, snap).catch((err: Error) => log("warn", `cannot save the final screen: ${err.message}`));
   return snap;
 }
 
-export async function writeScreen(root: string, id: string, snap: ScreenSnapshot): Promise<void> {
-  await writeFileAtomic(screenPath(root, id), JSON.stringify(snap) + "\n", 0o600);
+export async function writeScreen(agentDir: string, snap: ScreenSnapshot): Promise<void> {
+  await writeFileAtomic(screenPath(agentDir), JSON.stringify(snap) + "\n", 0o600);
 }
 
 /** The saved final screen, or one rebuilt from the log's tail. */
-export async function readScreen(root: string, info: AgentInfo, lf: LogFile, log: Logger): Promise<ScreenSnapshot> {
+export async function readScreen(agentDir: string, info: AgentInfo, lf: LogFile, log: Logger): Promise<ScreenSnapshot> {
   try {
-    const s = JSON.parse(await readFile(screenPath(root, info.id), "utf8")) as ScreenSnapshot;
+    const s = JSON.parse(await readFile(screenPath(agentDir), "utf8")) as ScreenSnapshot;
     if ([s.seq, s.cols, s.rows].every((n) => Number.isInteger(n) && n >= 1) && typeof s.data === "string" && s.seq <= lf.nextSeq) return s;
     log("warn", `agent ${info.id}: screen.json is invalid; rebuilding the screen from the log`);
   } catch (err) {

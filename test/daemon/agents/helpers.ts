@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { procStartTime } from "../../../src/daemon/agents/agent-process.js";
 import { AgentManager, type AgentManagerOptions } from "../../../src/daemon/agents/index.js";
+import { killAgentProcesses } from "../../setup/agent-procs.js";
 
 const dirs: string[] = [];
 const managers: AgentManager[] = [];
@@ -30,7 +31,7 @@ export function trackPid(pid: number): void {
 }
 
 export async function cleanup(): Promise<void> {
-  await Promise.all(managers.splice(0).map((m) => m.close().catch(() => undefined)));
+  await Promise.all(managers.splice(0).map((m) => m.close({ killAgents: true }).catch(() => undefined)));
   for (const [pid, start] of pids) {
     if (start === null || procStartTime(pid) !== start) continue;
     for (const target of [-pid, pid]) {
@@ -42,6 +43,8 @@ export async function cleanup(): Promise<void> {
     }
   }
   pids.clear();
+  // Agents outlive their manager (hosts): whatever a failed test left running under its temp dirs goes too.
+  for (const d of dirs) killAgentProcesses(d);
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
 

@@ -188,11 +188,11 @@ describe("agent lifecycle", () => {
     expect(() => m.subscribe(a.id, 5, () => {}, () => {})).toThrowError(/past the end/);
   });
 
-  it("close() stops running agents and refuses new work", async () => {
+  it("close({ killAgents: true }) stops running agents and refuses new work", async () => {
     const m = await newManager({ stopGraceMs: 300 });
     const a = await m.run({ argv: node(`process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000);`) });
     await waitFor(async () => textOf(await readAll(m, a.id)).includes("ready"), 10_000, "ready");
-    await m.close();
+    await m.close({ killAgents: true });
     expect(m.get(a.id)).toMatchObject({ state: "killed", signal: "SIGKILL", reason: "daemon-stopped" });
     expect(await isAlive(a.pid!)).toBe(false);
     await expect(m.run({ argv: node("") })).rejects.toMatchObject({ code: "NOT_RUNNING" });

@@ -53,19 +53,87 @@ describe("persistence", () => {
     expect(textOf(logsAfter)).toBe(Array.from({ length: 50 }, (_, i) => `row ${i}\n`).join(""));
   });
 
-  it("agents still running at close() are recorded as stopped by the daemon", async () => {
+  it("agents still running at close() keep running; the next manager re-adopts them (same pid), every line once", async () => {
     const dir = join(await tempDir(), "agents");
     const m1 = await newManager({ dir, stopGraceMs: 200 });
-    const a = await m1.run({ argv: node(`console.log("up"); setInterval(() => {}, 1000)`) });
-    await waitFor(async () => textOf(await readAll(m1, a.id)) === "up\n", 10_000, "up");
+    const a = await m1.run({ argv: node(`let i = 0; setInterval(() => console.log("n " + i++), 5)`) });
+    await waitFor(async () => textOf(await readAll(m1, a.id)).includes("n 20\n"), 10_000, "n 20");
+    const events: AgentInfo[] = [];
+    m1.on("agent", (i) => events.push(i));
     await m1.close();
+    expect(events).toEqual([]); // detaching is not an end
+    expect(await isAlive(a.pid!)).toBe(true);
+    await new Promise((r) => setTimeout(r, 300)); // output keeps going while no manager is there
+
     const m2 = await newManager({ dir });
-    expect(m2.get(a.id)).toMatchObject({ state: "killed", signal: "SIGTERM", reason: "daemon-stopped" });
-    expect(m2.list()).toEqual([]);
-    expect(textOf(await readAll(m2, a.id))).toBe("up\n");
+    expect(m2.get(a.id)).toMatchObject({ state: "running", pid: a.pid });
+    expect(m2.list().map((x) => x.id)).toEqual([a.id]);
+    const text = await waitFor(async () => {
+      const t = textOf(await readAll(m2, a.id));
+      return /n 150\n/.test(t) ? t : null;
+    }, 15_000, "n 150");
+    const lines = text.split("\n").filter(Boolean);
+    lines.forEach((l, i) => expect(l).toBe(`n ${i}`));
+    expectContiguous(await readAll(m2, a.id));
+    const stopped = await m2.stop(a.id, 1000);
+    expect(stopped).toMatchObject({ state: "killed", signal: "SIGTERM", reason: "stopped" });
+    expect(await isAlive(a.pid!)).toBe(false);
   });
 
-  it("a record left running by a previous process becomes killed/daemon-stopped; its torn tail is cut", async () => {
+  it("an agent that ends while no manager is there is recorded with its real exit status", async () => {
+    const dir = join(await tempDir(), "agents");
+    const m1 = await newManager({ dir });
+    const a = await m1.run({ argv: node(`console.log("start"); setTimeout(() => { console.log("bye"); process.exit(5) }, 400)`) });
+    await m1.close();
+    await waitFor(async () => !(await isAlive(a.pid!)), 10_000, "the agent to end");
+    await waitFor(async () => {
+      try {
+        return (await stat(join(dir, a.id, "exit.json"))).size > 0;
+      } catch {
+        return false;
+      }
+    }, 10_000, "exit.json");
+    const m2 = await newManager({ dir });
+    expect(m2.get(a.id)).toMatchObject({ state: "exited", exitCode: 5, signal: null });
+    expect(textOf(await readAll(m2, a.id))).toBe("start\nbye\n");
+  });
+
+  it("an agent whose host was SIGKILLed along with its program is lost, with a reason, after the next open", async () => {
+    const dir = join(await tempDir(), "agents");
+    const m1 = await newManager({ dir });
+    const a = await m1.run({ argv: node(`console.log("up"); setInterval(() => {}, 1000)`), tty: true });
+    await waitFor(async () => textOf(await readAll(m1, a.id)).includes("up"), 10_000, "up");
+    const meta = JSON.parse(await readFile(join(dir, a.id, "meta.json"), "utf8"));
+    const hostPid = meta.host.pid as number;
+    await m1.close();
+    process.kill(hostPid, "SIGKILL");
+    process.kill(-a.pid!, "SIGKILL");
+    await waitFor(async () => !(await isAlive(hostPid)) && !(await isAlive(a.pid!)), 5000, "host and program to die");
+
+    const m2 = await newManager({ dir });
+    const info = m2.get(a.id);
+    expect(info).toMatchObject({ state: "lost", exitCode: null, signal: null });
+    expect(info.reason).toMatch(/host process \(pid \d+\) and the program \(pid \d+\) are gone/);
+    expect(m2.list()).toEqual([]);
+    expect(textOf(await readAll(m2, a.id))).toContain("up");
+    const persisted = JSON.parse(await readFile(join(dir, a.id, "meta.json"), "utf8"));
+    expect(persisted.info.state).toBe("lost");
+  });
+
+  it("a host killed while the manager is connected: the agent becomes lost at once and its program is terminated", async () => {
+    const dir = join(await tempDir(), "agents");
+    const m = await newManager({ dir });
+    const a = await m.run({ argv: node(`process.on("SIGHUP", () => {}); console.log("up"); setInterval(() => {}, 1000)`) });
+    await waitFor(async () => textOf(await readAll(m, a.id)).includes("up"), 10_000, "up");
+    const hostPid = JSON.parse(await readFile(join(dir, a.id, "meta.json"), "utf8")).host.pid as number;
+    process.kill(hostPid, "SIGKILL");
+    const info = await waitFor(() => (m.get(a.id).state !== "running" ? m.get(a.id) : null), 10_000, "lost");
+    expect(info.state).toBe("lost");
+    expect(info.reason).toMatch(/program \(pid \d+\) was terminated/);
+    await waitFor(async () => !(await isAlive(a.pid!)), 5000, "the orphaned program to be terminated");
+  });
+
+  it("a record from before agent hosts, left running, becomes lost; its torn tail is cut", async () => {
     const dir = join(await tempDir(), "agents");
     const good = Buffer.concat([record(1, 1, "hello "), record(2, 2, "oops"), record(3, 1, "world\n")]);
     const torn = record(4, 1, "this record was cut by kill -9").subarray(0, 20);
@@ -73,7 +141,8 @@ describe("persistence", () => {
 
     const m = await newManager({ dir });
     const info = m.get("abcdefgh");
-    expect(info).toMatchObject({ state: "killed", signal: null, exitCode: null, reason: "daemon-stopped", nextSeq: 4, bytes: 16 });
+    expect(info).toMatchObject({ state: "lost", signal: null, exitCode: null, nextSeq: 4, bytes: 16 });
+    expect(info.reason).toMatch(/without agent hosts/);
     expect(info.endedAt).not.toBeNull();
     expect(m.list()).toEqual([]);
     expect((await stat(join(dir, "abcdefgh", "output.log"))).size).toBe(good.length);
@@ -84,13 +153,13 @@ describe("persistence", () => {
       [3, 1, "world\n"],
     ]);
     const persisted = JSON.parse(await readFile(join(dir, "abcdefgh", "meta.json"), "utf8"));
-    expect(persisted.info).toMatchObject({ state: "killed", reason: "daemon-stopped", nextSeq: 4 });
+    expect(persisted.info).toMatchObject({ state: "lost", nextSeq: 4 });
     // A follower gets the history and an immediate end.
     const ended = await new Promise<AgentInfo>((res, rej) => m.subscribe("abcdefgh", 2, () => {}, res, rej));
-    expect(ended.state).toBe("killed");
+    expect(ended.state).toBe("lost");
   });
 
-  it("kills a leftover agent process that outlived its daemon (same pid and start time), not a stranger", async () => {
+  it("kills a leftover (pre-host) agent process that outlived its daemon (same pid and start time), not a stranger", async () => {
     const dir = join(await tempDir(), "agents");
     const orphan = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { detached: true, stdio: "ignore" });
     await new Promise((r) => orphan.once("spawn", r));
@@ -104,8 +173,8 @@ describe("persistence", () => {
     await writeLeftover(dir, "strangrr", { pid: stranger.pid! }, "1", Buffer.alloc(0));
 
     const m = await newManager({ dir });
-    expect(m.get("orphanaa")).toMatchObject({ state: "killed", reason: "daemon-stopped", nextSeq: 1 });
-    expect(m.get("strangrr")).toMatchObject({ state: "killed", reason: "daemon-stopped" });
+    expect(m.get("orphanaa")).toMatchObject({ state: "lost", nextSeq: 1 });
+    expect(m.get("strangrr")).toMatchObject({ state: "lost" });
     await waitFor(async () => !(await isAlive(pid)), 5000, "orphan to die");
     expect(await isAlive(stranger.pid!)).toBe(true);
   });
