@@ -7,10 +7,11 @@ import type { DaemonClient } from "../../client/daemon-client.js";
 import { openClient, type ClientFlags } from "../client-factory.js";
 import { agentsTable, serverInfoText } from "../format.js";
 import { info, printJson } from "../output.js";
+import { ttyRunOptions } from "../terminal/run-tty.js";
 
 type Flags = ClientFlags & { json?: boolean };
 
-function clientOptions(cmd: Command): Command {
+export function clientOptions(cmd: Command): Command {
   return cmd
     .option("--relay <link|file>", "pairing link, offer file or offer text (default: $PASEO_RELAY_OFFER, else the local daemon)")
     .option("--home <dir>", "PASEO_HOME of the local daemon (default: $PASEO_HOME or ~/.paseo)")
@@ -60,10 +61,14 @@ export function register(program: Command): void {
     .option("--name <name>", "a name to find it by")
     .option("--cwd <dir>", "working directory on the daemon")
     .option("--shell", "run through /bin/sh -c")
+    .option("--tty", "run under a terminal (for interactive programs; then `paseo attach <id|name>`)")
+    .option("--cols <n>", "terminal width with --tty (default: this terminal's, else 80)", positiveInt)
+    .option("--rows <n>", "terminal height with --tty (default: this terminal's, else 24)", positiveInt)
     .option("--json", "machine-readable output")
-    .addHelpText("after", "\nExample:\n  paseo run --name build -- npm run build")
-    .action(async (argv: string[], flags: Flags & { name?: string; cwd?: string; shell?: boolean }) => {
-      const agent = await withClient(flags, (c) => c.runAgent({ argv, name: flags.name, cwd: flags.cwd, shell: flags.shell }));
+    .addHelpText("after", "\nExamples:\n  paseo run --name build -- npm run build\n  paseo run --tty --name sh -- bash && paseo attach sh")
+    .action(async (argv: string[], flags: Flags & { name?: string; cwd?: string; shell?: boolean; tty?: boolean; cols?: number; rows?: number }) => {
+      const tty = ttyRunOptions(flags);
+      const agent = await withClient(flags, (c) => c.runAgent({ argv, name: flags.name, cwd: flags.cwd, shell: flags.shell, ...tty }));
       if (flags.json) printJson(agent);
       else info(`started agent ${agent.id} (${agent.name}, pid ${agent.pid})`);
       if (!flags.json) process.stdout.write(`${agent.id}\n`);

@@ -3,9 +3,11 @@ import type { Command } from "commander";
 import { register as registerDaemon } from "./daemon.js";
 import { register as registerClient } from "./client.js";
 import { register as registerRelay } from "./relay.js";
+import { register as registerAttach } from "./attach.js";
 
 export function registerCommands(program: Command): void {
   registerClient(program);
+  registerAttach(program);
   registerDaemon(program);
   registerRelay(program);
 }

@@ -1,0 +1,168 @@
+/**
+ * `paseo attach` driven like a user would: the CLI runs in a real PTY (sh under @lydell/node-pty), attaches to real
+ * terminal agents on a real daemon process, and the test types keys and reads the screen. Covers: typing into
+ * bash, resize → SIGWINCH in the program, Ctrl-C to the foreground program, detach keys with the local terminal
+ * restored (stty), a full-screen program's screen restored on re-attach, writer/watcher/--take/--read-only, the
+ * agent's exit code, the non-TTY refusal, and resume through a relay restart.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { killAll, runCli, startDaemonProcess, startRelayProcess, type DaemonProc } from "./harness.js";
+import { killAllPtys, shellPty, type Pty } from "./pty.js";
+
+let daemon: DaemonProc;
+const agents: string[] = [];
+
+beforeAll(async () => {
+  daemon = await startDaemonProcess({ relay: "none" });
+});
+afterAll(async () => {
+  killAllPtys();
+  for (const id of agents) await runCli(["stop", id, "--grace", "200", "--home", daemon.home]);
+  await killAll();
+});
+
+async function run(args: string[], home = daemon.home): Promise<string> {
+  const r = await runCli(["run", "--home", home, ...args]);
+  expect(r.code, r.stderr).toBe(0);
+  const id = r.stdout.trim();
+  agents.push(id);
+  return id;
+}
+
+/** A shell in a PTY that will run `paseo attach …` against this daemon. */
+function terminal(cols = 100, rows = 30): Pty {
+  return shellPty({ PASEO_HOME: daemon.home }, cols, rows);
+}
+
+const ATTACH = (args: string) => `$PASEO attach ${args}; echo "attach-exit=$?"\r`;
+const STTY_STATE = `stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo\r`;
+
+describe("paseo attach", () => {
+  it("types into bash, resizes the program's terminal, sends Ctrl-C, detaches and restores the terminal", async () => {
+    const id = await run(["--tty", "--cols", "80", "--rows", "24", "--name", "bash1", "--", "bash", "--norc", "--noprofile", "-i"]);
+    const t = terminal(100, 30);
+    await t.waitFor(/\$ $/);
+    t.write(`stty -a > /dev/null; ${ATTACH("bash1")}`);
+    t.write("echo hi-$((6*7)) $(tput cols)x$(tput lines)\r"); // typed before attach is up: sent once attached
+    await t.waitFor(/hi-42 100x30/); // the writer's size won: 80×24 → 100×30
+    const py = "import signal,os,time; signal.signal(signal.SIGWINCH, lambda *a: print('size=%dx%d' % os.get_terminal_size(), flush=True)); print('ready', flush=True); time.sleep(30)";
+    t.write(`python3 -c "${py}"\r`);
+    await t.waitFor(/\bready\r*\n/);
+    t.resize(120, 40);
+    await t.waitFor(/size=120x40/);
+    t.write("\x03"); // Ctrl-C reaches the foreground program, not the attach
+    await t.waitFor(/KeyboardInterrupt/);
+    const mark = t.mark();
+    t.write("echo back-$((2+3))\r");
+    await t.waitFor(/back-5/, 8000, mark);
+    t.write("\x1d"); // Ctrl-]
+    await t.waitFor(/\[detached from bash1 \(\w+\); it keeps running/);
+    await t.waitFor(/attach-exit=0/);
+    const after = t.mark();
+    t.write(STTY_STATE);
+    await t.waitFor(/icanon echo|echo icanon/, 5000, after); // cooked mode again (not -icanon / -echo)
+    const info = await runCli(["ls", "--json", "--home", daemon.home]);
+    expect(JSON.parse(info.stdout).find((a: { id: string }) => a.id === id)).toMatchObject({ state: "running", cols: 120, rows: 40 });
+    // ssh-style escape: Enter ~ . detaches too
+    const again = t.mark();
+    t.write(ATTACH(id));
+    await t.waitFor(/back-5/, 8000, again); // the screen comes back from the snapshot
+    t.write("\r~.");
+    await t.waitFor(/attach-exit=0/, 8000, again);
+    t.kill();
+  });
+
+  it("restores a full-screen program's screen on re-attach", async () => {
+    const curses =
+      "import curses,time\ndef main(s):\n  curses.curs_set(0)\n  s.addstr(5, 10, 'CURSES-SCREEN-OK')\n  s.refresh()\n  time.sleep(60)\ncurses.wrapper(main)\n";
+    const id = await run(["--tty", "--cols", "60", "--rows", "20", "--", "python3", "-c", curses]);
+    const t = terminal(60, 20);
+    await t.waitFor(/\$ $/);
+    await new Promise((r) => setTimeout(r, 500)); // let it draw
+    for (let i = 0; i < 2; i++) {
+      const mark = t.mark();
+      t.write(ATTACH(id));
+      const m = await t.waitFor(/CURSES-SCREEN-OK/, 8000, mark);
+      expect(t.since(mark)).toContain("\x1b[?1049h"); // drawn on the alternate screen, as the program did
+      void m;
+      t.write("\x1d");
+      await t.waitFor(/attach-exit=0/, 8000, mark);
+      expect(t.since(mark)).toContain("\x1b[?1049l"); // and the user's own screen is back after detaching
+    }
+    t.kill();
+  });
+
+  it("one writer, watchers; --take moves control and tells the old writer; --read-only input is refused", async () => {
+    const id = await run(["--tty", "--name", "shared", "--", "bash", "--norc", "--noprofile", "-i"]);
+    const a = terminal();
+    const b = terminal();
+    await Promise.all([a.waitFor(/\$ $/), b.waitFor(/\$ $/)]);
+    a.write(ATTACH("shared"));
+    a.write("echo from-a-$((1+1))\r");
+    await a.waitFor(/from-a-2/);
+    b.write(ATTACH("shared"));
+    await b.waitFor(/from-a-2/); // the watcher sees the writer's screen
+    b.write("echo from-b\r");
+    await b.waitFor(/watching: another client has control; Enter ~ t takes it \[NOT_WRITER\]/);
+    const c = terminal();
+    await c.waitFor(/\$ $/);
+    c.write(ATTACH(`${id} --take`));
+    await a.waitFor(/another client took control; you are watching now/);
+    c.write("echo from-c-$((3+3))\r");
+    await Promise.all([a.waitFor(/from-c-6/), b.waitFor(/from-c-6/)]);
+    const ma = a.mark();
+    a.write("x");
+    await a.waitFor(/\[NOT_WRITER\]/, 5000, ma);
+    expect(c.text).not.toMatch(/from-b/); // the watcher's keys never reached bash
+
+    const r = terminal();
+    await r.waitFor(/\$ $/);
+    r.write(ATTACH("shared --read-only"));
+    await r.waitFor(/from-c-6/);
+    r.write("echo ro\r");
+    await r.waitFor(/read-only: input is not sent \[NOT_WRITER\]/);
+    for (const p of [a, b, c, r]) p.kill();
+  });
+
+  it("exits with the agent's exit code after printing how it ended", async () => {
+    await run(["--tty", "--name", "ender", "--", "sh", "-c", "read x; echo bye-$x; exit 7"]);
+    const t = terminal();
+    await t.waitFor(/\$ $/);
+    t.write(ATTACH("ender"));
+    await new Promise((r) => setTimeout(r, 700)); // attached (typing earlier would also work: it is queued)
+    t.write("now\r");
+    await t.waitFor(/bye-now/);
+    await t.waitFor(/\[agent ender exited with code 7\]/);
+    await t.waitFor(/attach-exit=7/);
+    t.write(STTY_STATE);
+    await t.waitFor(/icanon echo|echo icanon/);
+    t.kill();
+  });
+
+  it("refuses a stdin that is not a terminal with a named error", async () => {
+    const id = await run(["--tty", "--", "sleep", "30"]);
+    const r = await runCli(["attach", id, "--home", daemon.home]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/needs a terminal on stdin.*\[NOT_A_TTY\]/);
+  });
+
+  it("reconnects through a restarted relay and resumes: every line exactly once", async () => {
+    const relay = await startRelayProcess();
+    const d = await startDaemonProcess({ relay: `ws://127.0.0.1:${relay.port}` });
+    const script = "i=0; while [ $i -lt 80 ]; do i=$((i+1)); echo tick-$i; sleep 0.05; done; exit 0";
+    await run(["--tty", "--name", "ticker", "--", "sh", "-c", script], d.home);
+    const t = shellPty({ PASEO_HOME: "/nonexistent", PASEO_RELAY_OFFER: d.link! });
+    await t.waitFor(/\$ $/);
+    const mark = t.mark();
+    t.write(ATTACH("ticker"));
+    await t.waitFor(/tick-15\b/, 8000, mark);
+    await relay.stop();
+    const again = await startRelayProcess(relay.port);
+    await t.waitFor(/attach-exit=0/, 20_000, mark);
+    const ticks = t.since(mark).match(/tick-\d+/g)!;
+    expect(ticks).toEqual(Array.from({ length: 80 }, (_, i) => `tick-${i + 1}`));
+    expect(t.since(mark)).toMatch(/reconnecting/);
+    await again.stop();
+    t.kill();
+  }, 40_000);
+});
