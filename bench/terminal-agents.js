@@ -72,7 +72,7 @@ export async function measureMemory({ P, figure, agents, daemon, clients }) {
     const mem = hosts.map(smaps);
     figure("term.mem.host.rss", "agent host process RSS, per idle terminal agent", "MiB", summarize(rss));
     figure("term.mem.host.private", "  of which private to it (Private_Clean + Private_Dirty)", "MiB", summarize(mem.map((m) => m.priv / MiB)));
-    figure("term.mem.host.pss", "  proportional share (Pss: shared pages split among the hosts)", "MiB", summarize(mem.map((m) => m.pss / MiB)));
+    figure("term.mem.host.pss", "  proportional share (Pss: shared pages split among hosts)", "MiB", summarize(mem.map((m) => m.pss / MiB)));
     Object.assign(result, { hostRssMiB: rss, hostPrivateMiB: mem.map((m) => m.priv / MiB) });
   }
   for (const a of started) await agents.stop(a);
@@ -139,7 +139,7 @@ export async function measureAttach({ P, figure, ratio, agents, clients }) {
   const mb = (b) => `${Math.round(b / 1e6)} MB`;
   for (const via of ["relay", "direct"]) {
     for (const k of ["small", "large"]) {
-      figure(`term.attach.${via}.${k}`, `attach (to the screen snapshot) with ${mb(hist[k])} of history, ${via}`, "ms", summarize(ms[via][k]));
+      figure(`term.attach.${via}.${k}`, `attach → screen snapshot, ${mb(hist[k])} of history, ${via}`, "ms", summarize(ms[via][k]));
     }
     ratio(`term.attach.${via}`, `attach time, ${mb(hist.large)} / ${mb(hist.small)} of history, ${via}`, `term.attach.${via}.large`, `term.attach.${via}.small`, { target: 1.5, op: "<=" });
   }

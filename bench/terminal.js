@@ -17,7 +17,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DaemonClient } from "../dist/index.js";
-import { CLI, runNode, summarize, tmpDir, trackPid, withTimeout } from "./lib.js";
+import { CLI, runNode, sleep, summarize, tmpDir, trackPid, withTimeout } from "./lib.js";
 import { keystrokeLatency, ptyClient, sdkClient, throughputRun } from "./pty-drive.js";
 import { findSsh, startSshd } from "./sshd.js";
 import { BASH, PROMPT, makePayload, measureAttach, measureMemory } from "./terminal-agents.js";
@@ -30,10 +30,10 @@ const MARKER = "__TB_END__";
 const PATHS = [
   { name: "local", label: "local PTY (floor)" },
   { name: "ssh", label: "ssh -tt 127.0.0.1" },
-  { name: "cli.relay", label: "paseo attach (CLI under a PTY), relay" },
-  { name: "cli.direct", label: "paseo attach (CLI under a PTY), direct" },
-  { name: "sdk.relay", label: "paseo SDK client.attach in-process, relay" },
-  { name: "sdk.direct", label: "paseo SDK client.attach in-process, direct" },
+  { name: "cli.relay", label: "paseo attach under a PTY, relay" },
+  { name: "cli.direct", label: "paseo attach under a PTY, direct" },
+  { name: "sdk.relay", label: "SDK client.attach in-process, relay" },
+  { name: "sdk.direct", label: "SDK client.attach in-process, direct" },
 ];
 
 export async function sectionTerminal({ quick, figures, figure, ratio, notes, details, log, startRelayProc, startDaemonProc }) {
@@ -160,6 +160,19 @@ async function keystrokes(ctx) {
   } finally {
     await Promise.all(eps.map((ep) => ep.close().catch(() => {})));
   }
+  // For reading the echo figures: one plain request round trip to the daemon on the same connections (an echo is
+  // that plus the hop to the agent's host, the PTY and the program).
+  const rtt = { relay: [], direct: [] };
+  const probe = (await agents.run({ argv: BASH, tty: true })).id;
+  for (let i = -10; i < P.keys; i++) {
+    for (const via of i % 2 === 0 ? ["relay", "direct"] : ["direct", "relay"]) {
+      await sleep(5);
+      const t0 = performance.now();
+      await clients[via].getAgent(probe);
+      if (i >= 0) rtt[via].push(performance.now() - t0);
+    }
+  }
+  for (const via of ["relay", "direct"]) figure(`term.rpc.${via}`, `  reference: agents.get round trip (SDK, same connection), ${via}`, "ms", summarize(rtt[via]));
   const ssh = has("ssh") ? "term.key.ssh" : null;
   vsSsh(ctx, "term.key.p50", "keystroke echo p50, paseo attach via relay / ssh -tt loopback", "term.key.cli.relay", ssh, { target: 1, op: "<=" });
   vsSsh(ctx, "term.key.p99", "keystroke echo p99, paseo attach via relay / ssh -tt loopback", "term.key.cli.relay", ssh, { p99: true });
@@ -241,19 +254,21 @@ async function execWall(ctx, offerFile) {
 async function throughput(ctx) {
   const { P, figure, log, out, dir, has, sshd, clients, agents, cliAttach } = ctx;
   const payload = makePayload(join(dir, "payload.txt"), P.tputBytes);
-  // READY, wait for Enter (so the clock starts when the client is attached and idle), the burst, then a marker that
-  // appears nowhere in the script itself.
+  // READY, wait for Enter (so the clock starts when the client is attached and idle), the burst, a marker that
+  // appears nowhere in the script itself, then wait again: a client that exits right after the last output can lose
+  // its tail under node-pty (issue 14's "watch out"), so every program stays until the bench closes it.
   const script = join(dir, "burst.sh");
-  writeFileSync(script, `echo READY\nread x\ncat '${payload}'\nprintf '%s%s\\n' __TB_ END__\n`);
+  writeFileSync(script, `echo READY\nread x\ncat '${payload}'\nprintf '%s%s\\n' __TB_ END__\nread y\n`);
   const argv = ["sh", script];
   log(`6: throughput, ${P.tputBytes / 1e6} MB of base64 text per run, ${P.tputReps} run(s) per path, interleaved`);
+  const agent = async () => agents.run({ argv, tty: true, cols: 80, rows: 24 });
   const open = {
-    local: () => ptyClient("local", argv),
-    ssh: () => ptyClient("ssh", sshd.sshArgv(argv.join(" "), { tty: true })),
-    "cli.relay": async () => cliAttach("relay", (await agents.run({ argv, tty: true })).id),
-    "cli.direct": async () => cliAttach("direct", (await agents.run({ argv, tty: true })).id),
-    "sdk.relay": async () => sdkClient("sdk.relay", clients.relay, (await agents.run({ argv, tty: true })).id, { cols: 80, rows: 24 }),
-    "sdk.direct": async () => sdkClient("sdk.direct", clients.direct, (await agents.run({ argv, tty: true })).id, { cols: 80, rows: 24 }),
+    local: async () => ({ ep: ptyClient("local", argv) }),
+    ssh: async () => ({ ep: ptyClient("ssh", sshd.sshArgv(argv.join(" "), { tty: true })) }),
+    "cli.relay": () => agent().then((a) => ({ a, ep: cliAttach("relay", a.id) })),
+    "cli.direct": () => agent().then((a) => ({ a, ep: cliAttach("direct", a.id) })),
+    "sdk.relay": () => agent().then(async (a) => ({ a, ep: await sdkClient("sdk.relay", clients.relay, a.id, { cols: 80, rows: 24 }) })),
+    "sdk.direct": () => agent().then(async (a) => ({ a, ep: await sdkClient("sdk.direct", clients.direct, a.id, { cols: 80, rows: 24 }) })),
   };
   const names = PATHS.map((p) => p.name).filter(has);
   const rates = Object.fromEntries(names.map((n) => [n, []]));
@@ -261,19 +276,20 @@ async function throughput(ctx) {
   for (let rep = 0; rep < P.tputReps; rep++) {
     const order = rep % 2 === 0 ? names : [...names].reverse();
     for (const n of order) {
-      const ep = await open[n]();
+      const { ep, a } = await open[n]();
       try {
         const r = await throughputRun(ep, MARKER);
         rates[n].push(P.tputBytes / 1e6 / (r.ms / 1000));
         received[n].push(r.bytes);
       } finally {
         await ep.close();
+        if (a) await agents.stop(a);
       }
     }
   }
   for (const p of PATHS) {
     if (!rates[p.name]?.length) continue;
-    figure(`term.tput.${p.name}`, `terminal throughput, ${P.tputBytes / 1e6} MB burst, ${p.label}`, "MB/s", summarize(rates[p.name]));
+    figure(`term.tput.${p.name}`, `throughput, ${P.tputBytes / 1e6} MB burst, ${p.label}`, "MB/s", summarize(rates[p.name]));
   }
   out.throughput = { payloadBytes: P.tputBytes, ratesMBps: rates, bytesReceived: received };
   const ssh = has("ssh") ? "term.tput.ssh" : null;
