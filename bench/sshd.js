@@ -26,9 +26,14 @@ function which(cmd) {
   return null;
 }
 
-/** { sshd, ssh, keygen } paths, or { missing: "sentence saying what is missing and how to get it" }. */
+/**
+ * { sshd, ssh, keygen } paths, or { missing: "sentence saying what is missing and how to get it" }.
+ * PASEO_BENCH_SSHD=/path/to/sshd picks another sshd; PASEO_BENCH_SSHD=none runs the bench as if it were absent.
+ */
 export function findSsh() {
-  const sshd = SSHD_CANDIDATES.find((p) => existsSync(p)) ?? which("sshd");
+  const pick = process.env.PASEO_BENCH_SSHD;
+  if (pick === "none") return { missing: "disabled by PASEO_BENCH_SSHD=none" };
+  const sshd = pick ? (existsSync(pick) ? pick : null) : (SSHD_CANDIDATES.find((p) => existsSync(p)) ?? which("sshd"));
   const ssh = which("ssh");
   const keygen = which("ssh-keygen");
   const missing = [!sshd && "sshd (openssh-server)", !ssh && "ssh (openssh-client)", !keygen && "ssh-keygen"].filter(Boolean);

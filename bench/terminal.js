@@ -174,12 +174,12 @@ async function keystrokes(ctx) {
   }
   for (const via of ["relay", "direct"]) figure(`term.rpc.${via}`, `  reference: agents.get round trip (SDK, same connection), ${via}`, "ms", summarize(rtt[via]));
   const ssh = has("ssh") ? "term.key.ssh" : null;
-  vsSsh(ctx, "term.key.p50", "keystroke echo p50, paseo attach via relay / ssh -tt loopback", "term.key.cli.relay", ssh, { target: 1, op: "<=" });
-  vsSsh(ctx, "term.key.p99", "keystroke echo p99, paseo attach via relay / ssh -tt loopback", "term.key.cli.relay", ssh, { p99: true });
-  vsSsh(ctx, "term.key.direct", "keystroke echo p50, paseo attach direct / ssh -tt loopback", "term.key.cli.direct", ssh);
-  vsSsh(ctx, "term.key.sdk", "keystroke echo p50, SDK in-process via relay / ssh -tt loopback", "term.key.sdk.relay", ssh);
-  if (figureOk(ctx, "term.key.ssh")) ratio("term.key.ssh.floor", "keystroke echo p50, ssh -tt loopback / local PTY", "term.key.ssh", "term.key.local");
-  if (figureOk(ctx, "term.key.cli.relay")) ratio("term.key.paseo.floor", "keystroke echo p50, paseo attach via relay / local PTY", "term.key.cli.relay", "term.key.local");
+  vsSsh(ctx, "term.key.p50", "keystroke echo p50, paseo attach via relay / ssh -tt", "term.key.cli.relay", ssh, { target: 1, op: "<=" });
+  vsSsh(ctx, "term.key.p99", "keystroke echo p99, paseo attach via relay / ssh -tt", "term.key.cli.relay", ssh, { p99: true });
+  vsSsh(ctx, "term.key.direct", "keystroke echo p50, paseo attach direct / ssh -tt", "term.key.cli.direct", ssh);
+  vsSsh(ctx, "term.key.sdk", "keystroke echo p50, SDK in-process via relay / ssh -tt", "term.key.sdk.relay", ssh);
+  if (figureOk(ctx, "term.key.ssh")) ratio("term.key.ssh.floor", "keystroke echo p50, ssh -tt / local PTY (floor)", "term.key.ssh", "term.key.local");
+  if (figureOk(ctx, "term.key.cli.relay")) ratio("term.key.paseo.floor", "keystroke echo p50, paseo attach via relay / local PTY (floor)", "term.key.cli.relay", "term.key.local");
 }
 
 /** The figures run.js keeps, read through the ratio bookkeeping (a path that failed has no figure). */
@@ -191,7 +191,7 @@ function figureOk(ctx, id) {
 function vsSsh(ctx, id, label, a, ssh, { target, op, p99 = false } = {}) {
   if (!figureOk(ctx, a)) return;
   if (!ssh || !figureOk(ctx, ssh)) {
-    ctx.ratio(id, `${label} — ssh NOT RUN`, { label: a, median: NaN }, { label: "ssh (not run)", median: NaN }, { value: NaN });
+    ctx.ratio(id, `${label} (ssh NOT RUN)`, { label: a, median: NaN }, { label: "ssh (not run)", median: NaN }, { value: NaN });
     return;
   }
   if (p99) {
@@ -244,7 +244,7 @@ async function execWall(ctx, offerFile) {
   figure("term.exec.direct", "`paseo exec --home DIR -- true` (direct) process wall time", "ms", summarize(ms.direct));
   if (ms.ssh) figure("term.exec.ssh", "`ssh 127.0.0.1 true` process wall time (new connection)", "ms", summarize(ms.ssh));
   figure("term.exec.node", "`node -e 0` process wall time (floor)", "ms", summarize(ms.node));
-  vsSsh(ctx, "term.exec", "`paseo exec --relay … -- true` / `ssh localhost true` wall time", "term.exec.relay", has("ssh") ? "term.exec.ssh" : null);
+  vsSsh(ctx, "term.exec", "wall time `paseo exec --relay … -- true` / `ssh localhost true`", "term.exec.relay", has("ssh") ? "term.exec.ssh" : null);
   ratio("term.exec.direct", "`paseo exec` wall time, relay / direct", "term.exec.relay", "term.exec.direct");
 }
 
@@ -296,5 +296,5 @@ async function throughput(ctx) {
   // Throughput is higher-is-better: paseo / ssh ≥ 1 means paseo is at least as fast.
   vsSsh(ctx, "term.tput", "terminal throughput, paseo attach via relay / ssh -tt", "term.tput.cli.relay", ssh);
   vsSsh(ctx, "term.tput.sdk", "terminal throughput, SDK in-process via relay / ssh -tt", "term.tput.sdk.relay", ssh);
-  if (figureOk(ctx, "term.tput.cli.relay")) ctx.ratio("term.tput.floor", "terminal throughput, paseo attach via relay / local PTY", "term.tput.cli.relay", "term.tput.local");
+  if (figureOk(ctx, "term.tput.cli.relay")) ctx.ratio("term.tput.floor", "terminal throughput, paseo attach via relay / local PTY (floor)", "term.tput.cli.relay", "term.tput.local");
 }
