@@ -23,7 +23,7 @@ import { findSsh, startSshd } from "./sshd.js";
 import { BASH, PROMPT, makePayload, measureAttach, measureMemory } from "./terminal-agents.js";
 
 const FULL = { keys: 400, execRuns: 20, tputBytes: 50e6, tputReps: 3, attachSmall: 1e6, attachLarge: 100e6, attachReps: 30, idleAgents: 10 };
-const QUICK = { keys: 150, execRuns: 8, tputBytes: 16e6, tputReps: 1, attachSmall: 1e6, attachLarge: 20e6, attachReps: 10, idleAgents: 5 };
+const QUICK = { keys: 80, execRuns: 5, tputBytes: 8e6, tputReps: 1, attachSmall: 1e6, attachLarge: 10e6, attachReps: 6, idleAgents: 3 };
 const MARKER = "__TB_END__";
 
 /** The paths every probe runs, in this order (the ones that cannot run here are dropped with a note). */
