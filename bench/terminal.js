@@ -17,7 +17,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DaemonClient } from "../dist/index.js";
-import { CLI, runNode, sleep, summarize, tmpDir, trackPid, withTimeout } from "./lib.js";
+import { CLI, runNode, sleep, summarize, tmpDir, trackPid, untrackPid, withTimeout } from "./lib.js";
 import { keystrokeLatency, ptyClient, sdkClient, throughputRun } from "./pty-drive.js";
 import { findSsh, startSshd } from "./sshd.js";
 import { BASH, PROMPT, makePayload, measureAttach, measureMemory } from "./terminal-agents.js";
@@ -96,10 +96,30 @@ function sshVersion(ssh) {
   return `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() || "unknown";
 }
 
+/** Whether a pid (or, negative, a process group) still exists. */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+
+/** A host process is recognised by its title (`paseo-host <home>/agents/<id>`) before it is signalled. */
+function isHostOf(pid, id) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(id);
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Agents this section starts: their process groups and host processes are tracked so that any exit path kills
- * them (agents outlive the daemon by design), and endAll() ends them all through the daemon (SIGUSR2 = stop and
- * end every agent, docs/agent-hosts.md).
+ * Agents this section starts: their process groups and host processes are tracked so that any exit path of the
+ * bench kills them (agents outlive the daemon by design), and endAll() ends them all through the daemon (SIGUSR2 =
+ * stop and end every agent, docs/agent-hosts.md), then waits for every host to leave and stops tracking them (a
+ * pid kept tracked after its process is gone could be reused by someone else's process by the time the bench exits).
  */
 function trackAgents(admin, home) {
   const started = [];
@@ -124,6 +144,19 @@ function trackAgents(admin, home) {
       if (daemon.proc.exitCode === null && daemon.proc.signalCode === null) {
         daemon.proc.kill("SIGUSR2");
         await withTimeout(daemon.exited, 15_000, "daemon stop --kill-agents").catch(() => daemon.stop());
+      }
+      // A host waits up to 5 s for the daemon's goodbye after its agent ended.
+      const deadline = performance.now() + 8000;
+      const left = () => started.filter((a) => alive(-a.pid) || (a.hostPid && alive(a.hostPid) && isHostOf(a.hostPid, a.id)));
+      while (left().length && performance.now() < deadline) await sleep(100);
+      for (const a of left()) {
+        // A live group with this pgid can only be ours; a host pid is checked by its title.
+        if (alive(-a.pid)) process.kill(-a.pid, "SIGKILL");
+        if (a.hostPid && alive(a.hostPid) && isHostOf(a.hostPid, a.id)) process.kill(a.hostPid, "SIGKILL");
+      }
+      for (const a of started) {
+        untrackPid(-a.pid);
+        if (a.hostPid) untrackPid(a.hostPid);
       }
     },
   };
@@ -216,6 +249,7 @@ function timeProcess(argv) {
     proc.once("error", rej);
     proc.once("exit", (code) => {
       clearTimeout(timer);
+      untrackPid(proc.pid);
       res({ code, ms: performance.now() - t0, out: text });
     });
   });
