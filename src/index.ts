@@ -11,6 +11,7 @@ export { type LogChunk, type LogsOptions, LogGapError } from "./client/logs.js";
 export {
   TerminalSession,
   MAX_PENDING_BYTES,
+  MAX_QUEUED_INPUT_BYTES,
   type AttachOptions,
   type LaneChange,
   type TerminalSessionState,

@@ -3,10 +3,10 @@
  * local daemon's offer in PASEO_HOME (written by `paseo daemon start`). One code path: all three end in DaemonClient.
  */
 import { DaemonClient } from "../client/daemon-client.js";
-import { DaemonOfflineError } from "../client/errors.js";
 import { resolveOffer } from "../client/offer-resolve.js";
-import { resolveHome } from "../daemon/home.js";
-import { readLocalOffer } from "../daemon/runtime-files.js";
+import { isProcessAlive, resolveHome } from "../daemon/home.js";
+import { readLocalOffer, readPid } from "../daemon/runtime-files.js";
+import { NoLocalDaemonError } from "./cli-errors.js";
 
 export interface ClientFlags {
   relay?: string;
@@ -15,14 +15,30 @@ export interface ClientFlags {
   timeout?: number;
 }
 
+export interface ClientTarget {
+  client: DaemonClient;
+  /** Set when talking to the local daemon directly: its home. Its offer dies with it, so a lost connection is final. */
+  localHome?: string;
+}
+
+/** `reconnect` applies to relay targets only (see below). */
 export async function openClient(flags: ClientFlags, options: { reconnect?: boolean } = {}): Promise<DaemonClient> {
+  return (await openClientTarget(flags, options)).client;
+}
+
+export async function openClientTarget(flags: ClientFlags, options: { reconnect?: boolean } = {}): Promise<ClientTarget> {
   const resolved = await resolveOffer({ relay: flags.relay, env: process.env });
   const requestTimeoutMs = flags.timeout ? flags.timeout * 1000 : undefined;
-  if (resolved) return new DaemonClient({ offer: resolved.offer, reconnect: options.reconnect, requestTimeoutMs, connectTimeoutMs: 10_000 });
+  if (resolved) {
+    return { client: new DaemonClient({ offer: resolved.offer, reconnect: options.reconnect, requestTimeoutMs, connectTimeoutMs: 10_000 }) };
+  }
   const home = resolveHome(flags.home);
   const local = await readLocalOffer(home);
-  if (!local) {
-    throw new DaemonOfflineError(`no daemon is running with home ${home} (no local offer); or pass --relay <link|file> to reach another machine`);
-  }
-  return new DaemonClient({ offer: local, reconnect: options.reconnect, requestTimeoutMs, connectTimeoutMs: 5_000 });
+  // A daemon killed without its cleanup leaves local-offer.json behind: check its pid, or the user would be told
+  // the (loopback) relay is unreachable — the wrong hop.
+  const pid = local ? await readPid(home) : undefined;
+  if (!local || pid === undefined || !isProcessAlive(pid)) throw new NoLocalDaemonError(home);
+  // No reconnect: the local offer's secret dies with the daemon (a restart writes a new one), so retrying with it
+  // cannot succeed; a caller that wants to outlive a restart opens a new client (see follow.ts).
+  return { client: new DaemonClient({ offer: local, requestTimeoutMs, connectTimeoutMs: 5_000 }), localHome: home };
 }

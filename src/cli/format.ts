@@ -1,4 +1,5 @@
 /** Human-readable renderings of agents and server info for the CLI. */
+import { escapeControls } from "../protocol/escape.js";
 import type { AgentInfo, ServerInfo } from "../protocol/rpc.js";
 import { table } from "./output.js";
 
@@ -41,5 +42,7 @@ export function serverInfoText(s: ServerInfo): string {
     `cpu         ${m.cpuPercent}%   load ${m.load.map((l) => l.toFixed(2)).join(" ")}`,
     `memory      ${bytes(m.memUsed)} / ${bytes(m.memTotal)}`,
     `disk        ${bytes(m.diskUsed)} / ${bytes(m.diskTotal)}`,
-  ].join("\n");
+  ]
+    .map(escapeControls) // every field is the daemon's word
+    .join("\n");
 }

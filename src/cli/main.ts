@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
  * `paseo` — the CLI entry. A thin commander layer: each command lives in ./commands/<name>.ts and exports
- * `register(program)`. Exit codes: 0 ok, 1 failure, 2 usage.
+ * `register(program)`. Exit codes: 0 ok, 1 failure, 2 usage; `exec`, `logs -f` and `attach` pass on the remote status and
+ * use 255 for paseo's own failures (see ./exit-status.ts).
  */
 import { Command, CommanderError } from "commander";
 import { registerCommands } from "./commands/index.js";
 import { reportError } from "./output.js";
+import { failureExitStatus, usageExitStatus, useRemoteStatusConvention } from "./exit-status.js";
 import { redact } from "../protocol/redact.js";
 import { PASEO_VERSION } from "../version.js";
 
@@ -31,14 +33,19 @@ Examples:
   );
 
 registerCommands(program);
+// Before the subcommand parses its options, so that its usage errors already exit with its failure status.
+program.hook("preSubcommand", (_program, sub) => {
+  const follows = process.argv.some((a) => a === "--follow" || /^-[a-z]*f[a-z]*$/.test(a));
+  if (sub.name() === "exec" || sub.name() === "attach" || (sub.name() === "logs" && follows)) useRemoteStatusConvention();
+});
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode === 0 ? 0 : 2;
+    process.exitCode = err.exitCode === 0 ? 0 : usageExitStatus();
   } else {
     reportError(err);
-    process.exitCode = 1;
+    process.exitCode = failureExitStatus();
   }
 }

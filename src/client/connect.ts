@@ -78,7 +78,7 @@ export function connect(options: ConnectOptions): Promise<Connected> {
       // The close event that follows carries the code; an error before open means the relay is unreachable.
     };
     socket.onclose = (ev) => {
-      finish(opened || ev.code >= 4000 ? errorForClose(ev.code, ev.reason) : new RelayUnreachableError(where, `close ${ev.code}`));
+      finish(opened || ev.code >= 4000 ? errorForClose(ev.code, ev.reason) : new RelayUnreachableError(where, `close ${ev.code}`, offer.relay.endpoint));
     };
     socket.onmessage = (ev) => {
       const bytes = toBytes(ev.data);

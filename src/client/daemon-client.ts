@@ -58,6 +58,8 @@ export class DaemonClient extends Emitter<ClientEvents> {
   private closedByUser = false;
   private readonly backoff: Backoff | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Ends the backoff wait early: close() must not leave a reconnect loop (and its awaiting caller) hanging. */
+  private wakeReconnect: (() => void) | undefined;
   private lastServer: ServerInfo | undefined;
 
   constructor(private readonly options: DaemonClientOptions) {
@@ -151,6 +153,7 @@ export class DaemonClient extends Emitter<ClientEvents> {
   close(): void {
     this.closedByUser = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.wakeReconnect?.();
     this.session?.close(1000, "client closed");
     this.session = undefined;
     this.setState("closed");
@@ -197,6 +200,10 @@ export class DaemonClient extends Emitter<ClientEvents> {
           keepaliveMs: this.options.keepaliveMs ?? 15_000,
         });
         const session = connected.session;
+        if (this.closedByUser) {
+          session.close(1000, "client closed");
+          throw new PaseoError("CLIENT_CLOSED", "this DaemonClient was closed; create a new one");
+        }
         this.session = session;
         this.lastServer = connected.server;
         this.backoff?.connected();
@@ -215,8 +222,10 @@ export class DaemonClient extends Emitter<ClientEvents> {
         this.setState("reconnecting");
         early = undefined;
         await new Promise<void>((resolve) => {
+          this.wakeReconnect = resolve;
           this.reconnectTimer = setTimeout(resolve, this.backoff!.next());
         });
+        this.wakeReconnect = undefined;
         if (this.closedByUser) throw error;
       }
     }

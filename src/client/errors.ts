@@ -8,18 +8,31 @@ import { PaseoError } from "../protocol/errors.js";
 export { OfferError, OfferExpiredError, OfferRevokedError, OfferVersionError } from "../protocol/offer-errors.js";
 import { OfferExpiredError, OfferRevokedError } from "../protocol/offer-errors.js";
 
+/** A loopback host: 127.0.0.0/8, ::1 or localhost. A relay there is on this machine — usually a daemon's embedded one. */
+export function isLoopbackEndpoint(endpoint: string): boolean {
+  const host = endpoint.replace(/:\d+$/, "").replace(/^\[|\]$/g, "").toLowerCase();
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export class RelayUnreachableError extends PaseoError {
-  constructor(where: string, detail?: string) {
+  /** `endpoint` is host:port. On loopback nothing but this machine can be at fault, so the advice differs. */
+  constructor(where: string, detail?: string, endpoint?: string) {
+    const why = detail ? ` (${detail})` : "";
     super(
       "RELAY_UNREACHABLE",
-      `cannot reach the relay at ${where}${detail ? ` (${detail})` : ""}: check the address and your network, or that the relay is running`,
+      endpoint !== undefined && isLoopbackEndpoint(endpoint)
+        ? `nothing is listening at ${endpoint} on this machine${why}: the daemon that made this link is not running, and neither is its embedded relay — start it with \`paseo daemon start\` (or, if you run a separate relay there, \`paseo relay --port ${endpoint.replace(/^.*:/, "")}\`)`
+        : `cannot reach the relay at ${where}${why}: check the address and your network, or that the relay is running`,
     );
   }
 }
 
 export class DaemonOfflineError extends PaseoError {
-  constructor(detail = "the daemon is not connected to the relay") {
+  /** The close code that reported it (4001 offline, 4002 gone, 4110 shutting down), when one did. */
+  readonly closeCode: number | undefined;
+  constructor(detail = "the daemon is not connected to the relay", closeCode?: number) {
     super("DAEMON_OFFLINE", `daemon offline: ${detail} — start it with \`paseo daemon start\` on that machine, or wait for it to reconnect`);
+    this.closeCode = closeCode;
   }
 }
 
@@ -62,11 +75,11 @@ export class FrameTooLargeError extends PaseoError {
 export function errorForClose(code: number, reason: string): PaseoError {
   switch (code) {
     case CloseCode.DAEMON_OFFLINE:
-      return new DaemonOfflineError();
+      return new DaemonOfflineError(undefined, code);
     case CloseCode.DAEMON_GONE:
-      return new DaemonOfflineError("the daemon disconnected from the relay");
+      return new DaemonOfflineError("the daemon disconnected from the relay", code);
     case CloseCode.DAEMON_SHUTDOWN:
-      return new DaemonOfflineError("the daemon is shutting down");
+      return new DaemonOfflineError("the daemon is shutting down", code);
     case CloseCode.HANDSHAKE_FAILED:
       return new HandshakeError(
         "the daemon did not accept this offer's key or secret — the link may be damaged or from an older pairing; get a new one with `paseo daemon pair`",

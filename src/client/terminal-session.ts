@@ -19,35 +19,17 @@
 import type { StreamChunk } from "../protocol/frame.js";
 import { PaseoError } from "../protocol/errors.js";
 import { toBase64Url } from "../protocol/encoding.js";
-import type { AgentInfo, LaneReason, RpcEvent, TerminalAttachResult, TerminalLane, TerminalScreen } from "../protocol/rpc.js";
-import { TERMINAL_INPUT_MAX_BYTES } from "../protocol/rpc-params.js";
+import type { AgentInfo, RpcEvent, TerminalAttachResult, TerminalLane, TerminalScreen } from "../protocol/rpc.js";
 import { Emitter } from "./emitter.js";
 import { RpcError } from "./errors.js";
 import { allocateSub, LogGapError } from "./logs.js";
 import { isPermanent } from "./permanent.js";
 import type { Session } from "./session.js";
 import { ByteQueue } from "./byte-queue.js";
+import { takeBatch, type InputItem } from "./terminal-input.js";
+import type { AttachOptions, LaneChange, TerminalHost, TerminalSessionState } from "./terminal-types.js";
 
-export interface AttachOptions {
-  /** Your terminal's size. If you get the writer lane, the agent's terminal is resized to it (the writer's size wins). */
-  cols?: number;
-  rows?: number;
-  /** Watch only: never hold the writer lane; input is refused by the daemon (NOT_WRITER). */
-  readOnly?: boolean;
-  /** Take the writer lane even if another client holds it (it is told and becomes a watcher). */
-  take?: boolean;
-  /** Resume from this log seq instead of starting from a screen snapshot. */
-  since?: number;
-}
-
-export interface LaneChange {
-  lane: TerminalLane;
-  /** Whether anyone (you or another client) holds the writer lane. */
-  writer: boolean;
-  reason: LaneReason;
-}
-
-export type TerminalSessionState = "attached" | "reconnecting" | "ended" | "detached" | "failed";
+export type { AttachOptions, LaneChange, TerminalHost, TerminalSessionState } from "./terminal-types.js";
 
 type Events = {
   lane: [LaneChange];
@@ -56,16 +38,11 @@ type Events = {
   state: [TerminalSessionState];
 };
 
-/** What TerminalSession needs from DaemonClient (kept narrow so the two files do not import each other). */
-export interface TerminalHost {
-  sessionForStreaming(): Promise<Session>;
-  nextSession(error: PaseoError): Promise<Session>;
-  readonly requestTimeoutMs: number;
-}
-
 /** Unconsumed output above this makes the session pause the stream (see the file comment). */
 export const MAX_PENDING_BYTES = 8 * 1024 * 1024;
 const RATE_LIMIT_RETRY_MS = 100;
+/** Input not yet accepted by the daemon (e.g. typed while reconnecting) beyond this is refused: INPUT_QUEUE_FULL. */
+export const MAX_QUEUED_INPUT_BYTES = 4 * 1024 * 1024;
 
 export class TerminalSession extends Emitter<Events> {
   lane: TerminalLane = "watcher";
@@ -84,7 +61,7 @@ export class TerminalSession extends Emitter<Events> {
   private suspended = false;
   private readonly dataListeners: ((data: Uint8Array) => void)[] = [];
   private readonly pending = new ByteQueue();
-  private readonly input: { bytes: Uint8Array; resolve(): void; reject(err: unknown): void }[] = [];
+  private readonly input: InputItem[] = [];
   private pumping = false;
   private recovering = false;
   /** Removes the local handler of the current sub (replaced at every re-attach). */
@@ -105,6 +82,11 @@ export class TerminalSession extends Emitter<Events> {
 
   get state(): TerminalSessionState {
     return this.currentState;
+  }
+
+  /** Output received but not yet consumed (bounded by about MAX_PENDING_BYTES: then the stream pauses). */
+  get pendingBytes(): number {
+    return this.pending.bytes;
   }
 
   /** Internal to DaemonClient.attach: the first attachment (errors reject attach()). */
@@ -140,6 +122,10 @@ export class TerminalSession extends Emitter<Events> {
   write(data: string | Uint8Array): Promise<void> {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     if (bytes.length === 0) return Promise.resolve();
+    const queued = this.input.reduce((n, w) => n + w.bytes.length, 0);
+    if (queued + bytes.length > MAX_QUEUED_INPUT_BYTES) {
+      return Promise.reject(new PaseoError("INPUT_QUEUE_FULL", `more than ${MAX_QUEUED_INPUT_BYTES} bytes of input are waiting for agent ${this.id}; wait for earlier writes`));
+    }
     return new Promise((resolve, reject) => {
       this.input.push({ bytes, resolve, reject });
       void this.pumpInput();
@@ -208,6 +194,12 @@ export class TerminalSession extends Emitter<Events> {
       unsubscribe();
       throw err;
     }
+    if (this.isOver()) {
+      // detach() (or a failure) happened while this attach was in flight: undo it on the daemon too
+      unsubscribe();
+      session.request("agents.unsubscribe", { sub }, this.host.requestTimeoutMs).catch(() => {});
+      return;
+    }
     this.dropLocal?.();
     this.dropLocal = unsubscribe;
     this.session = session;
@@ -247,6 +239,8 @@ export class TerminalSession extends Emitter<Events> {
       return;
     }
     if (sub !== this.sub) return;
+    // A paused stream's end or error is stale: resumeStream() re-attaches at nextSeq and learns the truth there.
+    if (this.suspended && (e.event === "end" || e.event === "error")) return;
     switch (e.event) {
       case "lane":
         this.lane = e.lane ?? "watcher";
@@ -259,6 +253,7 @@ export class TerminalSession extends Emitter<Events> {
         this.emit("resize", { cols: this.cols, rows: this.rows });
         break;
       case "end":
+        if (e.nextSeq !== undefined && e.nextSeq !== this.nextSeq) return this.fail(new LogGapError(this.nextSeq, e.nextSeq));
         if (e.agent) this.agent = e.agent;
         this.lane = "watcher";
         this.writer = false;
@@ -391,55 +386,4 @@ export class TerminalSession extends Emitter<Events> {
     this.pending.wake();
     void this.pumpInput();
   }
-}
-
-type InputItem = { bytes: Uint8Array; resolve(): void; reject(err: unknown): void };
-
-interface Batch {
-  bytes: Uint8Array;
-  /** Sent: settle what it completed. */
-  ok(): void;
-  /** Not sent (rate limit, reconnect): put it back as it was. */
-  undo(): void;
-  /** Refused: the writes it belongs to fail with the daemon's named error. */
-  fail(err: unknown): void;
-}
-
-/**
- * Up to TERMINAL_INPUT_MAX_BYTES from the head of the queue. Small writes are coalesced whole; a write too big for
- * one message is sent in pieces and settles with its last piece.
- */
-function takeBatch(queue: InputItem[]): Batch {
-  const head = queue[0]!;
-  if (head.bytes.length > TERMINAL_INPUT_MAX_BYTES) {
-    queue[0] = { ...head, bytes: head.bytes.subarray(TERMINAL_INPUT_MAX_BYTES) };
-    return {
-      bytes: head.bytes.subarray(0, TERMINAL_INPUT_MAX_BYTES),
-      ok() {},
-      undo: () => void (queue[0] = head),
-      fail: (err) => {
-        queue.shift();
-        head.reject(err);
-      },
-    };
-  }
-  const done: InputItem[] = [];
-  let size = 0;
-  while (queue.length > 0 && size + queue[0]!.bytes.length <= TERMINAL_INPUT_MAX_BYTES) {
-    const item = queue.shift()!;
-    done.push(item);
-    size += item.bytes.length;
-  }
-  const bytes = new Uint8Array(size);
-  let off = 0;
-  for (const d of done) {
-    bytes.set(d.bytes, off);
-    off += d.bytes.length;
-  }
-  return {
-    bytes,
-    ok: () => done.forEach((w) => w.resolve()),
-    undo: () => void queue.unshift(...done),
-    fail: (err) => done.forEach((w) => w.reject(err)),
-  };
 }

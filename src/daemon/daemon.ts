@@ -39,7 +39,7 @@ export interface DaemonOptions {
   relay?: RelayEndpoint | null;
   /** Loopback address of the local direct server (port 0 = any free port). */
   listen?: { host: string; port: number };
-  /** Port for the embedded relay (default 7431, the port offers point at when nothing is configured). */
+  /** Port for the embedded relay (default config.json's embeddedRelayPort, else 7431). */
   embeddedRelayPort?: number;
   /** Create a pairing offer at start (label "daemon start", 24 h) and return its link. Default true. */
   pairOnStart?: boolean;
@@ -145,7 +145,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     let relayEndpoint = options.relay === undefined ? config.relay : options.relay;
     let embeddedRelay: Relay | undefined;
     if (relayEndpoint === undefined) {
-      const port = options.embeddedRelayPort ?? Number(DEFAULT_EMBEDDED_RELAY.endpoint.split(":")[1]);
+      const port = options.embeddedRelayPort ?? config.embeddedRelayPort ?? Number(DEFAULT_EMBEDDED_RELAY.endpoint.split(":")[1]);
       embeddedRelay = await startRelay({
         host: "127.0.0.1",
         port,

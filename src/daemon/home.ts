@@ -238,6 +238,8 @@ export interface PaseoConfig {
   relay?: RelayEndpoint;
   /** Base URL for pairing links (e.g. "https://app.paseo.sh"); default http(s)://<relay endpoint>. */
   publicUrl?: string;
+  /** Port of the embedded loopback relay (when no relay is set); saved by `daemon start --relay-port`. Default 7431. */
+  embeddedRelayPort?: number;
   /** Other keys are preserved by loadConfig/saveConfig. */
   [key: string]: unknown;
 }
@@ -263,6 +265,10 @@ function validateConfig(value: unknown, path: string): PaseoConfig {
     if (typeof cfg.publicUrl !== "string" || !/^https?:\/\/[^\s#]+$/i.test(cfg.publicUrl)) {
       bad('"publicUrl" must be an http(s) URL without a # fragment');
     }
+  }
+  if (cfg.embeddedRelayPort !== undefined) {
+    const port = cfg.embeddedRelayPort;
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) bad('"embeddedRelayPort" must be a port number from 1 to 65535');
   }
   return cfg;
 }

@@ -9,13 +9,44 @@ import { toBase64Url } from "../protocol/encoding.js";
 import { OfferError } from "../protocol/offer-errors.js";
 import { type Offer, isValidRelayEndpoint, offerToLink, validateOffer } from "../protocol/offer.js";
 import { describeInput } from "../protocol/redact.js";
-import { DEFAULT_EMBEDDED_RELAY, type PaseoConfig, loadConfig } from "./home.js";
+import { PaseoError } from "../protocol/errors.js";
+import { DEFAULT_EMBEDDED_RELAY, type PaseoConfig, isProcessAlive, loadConfig } from "./home.js";
 import { type DaemonIdentity, loadOrCreateIdentity } from "./identity.js";
 import { type CreateOfferOptions, type OfferRecord, OfferStore } from "./offer-store.js";
+import { readPid, readStatus } from "./runtime-files.js";
 
-/** The relay offers point at: explicit > config.json > the embedded loopback relay. */
-export function pairingRelay(config: PaseoConfig, explicit?: RelayEndpoint): RelayEndpoint {
-  return explicit ?? config.relay ?? DEFAULT_EMBEDDED_RELAY;
+/**
+ * The relay offers point at: explicit > the relay the running daemon actually uses > config.json's relay > the
+ * embedded loopback relay on config.json's port (7431 by default) — what `paseo daemon start` would use.
+ * `running` is runningDaemonRelay(): a link must reach the daemon that is running, whatever it was started with.
+ */
+export function pairingRelay(config: PaseoConfig, explicit?: RelayEndpoint, running?: RelayEndpoint): RelayEndpoint {
+  if (explicit) return explicit;
+  if (running) return running;
+  if (config.relay) return config.relay;
+  if (config.embeddedRelayPort !== undefined) return { endpoint: `127.0.0.1:${config.embeddedRelayPort}`, tls: false };
+  return DEFAULT_EMBEDDED_RELAY;
+}
+
+export class NoRelayError extends PaseoError {
+  constructor(home: string) {
+    super(
+      "NO_RELAY",
+      `the daemon running with home ${home} has no relay (it was started with --no-relay), so no link can reach it; restart it without --no-relay, or pass --relay`,
+    );
+  }
+}
+
+/**
+ * The relay of the daemon running with this home, from its status file: undefined when no daemon runs there (or its
+ * status is not written yet), null when it runs without a relay.
+ */
+export async function runningDaemonRelay(home: string): Promise<RelayEndpoint | null | undefined> {
+  const pid = await readPid(home);
+  if (pid === undefined || !isProcessAlive(pid)) return undefined;
+  const status = await readStatus(home);
+  if (!status || status.pid !== pid) return undefined;
+  return status.relay ? { endpoint: status.relay.endpoint, tls: status.relay.tls } : null;
 }
 
 /** Base URL of pairing links: config.publicUrl if set, else http(s)://<relay endpoint> (the relay serves the app). */
@@ -73,7 +104,9 @@ export async function createPairing(options: CreatePairingOptions): Promise<Pair
   const backend = options.backend ?? (await loadDefaultBackend());
   const identity = options.identity ?? (await loadOrCreateIdentity(options.home, backend));
   const config = await loadConfig(options.home);
-  const relay = pairingRelay(config, options.relay);
+  const running = options.relay ? undefined : await runningDaemonRelay(options.home);
+  if (running === null) throw new NoRelayError(options.home);
+  const relay = pairingRelay(config, options.relay, running);
   if (!isValidRelayEndpoint(relay.endpoint)) {
     throw new OfferError(`relay endpoint must be host:port (got "${describeInput(relay.endpoint)}")`);
   }

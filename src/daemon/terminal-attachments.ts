@@ -47,7 +47,7 @@ export class TerminalAttachments {
    */
   async attach(p: Params<"terminal.attach">): Promise<{ result: Result<"terminal.attach">; begin(): void }> {
     const info = this.agents.get(p.id);
-    if (!info.tty) throw new AgentError("NOT_A_TERMINAL", `agent ${p.id} runs with pipes, not a terminal: follow it with agents.logs and write with agents.input`);
+    if (!info.tty) throw new AgentError("NOT_A_TERMINAL", `agent ${p.id} runs with pipes, not a terminal (start it with tty: true, \`paseo run --tty\`): follow it with agents.logs (\`paseo logs -f\`) and write with agents.input (\`paseo send\`)`);
     this.streams.prepare(p.sub, p.id, p.since ?? 1);
     this.streams.reserve(p.sub);
     const sub = p.sub;

@@ -128,7 +128,7 @@ const validators: { [M in MethodName]: (p: Obj) => Params<M> } = {
     return {
       id: str(p, "id", true, 64)!,
       sub: sub(p),
-      mode: mode ?? "control",
+      mode: mode as "control" | "watch" | undefined,
       take,
       ...size(p, false),
       since: int(p, "since", 1, Number.MAX_SAFE_INTEGER),

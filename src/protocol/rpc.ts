@@ -70,7 +70,8 @@ export type TerminalLane = "writer" | "watcher";
 /**
  * Why a lane event was sent: "taken" (another client took your writer lane), "took" / "released" (your own
  * terminal.take / terminal.release), "writer-joined" / "writer-left" (another client became / stopped being the
- * writer; your lane is unchanged), "ended" (the agent ended: nobody can write any more).
+ * writer; your lane is unchanged), "ended" (the agent ended: nobody can write any more). The daemon never sends
+ * "attached": the SDK uses it when a re-attach after a reconnect finds the lanes changed while it was away.
  */
 export type LaneReason = "attached" | "taken" | "took" | "released" | "writer-joined" | "writer-left" | "ended";
 

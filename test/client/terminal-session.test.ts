@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { startDaemon, type Daemon } from "../../src/daemon/daemon.js";
 import { silentLogger } from "../../src/daemon/logger.js";
 import { readLocalOffer } from "../../src/daemon/runtime-files.js";
-import { DaemonClient, type TerminalSession, type LaneChange } from "../../src/index.js";
+import { createHash } from "node:crypto";
+import { DaemonClient, MAX_PENDING_BYTES, type TerminalSession, type LaneChange } from "../../src/index.js";
 import type { Offer } from "../../src/protocol/offer.js";
 import { toBase64Url } from "../../src/protocol/encoding.js";
 
@@ -153,4 +154,61 @@ describe("DaemonClient.attach", () => {
     await expect(c.call("terminal.attach", { id: agent.id, sub: 7, mode: "watch", take: true })).rejects.toMatchObject({ code: "BAD_PARAMS" });
     await t.detach();
   });
+
+  it("a large paste arrives whole (split into bounded messages); a flood of messages meets INPUT_RATE_LIMITED", async () => {
+    const c = client();
+    const reader = "import os,sys,tty\ntty.setraw(0)\nprint('raw-ready', flush=True)\nn=0\nwhile n<300000: n+=len(os.read(0,65536))\nprint('got=%d' % n, flush=True)\nos.read(0,1)\n";
+    const agent = await c.runAgent({ argv: ["python3", "-c", reader], tty: true });
+    const t = await c.attach(agent.id);
+    const out = screenText(t);
+    await out.until(/raw-ready/); // the reader is in raw mode: no echo, no line limit
+    await t.write(new Uint8Array(300000).fill(0x61));
+    await out.until(/got=300000/);
+    // 450 one-byte messages at once: the bucket (burst 400) refuses some, each with the named limit
+    const results = await Promise.allSettled(
+      Array.from({ length: 450 }, () => c.call("terminal.input", { id: agent.id, dataB64: toBase64Url(new Uint8Array([0x62])) })),
+    );
+    const refused = results.filter((r) => r.status === "rejected");
+    expect(refused.length).toBeGreaterThan(0);
+    for (const r of refused) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: "INPUT_RATE_LIMITED" });
+    await t.detach();
+  });
+
+  it("a consumer far behind gets every byte exactly once while the client holds a bounded amount", async () => {
+    const c = client();
+    const script = "import sys\nfor i in range(160000): sys.stdout.write('%07d' % i + 'x' * 72 + '\\n')\n"; // ~12.8 MB
+    const agent = await c.runAgent({ argv: ["python3", "-c", script], tty: true });
+    const t = await c.attach(agent.id);
+    const fromSeq = t.screen!.seq;
+    const got = createHash("sha256");
+    let first = true;
+    let total = 0;
+    let peak = 0;
+    for await (const data of t) {
+      if (first) {
+        first = false; // the snapshot; now stall until the agent has written everything (> MAX_PENDING_BYTES)
+        for (let i = 0; i < 400 && (await c.getAgent(agent.id)).state === "running"; i++) {
+          peak = Math.max(peak, t.pendingBytes);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await new Promise((r) => setTimeout(r, 300));
+        peak = Math.max(peak, t.pendingBytes);
+        continue;
+      }
+      got.update(data);
+      total += data.length;
+    }
+    expect((await t.done)?.exitCode).toBe(0);
+    const want = createHash("sha256");
+    let logged = 0;
+    for await (const chunk of c.logs(agent.id, { since: fromSeq })) {
+      want.update(chunk.data);
+      logged += chunk.data.length;
+    }
+    expect(total).toBe(logged);
+    expect(logged).toBeGreaterThan(MAX_PENDING_BYTES + (2 << 20));
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThan(MAX_PENDING_BYTES + (1 << 20)); // the stream paused instead of buffering everything
+    expect(got.digest("hex")).toBe(want.digest("hex"));
+  }, 30_000);
 });

@@ -233,6 +233,9 @@ describe("pairing", () => {
     expect(pairingRelay({})).toEqual({ endpoint: "127.0.0.1:7431", tls: false });
     expect(pairingRelay({ relay: { endpoint: "r:443", tls: true } })).toEqual({ endpoint: "r:443", tls: true });
     expect(pairingRelay({ relay: { endpoint: "r:443", tls: true } }, { endpoint: "s:1", tls: false })).toEqual({ endpoint: "s:1", tls: false });
+    // The running daemon's actual relay beats config.json; the saved embedded port beats the 7431 default.
+    expect(pairingRelay({ relay: { endpoint: "r:443", tls: true } }, undefined, { endpoint: "127.0.0.1:17999", tls: false })).toEqual({ endpoint: "127.0.0.1:17999", tls: false });
+    expect(pairingRelay({ embeddedRelayPort: 17999 })).toEqual({ endpoint: "127.0.0.1:17999", tls: false });
     expect(pairingBase({}, { endpoint: "127.0.0.1:7431", tls: false })).toBe("http://127.0.0.1:7431");
     expect(pairingBase({}, { endpoint: "relay.example.com:443", tls: true })).toBe("https://relay.example.com:443");
     expect(pairingBase({ publicUrl: "https://app.paseo.sh" }, { endpoint: "r:1", tls: true })).toBe("https://app.paseo.sh");

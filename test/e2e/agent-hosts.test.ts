@@ -61,7 +61,10 @@ describe("agents outlive the daemon", () => {
     const home = tmpHome();
     let daemon = await startDaemonProcess({ home, relay: "none" });
     let c = await localClient(home);
-    const a = await c.runAgent({ argv: counter(800, 8), name: "counter", tty: true, cols: 100, rows: 30 });
+    // Counts every 8 ms until a key arrives (raw mode: no echo), so it is surely still running after the restart.
+    const script = `process.stdin.setRawMode(true); let i = 0; const t = setInterval(() => console.log("c " + ++i), 8);
+      process.stdin.on("data", () => { clearInterval(t); console.log("END " + i); process.exit(0); });`;
+    const a = await c.runAgent({ argv: [process.execPath, "-e", script], name: "counter", tty: true, cols: 100, rows: 30 });
     expect(a).toMatchObject({ tty: true, cols: 100, rows: 30 });
     await until(async () => {
       let t = "";
@@ -74,9 +77,13 @@ describe("agents outlive the daemon", () => {
     c = await localClient(home);
     const again = await c.getAgent(a.id);
     expect(again).toMatchObject({ state: "running", pid: a.pid, tty: true, cols: 100, rows: 30 });
+    await until(async () => (await c.getAgent(a.id)).nextSeq > again.nextSeq + 5, "more output through the new daemon");
+    await c.sendInput(a.id, "q");
     let text = "";
     for await (const ch of c.logs(a.id, { follow: true })) text += Buffer.from(ch.data).toString();
-    expect(counted(text)).toEqual(oneToN(800));
+    const n = Number(/END (\d+)\r\n/.exec(text)?.[1]);
+    expect(n).toBeGreaterThan(40);
+    expect(counted(text)).toEqual(oneToN(n));
     expect(await c.getAgent(a.id)).toMatchObject({ state: "exited", exitCode: 0 });
     await daemon.stop();
   }, 60_000);

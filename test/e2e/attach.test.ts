@@ -5,7 +5,9 @@
  * restored (stty), a full-screen program's screen restored on re-attach, writer/watcher/--take/--read-only, the
  * agent's exit code, the non-TTY refusal, and resume through a relay restart.
  */
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RESTORE_MODES } from "../../src/cli/terminal/raw-terminal.js";
 import { killAll, runCli, startDaemonProcess, startRelayProcess, type DaemonProc } from "./harness.js";
 import { killAllPtys, shellPty, type Pty } from "./pty.js";
 
@@ -17,7 +19,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   killAllPtys();
-  for (const id of agents) await runCli(["stop", id, "--grace", "200", "--home", daemon.home]);
+  // Agents outlive daemons: stop every one still running on this test's daemon, plus the ones started elsewhere.
+  const running = await runCli(["ls", "--json", "--home", daemon.home]);
+  const ids = new Set([...agents, ...(JSON.parse(running.stdout || "[]") as { id: string }[]).map((a) => a.id)]);
+  for (const id of ids) await runCli(["stop", id, "--grace", "200", "--home", daemon.home]);
   await killAll();
 });
 
@@ -114,6 +119,13 @@ describe("paseo attach", () => {
     a.write("x");
     await a.waitFor(/\[NOT_WRITER\]/, 5000, ma);
     expect(c.text).not.toMatch(/from-b/); // the watcher's keys never reached bash
+    // Enter ~ t takes control back from the keyboard
+    const mc = c.mark();
+    a.write("\r~t");
+    await a.waitFor(/you have control/, 5000, ma);
+    await c.waitFor(/another client took control/, 5000, mc);
+    a.write("echo back-to-a-$((4+4))\r");
+    await c.waitFor(/back-to-a-8/, 5000, mc);
 
     const r = terminal();
     await r.waitFor(/\$ $/);
@@ -136,15 +148,73 @@ describe("paseo attach", () => {
     await t.waitFor(/attach-exit=7/);
     t.write(STTY_STATE);
     await t.waitFor(/icanon echo|echo icanon/);
+    // attaching to the ended agent shows its final screen and reports the same end
+    const mark = t.mark();
+    t.write(ATTACH("ender"));
+    await t.waitFor(/attach-exit=7/, 8000, mark);
+    expect(t.since(mark)).toMatch(/bye-now[\s\S]*\[agent ender exited with code 7\]/);
+    t.kill();
+  });
+
+  it("restores the terminal when attach is killed by SIGTERM or SIGHUP", async () => {
+    const id = await run(["--tty", "--", "python3", "-c", "import curses,time; curses.wrapper(lambda s: (s.addstr(2, 2, 'FULLSCREEN'), s.refresh(), time.sleep(60)))"]);
+    for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+      const t = terminal();
+      await t.waitFor(/\$ $/);
+      const mark = t.mark();
+      t.write(ATTACH(id));
+      await t.waitFor(/FULLSCREEN/, 8000, mark);
+      const attachPid = Number(readFileSync(`/proc/${t.pid}/task/${t.pid}/children`, "utf8").trim().split(/\s+/)[0]);
+      process.kill(attachPid, signal);
+      await t.waitFor(new RegExp(`attach-exit=${code}`), 8000, mark);
+      expect(t.since(mark)).toContain(RESTORE_MODES);
+      const after = t.mark();
+      t.write(STTY_STATE);
+      await t.waitFor(/icanon echo|echo icanon/, 5000, after);
+      t.kill();
+    }
+  });
+
+  it("run --tty takes this terminal's size by default (80×24 without one); --cols/--rows need --tty", async () => {
+    const t = terminal(111, 33);
+    await t.waitFor(/\$ $/);
+    t.write("$PASEO run --tty --json -- sleep 20 | grep -E '\"(cols|rows)\"' | tr -d ' ,\\n'; echo\r");
+    await t.waitFor(/"cols":111"rows":33/);
+    const r = await runCli(["run", "--tty", "--json", "--home", daemon.home, "--", "sleep", "20"]);
+    const info = JSON.parse(r.stdout);
+    agents.push(info.id);
+    expect([info.tty, info.cols, info.rows]).toEqual([true, 80, 24]);
+    const bad = await runCli(["run", "--cols", "90", "--home", daemon.home, "--", "true"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--cols and --rows need --tty/);
     t.kill();
   });
 
   it("refuses a stdin that is not a terminal with a named error", async () => {
     const id = await run(["--tty", "--", "sleep", "30"]);
     const r = await runCli(["attach", id, "--home", daemon.home]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(255); // paseo's own failure, apart from any agent status (like ssh)
     expect(r.stderr).toMatch(/needs a terminal on stdin.*\[NOT_A_TTY\]/);
   });
+
+  it("survives a restart of the local daemon: waits for it, reconnects with its new offer, resumes exactly", async () => {
+    const d = await startDaemonProcess({ relay: "none" });
+    const script = "i=0; while [ $i -lt 80 ]; do i=$((i+1)); echo tock-$i; sleep 0.05; done; exit 4";
+    await run(["--tty", "--name", "tocker", "--", "sh", "-c", script], d.home);
+    const t = shellPty({ PASEO_HOME: d.home });
+    await t.waitFor(/\$ $/);
+    const mark = t.mark();
+    t.write(ATTACH("tocker"));
+    await t.waitFor(/tock-10\b/, 8000, mark);
+    await d.stop(); // agents outlive the daemon
+    await t.waitFor(/waiting up to 30 s for it to start again/, 5000, mark);
+    await startDaemonProcess({ home: d.home, relay: "none" });
+    await t.waitFor(/attach-exit=4/, 20_000, mark);
+    const ticks = t.since(mark).match(/tock-\d+/g)!;
+    expect(ticks).toEqual(Array.from({ length: 80 }, (_, i) => `tock-${i + 1}`));
+    expect(t.since(mark)).toMatch(/reconnected/);
+    t.kill();
+  }, 40_000);
 
   it("reconnects through a restarted relay and resumes: every line exactly once", async () => {
     const relay = await startRelayProcess();

@@ -101,7 +101,7 @@ describe("CLI failures", () => {
   it("relay unreachable → RELAY_UNREACHABLE", async () => {
     const offer = decode(daemon.link!);
     offer.relay = { endpoint: "127.0.0.1:1", tls: false };
-    await expectFailure(encode("http://127.0.0.1:1", offer), /cannot reach the relay.*RELAY_UNREACHABLE/);
+    await expectFailure(encode("http://127.0.0.1:1", offer), /nothing is listening at 127\.0\.0\.1:1 on this machine.*RELAY_UNREACHABLE/);
   });
 
   it("daemon offline → DAEMON_OFFLINE within the relay's grace", async () => {

@@ -27,7 +27,8 @@ describe("CLI through the relay", () => {
     const stop = await runCli(["stop", id, "--json", "--relay", link]);
     expect(stop.code, stop.stderr).toBe(0);
     expect(JSON.parse(stop.stdout)).toMatchObject({ state: "killed", signal: "SIGTERM" });
-    expect(await follow.exited).toBe(0); // the follower ends when the agent ends
+    expect(await follow.exited).toBe(143); // the follower ends when the agent ends, with its status (128 + SIGTERM)
+    expect(follow.stderr()).toBe("agent chat was killed by SIGTERM\n");
     expect(follow.stdout()).toBe("ready\ngot hello there\ngot from stdin\n");
     const ls = await runCli(["ls", "-a", "--relay", link]);
     expect(ls.stdout).toMatch(/chat\s+killed\(SIGTERM\)/);

@@ -10,6 +10,8 @@ import { CLI } from "./harness.js";
 const live = new Set<IPty>();
 
 export interface Pty {
+  /** The shell's pid. */
+  readonly pid: number;
   readonly text: string;
   /** Output after `mark()` only. */
   since(mark: number): string;
@@ -44,6 +46,7 @@ export function shellPty(env: Record<string, string> = {}, cols = 100, rows = 30
     }),
   );
   return {
+    pid: proc.pid,
     get text() {
       return text;
     },

@@ -2,20 +2,23 @@
  * `paseo attach <id|name>`: this terminal becomes the agent's terminal. Raw mode; the agent's screen is drawn from
  * the daemon's snapshot, then live output; keystrokes (Ctrl-C included) go to the program when this client holds
  * the writer lane; local resizes (SIGWINCH) resize the agent's PTY; a dropped connection reconnects and resumes
- * with no lost or repeated bytes. Detach with Ctrl-] or Enter ~ . (the agent keeps running). When the agent ends,
- * prints how and exits with its exit code (a signal → 128 + n). The local terminal is always restored.
+ * with no lost or repeated bytes (also across a restart of the local daemon: see ../resilient-host.ts). Detach with Ctrl-] or
+ * Enter ~ . (the agent keeps running; status 0). When the agent ends, prints how and exits with its status like
+ * `logs -f` (n, 128 + signal; paseo's own failures 255: ../exit-status.ts). The local terminal is always restored.
  */
 import type { Command } from "commander";
 import { resolveAgentRef } from "../../client/agent-ref.js";
-import type { TerminalSession, LaneChange } from "../../client/terminal-session.js";
+import { TerminalSession, type LaneChange } from "../../client/terminal-session.js";
 import { PaseoError } from "../../protocol/errors.js";
 import { escapeControls } from "../../protocol/escape.js";
 import type { AgentInfo } from "../../protocol/rpc.js";
 import { TTY_MAX_COLS, TTY_MAX_ROWS, TTY_MIN_COLS, TTY_MIN_ROWS } from "../../protocol/rpc-params.js";
-import { openClient, type ClientFlags } from "../client-factory.js";
-import { clientOptions } from "./client.js";
+import type { ClientFlags } from "../client-factory.js";
+import { DEFAULT_RECONNECT_TIMEOUT_S, describeEnd } from "../follow.js";
+import { ResilientHost } from "../resilient-host.js";
+import { clientOptions, intBetween } from "./client.js";
 import { EscapeKeys, ESCAPE_HELP } from "../terminal/detach-keys.js";
-import { localSize, RawTerminal, signalExitCode } from "../terminal/raw-terminal.js";
+import { localSize, RawTerminal } from "../terminal/raw-terminal.js";
 
 export class NotATerminalInputError extends PaseoError {
   constructor() {
@@ -26,7 +29,7 @@ export class NotATerminalInputError extends PaseoError {
   }
 }
 
-type Flags = ClientFlags & { readOnly?: boolean; take?: boolean };
+type Flags = ClientFlags & { readOnly?: boolean; take?: boolean; reconnectTimeout?: number };
 
 export function register(program: Command): void {
   clientOptions(program.command("attach"))
@@ -34,6 +37,7 @@ export function register(program: Command): void {
     .argument("<agent>", "agent id, id prefix or name")
     .option("--read-only", "watch only: never send input or size")
     .option("--take", "take control even if another client has it (that client becomes a watcher)")
+    .option("--reconnect-timeout <seconds>", "keep trying this long after the connection or the daemon is lost, then exit 255 (default 30; 0 = at once)", intBetween(0, 86_400))
     .addHelpText(
       "after",
       `
@@ -64,21 +68,17 @@ function clampSize(size: { cols: number; rows: number }): { cols: number; rows: 
   };
 }
 
-/** How an ended agent is reported, and the exit code that mirrors it. */
-export function describeEnd(agent: AgentInfo): { text: string; code: number } {
-  const name = escapeControls(agent.name);
-  if (agent.signal) return { text: `agent ${name} was killed by ${agent.signal}`, code: signalExitCode(agent.signal) };
-  if (agent.exitCode === null) return { text: `agent ${name} ended (${agent.state})`, code: 1 };
-  return { text: `agent ${name} exited with code ${agent.exitCode}`, code: agent.exitCode };
-}
-
 async function attach(ref: string, flags: Flags): Promise<number> {
   if (!process.stdin.isTTY) throw new NotATerminalInputError();
-  const client = await openClient(flags, { reconnect: true });
+  // In raw mode a line needs "\r\n"; the host's lost/back lines go out like the other notices.
+  const host = await ResilientHost.open(flags, flags.reconnectTimeout ?? DEFAULT_RECONNECT_TIMEOUT_S, (line) =>
+    process.stderr.write(`\r\n[${line}]\r\n`),
+  );
   const raw = new RawTerminal();
   try {
-    const agent = await resolveAgentRef(client, ref);
-    const term = await client.attach(agent.id, { ...clampSize(localSize()), readOnly: flags.readOnly, take: flags.take });
+    const agent = await resolveAgentRef(host.daemon, ref);
+    const term = new TerminalSession(host, agent.id, { ...clampSize(localSize()), readOnly: flags.readOnly, take: flags.take });
+    await term.start();
     raw.enter();
     const outcome = await drive(term, flags, () => raw.restore());
     raw.restore();
@@ -88,11 +88,11 @@ async function attach(ref: string, flags: Flags): Promise<number> {
       return 0;
     }
     const end = describeEnd(outcome);
-    process.stderr.write(`\r\n[${end.text}]\r\n`);
-    return end.code;
+    process.stderr.write(`\r\n[${end.message}]\r\n`);
+    return end.status;
   } finally {
     raw.restore();
-    client.close();
+    host.close();
   }
 }
 
@@ -106,7 +106,11 @@ function drive(term: TerminalSession, flags: Flags, restore: () => void): Promis
 
   // A fresh terminal for the snapshot: it was serialized for an empty screen with the cursor at the top left.
   stdout.write("\x1b[0m\x1b[H\x1b[2J");
-  const offData = term.onData((d) => stdout.write(d));
+  // Output honours stdout's backpressure: while we wait for "drain", TerminalSession holds at most
+  // MAX_PENDING_BYTES and then pauses the daemon's stream (the log on disk is the buffer).
+  const output = (async () => {
+    for await (const data of term) if (!stdout.write(data)) await new Promise((r) => stdout.once("drain", r));
+  })().catch(() => {}); // a failure surfaces through term.done
 
   const onInputError = (err: unknown) => {
     const e = err as PaseoError;
@@ -123,9 +127,6 @@ function drive(term: TerminalSession, flags: Flags, restore: () => void): Promis
     else if (l.reason === "attached" && l.lane === "watcher") notice("reattached as a watcher: another client has control");
   };
   const offLane = term.on("lane", onLane);
-  const offState = term.on("state", (s) => {
-    if (s === "reconnecting") notice("connection lost; reconnecting (output resumes where it stopped)");
-  });
   const onResize = () => {
     if (flags.readOnly) return;
     const { cols, rows } = clampSize(localSize());
@@ -137,9 +138,7 @@ function drive(term: TerminalSession, flags: Flags, restore: () => void): Promis
     const cleanup = () => {
       stdin.off("data", onKeys);
       process.off("SIGWINCH", onResize);
-      offData();
       offLane();
-      offState();
     };
     function onKeys(chunk: Buffer) {
       const { forward, actions } = keys.feed(chunk);
@@ -151,7 +150,7 @@ function drive(term: TerminalSession, flags: Flags, restore: () => void): Promis
           else term.take().then(() => notice("you have control"), onInputError);
         } else if (action === "detach") {
           cleanup();
-          term.detach().then(() => resolve(null), reject);
+          term.detach().then(() => output.then(() => resolve(null)), reject);
           return;
         }
       }
@@ -160,7 +159,7 @@ function drive(term: TerminalSession, flags: Flags, restore: () => void): Promis
     term.done.then(
       (agent) => {
         cleanup();
-        resolve(agent);
+        void output.then(() => resolve(agent)); // every byte is on the screen before "[agent … exited …]"
       },
       (err) => {
         cleanup();

@@ -3,9 +3,14 @@
  * otherwise talks to the local daemon. Data goes to stdout (--json for scripts), messages to stderr.
  */
 import { type Command, InvalidArgumentError } from "commander";
+import { resolveAgentRef } from "../../client/agent-ref.js";
 import type { DaemonClient } from "../../client/daemon-client.js";
+import { escapeControls } from "../../protocol/escape.js";
+import { EXEC_MAX_TIMEOUT_MS, MAX_GRACE_MS } from "../../protocol/rpc-params.js";
 import { openClient, type ClientFlags } from "../client-factory.js";
+import { runExec, type ExecFlags } from "../exec.js";
 import { agentsTable, serverInfoText } from "../format.js";
+import { runLogs, type LogsFlags } from "../follow.js";
 import { info, printJson } from "../output.js";
 import { ttyRunOptions } from "../terminal/run-tty.js";
 
@@ -18,8 +23,8 @@ export function clientOptions(cmd: Command): Command {
     .option("--timeout <seconds>", "per-request timeout", positiveInt);
 }
 
-async function withClient<T>(flags: Flags, fn: (client: DaemonClient) => Promise<T>, reconnect = false): Promise<T> {
-  const client = await openClient(flags, { reconnect });
+async function withClient<T>(flags: Flags, fn: (client: DaemonClient) => Promise<T>): Promise<T> {
+  const client = await openClient(flags);
   try {
     return await fn(client);
   } finally {
@@ -31,6 +36,15 @@ function positiveInt(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
   return n;
+}
+
+/** An integer option with the daemon's bounds, checked here so the error names the flag, not the RPC parameter. */
+export function intBetween(min: number, max: number): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
 }
 
 export function register(program: Command): void {
@@ -70,78 +84,54 @@ export function register(program: Command): void {
       const tty = ttyRunOptions(flags);
       const agent = await withClient(flags, (c) => c.runAgent({ argv, name: flags.name, cwd: flags.cwd, shell: flags.shell, ...tty }));
       if (flags.json) printJson(agent);
-      else info(`started agent ${agent.id} (${agent.name}, pid ${agent.pid})`);
-      if (!flags.json) process.stdout.write(`${agent.id}\n`);
+      else info(`started agent ${agent.id} (${escapeControls(agent.name)}, pid ${agent.pid})`);
+      if (!flags.json) process.stdout.write(`${escapeControls(agent.id)}\n`);
     });
 
   clientOptions(program.command("logs"))
-    .description("print an agent's output; -f follows it live (and resumes after a reconnect)")
-    .argument("<id>", "agent id")
-    .option("-f, --follow", "keep streaming until the agent exits")
+    .description("print an agent's output; -f follows it live (resumes after a reconnect), then exits with the agent's status")
+    .argument("<agent>", "agent id, unique id prefix or name")
+    .option("-f, --follow", "keep streaming until the agent exits; then say how it ended and exit with its status")
     .option("--since <seq>", "start at this chunk sequence number", positiveInt)
-    .addHelpText("after", "\nExamples:\n  paseo logs 3kq7x2ab\n  paseo logs -f 3kq7x2ab --relay ~/paseo-offer.json")
-    .action(async (id: string, flags: Flags & { follow?: boolean; since?: number }) => {
-      await withClient(
-        flags,
-        async (c) => {
-          for await (const chunk of c.logs(id, { follow: flags.follow, since: flags.since })) {
-            const out = chunk.stream === "stderr" ? process.stderr : process.stdout;
-            if (!out.write(chunk.data)) await new Promise((r) => out.once("drain", r));
-          }
-        },
-        flags.follow === true,
-      );
-    });
+    .option("--reconnect-timeout <seconds>", "with -f: keep trying this long after the connection or the daemon is lost, then exit 255 (default 30; 0 = at once)", intBetween(0, 86_400))
+    .addHelpText("after", "\nExamples:\n  paseo logs 3kq7x2ab\n  paseo logs -f build --relay ~/paseo-offer.json")
+    .action((ref: string, flags: LogsFlags) => runLogs(ref, flags));
 
   clientOptions(program.command("send"))
     .description("write text to an agent's stdin ('-' reads it from this stdin)")
-    .argument("<id>", "agent id")
+    .argument("<agent>", "agent id, unique id prefix or name")
     .argument("<text>", "text to send (a newline is added), or - for stdin")
-    .addHelpText("after", "\nExamples:\n  paseo send 3kq7x2ab 'yes'\n  echo data | paseo send 3kq7x2ab -")
-    .action(async (id: string, text: string, flags: Flags) => {
+    .addHelpText("after", "\nExamples:\n  paseo send 3kq7x2ab 'yes'\n  echo data | paseo send build -")
+    .action(async (ref: string, text: string, flags: Flags) => {
       let data: Uint8Array;
       if (text === "-") {
         const chunks: Buffer[] = [];
         for await (const c of process.stdin) chunks.push(c as Buffer);
         data = new Uint8Array(Buffer.concat(chunks));
       } else data = new TextEncoder().encode(`${text}\n`);
-      const n = await withClient(flags, (c) => c.sendInput(id, data));
+      const n = await withClient(flags, async (c) => c.sendInput((await resolveAgentRef(c, ref)).id, data));
       info(`sent ${n} bytes`);
     });
 
   clientOptions(program.command("stop"))
     .description("stop an agent (SIGTERM, then SIGKILL after a grace period)")
-    .argument("<id>", "agent id")
-    .option("--grace <ms>", "grace period before SIGKILL", positiveInt)
+    .argument("<agent>", "agent id, unique id prefix or name")
+    .option("--grace <ms>", "grace period before SIGKILL", intBetween(0, MAX_GRACE_MS))
     .option("--json", "machine-readable output")
-    .addHelpText("after", "\nExample:\n  paseo stop 3kq7x2ab")
-    .action(async (id: string, flags: Flags & { grace?: number }) => {
-      const agent = await withClient(flags, (c) => c.stopAgent(id, { graceMs: flags.grace }));
+    .addHelpText("after", "\nExamples:\n  paseo stop 3kq7x2ab\n  paseo stop build")
+    .action(async (ref: string, flags: Flags & { grace?: number }) => {
+      const agent = await withClient(flags, async (c) => c.stopAgent((await resolveAgentRef(c, ref)).id, { graceMs: flags.grace }));
       if (flags.json) printJson(agent);
-      else info(`agent ${agent.id}: ${agent.state}${agent.signal ? ` (${agent.signal})` : agent.exitCode !== null ? ` (${agent.exitCode})` : ""}`);
+      else info(escapeControls(`agent ${agent.id} (${agent.name}): ${agent.state}${agent.signal ? ` (${agent.signal})` : agent.exitCode !== null ? ` (${agent.exitCode})` : ""}`));
     });
 
   clientOptions(program.command("exec"))
-    .description("run a one-shot command on the daemon and print its output")
+    .description("run a one-shot command on the daemon; exit with its status, like `ssh host cmd` (paseo's own failures: 255)")
     .argument("<command...>", "the command and its arguments (put them after --)")
     .option("--cwd <dir>", "working directory")
     .option("--shell", "run through /bin/sh -c")
-    .option("--exec-timeout <seconds>", "kill the command after this long (default 30)", positiveInt)
+    .option("--exec-timeout <seconds>", "kill the command after this long (default 30; status 124)", intBetween(1, EXEC_MAX_TIMEOUT_MS / 1000))
     .option("--json", "machine-readable output")
-    .addHelpText("after", "\nExample:\n  paseo exec -- uname -a")
-    .action(async (argv: string[], flags: Flags & { cwd?: string; shell?: boolean; execTimeout?: number }) => {
-      const r = await withClient(flags, (c) => c.exec(argv, { cwd: flags.cwd, shell: flags.shell, timeoutMs: (flags.execTimeout ?? 30) * 1000 }));
-      if (flags.json) {
-        const { stdout, stderr, ...rest } = r;
-        void stdout;
-        void stderr;
-        printJson(rest);
-      } else {
-        process.stdout.write(r.stdout);
-        process.stderr.write(r.stderr);
-        if (r.truncated) info("(output truncated)");
-        if (r.timedOut) info("(timed out)");
-      }
-      process.exitCode = r.exitCode === 0 ? 0 : 1;
-    });
+    .addHelpText("after", "\nExamples:\n  paseo exec -- uname -a\n  paseo exec --shell -- 'make test; echo $?'")
+    .action((argv: string[], flags: ExecFlags) => runExec(argv, flags));
 }

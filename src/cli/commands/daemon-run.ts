@@ -5,6 +5,7 @@ import { parseRelayEndpoint, type RelayEndpoint } from "../../client/relay-url.j
 import { ensureHome, isProcessAlive, loadConfig, resolveHome, saveConfig } from "../../daemon/home.js";
 import { createLogger, type LogLevel } from "../../daemon/logger.js";
 import { readPid, readStatus } from "../../daemon/runtime-files.js";
+import { escapeControls } from "../../protocol/escape.js";
 import { renderQr } from "./pair.js";
 import { info, printJson } from "../output.js";
 
@@ -35,7 +36,7 @@ export function registerDaemonRunCommands(d: Command): void {
     .option("--relay <url>", "relay to register with, e.g. wss://relay.example.com (saved to config.json)", parseRelay)
     .option("--no-relay", "local only: no relay connection")
     .option("--listen <addr>", "loopback address of the local server", parseListen)
-    .option("--relay-port <port>", "port of the embedded relay (default 7431)", parsePort)
+    .option("--relay-port <port>", "port of the embedded relay (default 7431; saved to config.json unless 0 = any free port)", parsePort)
     .addOption(new Option("--log-level <level>", "log verbosity").choices(["debug", "info", "warn", "error"]).default("info"))
     .option("--json-logs", "log as JSON lines")
     .option("--no-qr", "do not print the QR code")
@@ -44,6 +45,8 @@ export function registerDaemonRunCommands(d: Command): void {
       const home = await ensureHome(resolveHome(flags.home));
       const log = createLogger({ level: flags.logLevel, json: flags.jsonLogs });
       if (flags.relay) await saveConfig(home, { ...(await loadConfig(home)), relay: flags.relay });
+      // Saved so that `paseo daemon pair` run while the daemon is stopped points at the port it will use again.
+      if (flags.relayPort) await saveConfig(home, { ...(await loadConfig(home)), embeddedRelayPort: flags.relayPort });
       // Loaded here, not at the top: client commands like `paseo ls` should not pay for the daemon's modules.
       const { startDaemon } = await import("../../daemon/daemon.js");
       const daemon = await startDaemon({
@@ -131,7 +134,7 @@ export function registerDaemonRunCommands(d: Command): void {
             : "relay       none",
           `agents      ${status?.agents.running ?? 0} running, ${status?.agents.total ?? 0} total`,
         ];
-        process.stdout.write(`${lines.join("\n")}\n`);
+        process.stdout.write(`${lines.map(escapeControls).join("\n")}\n`); // lastError quotes the relay's words
       }
       if (!running) process.exitCode = 1;
     });

@@ -9,10 +9,11 @@ import { type Command, InvalidArgumentError } from "commander";
 import { type RelayEndpoint, parseRelayEndpoint } from "../../client/relay-url.js";
 import { loadDefaultBackend } from "../../protocol/crypto/select.js";
 import { PaseoError } from "../../protocol/errors.js";
+import { escapeControls } from "../../protocol/escape.js";
 import { describeInput } from "../../protocol/redact.js";
 import { resolveHome, writeFileAtomic } from "../../daemon/home.js";
 import { OfferStore, type OfferSummary } from "../../daemon/offer-store.js";
-import { createPairing } from "../../daemon/pairing.js";
+import { createPairing, runningDaemonRelay } from "../../daemon/pairing.js";
 import { info, printJson, table } from "../output.js";
 import { MAX_OFFER_LABEL_CHARS } from "../../protocol/offer.js";
 
@@ -101,6 +102,13 @@ async function runPair(opts: PairOptions): Promise<void> {
     ...(opts.rotate ? { rotate: true } : {}),
   });
   const { offer, link, fingerprint } = pairing;
+  if (opts.relay !== undefined) {
+    // An explicit relay is the user's call; a link the running daemon cannot answer on deserves a warning.
+    const running = await runningDaemonRelay(home);
+    if (running && (running.endpoint !== offer.relay.endpoint || running.tls !== offer.relay.tls)) {
+      info(`warning: the running daemon uses the relay ${running.tls ? "wss" : "ws"}://${running.endpoint}; this link only works once it is started with --relay pointing where this one does`);
+    }
+  }
 
   let savedTo: string | undefined;
   if (opts.save !== undefined) {
@@ -136,7 +144,7 @@ async function runPair(opts: PairOptions): Promise<void> {
   const details = [
     `Daemon fingerprint: ${fingerprint}`,
     `Server id:          ${pairing.serverId}`,
-    `Offer id:           ${offer.offerId}${offer.label !== undefined ? ` (${offer.label})` : ""}`,
+    `Offer id:           ${offer.offerId}${offer.label !== undefined ? ` (${escapeControls(offer.label)})` : ""}`,
     `Relay:              ${offer.relay.tls ? "wss" : "ws"}://${offer.relay.endpoint}`,
     `Expires:            ${offer.expiresAt ?? "never (revoke with `paseo daemon offers revoke <id>`)"}`,
   ];
@@ -175,7 +183,7 @@ async function runRevoke(id: string, opts: HomeOption): Promise<void> {
     printJson(summary);
     return;
   }
-  process.stdout.write(`Revoked offer ${summary.id}${summary.label !== undefined ? ` (${summary.label})` : ""} at ${summary.revokedAt}.\n`);
+  process.stdout.write(`Revoked offer ${summary.id}${summary.label !== undefined ? ` (${escapeControls(summary.label)})` : ""} at ${summary.revokedAt}.\n`);
 }
 
 /** Add `pair` and `offers` (with `offers revoke <id>`) to the given `daemon` command. */
@@ -191,7 +199,7 @@ export function registerPairCommands(daemonCommand: Command): void {
     .option("--ttl <duration>", "expire the offer after this long, e.g. 30m, 12h, 7d", parseDuration)
     .option("--once", "single use: the offer stops working after the first successful connection")
     .option("--rotate", "revoke every standing offer, then create this one")
-    .option("--relay <url>", "relay for this offer, e.g. wss://relay.example.com (default: config.json, else ws://127.0.0.1:7431)")
+    .option("--relay <url>", "relay for this offer, e.g. wss://relay.example.com (default: the running daemon's relay, else config.json's, else the embedded relay's port)")
     .action(async (_opts: unknown, cmd: Command) => {
       await runPair(cmd.optsWithGlobals<PairOptions>());
     });

@@ -8,6 +8,8 @@
  * to is usable even if the program never got to clean up (it was killed, or we detached mid-screen).
  */
 import { constants } from "node:os";
+import { failureExitStatus } from "../exit-status.js";
+import { reportError } from "../output.js";
 
 export const RESTORE_MODES =
   "\x1b[?1049l" + // leave the alternate screen (back to what was there before attach)
@@ -27,8 +29,8 @@ export class RawTerminal {
   };
   private readonly onFatal = (err: unknown) => {
     this.restore();
-    process.stderr.write(`paseo: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
-    process.exit(1);
+    reportError(err); // redacted: never a link or secret
+    process.exit(failureExitStatus());
   };
   private readonly onExit = () => this.restore();
 
@@ -71,13 +73,11 @@ export class RawTerminal {
   }
 }
 
-/** The local terminal's size, or 80×24 when stdout is not a terminal. */
-export function localSize(stdout: NodeJS.WriteStream = process.stdout): { cols: number; rows: number } {
-  if (stdout.isTTY && stdout.columns > 0 && stdout.rows > 0) return { cols: stdout.columns, rows: stdout.rows };
+/**
+ * The local terminal's size: stdout's, else stderr's (so `paseo run --tty --json … | jq` still takes the size of
+ * the terminal it was typed in), else 80×24.
+ */
+export function localSize(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): { cols: number; rows: number } {
+  for (const s of streams) if (s.isTTY && s.columns > 0 && s.rows > 0) return { cols: s.columns, rows: s.rows };
   return { cols: 80, rows: 24 };
-}
-
-/** 128 + the signal's number, as shells report a program killed by a signal. */
-export function signalExitCode(signal: string): number {
-  return 128 + ((constants.signals as Record<string, number>)[signal] ?? 0);
 }

@@ -1,6 +1,6 @@
 /**
- * `paseo run --tty [--cols N --rows M]`: the agent's terminal size defaults to this terminal's when stdout is one,
- * else 80×24 (the daemon checks the limits and names them). --cols/--rows without --tty are a usage error.
+ * `paseo run --tty [--cols N --rows M]`: the agent's terminal size defaults to this terminal's (stdout's, else
+ * stderr's), else 80×24 (the daemon checks the limits and names them). --cols/--rows without --tty are a usage error.
  */
 import { PaseoError } from "../../protocol/errors.js";
 import { TTY_MAX_COLS, TTY_MAX_ROWS } from "../../protocol/rpc-params.js";

@@ -9,7 +9,7 @@ import { agentDir, logPath } from "./agent-record.js";
 import { AgentError } from "./errors.js";
 import { HostClient } from "./host/host-client.js";
 import { hostSocketPath, SocketPathError } from "./host/host-socket.js";
-import { startHost, type StartedHost } from "./host/spawn-host.js";
+import { startHost, type HostProcess, type StartedHost } from "./host/spawn-host.js";
 import { LogFile } from "./log-file.js";
 import { LogMirror } from "./log-mirror.js";
 import { resolveCwd, validateArgv, validateEnv, validateTty } from "./options.js";
@@ -44,8 +44,11 @@ export interface Launched {
   log: LogFile;
 }
 
-/** Start the host for agent `id` (its directory exists) and connect to it. */
-export async function launch(root: string, id: string, spec: RunSpec, log: Logger): Promise<Launched> {
+/**
+ * Start the host for agent `id` (its directory exists) and connect to it. `recordHost` persists the provisional
+ * record (see startHost).
+ */
+export async function launch(root: string, id: string, spec: RunSpec, log: Logger, recordHost: (host: HostProcess) => Promise<void>): Promise<Launched> {
   const dir = agentDir(root, id);
   let started: StartedHost | undefined;
   try {
@@ -55,7 +58,7 @@ export async function launch(root: string, id: string, spec: RunSpec, log: Logge
     } catch (err) {
       throw new AgentError("SPAWN_FAILED", (err as SocketPathError).message);
     }
-    started = await startHost({ v: 1, id, dir, socket, argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, tty: spec.tty });
+    started = await startHost({ v: 1, id, dir, socket, argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, tty: spec.tty }, recordHost);
     const lf = await LogFile.follow(logPath(root, id), log);
     const mirror = new LogMirror(lf, log);
     const client = await HostClient.connect({

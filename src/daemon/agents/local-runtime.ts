@@ -1,15 +1,13 @@
 /**
- * An agent's running program as the manager sees it: one interface (AgentRuntime) for the two kinds of agents,
- * implemented here in-process — PipeRuntime (child with stdin/stdout/stderr pipes, ChildGroup) and PtyRuntime
+ * An agent's running program as its host process sees it: one interface (AgentRuntime) for the two kinds of
+ * agents — PipeRuntime here (child with stdin/stdout/stderr pipes, ChildGroup) and PtyRuntime in pty-runtime.ts
  * (child under a PTY, PtySession + ScreenState). Both append the program's output to the agent's LogFile, and
  * `done` resolves only after the last byte is in the log.
  */
 import { ChildGroup, type ExitStatus } from "./agent-process.js";
 import { AgentError } from "./errors.js";
 import type { LogFile } from "./log-file.js";
-import { PtySession } from "./pty-session.js";
-import { ScreenState } from "./screen-state.js";
-import type { ScreenSnapshot } from "./types.js";
+import type { Logger, ScreenSnapshot } from "./types.js";
 
 export interface AgentRuntime {
   readonly pid: number;
@@ -38,8 +36,9 @@ export interface LocalSpawnSpec {
   tty?: { cols: number; rows: number };
 }
 
-export async function spawnLocal(spec: LocalSpawnSpec, log: LogFile): Promise<AgentRuntime> {
-  if (spec.tty) return PtyRuntime.spawn(spec, spec.tty, log);
+export async function spawnLocal(spec: LocalSpawnSpec, log: LogFile, logger?: Logger): Promise<AgentRuntime> {
+  // Loaded on demand: node-pty and @xterm/headless cost a pipe agent's host startup time and memory for nothing.
+  if (spec.tty) return (await import("./pty-runtime.js")).PtyRuntime.spawn(spec, spec.tty, log, logger);
   return new PipeRuntime(await ChildGroup.spawn({ argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, stdin: "pipe" }), log);
 }
 
@@ -95,67 +94,5 @@ export class PipeRuntime implements AgentRuntime {
       throw new AgentError("NOT_RUNNING", "the agent is not running or its input was closed");
     }
     return stdin;
-  }
-}
-
-export class PtyRuntime implements AgentRuntime {
-  readonly tty = true;
-  readonly pid: number;
-  readonly done: Promise<ExitStatus>;
-
-  private constructor(
-    private readonly session: PtySession,
-    readonly screenState: ScreenState,
-  ) {
-    this.pid = session.pid;
-    this.done = session.done;
-  }
-
-  static spawn(spec: LocalSpawnSpec, size: { cols: number; rows: number }, log: LogFile): PtyRuntime {
-    const screen = new ScreenState(size.cols, size.rows, log.nextSeq);
-    // TERM defaults to xterm-256color; a caller's env may override it.
-    const env = { ...(process.env as Record<string, string>), TERM: "xterm-256color", ...(spec.env ?? {}) };
-    let session: PtySession;
-    try {
-      session = PtySession.spawn({ argv: spec.argv, cwd: spec.cwd, env, shell: spec.shell, cols: size.cols, rows: size.rows }, (data) => {
-        const seq = log.nextSeq;
-        log.append(1, data);
-        // One PTY read is far below MAX_RECORD_DATA, so it is exactly one record: seq is its seq.
-        if (log.nextSeq === seq + 1) screen.write(seq, data);
-      });
-    } catch (err) {
-      screen.dispose();
-      throw err;
-    }
-    return new PtyRuntime(session, screen);
-  }
-
-  get hasExited(): boolean {
-    return this.session.hasExited;
-  }
-
-  async write(data: Uint8Array): Promise<void> {
-    this.session.write(data);
-  }
-
-  closeInput(): void {
-    this.session.write(new Uint8Array([4]));
-  }
-
-  resize(cols: number, rows: number): void {
-    this.session.resize(cols, rows);
-    this.screenState.resize(cols, rows);
-  }
-
-  size(): { cols: number; rows: number } {
-    return { cols: this.session.cols, rows: this.session.rows };
-  }
-
-  screen(): Promise<ScreenSnapshot> {
-    return this.screenState.snapshot();
-  }
-
-  stop(graceMs: number): Promise<ExitStatus> {
-    return this.session.stop(graceMs);
   }
 }

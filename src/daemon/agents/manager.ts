@@ -12,11 +12,12 @@ import { EventEmitter } from "node:events";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { infoOf, newEntry, persistEntry, type Entry } from "./agent-entry.js";
-import { agentDir, newAgentId, ownerToken, type AgentRecord } from "./agent-record.js";
+import { agentDir, newAgentId, ownerToken, writeRecord, type AgentRecord } from "./agent-record.js";
 import { describeInput } from "../../protocol/redact.js";
 import { AgentError } from "./errors.js";
 import { runExec } from "./exec.js";
 import type { HostClient, Outcome } from "./host/host-client.js";
+import type { HostProcess } from "./host/spawn-host.js";
 import { launch, validateRun } from "./launch.js";
 import { DEFAULT_READ_BYTES, type LogFile } from "./log-file.js";
 import { intOption, validateTty } from "./options.js";
@@ -77,6 +78,9 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
       const entry = this.addEntry(rec, log);
       if (client) {
         entry.owner = this.instance;
+        // A record persisted while its host was starting learns its pid from the host's hello.
+        entry.info.pid ??= client.pid;
+        entry.procStart ??= client.agentStart;
         this.attach(entry, client);
         await this.persist(entry);
       } else if (settled) await this.persist(entry);
@@ -118,12 +122,15 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
   private async start(opts: RunOptions): Promise<AgentInfo> {
     const spec = await validateRun(opts);
     const id = await this.allocateId();
-    const { started, client, log } = await launch(this.dir, id, spec, this.log);
     const info: AgentInfo = {
-      id, name: spec.name, argv: spec.argv, cwd: spec.cwd, pid: started.agentPid, state: "running", exitCode: null, signal: null,
+      id, name: spec.name, argv: spec.argv, cwd: spec.cwd, pid: null, state: "running", exitCode: null, signal: null,
       startedAt: new Date().toISOString(), endedAt: null, nextSeq: 1, bytes: 0,
       tty: spec.tty !== null, cols: spec.tty?.cols ?? null, rows: spec.tty?.rows ?? null,
     };
+    // Provisional record (pid not known yet) written before the program starts: see startHost.
+    const provisional = (host: HostProcess) => writeRecord(this.dir, { v: 1, info, owner: this.instance, procStart: null, log: null, host });
+    const { started, client, log } = await launch(this.dir, id, spec, this.log, provisional);
+    info.pid = started.agentPid;
     const rec: AgentRecord = { v: 1, info, owner: this.instance, procStart: started.agentStart, log: null, host: started.host };
     const entry = this.addEntry(rec, log);
     this.attach(entry, client);

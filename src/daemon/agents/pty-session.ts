@@ -52,6 +52,8 @@ export class PtySession {
   private quietTimer: NodeJS.Timeout | undefined;
   private maxTimer: NodeJS.Timeout | undefined;
   private exitStatus: ExitStatus | null = null;
+  /** Reading is paused (flow control): the drain timers wait, since unread output may still be queued. */
+  private paused = false;
   private _cols: number;
   private _rows: number;
 
@@ -136,6 +138,24 @@ export class PtySession {
     this._rows = rows;
   }
 
+  /** Stop reading from the PTY (the program blocks once the kernel buffer is full), e.g. while the screen lags. */
+  pause(): void {
+    if (this.paused || this.state === "done") return;
+    this.paused = true;
+    this.pty.pause();
+    this.clearTimers();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.pty.resume();
+    if (this.state === "draining") {
+      this.armQuiet();
+      this.maxTimer = setTimeout(() => this.finishDrain(), DRAIN_MAX_MS);
+    }
+  }
+
   signal(sig: NodeJS.Signals): boolean {
     return signalGroup(this.pid, sig);
   }
@@ -157,12 +177,14 @@ export class PtySession {
   private startDrain(): void {
     if (this.state !== "running") return;
     this.state = "draining";
+    if (this.paused) return; // resume() arms the timers
     this.armQuiet();
     this.maxTimer = setTimeout(() => this.finishDrain(), DRAIN_MAX_MS);
   }
 
   private armQuiet(): void {
     clearTimeout(this.quietTimer);
+    if (this.paused) return;
     this.quietTimer = setTimeout(() => this.finishDrain(), DRAIN_QUIET_MS);
   }
 

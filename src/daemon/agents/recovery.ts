@@ -45,7 +45,7 @@ async function loadOne(dir: string, id: string, killGraceMs: number, log: Logger
   const running = rec.info.state === "running";
   try {
     if (!running) return { rec, log: await LogFile.load(logPath(dir, id), rec.log, log), client: null, mirror: null, settled: false };
-    if (rec.host && rec.info.pid) {
+    if (rec.host) {
       const lf = await LogFile.follow(logPath(dir, id), log);
       const mirror = new LogMirror(lf, log);
       const opts = { id, dir: agentDir(dir, id), host: rec.host, agentPid: rec.info.pid, agentStart: rec.procStart, tty: rec.info.tty, mirror, log };
@@ -86,7 +86,9 @@ async function settle(dir: string, rec: AgentRecord, killGraceMs: number, log: L
   }
   const reason = !rec.host
     ? "started by a daemon without agent hosts; it ended with that daemon"
-    : survived
+    : !pid
+      ? `the daemon stopped while starting it, and its host process (pid ${hostPid}) is gone`
+      : survived
       ? `its host process (pid ${hostPid}) is gone; the program (pid ${pid}) was terminated because its output could no longer be recorded`
       : `its host process (pid ${hostPid}) and the program (pid ${pid}) are gone without recording an exit (killed, or the machine restarted)`;
   Object.assign(rec.info, { state: "lost", exitCode: null, signal: null, reason, endedAt: new Date().toISOString() });

@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../home.js";
 import type { LogFile } from "./log-file.js";
 import type { AgentRuntime } from "./local-runtime.js";
-import { ScreenState } from "./screen-state.js";
 import type { AgentInfo, Logger, ScreenSnapshot } from "./types.js";
 import { TTY_DEFAULT_COLS, TTY_DEFAULT_ROWS } from "../../protocol/rpc-params.js";
 
@@ -46,10 +45,10 @@ export async function readScreen(agentDir: string, info: AgentInfo, lf: LogFile,
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") log("warn", `agent ${info.id}: cannot read screen.json (${(err as Error).message}); rebuilding`);
   }
-  return rebuildScreen(info, lf);
+  return rebuildScreen(info, lf, log);
 }
 
-async function rebuildScreen(info: AgentInfo, lf: LogFile): Promise<ScreenSnapshot> {
+async function rebuildScreen(info: AgentInfo, lf: LogFile, log: Logger): Promise<ScreenSnapshot> {
   // Find where the last REBUILD_TAIL_BYTES start by walking back from the end in seq steps (bounded reads).
   const end = lf.nextSeq;
   let from = Math.max(1, end - 1);
@@ -60,15 +59,10 @@ async function rebuildScreen(info: AgentInfo, lf: LogFile): Promise<ScreenSnapsh
     bytes += r.chunks.filter((c) => c.seq < from).reduce((n, c) => n + c.data.length, 0);
     from -= step;
   }
-  const screen = new ScreenState(info.cols ?? TTY_DEFAULT_COLS, info.rows ?? TTY_DEFAULT_ROWS, from);
+  const { ScreenState } = await import("./screen-state.js"); // @xterm/headless: only when a screen is rebuilt
+  const screen = new ScreenState(info.cols ?? TTY_DEFAULT_COLS, info.rows ?? TTY_DEFAULT_ROWS, lf, from, log);
   try {
-    for (let since = from; since < end; ) {
-      const r = await lf.read(since, 256 * 1024);
-      for (const c of r.chunks) screen.write(c.seq, c.data);
-      if (r.chunks.length === 0) break;
-      since = r.nextSeq;
-    }
-    return await screen.snapshot();
+    return await screen.snapshot(); // follows the (sealed) log from `from` to its end
   } finally {
     screen.dispose();
   }

@@ -56,6 +56,20 @@ describe("agent hosts", () => {
     await m2.stop(a.id, 500);
   });
 
+  it("stop() of an agent whose host hangs (SIGSTOP) still ends it: program and host are killed after grace + 5 s", async () => {
+    const dir = join(await tempDir(), "agents");
+    const m = await newManager({ dir });
+    const a = await m.run({ argv: ["sleep", "60"] });
+    const { host } = meta(dir, a.id);
+    process.kill(host.pid, "SIGSTOP");
+    const t = Date.now();
+    const info = await m.stop(a.id, 100);
+    expect(Date.now() - t).toBeLessThan(9000);
+    expect(info.state).not.toBe("running");
+    expect(await isAlive(a.pid!)).toBe(false);
+    await waitFor(async () => !(await isAlive(host.pid)), 5000, "the hung host to be gone");
+  }, 20_000);
+
   it("a daemon reading slower than the agent writes still gets every byte once (host skips live records, daemon reads the disk)", async () => {
     const m = await newManager();
     const size = 24 << 20;

@@ -133,6 +133,30 @@ describe("persistence", () => {
     await waitFor(async () => !(await isAlive(a.pid!)), 5000, "the orphaned program to be terminated");
   });
 
+  it("a record persisted while its host was starting (no pid yet) is adopted by the pid the host reports", async () => {
+    const dir = join(await tempDir(), "agents");
+    const m1 = await newManager({ dir });
+    const a = await m1.run({ argv: node(`console.log("up"); setInterval(() => {}, 1000)`) });
+    await m1.close();
+    // What a daemon that died between spawning the host and learning the pid leaves behind.
+    const metaPath = join(dir, a.id, "meta.json");
+    const rec = JSON.parse(await readFile(metaPath, "utf8"));
+    await writeFile(metaPath, JSON.stringify({ ...rec, procStart: null, info: { ...rec.info, pid: null } }));
+    const m2 = await newManager({ dir });
+    expect(m2.get(a.id)).toMatchObject({ state: "running", pid: a.pid });
+    expect(JSON.parse(await readFile(metaPath, "utf8")).info.pid).toBe(a.pid);
+    await m2.close();
+    // Same provisional record, but its host is gone too: lost, saying so.
+    const rec2 = JSON.parse(await readFile(metaPath, "utf8"));
+    process.kill(rec2.host.pid, "SIGKILL");
+    process.kill(-a.pid!, "SIGKILL");
+    await waitFor(async () => !(await isAlive(rec2.host.pid)), 5000, "the host to die");
+    await writeFile(metaPath, JSON.stringify({ ...rec2, procStart: null, info: { ...rec2.info, pid: null } }));
+    const m3 = await newManager({ dir });
+    expect(m3.get(a.id)).toMatchObject({ state: "lost" });
+    expect(m3.get(a.id).reason).toMatch(/stopped while starting it/);
+  });
+
   it("a record from before agent hosts, left running, becomes lost; its torn tail is cut", async () => {
     const dir = join(await tempDir(), "agents");
     const good = Buffer.concat([record(1, 1, "hello "), record(2, 2, "oops"), record(3, 1, "world\n")]);

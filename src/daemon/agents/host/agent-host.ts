@@ -64,7 +64,7 @@ export class AgentHost {
     let lf: LogFile | undefined;
     try {
       lf = LogFile.create(join(spec.dir, "output.log"), log);
-      const runtime = await spawnLocal({ argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, ...(spec.tty ? { tty: spec.tty } : {}) }, lf);
+      const runtime = await spawnLocal({ argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, ...(spec.tty ? { tty: spec.tty } : {}) }, lf, log);
       const host = new AgentHost(spec, server, lf, runtime, log);
       server.on("connection", (s) => host.onConnection(s));
       lf.onAppend((c) => host.sendRecord(c));

@@ -11,7 +11,7 @@
  * its output any more.
  */
 import { createConnection, type Socket } from "node:net";
-import { sameProcessAlive, signalGroup } from "../agent-process.js";
+import { procStartTime, sameProcessAlive, signalGroup } from "../agent-process.js";
 import { AgentError } from "../errors.js";
 import type { LogMirror } from "../log-mirror.js";
 import type { Logger, ScreenSnapshot } from "../types.js";
@@ -20,9 +20,13 @@ import { encodeInput, encodeJson, FrameDecoder, HOST_PROTOCOL_VERSION, KIND_JSON
 import type { HostProcess } from "./spawn-host.js";
 
 const CONNECT_TIMEOUT_MS = 3000;
+/** For a host that has just reported it is listening (agents.run). */
+const START_CONNECT_TIMEOUT_MS = 15_000;
 const RECONNECT_MAX_DELAY_MS = 2000;
 /** After a lost host, how long a surviving program gets between SIGTERM and SIGKILL. */
 const ORPHAN_KILL_GRACE_MS = 2000;
+/** How long after the grace a stop may take before the daemon kills program and host itself. */
+const STOP_BACKSTOP_MS = 5000;
 
 export interface Outcome {
   code: number | null;
@@ -38,7 +42,8 @@ export interface HostClientOptions {
   /** The agent's directory (exit.json). */
   dir: string;
   host: HostProcess;
-  agentPid: number;
+  /** null for a record persisted while its host was starting (a daemon that died right then): the hello tells. */
+  agentPid: number | null;
   agentStart: string | null;
   tty: boolean;
   mirror: LogMirror;
@@ -79,8 +84,17 @@ export class HostClient {
   }
 
   /** Connect to the host of a just-started agent. Throws when it does not answer. */
-  static async connect(o: HostClientOptions, timeoutMs = CONNECT_TIMEOUT_MS): Promise<HostClient> {
-    return new HostClient(o, await connectChecked(o, timeoutMs));
+  static async connect(o: HostClientOptions, timeoutMs = START_CONNECT_TIMEOUT_MS): Promise<HostClient> {
+    // The host said it listens, so failures here are a loaded machine being slow: retry until the deadline.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return new HostClient(o, await connectChecked(o, Math.max(500, deadline - Date.now())));
+      } catch (err) {
+        if (Date.now() >= deadline || !sameProcessAlive(o.host.pid, o.host.procStart)) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
 
   /**
@@ -98,7 +112,10 @@ export class HostClient {
   }
 
   get pid(): number {
-    return this.o.agentPid;
+    return this.o.agentPid!;
+  }
+  get agentStart(): string | null {
+    return this.o.agentStart;
   }
   get hasExited(): boolean {
     return this.state === "ended";
@@ -123,16 +140,27 @@ export class HostClient {
 
   /** SIGTERM → graceMs → SIGKILL through the host (directly to the group when the host cannot be reached). */
   async stop(graceMs: number, reason: string): Promise<Outcome> {
-    if (this.state === "connected") {
-      try {
-        await this.request({ op: "stop", graceMs, reason });
-        return await this.done;
-      } catch {
-        /* the host went away meanwhile: fall through */
+    // A host that does not get it done (hung, stopped) must not make `stop` hang: past the grace and a margin, the
+    // program and the host are killed directly; the outcome then comes from exit.json or is "lost".
+    const backstop = setTimeout(() => {
+      const { agentPid, agentStart, host } = this.o;
+      if (agentPid !== null && sameProcessAlive(agentPid, agentStart)) signalGroup(agentPid, "SIGKILL");
+      if (sameProcessAlive(host.pid, host.procStart)) process.kill(host.pid, "SIGKILL");
+    }, graceMs + STOP_BACKSTOP_MS);
+    try {
+      if (this.state === "connected") {
+        try {
+          await this.request({ op: "stop", graceMs, reason });
+          return await this.done;
+        } catch {
+          /* the host went away meanwhile: fall through */
+        }
       }
+      if (this.state === "reconnecting") this.signalAgent(graceMs);
+      return await this.done;
+    } finally {
+      clearTimeout(backstop);
     }
-    if (this.state === "reconnecting") this.signalAgent(graceMs);
-    return this.done;
   }
 
   /** The daemon is stopping and the agent keeps running: just let go of the socket. */
@@ -247,19 +275,19 @@ export class HostClient {
       return this.end(exit);
     }
     this.state = "ended";
-    const survived = sameProcessAlive(this.o.agentPid, this.o.agentStart);
+    const survived = this.o.agentPid !== null && sameProcessAlive(this.o.agentPid, this.o.agentStart);
     if (survived) this.signalAgent(ORPHAN_KILL_GRACE_MS);
     await this.o.mirror.finalPass();
     const lost = survived
       ? `its host process (pid ${this.o.host.pid}) vanished; the program (pid ${this.o.agentPid}) was terminated because its output could no longer be recorded`
-      : `its host process (pid ${this.o.host.pid}) and the program (pid ${this.o.agentPid}) are gone without recording an exit (killed, or the machine restarted)`;
+      : `its host process (pid ${this.o.host.pid}) and the program (pid ${this.o.agentPid ?? "unknown"}) are gone without recording an exit (killed, or the machine restarted)`;
     this.o.log("warn", `agent ${this.o.id} is lost: ${lost}`);
     this.settle({ code: null, signal: null, reason: null, endedAt: new Date().toISOString(), lost });
   }
 
   private signalAgent(graceMs: number): void {
     const { agentPid, agentStart } = this.o;
-    if (!sameProcessAlive(agentPid, agentStart)) return;
+    if (agentPid === null || !sameProcessAlive(agentPid, agentStart)) return;
     signalGroup(agentPid, "SIGTERM");
     setTimeout(() => {
       if (sameProcessAlive(agentPid, agentStart)) signalGroup(agentPid, "SIGKILL");
@@ -274,7 +302,10 @@ export class HostClient {
 
 async function connectChecked(o: HostClientOptions, timeoutMs: number): Promise<Connection> {
   const conn = await connectOnce(o.host.socket, timeoutMs);
-  if (conn.hello.pid !== o.agentPid) {
+  if (o.agentPid === null) {
+    o.agentPid = conn.hello.pid;
+    o.agentStart = procStartTime(conn.hello.pid);
+  } else if (conn.hello.pid !== o.agentPid) {
     conn.sock.destroy();
     throw new Error(`the host at ${o.host.socket} runs pid ${conn.hello.pid}, not the agent's pid ${o.agentPid}`);
   }

@@ -40,7 +40,13 @@ export function hostEntry(): string {
   throw new AgentError("SPAWN_FAILED", `the agent host program ${here} is missing; run \`npm run build\``);
 }
 
-export async function startHost(spec: HostSpec): Promise<StartedHost> {
+/**
+ * Start a host. `recordHost` runs after the host process exists but before it gets its spec (so before the program
+ * starts): the caller persists the host's pid there, so a daemon that dies during the start still leaves a record
+ * the next daemon can adopt or settle — never an unmanaged host. If the daemon dies before the spec is written, the
+ * host reads an incomplete spec and exits without starting anything.
+ */
+export async function startHost(spec: HostSpec, recordHost: (host: HostProcess) => Promise<void>): Promise<StartedHost> {
   const child = spawn(process.execPath, [hostEntry(), spec.dir], {
     cwd: "/",
     detached: true,
@@ -49,6 +55,14 @@ export async function startHost(spec: HostSpec): Promise<StartedHost> {
   });
   child.on("error", () => undefined);
   child.stdin!.on("error", () => undefined);
+  if (child.pid !== undefined) {
+    try {
+      await recordHost({ pid: child.pid, procStart: procStartTime(child.pid), socket: spec.socket });
+    } catch (err) {
+      child.kill("SIGKILL");
+      throw err;
+    }
+  }
   child.stdin!.end(JSON.stringify(spec));
   let out = "";
   const line = await new Promise<string>((res, rej) => {
