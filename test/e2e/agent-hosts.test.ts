@@ -116,7 +116,8 @@ describe("agents outlive the daemon", () => {
     await follow.waitFor(new RegExp(`c ${seen + 10}\\n`));
     const c2 = await localClient(home);
     await c2.stopAgent(id);
-    expect(await follow.exited).toBe(0);
+    // logs -f exits with the agent's status (README "Exit status"): stopped by SIGTERM → 128 + 15.
+    expect(await follow.exited).toBe(143);
     const lines = counted(follow.stdout());
     expect(lines).toEqual(oneToN(lines.length));
     expect(lines.length).toBeGreaterThan(seen + 10);

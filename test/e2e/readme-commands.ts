@@ -6,7 +6,8 @@
  *   - the setup block: the first ```sh block of the Install section, one command per line (`# comments` dropped);
  *   - every line starting with "$ " inside a fenced block (a trailing "\" continues it on the next line). The lines
  *     after it, up to the next "$ " line or the end of the block, are its output as the README shows it.
- * Commands shown elsewhere (the Commands reference, failure examples) are reference, not a sequence to run.
+ * Commands shown elsewhere (the Commands reference, failure examples) are reference, not a sequence to run; so is
+ * the interactive "## Terminals" section (`paseo attach` needs a TTY; test/e2e/attach.test.ts covers it).
  */
 
 export interface ReadmeStep {

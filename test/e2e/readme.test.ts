@@ -101,6 +101,12 @@ describe("README: the setup and walkthrough commands run as written", () => {
     expect(readme.steps.length).toBeGreaterThan(5);
   });
 
+  it("no run step needs a terminal: interactive examples (`paseo attach`) live outside Install and Walkthrough", () => {
+    // sh -c gives no TTY, so `paseo attach` would only fail with NOT_A_TTY. README's "## Terminals" section shows
+    // them and says it is not run here; test/e2e/attach.test.ts drives them through a real PTY instead.
+    expect(readme.steps.filter((s) => /(^|[;&|]\s*)paseo attach\b/.test(s.command)).map((s) => `README.md:${s.line}`)).toEqual([]);
+  });
+
   it("the comparison is loose only where runs differ (ids, numbers, times, shortened links)", () => {
     expect(linePattern("started agent 6abmh45o (build, pid 16758)").test("started agent tubiecnk (build, pid 3)")).toBe(true);
     expect(linePattern("started agent 6abmh45o (build, pid 16758)").test("started agent tubiecnk (test, pid 3)")).toBe(false);

@@ -36,6 +36,8 @@ const secs = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms /
 const entries = (k: number) => Object.fromEntries(Array.from({ length: k }, (_, i) => [`V${i}`, "x"]));
 const s = (k: number) => "x".repeat(k);
 const P = "src/protocol/rpc-params.ts";
+/** What a cols/rows BAD_PARAMS must name: the whole range, e.g. "[2, 1000]". */
+const tty = (d: "COLS" | "ROWS") => `[${rpcParams[`TTY_MIN_${d}`]}, ${rpcParams[`TTY_MAX_${d}`]}]`;
 
 export const LIMITS: Limit[] = [
   { row: "Noise message", value: MAX_NOISE_MESSAGE, shows: [`${n(MAX_NOISE_MESSAGE)} bytes`], source: "src/protocol/noise MAX_NOISE_MESSAGE" },
@@ -47,7 +49,7 @@ export const LIMITS: Limit[] = [
   { row: "concurrent handshakes per daemon", value: DAEMON_DEFAULTS.maxConcurrentHandshakes, shows: [String(DAEMON_DEFAULTS.maxConcurrentHandshakes)], source: "src/daemon/daemon.ts DAEMON_DEFAULTS.maxConcurrentHandshakes" },
   { row: "handshake timeout", value: DAEMON_DEFAULTS.handshakeTimeoutMs, shows: [secs(DAEMON_DEFAULTS.handshakeTimeoutMs)], source: "src/daemon/daemon.ts DAEMON_DEFAULTS.handshakeTimeoutMs" },
   { row: "idle connection without subscriptions", value: DAEMON_DEFAULTS.idleTimeoutMs, shows: [secs(DAEMON_DEFAULTS.idleTimeoutMs)], source: "src/daemon/daemon.ts DAEMON_DEFAULTS.idleTimeoutMs" },
-  { row: "log subscriptions per connection", value: connectionStreams.MAX_SUBSCRIPTIONS, shows: [String(connectionStreams.MAX_SUBSCRIPTIONS)], source: "src/daemon/connection-streams.ts MAX_SUBSCRIPTIONS" },
+  { row: "log subscriptions per connection (terminal attachments included)", value: connectionStreams.MAX_SUBSCRIPTIONS, shows: [String(connectionStreams.MAX_SUBSCRIPTIONS)], source: "src/daemon/connection-streams.ts MAX_SUBSCRIPTIONS" },
   {
     row: "handshake payload (early data, welcome)",
     value: handshake.MAX_HANDSHAKE_PAYLOAD,
@@ -118,6 +120,46 @@ export const LIMITS: Limit[] = [
     source: `${P} EXEC_MAX_OUTPUT`,
     probe: { method: "exec", at: { argv: ["x"], maxOutputBytes: rpcParams.EXEC_MAX_OUTPUT }, over: { argv: ["x"], maxOutputBytes: rpcParams.EXEC_MAX_OUTPUT + 1 }, names: String(rpcParams.EXEC_MAX_OUTPUT) },
   },
+  {
+    row: "terminal `cols`",
+    value: rpcParams.TTY_MAX_COLS,
+    shows: [`${n(rpcParams.TTY_MIN_COLS)} … ${n(rpcParams.TTY_MAX_COLS)}`],
+    source: `${P} TTY_MAX_COLS`,
+    probe: { method: "agents.run", at: { argv: ["x"], tty: true, cols: rpcParams.TTY_MAX_COLS, rows: 24 }, over: { argv: ["x"], tty: true, cols: rpcParams.TTY_MAX_COLS + 1, rows: 24 }, names: tty("COLS") },
+  },
+  {
+    row: "terminal `cols`",
+    value: rpcParams.TTY_MIN_COLS,
+    shows: [`${n(rpcParams.TTY_MIN_COLS)} … `],
+    source: `${P} TTY_MIN_COLS`,
+    probe: { method: "terminal.attach", at: { id: "a", sub: 1, cols: rpcParams.TTY_MIN_COLS, rows: 24 }, over: { id: "a", sub: 1, cols: rpcParams.TTY_MIN_COLS - 1, rows: 24 }, names: tty("COLS") },
+  },
+  { row: "terminal `cols`", value: rpcParams.TTY_DEFAULT_COLS, shows: [`default ${n(rpcParams.TTY_DEFAULT_COLS)}`], source: `${P} TTY_DEFAULT_COLS` },
+  {
+    row: "terminal `rows`",
+    value: rpcParams.TTY_MAX_ROWS,
+    shows: [`${n(rpcParams.TTY_MIN_ROWS)} … ${n(rpcParams.TTY_MAX_ROWS)}`],
+    source: `${P} TTY_MAX_ROWS`,
+    probe: { method: "terminal.resize", at: { id: "a", cols: 80, rows: rpcParams.TTY_MAX_ROWS }, over: { id: "a", cols: 80, rows: rpcParams.TTY_MAX_ROWS + 1 }, names: tty("ROWS") },
+  },
+  {
+    row: "terminal `rows`",
+    value: rpcParams.TTY_MIN_ROWS,
+    shows: [`${n(rpcParams.TTY_MIN_ROWS)} … `],
+    source: `${P} TTY_MIN_ROWS`,
+    probe: { method: "agents.run", at: { argv: ["x"], tty: true, cols: 80, rows: rpcParams.TTY_MIN_ROWS }, over: { argv: ["x"], tty: true, cols: 80, rows: rpcParams.TTY_MIN_ROWS - 1 }, names: tty("ROWS") },
+  },
+  { row: "terminal `rows`", value: rpcParams.TTY_DEFAULT_ROWS, shows: [`default ${n(rpcParams.TTY_DEFAULT_ROWS)}`], source: `${P} TTY_DEFAULT_ROWS` },
+  // Checked by the daemon after decoding (INPUT_TOO_LARGE / INPUT_RATE_LIMITED), not by validateParams: no probe;
+  // test/daemon covers the enforcement.
+  {
+    row: "terminal input per message (`terminal.input`, decoded)",
+    value: rpcParams.TERMINAL_INPUT_MAX_BYTES,
+    shows: [`${n(rpcParams.TERMINAL_INPUT_MAX_BYTES)} bytes`],
+    source: `${P} TERMINAL_INPUT_MAX_BYTES`,
+  },
+  { row: "terminal input messages per connection", value: rpcParams.TERMINAL_INPUT_RATE, shows: [`${rpcParams.TERMINAL_INPUT_RATE} per s`], source: `${P} TERMINAL_INPUT_RATE` },
+  { row: "terminal input messages per connection", value: rpcParams.TERMINAL_INPUT_BURST, shows: [`bursts of ${rpcParams.TERMINAL_INPUT_BURST}`], source: `${P} TERMINAL_INPUT_BURST` },
   { row: "clients per daemon at the relay", value: RELAY_DEFAULTS.maxClientsPerDaemon, shows: [n(RELAY_DEFAULTS.maxClientsPerDaemon)], source: "src/relay/options.ts RELAY_DEFAULTS.maxClientsPerDaemon" },
   { row: "client idle at the relay", value: RELAY_DEFAULTS.idleTimeoutMs, shows: [secs(RELAY_DEFAULTS.idleTimeoutMs)], source: "src/relay/options.ts RELAY_DEFAULTS.idleTimeoutMs" },
   { row: "daemon registration at the relay", value: RELAY_DEFAULTS.authTimeoutMs, shows: [secs(RELAY_DEFAULTS.authTimeoutMs)], source: "src/relay/options.ts RELAY_DEFAULTS.authTimeoutMs" },
