@@ -117,3 +117,36 @@ describe("agent hosts", () => {
     }
   }, 60_000);
 });
+
+describe("a program that ends before the daemon's first connection", () => {
+  it("its host waits for that connection and reports the exit in its hello (no ENOENT for the daemon that started it)", async () => {
+    const { startHost } = await import("../../../src/daemon/agents/host/spawn-host.js");
+    const { FrameDecoder, encodeJson, KIND_JSON } = await import("../../../src/daemon/agents/host/frames.js");
+    const { createConnection } = await import("node:net");
+    const dir = join(await tempDir(), "agents", "quickxit");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const socket = join(dir, "host.sock");
+    const started = await startHost(
+      { v: 1, id: "quickxit", dir, socket, argv: ["true"], cwd: "/", shell: false, tty: null },
+      async () => undefined,
+    );
+    // `true` is over long before we connect: a loaded daemon is this slow to get to its first connect.
+    await waitFor(async () => !(await isAlive(started.agentPid)), 5_000, "the program to exit");
+    await new Promise((r) => setTimeout(r, 500));
+    const hello = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const sock = createConnection(socket);
+      const decoder = new FrameDecoder();
+      sock.on("error", reject);
+      sock.on("data", (chunk: Buffer) => {
+        for (const f of decoder.push(chunk)) {
+          if (f.kind !== KIND_JSON) continue;
+          sock.end(encodeJson({ t: "bye" }));
+          resolve(f.msg);
+        }
+      });
+    });
+    expect(hello.t).toBe("hello");
+    expect(hello.ended).toMatchObject({ code: 0, signal: null });
+    await waitFor(async () => !(await isAlive(started.host.pid)), 10_000, "the host to leave after the daemon's bye");
+  });
+});

@@ -23,6 +23,12 @@ import { TTY_MAX_COLS, TTY_MAX_ROWS, TTY_MIN_COLS, TTY_MIN_ROWS, MAX_GRACE_MS } 
 const SEND_HIGH_WATER = 4 << 20;
 /** After the exit is recorded, how long to wait for the daemon's "bye" before leaving anyway. */
 const BYE_WAIT_MS = 5000;
+/**
+ * A program that ends before the daemon's first connection (e.g. `true` on a loaded machine): wait this long for
+ * that first connection, so the daemon that started us learns the exit from us instead of finding no host at all.
+ * As long as the daemon's own first-connect deadline (host-client.ts START_CONNECT_TIMEOUT_MS).
+ */
+const FIRST_CONNECT_WAIT_MS = 15_000;
 /** Grace for SIGTERM to the host itself (e.g. a test harness or shutdown cleaning up). */
 const HOST_TERM_GRACE_MS = 3000;
 
@@ -49,6 +55,8 @@ export class AgentHost {
   private ended: ExitRecord | null = null;
   private stopReason: string | null = null;
   private leave: (() => void) | null = null;
+  /** Some daemon has connected at least once (see FIRST_CONNECT_WAIT_MS). */
+  private everConnected = false;
 
   private constructor(
     private readonly spec: HostSpec,
@@ -114,6 +122,12 @@ export class AgentHost {
         this.leave = res;
         setTimeout(res, BYE_WAIT_MS).unref();
       });
+    } else if (!this.everConnected) {
+      // The daemon that started us has not connected yet: its hello will carry `ended`; leave on its bye (bounded).
+      await new Promise<void>((res) => {
+        this.leave = res;
+        setTimeout(res, FIRST_CONNECT_WAIT_MS).unref();
+      });
     }
     this.state = "leaving";
     this.server.close();
@@ -125,6 +139,7 @@ export class AgentHost {
     if (this.state === "leaving") return void sock.destroy();
     this.conn?.destroy(); // a newer daemon: the old connection is stale
     this.conn = sock;
+    this.everConnected = true;
     this.behind = false;
     const decoder = new FrameDecoder();
     sock.on("error", () => undefined);
