@@ -16,12 +16,15 @@ import type { SecureChannel } from "../protocol/secure-channel.js";
 import type { AgentManager } from "./agents/index.js";
 import { ConnectionStreams } from "./connection-streams.js";
 import type { Logger } from "./logger.js";
+import type { SessionTicket } from "./offer-sessions.js";
 import type { ClientPipe, PipeHandler } from "./pipe.js";
 import { createHandlers } from "./rpc-handlers.js";
 import type { ServerInfoSource } from "./server-info.js";
 
 export type OfferRefusal = "unknown" | "expired" | "revoked" | "used";
-export type OfferLookup = { psk: Uint8Array } | { refused: OfferRefusal };
+/** `once`: a single-use offer (consumed at admission; see offer-sessions.ts). The local offer is reusable. */
+export type OfferLookup = { psk: Uint8Array; once?: boolean } | { refused: OfferRefusal };
+
 
 export interface ConnectionContext {
   backend: CryptoBackend;
@@ -33,7 +36,12 @@ export interface ConnectionContext {
    * Called after a successful handshake. A refusal means the offer changed meanwhile (a single-use offer consumed
    * by a concurrent handshake, or a revoke): the session must not proceed.
    */
-  commitOfferUse(offerId: string): Promise<true | OfferRefusal>;
+  commitOfferUse(offerId: string, once: boolean): Promise<true | OfferRefusal>;
+  /**
+   * Register a session once message 2 is sent, so that revoking or expiring its offer closes it (4103 / 4102).
+   * Optional: without it sessions are not tracked.
+   */
+  openSession?(offerId: string, once: boolean, session: { close(code: number): void }): SessionTicket;
   agents: AgentManager;
   info: ServerInfoSource;
   handshakes: { tryAcquire(): boolean; release(): void };
@@ -64,6 +72,7 @@ export class ClientConnection implements PipeHandler {
   private streams: ConnectionStreams | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private holdsHandshakeSlot = false;
+  private ticket: SessionTicket | undefined;
   private readonly handlers;
 
   constructor(
@@ -138,13 +147,15 @@ export class ClientConnection implements PipeHandler {
       // Authenticated but badly framed (or oversized) is a broken peer, not a wrong secret: do not tell it to re-pair.
       return this.close(isMalformedHello(err) ? CloseCode.HELLO_INVALID : CloseCode.HANDSHAKE_FAILED);
     }
-    const committed = await this.ctx.commitOfferUse(offerId);
+    const once = found.once === true;
+    const committed = await this.ctx.commitOfferUse(offerId, once);
     if (committed !== true) return this.close(REFUSAL_CODES[committed]);
     const welcome = encodeControl({ t: "welcome", server: await this.ctx.info.get() });
     if (this.phase !== "open") return; // closed while collecting server info
     const { message, channel } = handshake.reply({ type: MessageType.CONTROL, body: welcome });
     this.channel = channel;
     this.pipe.send(message);
+    this.ticket = this.ctx.openSession?.(offerId, once, this);
     this.releaseHandshakeSlot();
     this.streams = new ConnectionStreams(this.ctx.agents, this.streamSink());
     this.touch();
@@ -163,6 +174,8 @@ export class ClientConnection implements PipeHandler {
       return this.close(CloseCode.PROTOCOL_ERROR);
     }
     this.touch();
+    // Only the client that holds the handshake keys can produce this: a replayed hello never gets here.
+    this.ticket?.confirm();
     if (message) this.onMessage(message, false);
   }
 
@@ -260,6 +273,7 @@ export class ClientConnection implements PipeHandler {
     this.phase = "closed";
     if (this.timer) clearTimeout(this.timer);
     this.releaseHandshakeSlot();
+    this.ticket?.release();
     this.streams?.closeAll();
     this.channel?.fail();
   }

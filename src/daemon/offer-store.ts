@@ -303,13 +303,15 @@ export class OfferStore {
     throw new OfferStoreError("OFFER_NOT_FOUND", `no offer with id "${shown}" and no active offer labelled so (see \`paseo daemon offers\`)`);
   }
 
-  /** Revoke every active offer and create one new offer, in one locked update. */
+  /** Revoke every active (or used single-use) offer and create one new offer, in one locked update. */
   async rotate(options: CreateOfferOptions = {}): Promise<{ revoked: string[]; offer: OfferRecord }> {
     const record = this.newRecord(options, this.clock());
     return this.update((records, now) => {
       const revoked: string[] = [];
       for (const r of records) {
-        if (offerState(this.effective(r), now) === "active") {
+        // "used" too: a single-use offer's session may still be open, and rotating must end it (offer-sessions.ts).
+        const state = offerState(this.effective(r), now);
+        if (state === "active" || state === "used") {
           r.revokedAt = new Date(now).toISOString();
           revoked.push(r.id);
         }
@@ -335,6 +337,11 @@ export class OfferStore {
     const result: HandshakeLookup = { psk: fromBase64Url(record.secretB64)!, id: record.id, once: record.once };
     if (record.label !== undefined) result.label = record.label;
     return result;
+  }
+
+  /** The records as they are on disk now (re-read only when the file changed), for the live-session checks. */
+  async currentRecords(): Promise<OfferRecord[]> {
+    return (await this.load()).map((r) => this.effective(r));
   }
 
   /**
