@@ -20,8 +20,11 @@ import { HomeError, SECRET_FILE_MODE, ensureHome, readJsonFile, withFileLock, wr
 export const OFFERS_FILE = "offers.json";
 /** Inactive records beyond this many are pruned (oldest first) so the file stays small. */
 export const MAX_INACTIVE_RECORDS = 200;
-/** How long uses of reusable offers may wait in memory before they are written. */
-const USE_FLUSH_MS = 5000;
+/**
+ * How long uses of reusable offers may wait in memory before they are written: `paseo daemon offers` (another
+ * process, reading the file) is at most this far behind the running daemon, and says so.
+ */
+export const USE_FLUSH_MS = 1000;
 
 export interface OfferRecord {
   /** base64url, 12 bytes — the offerId in the offer and the hello. */
