@@ -15,6 +15,7 @@ import { fromBase64Url, toBase64Url } from "../protocol/encoding.js";
 import { PaseoError } from "../protocol/errors.js";
 import { MAX_OFFER_LABEL_CHARS, OFFER_ID_BYTES, OFFER_SECRET_BYTES } from "../protocol/offer.js";
 import { describeInput } from "../protocol/redact.js";
+import { assertSafeHome } from "./home-safety.js";
 import { HomeError, SECRET_FILE_MODE, ensureHome, readJsonFile, withFileLock, writeFileAtomic } from "./home.js";
 
 export const OFFERS_FILE = "offers.json";
@@ -183,6 +184,7 @@ export class OfferStore {
       value = await readJsonFile(this.path);
     } catch (err) {
       if (err instanceof HomeError && err.code === "FILE_CORRUPT") throw this.corrupt("not valid JSON");
+      if (err instanceof HomeError && err.code === "FILE_UNSAFE") throw err; // its message says the fix
       throw new OfferStoreError("OFFER_STORE_UNREADABLE", err instanceof Error ? err.message : String(err), { cause: err });
     }
     const records = this.parse(value);
@@ -267,6 +269,7 @@ export class OfferStore {
 
   /** All offers, oldest first, without secrets, each with its current state. */
   async listOffers(): Promise<OfferSummary[]> {
+    await assertSafeHome(this.home);
     await this.flush();
     const records = await this.load();
     const now = this.clock();

@@ -2,6 +2,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { parseRelayEndpoint, type RelayEndpoint } from "../../client/relay-url.js";
 import { ensureHome, isProcessAlive, loadConfig, resolveHome, saveConfig } from "../../daemon/home.js";
+import { assertSafeHome } from "../../daemon/home-safety.js";
 import { createLogger, type LogLevel } from "../../daemon/logger.js";
 import { readPid, readStatus } from "../../daemon/runtime-files.js";
 import { escapeControls } from "../../protocol/escape.js";
@@ -97,6 +98,7 @@ export function registerDaemonRunCommands(d: Command): void {
     .option("--home <dir>", "PASEO_HOME")
     .action(async (flags: { home?: string }) => {
       const home = resolveHome(flags.home);
+      await assertSafeHome(home); // the pid we signal comes from this directory
       const pid = await readPid(home);
       if (pid === undefined || !isProcessAlive(pid)) {
         info(`no daemon is running with home ${home}`);
