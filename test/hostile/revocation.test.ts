@@ -10,7 +10,7 @@ import { createPairing } from "../../src/daemon/pairing.js";
 import type { DaemonClient } from "../../src/client/daemon-client.js";
 import { decodeClose, MessageType } from "../../src/protocol/frame.js";
 import type { Offer } from "../../src/protocol/offer.js";
-import { runCli } from "../e2e/harness.js";
+import { killAll, runCli, startProcess } from "../e2e/harness.js";
 import { backend, client, outcome, rawSession, relayUrl, request, startEnv, teardown, waitUntil, withTimeout, type Env, type RawSession } from "./env.js";
 
 let env: Env;
@@ -20,6 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const a of env.daemon.agents.list()) await env.daemon.agents.stop(a.id, 0).catch(() => {});
+  await killAll();
   await teardown();
 });
 
@@ -90,9 +91,16 @@ describe("sessions end when their offer stops being valid", () => {
     const offer = await newOffer("victim-revoke");
     const v = await victim(offer, "rv-revoke");
     offers.set(v, offer);
+    // The same offer in a `paseo logs -f` CLI process (offer from the environment, never argv).
+    const cliFollower = startProcess(["logs", "-f", v.agent.id], { PASEO_RELAY_OFFER: JSON.stringify(offer) });
+    await cliFollower.waitFor(/tick \d+/, 5000);
     const r = await runCli(["daemon", "offers", "revoke", offer.offerId, "--home", env.daemon.home]);
     expect(r.code, r.stderr).toBe(0);
-    await expectEnded(v, 4103, "OFFER_REVOKED", "rv-revoke", performance.now());
+    const since = performance.now();
+    await expectEnded(v, 4103, "OFFER_REVOKED", "rv-revoke", since);
+    const code = await withTimeout(cliFollower.exited, CLOSE_BOUND_MS, "the CLI follower exits");
+    expect(code).not.toBe(0);
+    expect(cliFollower.stderr()).toContain("OFFER_REVOKED");
   });
 
   it("a --ttl passing closes the live sessions with 4102 (a timer, no request needed)", async () => {
