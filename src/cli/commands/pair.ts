@@ -216,7 +216,7 @@ export function registerPairCommands(daemonCommand: Command): void {
 
   offers
     .command("revoke")
-    .description("revoke a pairing offer by id, unique id prefix or active offer's label; devices using it are refused from now on")
+    .description("revoke a pairing offer by id, unique id prefix or active offer's label; its open sessions are closed at once and new ones refused")
     .argument("<id|label>", "offer id or label as shown by `paseo daemon offers`")
     .option("--home <dir>", "paseo home directory (default $PASEO_HOME or ~/.paseo)")
     .option("--json", "print the revoked offer as JSON")
