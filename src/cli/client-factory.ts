@@ -33,7 +33,7 @@ export async function openClientTarget(flags: ClientFlags, options: { reconnect?
     return { client: new DaemonClient({ offer: resolved.offer, reconnect: options.reconnect, requestTimeoutMs, connectTimeoutMs: 10_000 }) };
   }
   const home = resolveHome(flags.home);
-  const local = await readLocalOffer(home);
+  const local = await readLocalOffer(home); // HomeError HOME_UNSAFE / FILE_UNSAFE when another user controls it
   // A daemon killed without its cleanup leaves local-offer.json behind: check its pid, or the user would be told
   // the (loopback) relay is unreachable — the wrong hop.
   const pid = local ? await readPid(home) : undefined;

@@ -2,7 +2,7 @@
  * Session: one established, encrypted connection to a daemon — RPC correlation, per-request timeouts and STREAM
  * routing to subscriptions. Knows nothing about offers or reconnecting (DaemonClient does that).
  */
-import { MessageType, type AppMessage, decodeClose, decodeStream, type StreamChunk } from "../protocol/frame.js";
+import { MessageType, type AppMessage, decodeClose, decodeStream, encodeClose, type StreamChunk } from "../protocol/frame.js";
 import { decodeControl, encodeControl, type RpcEvent, type RpcRequest, type ServerInfo } from "../protocol/rpc.js";
 import type { SecureChannel } from "../protocol/secure-channel.js";
 import { PaseoError } from "../protocol/errors.js";
@@ -101,6 +101,16 @@ export class Session {
   }
 
   close(code = 1000, reason = "client closed"): void {
+    // Say goodbye inside the channel first: the daemon counts a pairing-offer use only once the client sends an
+    // authenticated message after the handshake (a replayed hello cannot), and a client that only used early data
+    // (`paseo ls`) would otherwise never send one. docs/protocol.md §3.3.
+    if (!this.closedError) {
+      try {
+        for (const m of this.channel.encrypt({ type: MessageType.CLOSE, body: encodeClose(code, reason) })) this.socket.send(m);
+      } catch {
+        // socket or channel already gone: the transport close below still ends the session
+      }
+    }
     try {
       this.socket.close(code, reason);
     } catch {

@@ -16,6 +16,7 @@ import type { SecureChannel } from "../protocol/secure-channel.js";
 import type { AgentInfo, AgentManager } from "./agents/index.js";
 import { ConnectionStreams } from "./connection-streams.js";
 import type { Logger } from "./logger.js";
+import type { SessionTicket } from "./offer-sessions.js";
 import type { ClientPipe, PipeHandler } from "./pipe.js";
 import { createHandlers } from "./rpc-handlers.js";
 import { TerminalAttachments } from "./terminal-attachments.js";
@@ -23,7 +24,9 @@ import type { TerminalLanes } from "./terminal-lanes.js";
 import type { ServerInfoSource } from "./server-info.js";
 
 export type OfferRefusal = "unknown" | "expired" | "revoked" | "used";
-export type OfferLookup = { psk: Uint8Array } | { refused: OfferRefusal };
+/** `once`: a single-use offer (consumed at admission; see offer-sessions.ts). The local offer is reusable. */
+export type OfferLookup = { psk: Uint8Array; once?: boolean } | { refused: OfferRefusal };
+
 
 export interface ConnectionContext {
   backend: CryptoBackend;
@@ -35,7 +38,12 @@ export interface ConnectionContext {
    * Called after a successful handshake. A refusal means the offer changed meanwhile (a single-use offer consumed
    * by a concurrent handshake, or a revoke): the session must not proceed.
    */
-  commitOfferUse(offerId: string): Promise<true | OfferRefusal>;
+  commitOfferUse(offerId: string, once: boolean): Promise<true | OfferRefusal>;
+  /**
+   * Register a session once message 2 is sent, so that revoking or expiring its offer closes it (4103 / 4102).
+   * Optional: without it sessions are not tracked.
+   */
+  openSession?(offerId: string, once: boolean, session: { close(code: number): void }): SessionTicket;
   agents: AgentManager;
   /** Writer/watcher lanes of terminal agents, shared by all connections (wired to `agents` with bindLanes). */
   lanes: TerminalLanes;
@@ -69,6 +77,7 @@ export class ClientConnection implements PipeHandler {
   private terminals: TerminalAttachments | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private holdsHandshakeSlot = false;
+  private ticket: SessionTicket | undefined;
   private readonly handlers;
 
   constructor(
@@ -143,13 +152,15 @@ export class ClientConnection implements PipeHandler {
       // Authenticated but badly framed (or oversized) is a broken peer, not a wrong secret: do not tell it to re-pair.
       return this.close(isMalformedHello(err) ? CloseCode.HELLO_INVALID : CloseCode.HANDSHAKE_FAILED);
     }
-    const committed = await this.ctx.commitOfferUse(offerId);
+    const once = found.once === true;
+    const committed = await this.ctx.commitOfferUse(offerId, once);
     if (committed !== true) return this.close(REFUSAL_CODES[committed]);
     const welcome = encodeControl({ t: "welcome", server: await this.ctx.info.get() });
     if (this.phase !== "open") return; // closed while collecting server info
     const { message, channel } = handshake.reply({ type: MessageType.CONTROL, body: welcome });
     this.channel = channel;
     this.pipe.send(message);
+    this.ticket = this.ctx.openSession?.(offerId, once, this);
     this.releaseHandshakeSlot();
     this.streams = new ConnectionStreams(this.ctx.agents, this.streamSink());
     this.terminals = new TerminalAttachments(this.ctx.agents, this.ctx.lanes, this.streams, (evt) => this.send(evt));
@@ -169,6 +180,8 @@ export class ClientConnection implements PipeHandler {
       return this.close(CloseCode.PROTOCOL_ERROR);
     }
     this.touch();
+    // Only the client that holds the handshake keys can produce this: a replayed hello never gets here.
+    this.ticket?.confirm();
     if (message) this.onMessage(message, false);
   }
 
@@ -285,6 +298,7 @@ export class ClientConnection implements PipeHandler {
     this.phase = "closed";
     if (this.timer) clearTimeout(this.timer);
     this.releaseHandshakeSlot();
+    this.ticket?.release();
     this.streams?.closeAll();
     this.terminals?.closeAll();
     this.channel?.fail();

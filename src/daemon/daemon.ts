@@ -21,6 +21,7 @@ import { loadOrCreateIdentity, type DaemonIdentity } from "./identity.js";
 import { createLogger, type Logger } from "./logger.js";
 import { shortId } from "../protocol/server-id.js";
 import { OfferStore } from "./offer-store.js";
+import { OfferSessions } from "./offer-sessions.js";
 import { buildOffer, createPairing, type Pairing } from "./pairing.js";
 import { RelayLink, type RelayLinkStatus } from "./relay-link.js";
 import { startLocalServer, type LocalServer } from "./local-server.js";
@@ -88,6 +89,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const config = await loadConfig(home);
     const offers = new OfferStore(home, { backend });
     cleanups.push(() => offers.flush().catch((err: Error) => log("warn", `could not record offer uses: ${err.message}`)));
+    const offerSessions = new OfferSessions(offers, log);
+    offerSessions.start();
+    cleanups.push(() => offerSessions.stop());
     const agents = new AgentManager({ dir: join(home, "agents"), stopGraceMs: options.stopGraceMs, log });
     await agents.open();
     cleanups.push(() => agents.close({ killAgents }));
@@ -110,11 +114,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         if (offerId === localOfferId) return { psk: localSecret };
         return offers.lookupForHandshake(offerId);
       },
-      async commitOfferUse(offerId) {
+      async commitOfferUse(offerId, once) {
         if (offerId === localOfferId) return true;
-        // Single-use offers are written before the session proceeds; reusable ones are only counted (see recordUse).
-        const use = await offers.recordUse(offerId);
-        return use.accepted ? true : use.refused;
+        // Single-use offers are consumed before the session proceeds; reusable ones are counted at confirm().
+        return offerSessions.admit(offerId, once);
+      },
+      openSession(offerId, once, session) {
+        // The local offer lives only in this process and local-offer.json: nothing revokes it but a restart.
+        if (offerId === localOfferId) return { confirm() {}, release() {} };
+        return offerSessions.open(offerId, once, session);
       },
       agents,
       lanes,

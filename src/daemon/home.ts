@@ -3,7 +3,7 @@
  *
  * - resolveHome(): --home argument > $PASEO_HOME > ~/.paseo
  * - writeFileAtomic(): temp file in the same directory + fsync + rename (+ directory fsync), mode 0600
- * - readJsonFile(): undefined when missing, clear HomeError when unreadable or not JSON
+ * - readJsonFile(): undefined when missing, clear HomeError when unreadable, not JSON, or unsafe (home-safety.ts)
  * - withFileLock(): a small cross-process lock (O_EXCL lock file, short retry, stale-lock detection by pid) for
  *   read-modify-write of small JSON files
  * - loadConfig()/saveConfig(): <home>/config.json — relay endpoint and public URL for links
@@ -15,6 +15,7 @@ import { dirname, join, resolve } from "node:path";
 import type { RelayEndpoint } from "../client/relay-url.js";
 import { PaseoError, errnoCode } from "../protocol/errors.js";
 import { isValidRelayEndpoint } from "../protocol/offer.js";
+import { assertSafeFile, assertSafeHome } from "./home-safety.js";
 
 /** The relay embedded in the daemon, on loopback: used when neither --relay nor config.json names one. */
 export const DEFAULT_EMBEDDED_RELAY: RelayEndpoint = { endpoint: "127.0.0.1:7431", tls: false };
@@ -22,7 +23,15 @@ export const CONFIG_FILE = "config.json";
 export const HOME_DIR_MODE = 0o700;
 export const SECRET_FILE_MODE = 0o600;
 
-export type HomeErrorCode = "HOME_INVALID" | "FILE_UNREADABLE" | "FILE_CORRUPT" | "FILE_WRITE_FAILED" | "LOCK_TIMEOUT" | "CONFIG_INVALID";
+export type HomeErrorCode =
+  | "HOME_INVALID"
+  | "HOME_UNSAFE"
+  | "FILE_UNSAFE"
+  | "FILE_UNREADABLE"
+  | "FILE_CORRUPT"
+  | "FILE_WRITE_FAILED"
+  | "LOCK_TIMEOUT"
+  | "CONFIG_INVALID";
 
 export class HomeError extends PaseoError {
   declare readonly code: HomeErrorCode;
@@ -40,7 +49,7 @@ export function resolveHome(arg?: string, env: Record<string, string | undefined
   return resolve(chosen);
 }
 
-/** Create the home directory (and parents) with mode 0700 if needed. Returns the path. */
+/** Create the home directory (and parents) with mode 0700 if needed. Refuses an unsafe existing one (assertSafeHome). */
 export async function ensureHome(home: string): Promise<string> {
   let created: string | undefined;
   try {
@@ -59,6 +68,7 @@ export async function ensureHome(home: string): Promise<string> {
     const st = await fs.stat(home);
     if (!st.isDirectory()) throw new HomeError("HOME_INVALID", `paseo home ${home} exists but is not a directory`);
   }
+  await assertSafeHome(home); // a new home can still sit in a directory another user may rename
   return home;
 }
 
@@ -102,16 +112,26 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   await fsyncDir(dir);
 }
 
-/** Read and parse a JSON file. Returns undefined when it does not exist; HomeError when unreadable or not JSON. */
+/**
+ * Read and parse a JSON file of the home. Returns undefined when it does not exist; HomeError when unreadable, not
+ * JSON, or owned / writable by another user (FILE_UNSAFE).
+ */
 export async function readJsonFile(path: string): Promise<unknown> {
   let text: string;
+  let handle: fs.FileHandle | undefined;
   try {
-    text = await fs.readFile(path, "utf8");
+    handle = await fs.open(path, "r");
+    // Checked on the open handle: what we check is what we read (a swap after the check changes nothing).
+    assertSafeFile(path, await handle.stat());
+    text = await handle.readFile("utf8");
   } catch (err) {
+    if (err instanceof HomeError) throw err;
     const code = errnoCode(err);
     if (code === "ENOENT") return undefined;
     const why = code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (code ?? String(err));
     throw new HomeError("FILE_UNREADABLE", `cannot read ${path}: ${why}`, { cause: err });
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
   try {
     return JSON.parse(text);

@@ -101,6 +101,7 @@ async function readIdentity(home: string, backend: CryptoBackend): Promise<Omit<
     value = await readJsonFile(path);
   } catch (err) {
     if (err instanceof HomeError && err.code === "FILE_CORRUPT") throw corrupt(path, "not valid JSON");
+    if (err instanceof HomeError && err.code === "FILE_UNSAFE") throw err; // another user's file: its message says the fix
     const why = err instanceof Error ? err.message : String(err);
     throw new IdentityError(
       "IDENTITY_UNREADABLE",

@@ -15,13 +15,17 @@ import { fromBase64Url, toBase64Url } from "../protocol/encoding.js";
 import { PaseoError } from "../protocol/errors.js";
 import { MAX_OFFER_LABEL_CHARS, OFFER_ID_BYTES, OFFER_SECRET_BYTES } from "../protocol/offer.js";
 import { describeInput } from "../protocol/redact.js";
+import { assertSafeHome } from "./home-safety.js";
 import { HomeError, SECRET_FILE_MODE, ensureHome, readJsonFile, withFileLock, writeFileAtomic } from "./home.js";
 
 export const OFFERS_FILE = "offers.json";
 /** Inactive records beyond this many are pruned (oldest first) so the file stays small. */
 export const MAX_INACTIVE_RECORDS = 200;
-/** How long uses of reusable offers may wait in memory before they are written. */
-const USE_FLUSH_MS = 5000;
+/**
+ * How long uses of reusable offers may wait in memory before they are written: `paseo daemon offers` (another
+ * process, reading the file) is at most this far behind the running daemon, and says so.
+ */
+export const USE_FLUSH_MS = 1000;
 
 export interface OfferRecord {
   /** base64url, 12 bytes — the offerId in the offer and the hello. */
@@ -180,6 +184,7 @@ export class OfferStore {
       value = await readJsonFile(this.path);
     } catch (err) {
       if (err instanceof HomeError && err.code === "FILE_CORRUPT") throw this.corrupt("not valid JSON");
+      if (err instanceof HomeError && err.code === "FILE_UNSAFE") throw err; // its message says the fix
       throw new OfferStoreError("OFFER_STORE_UNREADABLE", err instanceof Error ? err.message : String(err), { cause: err });
     }
     const records = this.parse(value);
@@ -264,6 +269,7 @@ export class OfferStore {
 
   /** All offers, oldest first, without secrets, each with its current state. */
   async listOffers(): Promise<OfferSummary[]> {
+    await assertSafeHome(this.home);
     await this.flush();
     const records = await this.load();
     const now = this.clock();
@@ -303,13 +309,15 @@ export class OfferStore {
     throw new OfferStoreError("OFFER_NOT_FOUND", `no offer with id "${shown}" and no active offer labelled so (see \`paseo daemon offers\`)`);
   }
 
-  /** Revoke every active offer and create one new offer, in one locked update. */
+  /** Revoke every active (or used single-use) offer and create one new offer, in one locked update. */
   async rotate(options: CreateOfferOptions = {}): Promise<{ revoked: string[]; offer: OfferRecord }> {
     const record = this.newRecord(options, this.clock());
     return this.update((records, now) => {
       const revoked: string[] = [];
       for (const r of records) {
-        if (offerState(this.effective(r), now) === "active") {
+        // "used" too: a single-use offer's session may still be open, and rotating must end it (offer-sessions.ts).
+        const state = offerState(this.effective(r), now);
+        if (state === "active" || state === "used") {
           r.revokedAt = new Date(now).toISOString();
           revoked.push(r.id);
         }
@@ -335,6 +343,11 @@ export class OfferStore {
     const result: HandshakeLookup = { psk: fromBase64Url(record.secretB64)!, id: record.id, once: record.once };
     if (record.label !== undefined) result.label = record.label;
     return result;
+  }
+
+  /** The records as they are on disk now (re-read only when the file changed), for the live-session checks. */
+  async currentRecords(): Promise<OfferRecord[]> {
+    return (await this.load()).map((r) => this.effective(r));
   }
 
   /**

@@ -5,10 +5,12 @@
  *   local-offer.json  — the offer for the loopback server (0600: only this user can drive the local daemon)
  */
 import { constants as fsConstants, promises as fs } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { PaseoError } from "../protocol/errors.js";
 import { parseOffer, type Offer } from "../protocol/offer.js";
 import { isProcessAlive, writeFileAtomic } from "./home.js";
+import { assertSafeFile, assertSafeHome } from "./home-safety.js";
 import type { RelayLinkStatus } from "./relay-link.js";
 
 export const PID_FILE = "daemon.pid";
@@ -84,11 +86,21 @@ export async function writeLocalOffer(home: string, offer: Offer): Promise<void>
 
 /** The local daemon's offer, or undefined when no daemon has written one. */
 export async function readLocalOffer(home: string): Promise<Offer | undefined> {
-  let text: string;
+  const path = join(home, LOCAL_OFFER_FILE);
+  // It names the daemon a client will trust with its commands: refuse one from a home or file another user controls.
+  await assertSafeHome(home);
+  let handle: FileHandle;
   try {
-    text = await fs.readFile(join(home, LOCAL_OFFER_FILE), "utf8");
+    handle = await fs.open(path, "r");
   } catch {
     return undefined;
+  }
+  let text: string;
+  try {
+    assertSafeFile(path, await handle.stat());
+    text = await handle.readFile("utf8");
+  } finally {
+    await handle.close().catch(() => undefined);
   }
   return parseOffer(text, { source: LOCAL_OFFER_FILE });
 }

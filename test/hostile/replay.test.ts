@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MessageType } from "../../src/protocol/frame.js";
 import { decodeControl } from "../../src/protocol/rpc.js";
 import {
+  backend,
   client,
   closeCode,
   honestLs,
@@ -17,6 +18,7 @@ import {
   rawSocket,
   relayUrl,
   request,
+  sleep,
   startEnv,
   teardown,
   track,
@@ -24,6 +26,8 @@ import {
   type Env,
 } from "./env.js";
 import { startMitm, type MitmProxy } from "./mitm-proxy.js";
+import { createPairing } from "../../src/daemon/pairing.js";
+import { OfferStore } from "../../src/daemon/offer-store.js";
 
 let env: Env;
 let proxy: MitmProxy;
@@ -142,5 +146,47 @@ describe("replaying a hello that carries early data", () => {
     sock.send(run);
     expect(await closeCode(sock)).toBe(4108);
     expect(named("not-early")).toBe(1);
+  });
+});
+
+describe("replayed hellos do not count as uses of the offer (issue 15 item 8)", () => {
+  const usesOf = async (id: string) => (await new OfferStore(env.daemon.home).listOffers()).find((o) => o.id === id)!;
+
+  it("4 real sessions + 3 replays of an early-data hello: `offers` shows 4 uses", async () => {
+    proxy.hook = () => "forward";
+    const { offer } = await createPairing({ home: env.daemon.home, backend, relay: env.relay.endpoint, label: "count-me" });
+    let hello: Buffer | undefined;
+    for (let i = 0; i < 4; i++) {
+      const c = client(offer, { url: relayUrl(proxy.endpoint, offer.serverId), reconnect: false });
+      await c.listAgents(); // rides in the hello's early data
+      hello ??= proxy.conns.at(-1)!.frames.find((f) => f.dir === "up" && f.index === 0)!.data;
+      c.close();
+    }
+    const replays = await Promise.all([1, 2, 3].map(() => rawSocket(directUrl())));
+    for (const r of replays) r.send(hello!);
+    for (const r of replays) {
+      await r.nth(0); // message 2
+      await r.nth(1); // the early answer: the daemon did accept and serve each replay
+      r.ws.close();
+    }
+    // The daemon writes counted uses within a second; wait for the real ones, then longer than one more flush.
+    const deadline = Date.now() + 5000;
+    while ((await usesOf(offer.offerId)).uses < 4 && Date.now() < deadline) await sleep(50);
+    await sleep(1500);
+    expect((await usesOf(offer.offerId)).uses).toBe(4);
+  });
+
+  it("a single-use offer: the replayed hello is refused with 4104 and the count stays 1", async () => {
+    proxy.hook = () => "forward";
+    const { offer } = await createPairing({ home: env.daemon.home, backend, relay: env.relay.endpoint, label: "once-replay", once: true });
+    const c = client(offer, { url: relayUrl(proxy.endpoint, offer.serverId), reconnect: false });
+    await c.listAgents();
+    const hello = proxy.conns.at(-1)!.frames.find((f) => f.dir === "up" && f.index === 0)!.data;
+    const replay = await rawSocket(directUrl());
+    replay.send(hello);
+    expect(await closeCode(replay)).toBe(4104);
+    c.close();
+    const o = await usesOf(offer.offerId);
+    expect(o).toMatchObject({ uses: 1, state: "used" });
   });
 });

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { parseRelayEndpoint, type RelayEndpoint } from "../../client/relay-url.js";
 import { ensureHome, isProcessAlive, loadConfig, resolveHome, saveConfig } from "../../daemon/home.js";
+import { assertSafeHome } from "../../daemon/home-safety.js";
 import { createLogger, type LogLevel } from "../../daemon/logger.js";
 import { readPid, readStatus } from "../../daemon/runtime-files.js";
 import { escapeControls } from "../../protocol/escape.js";
@@ -103,6 +104,7 @@ export function registerDaemonRunCommands(d: Command): void {
     .addHelpText("after", "\nAgents run in their own host processes and outlive the daemon; `paseo daemon start` re-adopts them.")
     .action(async (flags: { home?: string; killAgents?: boolean }) => {
       const home = resolveHome(flags.home);
+      await assertSafeHome(home); // the pid we signal comes from this directory
       const pid = await readPid(home);
       if (pid === undefined || !isProcessAlive(pid)) {
         if (flags.killAgents) return killAgentsWithoutDaemon(home);

@@ -1,7 +1,8 @@
 /**
  * `paseo daemon pair` — publish a pairing offer (link, QR, --save FILE, --json) — and `paseo daemon offers`
  * (list, revoke). These only touch files under PASEO_HOME, so they work whether or not the daemon is running: a
- * running daemon picks up new and revoked offers from offers.json on the next handshake.
+ * running daemon picks up new offers on the next handshake and closes the live sessions of revoked ones at once
+ * (it watches offers.json; src/daemon/offer-sessions.ts).
  */
 import { resolve as resolvePath } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
@@ -11,7 +12,7 @@ import { PaseoError } from "../../protocol/errors.js";
 import { escapeControls } from "../../protocol/escape.js";
 import { describeInput } from "../../protocol/redact.js";
 import { resolveHome, writeFileAtomic } from "../../daemon/home.js";
-import { OfferStore, type OfferSummary } from "../../daemon/offer-store.js";
+import { OfferStore, USE_FLUSH_MS, type OfferSummary } from "../../daemon/offer-store.js";
 import { createPairing, runningDaemonRelay } from "../../daemon/pairing.js";
 import { info, printJson, table } from "../output.js";
 import { QR_SKIPPED_NOTE, type QrChoice, renderQr, shouldPrintQr } from "../qr.js";
@@ -148,7 +149,8 @@ async function runPair(opts: PairOptions): Promise<void> {
 }
 
 async function runList(opts: HomeOption): Promise<void> {
-  const store = new OfferStore(resolveHome(opts.home), { backend: await loadDefaultBackend() });
+  const home = resolveHome(opts.home);
+  const store = new OfferStore(home, { backend: await loadDefaultBackend() });
   const offers = await store.listOffers();
   if (opts.json) {
     printJson(offers);
@@ -168,6 +170,10 @@ async function runList(opts: HomeOption): Promise<void> {
     o.lastUsedAt ?? "",
   ]);
   process.stdout.write(`${table(["ID", "STATE", "LABEL", "CREATED", "EXPIRES", "USES", "LAST USED"], rows)}\n`);
+  // The running daemon keeps fresh counts in memory for up to USE_FLUSH_MS; say what USES means and how old it is.
+  const asOf = new Date().toISOString();
+  const lag = (await runningDaemonRelay(home)) !== undefined ? ` (the running daemon writes them within ${USE_FLUSH_MS / 1000} s)` : "";
+  process.stdout.write(`USES = sessions whose client completed the handshake, as of ${asOf}${lag}; replayed hellos are not counted.\n`);
 }
 
 async function runRevoke(id: string, opts: HomeOption): Promise<void> {
@@ -210,7 +216,7 @@ export function registerPairCommands(daemonCommand: Command): void {
 
   offers
     .command("revoke")
-    .description("revoke a pairing offer by id, unique id prefix or active offer's label; devices using it are refused from now on")
+    .description("revoke a pairing offer by id, unique id prefix or active offer's label; its open sessions are closed at once and new ones refused")
     .argument("<id|label>", "offer id or label as shown by `paseo daemon offers`")
     .option("--home <dir>", "paseo home directory (default $PASEO_HOME or ~/.paseo)")
     .option("--json", "print the revoked offer as JSON")
