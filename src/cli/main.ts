@@ -4,6 +4,8 @@
  * `register(program)`. Exit codes: 0 ok, 1 failure, 2 usage; `exec` and `logs -f` pass on the remote status and
  * use 255 for paseo's own failures (see ./exit-status.ts).
  */
+// First import, before anything else loads: hides a pairing link from this process's arguments (argv-scrub.ts).
+import "./argv-scrub-early.js";
 import { Command, CommanderError } from "commander";
 import { registerCommands } from "./commands/index.js";
 import { reportError } from "./output.js";
