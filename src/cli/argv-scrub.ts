@@ -44,10 +44,14 @@ function offerPart(arg: string): string | undefined {
   return undefined;
 }
 
-/** argv indexes (from 2: after node and the script) holding an offer. */
+/**
+ * argv indexes (from 2: after node and the script) holding an offer. Words after `--` are an agent's command
+ * (`paseo exec -- sh -c '{ …; }'`), not paseo's options: they are left alone, so a shell block that happens to look
+ * like JSON does not trigger a false warning.
+ */
 export function findOfferArgs(argv: readonly string[]): number[] {
   const found: number[] = [];
-  for (let i = 2; i < argv.length; i++) if (offerPart(argv[i]!) !== undefined) found.push(i);
+  for (let i = 2; i < argv.length && argv[i] !== "--"; i++) if (offerPart(argv[i]!) !== undefined) found.push(i);
   return found;
 }
 
@@ -170,7 +174,7 @@ export function argvWarning(result: ScrubResult, facts: MachineFacts | undefined
   if (result.state === "clean") return undefined;
   const safe = "pass `--relay <file>` (a file with mode 0600, e.g. from `paseo daemon pair --save`) or set PASEO_RELAY_OFFER instead";
   if (result.state === "failed") return `paseo: warning: the pairing link in this command's arguments could NOT be hidden from other users (ps, /proc/${process.pid}/cmdline) while it runs — ${safe}`;
-  if (facts === undefined) return `paseo: warning: a pairing link on the command line may be visible to other users of this machine in \`ps\` — ${safe}`;
+  if (result.state === "unverified" || facts === undefined) return `paseo: warning: a pairing link on the command line may be visible to other users of this machine in \`ps\` — ${safe}`;
   if (!isMultiUser(facts)) return undefined;
   return `paseo: warning: other users of this machine could read the pairing link in this command's arguments until paseo hid it (and your shell history keeps it) — ${safe}`;
 }

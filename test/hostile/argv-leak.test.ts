@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { killAll, runCli, startDaemonProcess, startProcess, startRelayProcess, tmpHome } from "../e2e/harness.js";
-import { cmdlineHoldsOffer, findOfferArgs, isMultiUser, machineFacts, type MachineFacts } from "../../src/cli/argv-scrub.js";
+import { argvWarning, cmdlineHoldsOffer, findOfferArgs, isMultiUser, machineFacts, type MachineFacts } from "../../src/cli/argv-scrub.js";
 import { parseOffer } from "../../src/protocol/offer.js";
 
 afterAll(killAll);
@@ -63,6 +63,19 @@ describe("which arguments are offers, and what counts as a multi-user machine", 
     const b64 = "A".repeat(300);
     const argv = ["node", "main.js", "logs", "-f", "x", "--relay", "https://r.example/#offer=abc", `--relay=https://r/#offer=${b64}`, b64, "/home/me/offer.json", "--", "echo", "hi"];
     expect(findOfferArgs(argv)).toEqual([6, 7, 8]);
+    expect(findOfferArgs(["node", "main.js", "exec", "--", "sh", "-c", "{ echo hi; }", b64])).toEqual([]);
+  });
+
+  it("the warning: always when the offer could not be hidden; when hidden, only on a multi-user machine; never the offer", () => {
+    const single = { mountinfo: "", passwd: "root:x:0:0::/root:/bin/bash\n", processUids: [0], uid: 0 };
+    const multi = { ...single, passwd: `${single.passwd}bob:x:1001:1001::/home/bob:/bin/bash\n` };
+    expect(argvWarning({ state: "clean", offerArgs: [] }, multi)).toBeUndefined();
+    expect(argvWarning({ state: "scrubbed", offerArgs: [3] }, single)).toBeUndefined();
+    expect(argvWarning({ state: "scrubbed", offerArgs: [3] }, multi)).toMatch(/^paseo: warning: .*--relay <file>.*PASEO_RELAY_OFFER/);
+    expect(argvWarning({ state: "failed", offerArgs: [3] }, single)).toMatch(/could NOT be hidden/);
+    expect(argvWarning({ state: "unverified", offerArgs: [3] }, undefined)).toMatch(/may be visible/);
+    expect(argvWarning({ state: "unverified", offerArgs: [3] }, single)).toMatch(/may be visible/);
+    for (const state of ["scrubbed", "failed", "unverified"] as const) expect(argvWarning({ state, offerArgs: [3] }, multi)!.split("\n")).toHaveLength(1);
   });
 
   const base: MachineFacts = {
