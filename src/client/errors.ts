@@ -82,7 +82,7 @@ export function errorForClose(code: number, reason: string, trust?: CloseTrust):
   (error as PaseoError & CloseOrigin).closeTrust = trust;
   // Say so when a "stop" code is not believed, so a user who sees it knows why paseo keeps trying.
   if (trust === "unauthenticated" && isPermanentCode(error)) {
-    error.message += ` — not trusted: close code ${code} arrived without the daemon's authenticated CLOSE, so the relay may have forged it`;
+    error.message = `the connection was closed with ${code} ${closeCodeName(code)}${reason ? ` (${reason})` : ""}, but not by the daemon's authenticated CLOSE — not trusted: the relay may have forged it`;
   }
   return error;
 }

@@ -14,7 +14,7 @@ describe("close-code trust", () => {
       expect(isPermanent(errorForClose(code, "", "authenticated")), String(code)).toBe(true);
       const bare = errorForClose(code, "", "unauthenticated");
       expect(isPermanent(bare), String(code)).toBe(false);
-      expect(bare.message).toMatch(new RegExp(`not trusted: close code ${code}`));
+      expect(bare.message).toMatch(new RegExp(`closed with ${code} .*not trusted`));
     }
   });
   it("relay codes on a live session are not believed either (the relay can only deny service)", () => {

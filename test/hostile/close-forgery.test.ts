@@ -72,7 +72,7 @@ describe("a relay cannot make a client stop by forging the daemon's close codes"
     conn.downstream.close(4103, "offer revoked"); // the relay's lie: no encrypted CLOSE precedes it
     conn.upstream?.terminate();
     await follower.waitFor(/reconnected; the output resumes/, 10_000);
-    expect(follower.stderr()).toMatch(/not trusted: close code 4103/);
+    expect(follower.stderr()).toMatch(/closed with 4103 OFFER_REVOKED \(offer revoked\), but not by the daemon.s authenticated CLOSE — not trusted/);
     expect(clientConns(s.proxy).length).toBeGreaterThan(before);
     const seen = follower.stdout().length;
     await follower.waitFor(new RegExp(`[\\s\\S]{${seen}}[\\s\\S]*tick\\d+\\n`)); // still following
