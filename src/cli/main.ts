@@ -4,12 +4,17 @@
  * `register(program)`. Exit codes: 0 ok, 1 failure, 2 usage; `exec`, `logs -f` and `attach` pass on the remote status and
  * use 255 for paseo's own failures (see ./exit-status.ts).
  */
-import { Command, CommanderError } from "commander";
-import { registerCommands } from "./commands/index.js";
-import { reportError } from "./output.js";
-import { failureExitStatus, usageExitStatus, useRemoteStatusConvention } from "./exit-status.js";
-import { redact } from "../protocol/redact.js";
-import { PASEO_VERSION } from "../version.js";
+// The only static import: it hides a pairing link from this process's arguments (argv-scrub.ts). ES modules load
+// and link the whole static import graph before any of it runs, so everything else is imported dynamically below —
+// otherwise commander and every command would be parsed while the link is still readable in /proc/<pid>/cmdline.
+import "./argv-scrub-early.js";
+
+const { Command, CommanderError } = await import("commander");
+const { registerCommands } = await import("./commands/index.js");
+const { reportError } = await import("./output.js");
+const { failureExitStatus, usageExitStatus, useRemoteStatusConvention } = await import("./exit-status.js");
+const { redact } = await import("../protocol/redact.js");
+const { PASEO_VERSION } = await import("../version.js");
 
 const program = new Command();
 program

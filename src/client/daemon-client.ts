@@ -16,7 +16,7 @@ import { PaseoError } from "../protocol/errors.js";
 import { Backoff } from "./backoff.js";
 import { connect } from "./connect.js";
 import { Emitter } from "./emitter.js";
-import { isPermanent } from "./permanent.js";
+import { isPermanent, PRE_HANDSHAKE_REFUSALS_BELIEVED, type CloseOrigin } from "./permanent.js";
 import { followLogs, type LogChunk, type LogsOptions } from "./logs.js";
 import type { Session } from "./session.js";
 import { TerminalSession, type AttachOptions } from "./terminal-session.js";
@@ -61,6 +61,8 @@ export class DaemonClient extends Emitter<ClientEvents> {
   /** Ends the backoff wait early: close() must not leave a reconnect loop (and its awaiting caller) hanging. */
   private wakeReconnect: (() => void) | undefined;
   private lastServer: ServerInfo | undefined;
+  /** Permanent-looking refusals before any handshake since the last established session (see permanent.ts). */
+  private preHandshakeRefusals = 0;
 
   constructor(private readonly options: DaemonClientOptions) {
     super();
@@ -205,6 +207,7 @@ export class DaemonClient extends Emitter<ClientEvents> {
           throw new PaseoError("CLIENT_CLOSED", "this DaemonClient was closed; create a new one");
         }
         this.session = session;
+        this.preHandshakeRefusals = 0;
         this.lastServer = connected.server;
         this.backoff?.connected();
         session.onClose((err) => this.onSessionClosed(session, err));
@@ -213,7 +216,7 @@ export class DaemonClient extends Emitter<ClientEvents> {
         return { session, early: connected.early };
       } catch (err) {
         const error = err instanceof PaseoError ? err : new PaseoError("CONNECT_FAILED", String(err));
-        if (!this.backoff || this.closedByUser || isPermanent(error)) {
+        if (!this.backoff || this.closedByUser || this.believeRefusal(error)) {
           this.setState(this.closedByUser ? "closed" : "idle");
           if (this.backoff && !this.closedByUser) this.emit("error", error); // a long-lived client learns why it gave up
           throw error;
@@ -229,6 +232,20 @@ export class DaemonClient extends Emitter<ClientEvents> {
         if (this.closedByUser) throw error;
       }
     }
+  }
+
+  /**
+   * Whether a reconnecting client stops on a failed connection attempt. Everything connect() throws happened before
+   * the channel existed, so nothing in it is authenticated (a refusal code, or a message 2 that did not decrypt,
+   * may be the relay's doing): a permanent-looking one is believed only when it repeats (permanent.ts).
+   */
+  private believeRefusal(error: PaseoError): boolean {
+    if (!isPermanent(error)) return false;
+    if ((error as PaseoError & CloseOrigin).closeTrust === undefined && error.code !== "CLIENT_CLOSED") {
+      (error as PaseoError & CloseOrigin).closeTrust = "pre-handshake";
+    }
+    if ((error as PaseoError & CloseOrigin).closeTrust !== "pre-handshake") return true;
+    return ++this.preHandshakeRefusals >= PRE_HANDSHAKE_REFUSALS_BELIEVED;
   }
 
   private onSessionClosed(session: Session, err: PaseoError): void {

@@ -4,6 +4,7 @@
  */
 import { CloseCode, closeCodeName } from "../protocol/close-codes.js";
 import { PaseoError } from "../protocol/errors.js";
+import { isPermanentCode, type CloseOrigin, type CloseTrust } from "./permanent.js";
 
 export { OfferError, OfferExpiredError, OfferRevokedError, OfferVersionError } from "../protocol/offer-errors.js";
 import { OfferExpiredError, OfferRevokedError } from "../protocol/offer-errors.js";
@@ -71,8 +72,22 @@ export class FrameTooLargeError extends PaseoError {
   }
 }
 
-/** Map a close code (from the relay, or from the daemon via the relay) to the matching named error. */
-export function errorForClose(code: number, reason: string): PaseoError {
+/**
+ * Map a close code (from the relay, or from the daemon via the relay) to the matching named error. `trust` says how
+ * the code arrived (permanent.ts): a reconnect loop believes a "stop" code only when it was authenticated.
+ */
+export function errorForClose(code: number, reason: string, trust?: CloseTrust): PaseoError {
+  const error = closeError(code, reason);
+  if (trust === undefined) return error;
+  (error as PaseoError & CloseOrigin).closeTrust = trust;
+  // Say so when a "stop" code is not believed, so a user who sees it knows why paseo keeps trying.
+  if (trust === "unauthenticated" && isPermanentCode(error)) {
+    error.message = `the connection was closed with ${code} ${closeCodeName(code)}${reason ? ` (${reason})` : ""}, but not by the daemon's authenticated CLOSE — not trusted: the relay may have forged it`;
+  }
+  return error;
+}
+
+function closeError(code: number, reason: string): PaseoError {
   switch (code) {
     case CloseCode.DAEMON_OFFLINE:
       return new DaemonOfflineError(undefined, code);

@@ -47,7 +47,9 @@ export class Session {
     keepaliveMs = 0,
   ) {
     socket.onmessage = (ev) => this.onWire(ev.data);
-    socket.onclose = (ev) => this.shutdown(errorForClose(ev.code, ev.reason));
+    // A bare socket close on a live session is unauthenticated: the relay can forge its code (permanent.ts). The
+    // daemon's own reasons arrive first as an encrypted CLOSE (dispatch below), and then this is a no-op.
+    socket.onclose = (ev) => this.shutdown(errorForClose(ev.code, ev.reason, "unauthenticated"));
     socket.onerror = () => {};
     if (keepaliveMs > 0) this.keepaliveTimer = setInterval(() => this.keepalive(keepaliveMs), keepaliveMs);
   }
@@ -165,6 +167,8 @@ export class Session {
     }
     if (message.type === MessageType.CLOSE) {
       const { code, reason } = decodeClose(message.body);
+      // The daemon's authenticated reason: the only close code this client believes on an established session.
+      this.shutdown(errorForClose(code, reason, "authenticated"));
       this.close(code, reason);
       return;
     }
