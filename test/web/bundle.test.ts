@@ -82,7 +82,7 @@ try {
     );
     // Served from a second relay (same CSP) at another origin: the page talks to the daemon's relay cross-origin,
     // exactly as a third-party app would.
-    pageRelay = await startRelay({ host: "127.0.0.1", port: 0, staticDir: dir });
+    pageRelay = await startRelay({ host: "127.0.0.1", port: 0, serveApp: true, staticDir: dir });
     await stack.daemon.agents.run({ argv: nodeAgent("console.log('hello from the agent')"), name: "hello" });
     await stack.daemon.agents.run({ argv: nodeAgent("setTimeout(() => {}, 60000)"), name: "sleeper" });
   });
