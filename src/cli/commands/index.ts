@@ -3,9 +3,11 @@ import type { Command } from "commander";
 import { register as registerDaemon } from "./daemon.js";
 import { register as registerClient } from "./client.js";
 import { register as registerRelay } from "./relay.js";
+import { register as registerOpen } from "./open.js";
 
 export function registerCommands(program: Command): void {
   registerClient(program);
   registerDaemon(program);
   registerRelay(program);
+  registerOpen(program);
 }
