@@ -40,18 +40,20 @@ export function securityHeaders(csp: string): Record<string, string> {
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = securityHeaders(CONTENT_SECURITY_POLICY);
 
+/**
+ * The kinds of file a built web app is made of. Anything else in the directory (.json, .txt, archives, keys) is not
+ * served even if it sits there: a config or notes file next to the app is not part of it.
+ */
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
   ".mjs": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
-  ".json": "application/json; charset=utf-8",
   ".map": "application/json; charset=utf-8",
   ".webmanifest": "application/manifest+json",
   ".svg": "image/svg+xml",
   ".png": "image/png",
   ".ico": "image/x-icon",
-  ".txt": "text/plain; charset=utf-8",
   ".woff2": "font/woff2",
 };
 
