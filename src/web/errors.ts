@@ -81,6 +81,12 @@ export function explain(err: unknown): Explained {
     if (err.code === "RELAY_RESTARTING") return out("The relay is restarting", "Reconnecting automatically — nothing to do.", true);
     return out(`The connection was closed (${err.code})`, "Reconnecting automatically; reload the page if this persists.", true);
   }
+  if (err instanceof PaseoError && err.code === "RELAY_NOT_ALLOWED") {
+    return out(
+      "This page may not connect to this link's relay",
+      "Open the link with `paseo open <link|file>` on your computer, or through the app URL its daemon prints — never through a page served by a relay you do not run.",
+    );
+  }
   if (err instanceof RpcError) return out("The daemon refused the request", "Check the values and try again.");
   if (err instanceof PaseoError && err.code === "CLIENT_CLOSED") return out("Disconnected", "Reload the page to connect again.");
   if (err instanceof PaseoError) return out(`Error: ${err.code}`, "Try again; reload the page if this persists.");
