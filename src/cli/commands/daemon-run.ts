@@ -82,10 +82,10 @@ export function registerDaemonRunCommands(d: Command): void {
         if (shouldPrintQr(flags.qr, p.link, p.offer.relay.endpoint)) head.push("", renderQr(p.link));
         else if (flags.qr === undefined) head.push(QR_SKIPPED_NOTE);
         const tail = [
+          ...(hasNoAppUrl(p.link) ? ["", NO_APP_URL_HINT] : []),
           "",
           "Pairing link (valid 24 h; for a lasting one: paseo daemon pair --save FILE):",
           `  ${p.link}`,
-          ...(hasNoAppUrl(p.link) ? [NO_APP_URL_HINT] : []),
           `Daemon fingerprint: ${p.fingerprint}`,
           "",
         ];

@@ -141,10 +141,10 @@ async function runPair(opts: PairOptions): Promise<void> {
   else if (opts.qr === undefined) process.stdout.write(`${QR_SKIPPED_NOTE}\n`);
   process.stdout.write(
     [
+      ...(hasNoAppUrl(link) ? ["", NO_APP_URL_HINT] : []),
       "",
       "Pairing link — anyone with it can control this machine until it is revoked; share it only with yourself:",
       `  ${link}`,
-      ...(hasNoAppUrl(link) ? [NO_APP_URL_HINT] : []),
       `Daemon fingerprint: ${fingerprint}`,
       "",
     ].join("\n"),
