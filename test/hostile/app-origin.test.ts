@@ -112,6 +112,19 @@ describe("links point at the app URL, never at a remote relay", () => {
     expect((JSON.parse(again.stdout) as { link: string }).link.startsWith("https://me.example.io/paseo/#offer=")).toBe(true);
   });
 
+  it("`daemon start --app-url X` prints a link to X and saves X; the embedded relay still serves the app on loopback", async () => {
+    const home = tmpHome();
+    const daemon = startProcess(["daemon", "start", "--home", home, "--relay-port", "0", "--no-qr", "--app-url", "https://me.example.io/paseo/"]);
+    await daemon.waitFor(/Daemon fingerprint/);
+    const link = /(\S+#offer=[A-Za-z0-9_-]+)/.exec(daemon.stdout())![1]!;
+    expect(link.startsWith("https://me.example.io/paseo/#offer=")).toBe(true);
+    expect(JSON.parse(readFileSync(join(home, "config.json"), "utf8")).appUrl).toBe("https://me.example.io/paseo/");
+    // The embedded relay is the user's own process on loopback: it may serve the app (for `paseo open`-free local use).
+    const relayPort = Number(parseOffer(link).relay.endpoint.split(":").pop());
+    expect((await fetch(`http://127.0.0.1:${relayPort}/app.js`)).status).toBe(200);
+    expect(await daemon.stop()).toBe(0);
+  });
+
   it("without an app URL, a link for a remote relay does not point at the relay (it points at no web origin)", async () => {
     const home = tmpHome();
     const res = await runCli(["daemon", "pair", "--home", home, "--relay", "wss://relay.example.com", "--no-qr"]);
