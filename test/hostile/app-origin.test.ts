@@ -16,7 +16,9 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { encodeOffer, parseOffer } from "../../src/protocol/offer.js";
+import { startOpenServer } from "../../src/cli/open-server.js";
 import { startRelay } from "../../src/relay/index.js";
+import { loadAppFiles } from "../../src/relay/static.js";
 import { killAll, runCli, startProcess, startRelayProcess, tmpHome } from "../e2e/harness.js";
 import { ensureWebBuild, launchBrowser, newPage, nodeAgent, removeHomes, SKIP_BROWSER, startStack, type Stack } from "../web/helpers.js";
 
@@ -27,6 +29,7 @@ afterEach(async () => {
   await killAll();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
+afterAll(removeHomes);
 
 /** One raw HTTP/1.1 request (no client-side path normalization), returning the whole response. */
 function rawGet(port: number, target: string, host = `127.0.0.1:${port}`): Promise<string> {
@@ -79,7 +82,7 @@ describe("the relay serves the app only when its operator opts in", () => {
     writeFileSync(join(site, "secrets.json"), '{"k":1}\n');
     writeFileSync(join(site, "notes.txt"), "private\n");
     symlinkSync(join(root, "outside.js"), join(site, "link.js"));
-    const relay = await startRelay({ host: "127.0.0.1", port: 0, serveApp: true, staticDir: site } as Parameters<typeof startRelay>[0]);
+    const relay = await startRelay({ host: "127.0.0.1", port: 0, serveApp: true, staticDir: site });
     closers.push(() => relay.close());
     writeFileSync(join(site, "late.js"), "added after start"); // not in the allow-list built at start
 
@@ -143,6 +146,43 @@ describe("links point at the app URL, never at a remote relay", () => {
       expect(res.code, bad).toBe(2);
     }
     expect(() => readFileSync(join(home, "config.json"))).toThrow();
+  });
+});
+
+describe("`paseo open`'s claim URL", () => {
+  it("a wrong token is refused, and an unclaimed URL expires: nobody gets the offer after that", async () => {
+    const web = await ensureWebBuild();
+    const st = await startStack({ app: false });
+    closers.push(() => st.close());
+    const offer = parseOffer(st.link);
+    const server = await startOpenServer(loadAppFiles(web), offer, { claimTtlMs: 300 });
+    closers.push(() => server.close());
+    const wrong = new URL(server.url);
+    wrong.searchParams.set("claim", "A".repeat(43));
+    const refused = await fetch(wrong, { redirect: "manual" });
+    expect(refused.status).toBe(403);
+    expect(server.state).toBe("waiting");
+    expect(await server.claimed).toBe(false); // expired
+    const late = await fetch(server.url, { redirect: "manual" });
+    expect(late.status).toBe(410);
+    expect(late.headers.get("location")).toBeNull();
+    expect(await late.text()).not.toContain(encodeOffer(offer));
+  });
+
+  it("the first GET gets a 303 to the fragment (no-store); the offer is never in the URL that was printed", async () => {
+    const web = await ensureWebBuild();
+    const st = await startStack({ app: false });
+    closers.push(() => st.close());
+    const offer = parseOffer(st.link);
+    const server = await startOpenServer(loadAppFiles(web), offer);
+    closers.push(() => server.close());
+    expect(server.url).not.toContain(offer.secretB64);
+    const first = await fetch(server.url, { redirect: "manual" });
+    expect(first.status).toBe(303);
+    expect(first.headers.get("location")).toBe(`/#offer=${encodeOffer(offer)}`);
+    expect(first.headers.get("cache-control")).toBe("no-store");
+    expect(await server.claimed).toBe(true);
+    expect((await fetch(server.url, { redirect: "manual" })).status).toBe(410);
   });
 });
 
