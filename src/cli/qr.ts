@@ -32,7 +32,9 @@ export function isLocalOnlyHost(hostname: string): boolean {
 export function isLocalOnlyLink(link: string, relayEndpoint?: string): boolean {
   let host: string;
   try {
-    host = new URL(link).hostname;
+    const url = new URL(link);
+    if (url.protocol !== "http:" && url.protocol !== "https:") return true; // no app URL: no browser can open it
+    host = url.hostname;
   } catch {
     return true;
   }

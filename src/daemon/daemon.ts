@@ -161,10 +161,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     let embeddedRelay: Relay | undefined;
     if (relayEndpoint === undefined) {
       const port = options.embeddedRelayPort ?? config.embeddedRelayPort ?? Number(DEFAULT_EMBEDDED_RELAY.endpoint.split(":")[1]);
+      const webApp = builtWebApp();
       embeddedRelay = await startRelay({
         host: "127.0.0.1",
         port,
-        staticDir: builtWebApp(),
+        // The embedded relay is the user's own process on loopback: serving the app from it is serving it from the
+        // user's machine (the same trust as `paseo open`), so its links open in a browser with no extra setup.
+        ...(webApp !== undefined ? { serveApp: true, staticDir: webApp } : {}),
         log: (level, msg) => log(level === "debug" ? "debug" : "info", `embedded relay: ${msg}`),
       });
       cleanups.push(() => embeddedRelay!.close());

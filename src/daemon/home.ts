@@ -256,7 +256,12 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
 export interface PaseoConfig {
   /** The relay the daemon connects to and offers point at. */
   relay?: RelayEndpoint;
-  /** Base URL for pairing links (e.g. "https://app.paseo.sh"); default http(s)://<relay endpoint>. */
+  /**
+   * The app URL: where pairing links point (a static host serving dist/web, e.g. "https://me.github.io/paseo/");
+   * saved by `daemon start|pair --app-url`. Default: the relay's URL when it runs on loopback, else none.
+   */
+  appUrl?: string;
+  /** Older name of appUrl, still read (appUrl wins). */
   publicUrl?: string;
   /** Port of the embedded loopback relay (when no relay is set); saved by `daemon start --relay-port`. Default 7431. */
   embeddedRelayPort?: number;
@@ -281,10 +286,9 @@ function validateConfig(value: unknown, path: string): PaseoConfig {
     if (typeof endpoint !== "string" || !isValidRelayEndpoint(endpoint)) bad('"relay.endpoint" must be "host:port" (no scheme)');
     if (typeof tls !== "boolean") bad('"relay.tls" must be true or false');
   }
-  if (cfg.publicUrl !== undefined) {
-    if (typeof cfg.publicUrl !== "string" || !/^https?:\/\/[^\s#]+$/i.test(cfg.publicUrl)) {
-      bad('"publicUrl" must be an http(s) URL without a # fragment');
-    }
+  for (const key of ["appUrl", "publicUrl"] as const) {
+    const v = cfg[key];
+    if (v !== undefined && (typeof v !== "string" || !/^https?:\/\/[^\s#]+$/i.test(v))) bad(`"${key}" must be an http(s) URL without a # fragment`);
   }
   if (cfg.embeddedRelayPort !== undefined) {
     const port = cfg.embeddedRelayPort;

@@ -49,11 +49,40 @@ export async function runningDaemonRelay(home: string): Promise<RelayEndpoint | 
   return status.relay ? { endpoint: status.relay.endpoint, tls: status.relay.tls } : null;
 }
 
-/** Base URL of pairing links: config.publicUrl if set, else http(s)://<relay endpoint> (the relay serves the app). */
-export function pairingBase(config: PaseoConfig, relay: RelayEndpoint): string {
-  if (typeof config.publicUrl === "string" && config.publicUrl !== "") return config.publicUrl;
-  return `${relay.tls ? "https" : "http"}://${relay.endpoint}`;
+/**
+ * The base of links when no app URL is configured and the relay is not on this machine. It is not a web address on
+ * purpose: a link must never send a browser to a party the user does not trust (the relay), because whoever serves
+ * the page reads the offer in its fragment. The CLI accepts these links as is; `paseo open` opens them in a browser.
+ */
+export const NO_APP_URL_BASE = "paseo://open";
+
+/** true for a relay endpoint (host:port) on loopback: a relay run on this machine (e.g. the embedded one). */
+export function isLoopbackEndpoint(endpoint: string): boolean {
+  const host = endpoint.replace(/:\d+$/, "").toLowerCase();
+  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === "localhost" || host === "[::1]";
 }
+
+/**
+ * Base URL of pairing links (docs/protocol.md §1): the configured app URL (appUrl, or its older name publicUrl); else
+ * the relay's own URL when the relay runs on this machine (loopback: the embedded relay, which serves the app, or
+ * the user's own); else NO_APP_URL_BASE — never a remote relay, which may not be trusted with the page.
+ */
+export function pairingBase(config: PaseoConfig, relay: RelayEndpoint): string {
+  const app = config.appUrl ?? config.publicUrl;
+  if (typeof app === "string" && app !== "") return app;
+  if (isLoopbackEndpoint(relay.endpoint)) return `${relay.tls ? "https" : "http"}://${relay.endpoint}`;
+  return NO_APP_URL_BASE;
+}
+
+/** true when `link` has no app URL to open in a browser (see NO_APP_URL_BASE). */
+export function hasNoAppUrl(link: string): boolean {
+  return link.startsWith(`${NO_APP_URL_BASE}/`);
+}
+
+/** The hint printed under such a link. */
+export const NO_APP_URL_HINT =
+  "No app URL is set, so this link opens with `paseo open <link|file>` (serves the app from this machine) or the CLI; " +
+  "for a phone, deploy dist/web to a static host you trust and set it with --app-url (see README).";
 
 /** Build the Offer for a store record. Validated before it is returned (a bad relay endpoint fails here). */
 export function buildOffer(

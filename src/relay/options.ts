@@ -6,6 +6,7 @@ import type { CryptoBackend } from "../protocol/crypto/backend.js";
 import { realpathSync, statSync } from "node:fs";
 import { PaseoError } from "../protocol/errors.js";
 import { describeInput } from "../protocol/redact.js";
+import { type AppFiles, AppDirError, loadAppFiles } from "./static.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type RelayLogger = (level: LogLevel, message: string) => void;
@@ -37,7 +38,12 @@ export interface RelayOptions {
   idleTimeoutMs?: number;
   /** How long a client waits for a daemon that is not (yet) registered before 4001. Default 300. */
   offlineGraceMs?: number;
-  /** Serve the browser app from this directory at `/` (with a strict CSP). */
+  /**
+   * Serve the browser app at `/` — only for a relay whose operator is also its users (a self-hosted relay, the
+   * daemon's embedded loopback relay): whoever serves the page can read the pairing secrets it handles. Default false.
+   */
+  serveApp?: boolean;
+  /** The built app directory (dist/web) served when serveApp is true; read once at start (allow-list). */
   staticDir?: string;
   /** Log sink. Lines carry serverId prefixes only: never payloads, keys or offers. Default: silent. */
   log?: RelayLogger;
@@ -63,7 +69,8 @@ export interface ResolvedRelayOptions {
   authTimeoutMs: number;
   idleTimeoutMs: number;
   offlineGraceMs: number;
-  staticDir: string | undefined;
+  /** The app's files (an allow-list read at start), when serveApp is on. */
+  app: AppFiles | undefined;
   log: RelayLogger;
   backend: CryptoBackend;
 }
@@ -91,16 +98,26 @@ export class RelayConfigError extends PaseoError {
   }
 }
 
-/** The app directory, resolved once (symlinks included) so each request only resolves its own path. */
-function checkStaticDir(dir: string | undefined): string | undefined {
-  if (dir === undefined) return undefined;
-  try {
-    const real = realpathSync(dir);
-    if (statSync(real).isDirectory()) return real;
-  } catch {
-    // reported below
+/** The app's allow-list when the operator opted in; a directory without serveApp is a mistake worth naming. */
+function checkApp(serveApp: boolean | undefined, dir: string | undefined): AppFiles | undefined {
+  if (!serveApp) {
+    if (dir !== undefined) throw new RelayConfigError("staticDir is only served with serveApp: true (`paseo relay --serve-app`): the relay serves the app only when its operator opts in");
+    return undefined;
   }
-  throw new RelayConfigError(`staticDir ${dir} is not a readable directory`);
+  if (dir === undefined) throw new RelayConfigError("serveApp needs staticDir: the built app directory (dist/web, made by `npm run build`)");
+  let real: string;
+  try {
+    real = realpathSync(dir);
+    if (!statSync(real).isDirectory()) throw new Error("not a directory");
+  } catch {
+    throw new RelayConfigError(`staticDir ${dir} is not a readable directory`);
+  }
+  try {
+    return loadAppFiles(real);
+  } catch (err) {
+    if (err instanceof AppDirError) throw new RelayConfigError(err.message);
+    throw err;
+  }
 }
 
 function intOption(name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -149,7 +166,7 @@ export function resolveOptions(options: RelayOptions, backend: CryptoBackend): R
     authTimeoutMs: intOption("authTimeoutMs", options.authTimeoutMs, d.authTimeoutMs, 10),
     idleTimeoutMs: intOption("idleTimeoutMs", options.idleTimeoutMs, d.idleTimeoutMs, 0),
     offlineGraceMs: intOption("offlineGraceMs", options.offlineGraceMs, d.offlineGraceMs, 0, MAX_OFFLINE_GRACE_MS),
-    staticDir: checkStaticDir(options.staticDir),
+    app: checkApp(options.serveApp, options.staticDir),
     log: options.log ?? silent,
     backend,
   };

@@ -21,7 +21,7 @@ import { RelayMetrics, type RelayStats, type Role, renderPrometheus } from "./me
 import { type RelayOptions, type ResolvedRelayOptions, resolveOptions } from "./options.js";
 import { Peer } from "./peer.js";
 import { Router } from "./router.js";
-import { SECURITY_HEADERS, serveStatic } from "./static.js";
+import { SECURITY_HEADERS, serveApp } from "./static.js";
 import { PASEO_VERSION } from "../version.js";
 
 export interface Relay {
@@ -137,10 +137,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     }
     if (path === "/metrics") return send(200, "text/plain; version=0.0.4; charset=utf-8", renderPrometheus(stats()));
     if (path === RELAY_PATH) return send(426, "text/plain; charset=utf-8", "this is a WebSocket endpoint\n", { Upgrade: "websocket" });
-    serveStatic(opts.staticDir, path, req, res).catch(() => {
-      if (!res.headersSent) send(500, "text/plain; charset=utf-8", "internal error\n");
-      else res.destroy();
-    });
+    serveApp(opts.app, path, req, res); // only when the operator opted in (serveApp); else a text page at /
   };
 
   const server = createServer(onRequest);

@@ -1,95 +1,169 @@
 /**
- * Serves the browser app (or a small text page) at `/`. The app holds pairing secrets in memory, so it is locked
- * down: a strict Content-Security-Policy (same-origin scripts and styles only, no framing, no base-uri tricks),
- * no Referer (the offer lives in the URL fragment, but other parts of a URL should not leak either), no MIME
- * sniffing. Files are only served from inside staticDir (paths are resolved and checked, symlinks included).
+ * Serving the browser app: an allow-list of the app's own files, loaded once at start, and the headers that lock the
+ * page down. Used by the relay (only when its operator opts in with `serveApp`) and by `paseo open` (on loopback).
+ *
+ * Why an allow-list read into memory at start: the page that reads pairing secrets must be exactly the packaged
+ * app. Resolving request paths against a directory on every request served whatever else sat there (`/.env`,
+ * editor backups, a file swapped in later); now only the files found at start (no dotfiles, no dot-directories,
+ * regular files only) exist, every other path is 404, and no later change on disk alters what is served.
+ *
+ * Why a per-server CSP: the app holds pairing secrets in memory, and `connect-src ws: wss:` let any script the page
+ * ran send them to any host. `connect-src` now names only the relay the page is meant to talk to ('self' for a
+ * relay serving its own app, the offer's relay for `paseo open`).
  */
-import { createReadStream } from "node:fs";
-import { realpath, stat } from "node:fs/promises";
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { extname, join, resolve, sep } from "node:path";
+import { extname, join } from "node:path";
+import { PaseoError } from "../protocol/errors.js";
 
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
-  "frame-ancestors 'none'; base-uri 'none'";
+/** The CSP with `connect-src` limited to `connectSrc` (CSP source expressions, e.g. "'self'" or "ws://h:1"). */
+export function appContentSecurityPolicy(connectSrc: string): string {
+  return (
+    `default-src 'self'; connect-src ${connectSrc}; img-src 'self' data:; style-src 'self'; script-src 'self'; ` +
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+  );
+}
 
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-  "Referrer-Policy": "no-referrer",
-  "X-Content-Type-Options": "nosniff",
-  "X-Frame-Options": "DENY",
-  "Cross-Origin-Opener-Policy": "same-origin",
-};
+/** The relay's own CSP: the app it serves may only talk to this same relay. */
+export const CONTENT_SECURITY_POLICY = appContentSecurityPolicy("'self'");
 
+/** Headers for a page served with the given CSP. */
+export function securityHeaders(csp: string): Record<string, string> {
+  return {
+    "Content-Security-Policy": csp,
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+  };
+}
+
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = securityHeaders(CONTENT_SECURITY_POLICY);
+
+/**
+ * The kinds of file a built web app is made of. Anything else in the directory (.json, .txt, archives, keys) is not
+ * served even if it sits there: a config or notes file next to the app is not part of it.
+ */
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
   ".mjs": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
-  ".json": "application/json; charset=utf-8",
   ".map": "application/json; charset=utf-8",
   ".webmanifest": "application/manifest+json",
   ".svg": "image/svg+xml",
   ".png": "image/png",
-  ".jpg": "image/jpeg",
-  ".jpeg": "image/jpeg",
-  ".gif": "image/gif",
-  ".webp": "image/webp",
   ".ico": "image/x-icon",
-  ".txt": "text/plain; charset=utf-8",
-  ".wasm": "application/wasm",
   ".woff2": "font/woff2",
 };
 
-const ROOT_PAGE = "paseo relay\n\nThis relay forwards end-to-end encrypted traffic between paseo daemons and clients.\n" +
-  "It sees routing ids and ciphertext only. See /health for status.\n";
+/** Upper bounds so a wrong directory (e.g. `/`) fails at start instead of reading a disk into memory. */
+const MAX_APP_FILES = 256;
+const MAX_APP_BYTES = 16 * 1024 * 1024;
 
-function sendText(res: ServerResponse, status: number, text: string, head: boolean): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+export class AppDirError extends PaseoError {
+  constructor(message: string) {
+    super("APP_DIR", message);
+  }
+}
+
+interface AppFile {
+  body: Buffer;
+  type: string;
+  /** index.html is revalidated so a new app version is picked up; other assets may be cached briefly. */
+  cacheControl: string;
+}
+
+/** The app's files by URL path ("/", "/index.html", "/app.js", …). Nothing else is ever served. */
+export interface AppFiles {
+  readonly dir: string;
+  readonly files: ReadonlyMap<string, AppFile>;
+}
+
+/**
+ * Read the app in `dir` into an allow-list. Skips dotfiles and dot-directories, symlinks (they could point anywhere)
+ * and anything that is not a regular file with a web content type; contents are read now, so later swaps on disk are
+ * never served. Throws AppDirError when there is no index.html.
+ */
+export function loadAppFiles(dir: string): AppFiles {
+  const files = new Map<string, AppFile>();
+  let total = 0;
+  const walk = (abs: string, urlPrefix: string, depth: number): void => {
+    if (depth > 8) return;
+    let names: string[];
+    try {
+      names = readdirSync(abs);
+    } catch {
+      throw new AppDirError(`the app directory ${dir} is not readable`);
+    }
+    for (const name of names.sort()) {
+      if (name.startsWith(".")) continue; // never .env, .git, .htpasswd, editor swap files
+      const full = join(abs, name);
+      let info;
+      try {
+        info = lstatSync(full);
+      } catch {
+        continue; // removed while we walked
+      }
+      if (info.isDirectory()) {
+        walk(full, `${urlPrefix}${name}/`, depth + 1);
+        continue;
+      }
+      if (!info.isFile()) continue;
+      const type = CONTENT_TYPES[extname(name).toLowerCase()];
+      if (type === undefined) continue; // not part of a web app (e.g. a stray archive): never served
+      total += info.size;
+      if (files.size >= MAX_APP_FILES || total > MAX_APP_BYTES) {
+        throw new AppDirError(`the app directory ${dir} holds more than ${MAX_APP_FILES} files or ${MAX_APP_BYTES} bytes: is it really the built app (dist/web)?`);
+      }
+      files.set(`${urlPrefix}${name}`, {
+        body: readFileSync(full),
+        type,
+        cacheControl: name.endsWith(".html") ? "no-cache" : "public, max-age=3600",
+      });
+    }
+  };
+  walk(dir, "/", 0);
+  const index = files.get("/index.html");
+  if (!index) throw new AppDirError(`the app directory ${dir} has no index.html (build it with \`npm run build\`; it lands in dist/web)`);
+  files.set("/", index);
+  return { dir, files };
+}
+
+const ROOT_PAGE =
+  "paseo relay\n\nThis relay forwards end-to-end encrypted traffic between paseo daemons and clients.\n" +
+  "It sees routing ids and ciphertext only, and it does not serve the browser app: open a pairing link with\n" +
+  "`paseo open <link|file>` on your own machine, or through the app URL its daemon was given (--app-url).\n" +
+  "See /health for status.\n";
+
+function sendText(res: ServerResponse, status: number, text: string, head: boolean, csp: string): void {
+  res.writeHead(status, {
+    ...securityHeaders(csp),
+    "Content-Type": "text/plain; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+    "Cache-Control": "no-store",
+  });
   res.end(head ? undefined : text);
 }
 
-/** Resolve a URL path to a file strictly inside `rootReal` (already a real path), with its size, or undefined. */
-async function resolveInside(rootReal: string, urlPath: string): Promise<{ file: string; size: number } | undefined> {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(urlPath);
-  } catch {
-    return undefined;
-  }
-  if (decoded.includes("\0")) return undefined;
-  let candidate = resolve(rootReal, `.${decoded.startsWith("/") ? decoded : `/${decoded}`}`);
-  try {
-    if ((await stat(candidate)).isDirectory()) candidate = join(candidate, "index.html");
-    const real = await realpath(candidate);
-    if (real !== rootReal && !real.startsWith(rootReal + sep)) return undefined;
-    const info = await stat(real);
-    return info.isFile() ? { file: real, size: info.size } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Handle a GET/HEAD for anything that is not an API path. */
-export async function serveStatic(staticDir: string | undefined, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * Answer a GET/HEAD for a non-API path: the app file at exactly `path` (no decoding, no normalization: the
+ * allow-list holds the only valid spellings), else 404. Without an app, `/` is a short text page.
+ */
+export function serveApp(app: AppFiles | undefined, path: string, req: IncomingMessage, res: ServerResponse, csp = CONTENT_SECURITY_POLICY): void {
   const head = req.method === "HEAD";
-  if (staticDir === undefined) {
-    if (path === "/") sendText(res, 200, ROOT_PAGE, head);
-    else sendText(res, 404, "not found\n", head);
+  if (app === undefined) {
+    if (path === "/") sendText(res, 200, ROOT_PAGE, head, csp);
+    else sendText(res, 404, "not found\n", head, csp);
     return;
   }
-  const found = await resolveInside(staticDir, path);
-  if (!found) return sendText(res, 404, "not found\n", head);
-  const { file, size } = found;
+  const file = app.files.get(path);
+  if (!file) return sendText(res, 404, "not found\n", head, csp);
   res.writeHead(200, {
-    ...SECURITY_HEADERS,
-    "Content-Type": CONTENT_TYPES[extname(file).toLowerCase()] ?? "application/octet-stream",
-    "Content-Length": size,
-    // index.html must be revalidated so a new app version is picked up; other assets may be cached briefly.
-    "Cache-Control": file.endsWith(".html") ? "no-cache" : "public, max-age=3600",
+    ...securityHeaders(csp),
+    "Content-Type": file.type,
+    "Content-Length": file.body.length,
+    "Cache-Control": file.cacheControl,
   });
-  if (head) return void res.end();
-  createReadStream(file)
-    .on("error", () => res.destroy())
-    .pipe(res);
+  res.end(head ? undefined : file.body);
 }

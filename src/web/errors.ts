@@ -114,6 +114,12 @@ export function explain(err: unknown): Explained {
     if (err.code === "RELAY_RESTARTING") return out("The relay is restarting", "Reconnecting automatically — nothing to do.", true);
     return out(`The connection was closed (${err.code})`, "Reconnecting automatically; reload the page if this persists.", true);
   }
+  if (err instanceof PaseoError && err.code === "RELAY_NOT_ALLOWED") {
+    return out(
+      "This page may not connect to this link's relay",
+      "Open the link with `paseo open <link|file>` on your computer, or through the app URL its daemon prints — never through a page served by a relay you do not run.",
+    );
+  }
   if (err instanceof RpcError || (err instanceof PaseoError && TERMINAL_CODES.has(err.code))) {
     const terminal = explainTerminal(err.code, out);
     if (terminal) return terminal;

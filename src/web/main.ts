@@ -8,8 +8,10 @@ import { replace } from "./dom.js";
 import { openDaemonScreen, type DaemonScreen } from "./controller.js";
 import { rememberedOffer, takeOfferFromLocation, type RememberedDaemon } from "./offer-source.js";
 import { createPairPage } from "./views/pair.js";
+import { watchRelayBlocked } from "./origin-guard.js";
 
 let screen: DaemonScreen | undefined;
+let unwatchRelay: (() => void) | undefined;
 
 function root(): HTMLElement {
   const el = document.getElementById("app");
@@ -18,6 +20,8 @@ function root(): HTMLElement {
 }
 
 function leave(): void {
+  unwatchRelay?.();
+  unwatchRelay = undefined;
   screen?.dispose();
   screen = undefined;
   document.title = "paseo";
@@ -48,6 +52,8 @@ function connect(offer: Offer, remember: boolean): void {
   // A link that cannot work (revoked, expired, wrong secret …) gets one page saying why, not a dead dashboard.
   screen = openDaemonScreen(offer, { remember, onLeave: () => showPair(), onFatal: (err) => showPair(err) });
   replace(root(), screen.el);
+  unwatchRelay = watchRelayBlocked(offer, (err) => showPair(err)); // this page's CSP forbids that relay: say so
+
 }
 
 /** Parse (strictly, with the expiry check) and connect; a bad or expired link shows the pairing page with why. */

@@ -200,11 +200,13 @@ describe("paseo daemon pair", { timeout: 60_000 }, () => {
     expect(existsSync(join(home, "identity.json"))).toBe(true);
   });
 
-  it("relay: --relay > config.json > embedded default; publicUrl sets the link base", async () => {
+  it("relay: --relay > config.json > embedded default; the app URL (appUrl, formerly publicUrl) sets the link base", async () => {
     const home = freshHome();
     const viaFlag = await pairJson(home, "--relay", "wss://relay.example.com");
     expect(viaFlag.offer.relay).toEqual({ endpoint: "relay.example.com:443", tls: true });
-    expect(viaFlag.link.startsWith("https://relay.example.com:443/#offer=")).toBe(true);
+    // Never the remote relay's own URL (issue 15: whoever serves the page reads the offer): with no app URL, a link
+    // points at no web origin and opens with `paseo open`.
+    expect(viaFlag.link.startsWith("paseo://open/#offer=")).toBe(true);
     await writeFile(
       join(home, "config.json"),
       JSON.stringify({ relay: { endpoint: "r.example.net:8443", tls: true }, publicUrl: "https://app.paseo.sh" }),

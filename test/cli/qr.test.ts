@@ -83,7 +83,8 @@ describe("paseo daemon pair", { timeout: 60_000 }, () => {
 
   it("--qr on loopback, and a LAN relay by default: a compact QR above the link and fingerprint; --no-qr: none", async () => {
     const home = tmpHome();
-    for (const args of [["--qr"], ["--relay", "192.168.1.20:7431"]]) {
+    // A LAN relay's link opens in a phone's browser only through an app URL (here: that relay run with --serve-app).
+    for (const args of [["--qr"], ["--relay", "192.168.1.20:7431", "--app-url", "http://192.168.1.20:7431/"]]) {
       const r = await runCli(["daemon", "pair", "--home", home, ...args]);
       expect(r.code, r.stderr).toBe(0);
       const qr = qrLines(r.stdout);

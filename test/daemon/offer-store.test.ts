@@ -256,8 +256,10 @@ describe("pairing", () => {
     expect(pairingRelay({ relay: { endpoint: "r:443", tls: true } }, undefined, { endpoint: "127.0.0.1:17999", tls: false })).toEqual({ endpoint: "127.0.0.1:17999", tls: false });
     expect(pairingRelay({ embeddedRelayPort: 17999 })).toEqual({ endpoint: "127.0.0.1:17999", tls: false });
     expect(pairingBase({}, { endpoint: "127.0.0.1:7431", tls: false })).toBe("http://127.0.0.1:7431");
-    expect(pairingBase({}, { endpoint: "relay.example.com:443", tls: true })).toBe("https://relay.example.com:443");
+    // Never a remote relay's own URL (issue 15: whoever serves the page reads the offer): no app URL → paseo://open.
+    expect(pairingBase({}, { endpoint: "relay.example.com:443", tls: true })).toBe("paseo://open");
     expect(pairingBase({ publicUrl: "https://app.paseo.sh" }, { endpoint: "r:1", tls: true })).toBe("https://app.paseo.sh");
+    expect(pairingBase({ appUrl: "https://me.example.io/p/", publicUrl: "https://old.example" }, { endpoint: "r:1", tls: true })).toBe("https://me.example.io/p/");
   });
 
   it("buildOffer + createPairing produce a valid offer for the identity", async () => {

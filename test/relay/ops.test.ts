@@ -18,7 +18,7 @@ afterEach(async () => {
 describe("relay operations", () => {
   it("a staticDir that is not a directory is refused at start (not a 500 on every request)", async () => {
     const { startRelay } = await import("../../src/relay/index.js");
-    await expect(startRelay({ port: 0, staticDir: "/nonexistent-paseo-app" })).rejects.toMatchObject({ code: "RELAY_CONFIG" });
+    await expect(startRelay({ port: 0, serveApp: true, staticDir: "/nonexistent-paseo-app" })).rejects.toMatchObject({ code: "RELAY_CONFIG" });
   });
 
   it("a malformed request target gets 400 and the relay keeps serving (it used to crash the process)", async () => {
@@ -115,7 +115,7 @@ describe("relay operations", () => {
     expect((await fetch(`${relay.url}/health`, { method: "POST" })).status).toBe(405);
   });
 
-  it("with staticDir, serves files with content types and a strict CSP, and never outside the directory", async () => {
+  it("with serveApp, serves the app's files with content types and a strict CSP, and nothing else", async () => {
     const root = mkdtempSync(join(tmpdir(), "paseo-relay-static-"));
     dirs.push(root);
     const site = join(root, "site");
@@ -125,13 +125,13 @@ describe("relay operations", () => {
     writeFileSync(join(site, "assets", "app.css"), "body{}");
     writeFileSync(join(root, "secret.txt"), "do not serve");
     symlinkSync(join(root, "secret.txt"), join(site, "link.txt"));
-    const relay = await relayFor({ staticDir: site });
+    const relay = await relayFor({ serveApp: true, staticDir: site });
 
     const index = await fetch(`${relay.url}/`);
     expect(index.status).toBe(200);
     expect(index.headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect(index.headers.get("content-security-policy")).toBe(
-      "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
     );
     expect(index.headers.get("referrer-policy")).toBe("no-referrer");
     expect(index.headers.get("x-content-type-options")).toBe("nosniff");

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPairing } from "../../src/daemon/index.js";
 import { OfferStore } from "../../src/daemon/offer-store.js";
 import { parseOffer, encodeOffer } from "../../src/index.js";
+import { startOpenServer } from "../../src/cli/open-server.js";
+import { loadAppFiles } from "../../src/relay/static.js";
 import { newPage, nodeAgent, removeHomes, SKIP_BROWSER, startBrowserAndStack, tempHome, type Stack } from "./helpers.js";
 
 const ECHO = nodeAgent(`process.stdout.write("ready\\n"); process.stdin.on("data", (d) => process.stdout.write("got: " + d));`);
@@ -198,7 +200,7 @@ describe.skipIf(SKIP_BROWSER)("browser app against a real relay and daemon", () 
 
 describe.skipIf(SKIP_BROWSER)("browser app failures: the CLI's named errors, each with the next step", () => {
 
-  async function failure(link: string, code: string, title: RegExp, next: RegExp, width = 1280): Promise<void> {
+  async function failure(link: string, code: string, title: RegExp, next: RegExp, width = 1280, offerText = link): Promise<void> {
     const { page, context } = await newPage(browser!, { width, height: 800 });
     try {
       await page.goto(link);
@@ -206,7 +208,7 @@ describe.skipIf(SKIP_BROWSER)("browser app failures: the CLI's named errors, eac
       await banner.waitFor({ timeout: 8000 });
       expect(await banner.locator(".error-title").innerText()).toMatch(title);
       expect(await banner.locator(".error-next").innerText()).toMatch(next);
-      expect(await banner.innerText()).not.toContain(parseOffer(link, { allowExpired: true }).secretB64);
+      expect(await banner.innerText()).not.toContain(parseOffer(offerText, { allowExpired: true }).secretB64);
       expect(await page.evaluate(() => location.hash)).toBe("");
     } finally {
       await context.close();
@@ -233,6 +235,15 @@ describe.skipIf(SKIP_BROWSER)("browser app failures: the CLI's named errors, eac
     await failure(other.link, "DAEMON_OFFLINE", /daemon is offline/, /paseo daemon start/);
 
     const unreachable = { ...offer, relay: { endpoint: "127.0.0.1:9", tls: false } };
-    await failure(base + encodeOffer(unreachable), "RELAY_UNREACHABLE", /Cannot reach the relay/, /network/);
+    // The relay's own page may connect to that relay only (connect-src 'self'): a link for another relay is refused
+    // by the browser, and the page says so by name instead of timing out.
+    await failure(base + encodeOffer(unreachable), "RELAY_NOT_ALLOWED", /may not connect/, /paseo open/);
+    // Opened through `paseo open`'s loopback server (connect-src = the offer's relay), a dead relay is unreachable.
+    const server = await startOpenServer(loadAppFiles(stack.staticDir!), unreachable);
+    try {
+      await failure(server.url, "RELAY_UNREACHABLE", /Cannot reach the relay/, /network/, 1280, base + encodeOffer(unreachable));
+    } finally {
+      await server.close();
+    }
   });
 });

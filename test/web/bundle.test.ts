@@ -7,7 +7,9 @@ import { join } from "node:path";
 import * as esbuild from "esbuild";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRelay, type Relay } from "../../src/relay/index.js";
+import { startOpenServer, type OpenServer } from "../../src/cli/open-server.js";
+import { parseOffer } from "../../src/protocol/offer.js";
+import { loadAppFiles } from "../../src/relay/static.js";
 import { newPage, nodeAgent, removeHomes, SKIP_BROWSER, startBrowserAndStack, tempHome, type Stack } from "./helpers.js";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -48,7 +50,7 @@ describe("browser bundle of the public API (src/index.ts)", () => {
 describe.skipIf(SKIP_BROWSER)("DaemonClient bundle in headless Chromium", () => {
   let browser: Browser | undefined;
   let stack: Stack;
-  let pageRelay: Relay;
+  let pageServer: OpenServer;
 
   beforeAll(async () => {
     ({ browser, stack } = await startBrowserAndStack({ app: false }));
@@ -80,16 +82,16 @@ try {
 }
 `,
     );
-    // Served from a second relay (same CSP) at another origin: the page talks to the daemon's relay cross-origin,
-    // exactly as a third-party app would.
-    pageRelay = await startRelay({ host: "127.0.0.1", port: 0, staticDir: dir });
+    // Served from another origin (`paseo open`'s loopback server: CSP connect-src = exactly the daemon's relay): the
+    // page talks to the daemon's relay cross-origin, exactly as a third-party app would.
+    pageServer = await startOpenServer(loadAppFiles(dir), parseOffer(stack.link));
     await stack.daemon.agents.run({ argv: nodeAgent("console.log('hello from the agent')"), name: "hello" });
     await stack.daemon.agents.run({ argv: nodeAgent("setTimeout(() => {}, 60000)"), name: "sleeper" });
   });
 
   afterAll(async () => {
     await browser?.close();
-    await pageRelay?.close();
+    await pageServer?.close();
     await stack?.close();
     await removeHomes();
   });
@@ -98,7 +100,7 @@ try {
     const { page, problems, context } = await newPage(browser!);
     try {
       const fragment = stack.link.slice(stack.link.indexOf("#"));
-      await page.goto(`${pageRelay.url}/${fragment}`);
+      await page.goto(`http://127.0.0.1:${pageServer.port}/${fragment}`);
       await page.waitForFunction(() => document.getElementById("out")?.textContent !== "pending");
       const result = JSON.parse((await page.textContent("#out"))!);
       expect(result, JSON.stringify(result)).toMatchObject({ ok: true, names: ["hello", "sleeper"], isPaseoError: true });

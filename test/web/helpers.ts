@@ -96,7 +96,7 @@ export async function tempHome(): Promise<string> {
 /** A relay serving the app (unless app: false) plus a daemon registered with it, both in this process. */
 export async function startStack(options: { app?: boolean } = {}): Promise<Stack> {
   const staticDir = options.app === false ? undefined : await ensureWebBuild();
-  let relay = await startRelay({ host: "127.0.0.1", port: 0, staticDir, offlineGraceMs: 500 });
+  let relay = await startRelay({ host: "127.0.0.1", port: 0, serveApp: staticDir !== undefined, staticDir, offlineGraceMs: 500 });
   const port = relay.port;
   const home = await tempHome();
   const daemon = await startDaemon({
@@ -120,7 +120,7 @@ export async function startStack(options: { app?: boolean } = {}): Promise<Stack
       const closing = relay.close();
       await during?.();
       await closing;
-      relay = await startRelay({ host: "127.0.0.1", port, staticDir, offlineGraceMs: 500 });
+      relay = await startRelay({ host: "127.0.0.1", port, serveApp: staticDir !== undefined, staticDir, offlineGraceMs: 500 });
     },
     async pair(options = {}) {
       const p = await createPairing({ home, relay: { endpoint: `127.0.0.1:${port}`, tls: false }, label: "web test", ...options });

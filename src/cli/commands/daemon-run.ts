@@ -7,6 +7,8 @@ import { assertSafeHome } from "../../daemon/home-safety.js";
 import { createLogger, type LogLevel } from "../../daemon/logger.js";
 import { readPid, readStatus } from "../../daemon/runtime-files.js";
 import { escapeControls } from "../../protocol/escape.js";
+import { NO_APP_URL_HINT, hasNoAppUrl } from "../../daemon/pairing.js";
+import { parseAppUrl, saveAppUrl } from "../app-url.js";
 import { QR_SKIPPED_NOTE, type QrChoice, renderQr, shouldPrintQr } from "../qr.js";
 import { info, printJson } from "../output.js";
 
@@ -36,6 +38,7 @@ export function registerDaemonRunCommands(d: Command): void {
     .option("--home <dir>", "PASEO_HOME (default: $PASEO_HOME or ~/.paseo)")
     .option("--relay <url>", "relay to register with, e.g. wss://relay.example.com (saved to config.json)", parseRelay)
     .option("--no-relay", "local only: no relay connection")
+    .option("--app-url <url>", "where pairing links point: a static host serving the app (dist/web) that you trust (saved to config.json)", parseAppUrl)
     .option("--listen <addr>", "loopback address of the local server", parseListen)
     .option("--relay-port <port>", "port of the embedded relay (default 7431; saved to config.json unless 0 = any free port)", parsePort)
     .addOption(new Option("--log-level <level>", "log verbosity").choices(["debug", "info", "warn", "error"]).default("info"))
@@ -43,9 +46,10 @@ export function registerDaemonRunCommands(d: Command): void {
     .option("--qr", "print the link's QR code even when the relay is on loopback (default: only when another device can open it)")
     .option("--no-qr", "never print a QR code")
     .addHelpText("after", "\nExamples:\n  paseo daemon start\n  paseo daemon start --relay wss://relay.example.com")
-    .action(async (flags: { home?: string; relay?: RelayEndpoint | false; listen?: { host: string; port: number }; relayPort?: number; logLevel: LogLevel; jsonLogs?: boolean; qr: QrChoice }) => {
+    .action(async (flags: { home?: string; relay?: RelayEndpoint | false; listen?: { host: string; port: number }; relayPort?: number; appUrl?: string; logLevel: LogLevel; jsonLogs?: boolean; qr: QrChoice }) => {
       const home = await ensureHome(resolveHome(flags.home));
       const log = createLogger({ level: flags.logLevel, json: flags.jsonLogs });
+      if (flags.appUrl !== undefined) await saveAppUrl(home, flags.appUrl);
       if (flags.relay) await saveConfig(home, { ...(await loadConfig(home)), relay: flags.relay });
       // Saved so that `paseo daemon pair` run while the daemon is stopped points at the port it will use again.
       if (flags.relayPort) await saveConfig(home, { ...(await loadConfig(home)), embeddedRelayPort: flags.relayPort });
@@ -83,6 +87,7 @@ export function registerDaemonRunCommands(d: Command): void {
         if (shouldPrintQr(flags.qr, p.link, p.offer.relay.endpoint)) head.push("", renderQr(p.link));
         else if (flags.qr === undefined) head.push(QR_SKIPPED_NOTE);
         const tail = [
+          ...(hasNoAppUrl(p.link) ? ["", NO_APP_URL_HINT] : []),
           "",
           "Pairing link (valid 24 h; for a lasting one: paseo daemon pair --save FILE):",
           `  ${p.link}`,

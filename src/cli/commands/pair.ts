@@ -13,7 +13,8 @@ import { escapeControls } from "../../protocol/escape.js";
 import { describeInput } from "../../protocol/redact.js";
 import { resolveHome, writeFileAtomic } from "../../daemon/home.js";
 import { OfferStore, USE_FLUSH_MS, type OfferSummary } from "../../daemon/offer-store.js";
-import { createPairing, runningDaemonRelay } from "../../daemon/pairing.js";
+import { NO_APP_URL_HINT, createPairing, hasNoAppUrl, runningDaemonRelay } from "../../daemon/pairing.js";
+import { parseAppUrl, saveAppUrl } from "../app-url.js";
 import { info, printJson, table } from "../output.js";
 import { QR_SKIPPED_NOTE, type QrChoice, renderQr, shouldPrintQr } from "../qr.js";
 import { MAX_OFFER_LABEL_CHARS } from "../../protocol/offer.js";
@@ -66,6 +67,7 @@ interface PairOptions {
   once?: boolean;
   rotate?: boolean;
   relay?: string;
+  appUrl?: string;
 }
 
 interface HomeOption {
@@ -80,6 +82,7 @@ function describeState(o: OfferSummary): string {
 async function runPair(opts: PairOptions): Promise<void> {
   const home = resolveHome(opts.home);
   const backend = await loadDefaultBackend();
+  if (opts.appUrl !== undefined) await saveAppUrl(home, opts.appUrl);
   const pairing = await createPairing({
     home,
     backend,
@@ -139,6 +142,7 @@ async function runPair(opts: PairOptions): Promise<void> {
   else if (opts.qr === undefined) process.stdout.write(`${QR_SKIPPED_NOTE}\n`);
   process.stdout.write(
     [
+      ...(hasNoAppUrl(link) ? ["", NO_APP_URL_HINT] : []),
       "",
       "Pairing link — anyone with it can control this machine until it is revoked; share it only with yourself:",
       `  ${link}`,
@@ -200,6 +204,7 @@ export function registerPairCommands(daemonCommand: Command): void {
     .option("--ttl <duration>", "expire the offer after this long, e.g. 30m, 12h, 7d", parseDuration)
     .option("--once", "single use: the offer stops working after the first successful connection")
     .option("--rotate", "revoke every standing offer, then create this one")
+    .option("--app-url <url>", "where links point: a static host serving the app (dist/web) that you trust (saved to config.json)", parseAppUrl)
     .option("--relay <url>", "relay for this offer, e.g. wss://relay.example.com (default: the running daemon's relay, else config.json's, else the embedded relay's port)")
     .action(async (_opts: unknown, cmd: Command) => {
       await runPair(cmd.optsWithGlobals<PairOptions>());

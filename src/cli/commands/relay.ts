@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { createLogger } from "../../daemon/logger.js";
 import { type LogLevel, RELAY_DEFAULTS } from "../../relay/options.js";
+import { PaseoError } from "../../protocol/errors.js";
 import { info } from "../output.js";
 
 const DEFAULT_PORT = 8080;
@@ -17,6 +18,10 @@ const LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
 function builtWebApp(): string | undefined {
   const dir = fileURLToPath(new URL("../../web/", import.meta.url));
   return existsSync(join(dir, "index.html")) && existsSync(join(dir, "app.js")) ? dir : undefined;
+}
+
+function missingWebApp(): never {
+  throw new PaseoError("APP_MISSING", "--serve-app: the built-in app is missing (run `npm run build`, or pass --static-dir <dir>)");
 }
 
 function integer(name: string, min: number, max: number) {
@@ -31,8 +36,10 @@ interface RelayCommandOptions {
   host: string;
   port: number;
   publicUrl?: string;
-  /** A directory; true (the default) = the built-in app if built; false (--no-static-dir) = none. */
-  staticDir?: string | boolean;
+  /** Serve the browser app (opt-in: whoever serves the page can read the pairing secrets it handles). */
+  serveApp?: boolean;
+  /** The app directory served with --serve-app; default the built-in app (dist/web). */
+  staticDir?: string;
   maxFrameBytes?: number;
   maxBufferedBytes?: number;
   perIpMaxConnections?: number;
@@ -49,8 +56,8 @@ export function register(program: Command): void {
     .option("--host <host>", "interface to listen on", RELAY_DEFAULTS.host)
     .option("--port <n>", "TCP port (0 = any free port)", integer("--port", 0, 65535), DEFAULT_PORT)
     .option("--public-url <url>", "URL clients reach this relay at, e.g. https://relay.example.com")
-    .option("--static-dir <dir>", "serve the browser app from this directory at / (default: the built-in app)")
-    .option("--no-static-dir", "serve no app at / (a short text page instead)")
+    .option("--serve-app", "also serve the browser app at / — only when you run this relay for yourself: whoever serves the page can read the pairing links opened in it")
+    .option("--static-dir <dir>", "the app directory served with --serve-app (default: the built-in app, dist/web)")
     .option("--max-frame-bytes <n>", "largest WebSocket message accepted", integer("--max-frame-bytes", 1024, 64 * 1024 * 1024))
     .option("--max-buffered-bytes <n>", "per-socket outbound buffer cap", integer("--max-buffered-bytes", 1, Number.MAX_SAFE_INTEGER))
     .option("--per-ip-max-connections <n>", "open connections per IP", integer("--per-ip-max-connections", 1, 1_000_000))
@@ -65,7 +72,8 @@ export function register(program: Command): void {
         host: o.host,
         port: o.port,
         publicUrl: o.publicUrl,
-        staticDir: typeof o.staticDir === "string" ? o.staticDir : o.staticDir === false ? undefined : builtWebApp(),
+        // --static-dir alone is passed on so the relay refuses it by name instead of silently serving nothing.
+        ...(o.serveApp ? { serveApp: true, staticDir: o.staticDir ?? builtWebApp() ?? missingWebApp() } : o.staticDir !== undefined ? { staticDir: o.staticDir } : {}),
         maxFrameBytes: o.maxFrameBytes,
         maxBufferedBytes: o.maxBufferedBytes,
         perIpMaxConnections: o.perIpMaxConnections,
@@ -75,6 +83,7 @@ export function register(program: Command): void {
         log,
       });
       info(`relay endpoint for offers: ${relay.endpoint.endpoint} (tls: ${relay.endpoint.tls})`);
+      info(o.serveApp ? `serving the browser app at ${relay.url}/ (--serve-app)` : "not serving the browser app (links open through an app URL or `paseo open`)");
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           info(`${signal}: closing all connections with 4009 (relay restarting)`);
