@@ -41,6 +41,7 @@ function terminal(cols = 100, rows = 30): Pty {
 
 const ATTACH = (args: string) => `$PASEO attach ${args}; echo "attach-exit=$?"\r`;
 const STTY_STATE = `stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo\r`;
+const OPOST_STATE = `stty -a | tr ' ' '\\n' | grep -E '^-?(opost|onlcr)$' | tr '\\n' ' '; echo\r`;
 
 describe("paseo attach", () => {
   it("types into bash, resizes the program's terminal, sends Ctrl-C, detaches and restores the terminal", async () => {
@@ -74,6 +75,26 @@ describe("paseo attach", () => {
     await t.waitFor(/back-5/, 8000, again); // the screen comes back from the snapshot
     t.write("\r~.");
     await t.waitFor(/attach-exit=0/, 8000, again);
+    t.kill();
+  });
+
+  it("is raw for output too: the program's bytes reach the terminal unchanged (no CR added), and opost is back after", async () => {
+    // The agent turns off its own PTY's onlcr, so its log holds a bare "\n" (cursor down, same column) and a "\r\n".
+    // A terminal left with opost onlcr (Node's setRawMode alone) would show them as "\r\n" and "\r\r\n".
+    const id = await run(["--tty", "--", "sh", "-c", "read x; stty -onlcr; printf '<<A\\nB\\r\\nC>>'; read y"]);
+    const t = terminal();
+    await t.waitFor(/\$ $/);
+    const mark = t.mark();
+    t.write(ATTACH(id));
+    await new Promise((r) => setTimeout(r, 700)); // attached (typing earlier would also work: it is queued)
+    t.write("go\r");
+    const [got] = await t.waitFor(/<<[\s\S]*?>>/, 8000, mark);
+    expect(JSON.stringify(got)).toBe(JSON.stringify("<<A\nB\r\nC>>")); // unfixed: "<<A\r\nB\r\r\nC>>"
+    t.write("\x1d");
+    await t.waitFor(/attach-exit=0/, 8000, mark);
+    const after = t.mark();
+    t.write(OPOST_STATE);
+    await t.waitFor(/(?<!-)opost onlcr/, 5000, after); // not "-opost": the user's shell has output processing again
     t.kill();
   });
 
@@ -171,6 +192,8 @@ describe("paseo attach", () => {
       const after = t.mark();
       t.write(STTY_STATE);
       await t.waitFor(/icanon echo|echo icanon/, 5000, after);
+      t.write(OPOST_STATE);
+      await t.waitFor(/(?<!-)opost onlcr/, 5000, after); // not "-opost"
       t.kill();
     }
   });
