@@ -207,6 +207,11 @@ describe("paseo attach", () => {
     const info = JSON.parse(r.stdout);
     agents.push(info.id);
     expect([info.tty, info.cols, info.rows]).toEqual([true, 80, 24]);
+    const pipeId = await run(["--name", "plain", "--", "sleep", "20"]);
+    const ls = await runCli(["ls", "--home", daemon.home]);
+    expect(ls.stdout.split("\n")[0]).toMatch(/^ID\s+NAME\s+STATUS\s+PID\s+TTY\s+STARTED\s+COMMAND$/);
+    expect(ls.stdout).toMatch(new RegExp(`^${info.id}\\s+\\S+\\s+running\\s+\\d+\\s+80x24\\s`, "m")); // a terminal says so, with its size
+    expect(ls.stdout).toMatch(new RegExp(`^${pipeId}\\s+plain\\s+running\\s+\\d+\\s+-\\s`, "m"));
     const bad = await runCli(["run", "--cols", "90", "--home", daemon.home, "--", "true"]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--cols and --rows need --tty/);
