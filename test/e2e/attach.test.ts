@@ -92,6 +92,7 @@ describe("paseo attach", () => {
     expect(JSON.stringify(got)).toBe(JSON.stringify("<<A\nB\r\nC>>")); // unfixed: "<<A\r\nB\r\r\nC>>"
     t.write("\x1d");
     await t.waitFor(/attach-exit=0/, 8000, mark);
+    expect(t.since(mark)).toContain(RESTORE_MODES); // detach: cursor shown, mouse and bracketed paste off…
     const after = t.mark();
     t.write(OPOST_STATE);
     await t.waitFor(/(?<!-)opost onlcr/, 5000, after); // not "-opost": the user's shell has output processing again
@@ -167,6 +168,7 @@ describe("paseo attach", () => {
     await t.waitFor(/bye-now/);
     await t.waitFor(/\[agent ender exited with code 7\]/);
     await t.waitFor(/attach-exit=7/);
+    expect(t.text).toContain(RESTORE_MODES); // the agent's end restores the modes too
     t.write(STTY_STATE);
     await t.waitFor(/icanon echo|echo icanon/);
     // attaching to the ended agent shows its final screen and reports the same end
