@@ -3,10 +3,20 @@ import { escapeControls } from "../protocol/escape.js";
 import type { AgentInfo, ServerInfo } from "../protocol/rpc.js";
 import { table } from "./output.js";
 
+/** A lost agent's reason goes in its STATUS cell up to this length; a longer one is printed under the table. */
+export const LOST_REASON_INLINE = 24;
+
+/** How the agent stands, in a table cell (the daemon's words are escaped by table()). */
 export function agentStatus(a: AgentInfo): string {
   if (a.state === "exited") return `exited(${a.exitCode})`;
   if (a.state === "killed") return `killed(${a.signal ?? "?"})${a.reason === "daemon-stopped" ? " by daemon" : ""}`;
+  if (a.state === "lost" && a.reason && a.reason.length <= LOST_REASON_INLINE) return `lost(${a.reason})`;
   return a.state;
+}
+
+/** A terminal agent's size (`100x30`); `-` for a pipe agent. */
+export function agentTty(a: AgentInfo): string {
+  return a.tty ? `${a.cols ?? "?"}x${a.rows ?? "?"}` : "-";
 }
 
 function age(iso: string | null): string {
@@ -20,10 +30,15 @@ function age(iso: string | null): string {
 
 export function agentsTable(agents: AgentInfo[]): string {
   if (agents.length === 0) return "no agents";
-  return table(
-    ["ID", "NAME", "STATUS", "PID", "STARTED", "COMMAND"],
-    agents.map((a) => [a.id, a.name, agentStatus(a), a.pid === null ? "-" : String(a.pid), age(a.startedAt), a.argv.join(" ").slice(0, 60)]),
+  const rows = table(
+    ["ID", "NAME", "STATUS", "PID", "TTY", "STARTED", "COMMAND"],
+    agents.map((a) => [a.id, a.name, agentStatus(a), a.pid === null ? "-" : String(a.pid), agentTty(a), age(a.startedAt), a.argv.join(" ").slice(0, 60)]),
   );
+  // Why an agent is lost is a sentence (see AgentState); it does not fit a cell, so it follows the table.
+  const reasons = agents
+    .filter((a) => a.state === "lost" && a.reason && a.reason.length > LOST_REASON_INLINE)
+    .map((a) => escapeControls(`${a.id} lost: ${a.reason}`));
+  return reasons.length === 0 ? rows : `${rows}\n\n${reasons.join("\n")}`;
 }
 
 function bytes(n: number | null): string {

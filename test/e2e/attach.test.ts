@@ -41,6 +41,7 @@ function terminal(cols = 100, rows = 30): Pty {
 
 const ATTACH = (args: string) => `$PASEO attach ${args}; echo "attach-exit=$?"\r`;
 const STTY_STATE = `stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo\r`;
+const OPOST_STATE = `stty -a | tr ' ' '\\n' | grep -E '^-?(opost|onlcr)$' | tr '\\n' ' '; echo\r`;
 
 describe("paseo attach", () => {
   it("types into bash, resizes the program's terminal, sends Ctrl-C, detaches and restores the terminal", async () => {
@@ -74,6 +75,27 @@ describe("paseo attach", () => {
     await t.waitFor(/back-5/, 8000, again); // the screen comes back from the snapshot
     t.write("\r~.");
     await t.waitFor(/attach-exit=0/, 8000, again);
+    t.kill();
+  });
+
+  it("is raw for output too: the program's bytes reach the terminal unchanged (no CR added), and opost is back after", async () => {
+    // The agent turns off its own PTY's onlcr, so its log holds a bare "\n" (cursor down, same column) and a "\r\n".
+    // A terminal left with opost onlcr (Node's setRawMode alone) would show them as "\r\n" and "\r\r\n".
+    const id = await run(["--tty", "--", "sh", "-c", "read x; stty -onlcr; printf '<<A\\nB\\r\\nC>>'; read y"]);
+    const t = terminal();
+    await t.waitFor(/\$ $/);
+    const mark = t.mark();
+    t.write(ATTACH(id));
+    await new Promise((r) => setTimeout(r, 700)); // attached (typing earlier would also work: it is queued)
+    t.write("go\r");
+    const [got] = await t.waitFor(/<<[\s\S]*?>>/, 8000, mark);
+    expect(JSON.stringify(got)).toBe(JSON.stringify("<<A\nB\r\nC>>")); // unfixed: "<<A\r\nB\r\r\nC>>"
+    t.write("\x1d");
+    await t.waitFor(/attach-exit=0/, 8000, mark);
+    expect(t.since(mark)).toContain(RESTORE_MODES); // detach: cursor shown, mouse and bracketed paste off…
+    const after = t.mark();
+    t.write(OPOST_STATE);
+    await t.waitFor(/(?<!-)opost onlcr/, 5000, after); // not "-opost": the user's shell has output processing again
     t.kill();
   });
 
@@ -146,6 +168,7 @@ describe("paseo attach", () => {
     await t.waitFor(/bye-now/);
     await t.waitFor(/\[agent ender exited with code 7\]/);
     await t.waitFor(/attach-exit=7/);
+    expect(t.text).toContain(RESTORE_MODES); // the agent's end restores the modes too
     t.write(STTY_STATE);
     await t.waitFor(/icanon echo|echo icanon/);
     // attaching to the ended agent shows its final screen and reports the same end
@@ -171,6 +194,8 @@ describe("paseo attach", () => {
       const after = t.mark();
       t.write(STTY_STATE);
       await t.waitFor(/icanon echo|echo icanon/, 5000, after);
+      t.write(OPOST_STATE);
+      await t.waitFor(/(?<!-)opost onlcr/, 5000, after); // not "-opost"
       t.kill();
     }
   });
@@ -184,6 +209,11 @@ describe("paseo attach", () => {
     const info = JSON.parse(r.stdout);
     agents.push(info.id);
     expect([info.tty, info.cols, info.rows]).toEqual([true, 80, 24]);
+    const pipeId = await run(["--name", "plain", "--", "sleep", "20"]);
+    const ls = await runCli(["ls", "--home", daemon.home]);
+    expect(ls.stdout.split("\n")[0]).toMatch(/^ID\s+NAME\s+STATUS\s+PID\s+TTY\s+STARTED\s+COMMAND$/);
+    expect(ls.stdout).toMatch(new RegExp(`^${info.id}\\s+\\S+\\s+running\\s+\\d+\\s+80x24\\s`, "m")); // a terminal says so, with its size
+    expect(ls.stdout).toMatch(new RegExp(`^${pipeId}\\s+plain\\s+running\\s+\\d+\\s+-\\s`, "m"));
     const bad = await runCli(["run", "--cols", "90", "--home", daemon.home, "--", "true"]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--cols and --rows need --tty/);
