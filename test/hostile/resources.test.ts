@@ -158,7 +158,7 @@ describe("oversized frames and messages", () => {
     expect(env.daemon.relayStatus!.reconnects).toBe(reconnects);
   });
 
-  it("a reassembled message above the daemon's 4 MiB: FrameTooLargeError (4109), no reconnect loop, others unaffected", async () => {
+  it("a reassembled message above the daemon's 4 MiB: FrameTooLargeError (4109), at most one reconnect (no loop), others unaffected", async () => {
     const env = await startEnv({ relay: { perIpRatePerSecond: 1000 } });
     const agent = await client(env.offer).runAgent({ argv: SLEEPER, name: "big-input" });
     const proxy = track(await startMitm(env.relay.endpoint), (p) => p.close());
@@ -174,7 +174,10 @@ describe("oversized frames and messages", () => {
     }
     expect(proxy.conns[0]!.closedByRelay?.code).toBe(4109);
     await sleep(400); // a reconnect loop would have opened new connections by now
-    expect(proxy.conns).toHaveLength(1);
+    // 4109 arrives as a bare socket close (the broken channel's keys are wiped, so no encrypted CLOSE can carry it),
+    // and a bare close on a live session is not trusted to stop the client (a relay could forge it, §4): the client
+    // reconnects once, does not resend the refused message, and stays connected — one reconnect, no loop.
+    expect(proxy.conns.length).toBeLessThanOrEqual(2);
     expect(victim.state).not.toBe("reconnecting");
     await expect(bystander.listAgents()).resolves.toBeDefined();
   });
