@@ -44,7 +44,8 @@ export async function startLocalServer(options: {
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const id = nextId++;
-      const pipe = new LocalPipe(ws, `local#${id}`);
+      // The peer's address is its source for fair handshake slots (handshake-slots.ts); loopback users share one.
+      const pipe = new LocalPipe(ws, `local#${id}`, `local:${req.socket.remoteAddress ?? "unknown"}`);
       const handler = options.onClient(pipe);
       scheduler.add(id, (data) => handler.receive(data), (paused) => (paused ? ws.pause() : ws.resume()));
       ws.on("message", (data: Buffer, isBinary) => {
@@ -83,6 +84,7 @@ class LocalPipe implements ClientPipe {
   constructor(
     private readonly ws: WebSocket,
     readonly label: string,
+    readonly source: string,
   ) {
     this.gate = new WritableGate(() => ws.bufferedAmount < HIGH_WATER / 2);
   }
