@@ -37,6 +37,14 @@ export interface RelayOptions {
   idleTimeoutMs?: number;
   /** How long a client waits for a daemon that is not (yet) registered before 4001. Default 300. */
   offlineGraceMs?: number;
+  /** A client leg must send its first message (the hello) within this, else 4008. Default 5 000. */
+  firstMessageTimeoutMs?: number;
+  /** Silent client legs (no message yet) per IP per serverId; a newcomer beyond it evicts the oldest with 4007. Default 8. */
+  perIpPendingClients?: number;
+  /** HTTP connections per IP that have not (yet) upgraded; more are dropped at once. Default 16. */
+  perIpHttpConnections?: number;
+  /** Request headers (upgrade included) must be complete this soon after the TCP connection opens. Default 10 000. */
+  headersTimeoutMs?: number;
   /** Serve the browser app from this directory at `/` (with a strict CSP). */
   staticDir?: string;
   /** Log sink. Lines carry serverId prefixes only: never payloads, keys or offers. Default: silent. */
@@ -63,6 +71,10 @@ export interface ResolvedRelayOptions {
   authTimeoutMs: number;
   idleTimeoutMs: number;
   offlineGraceMs: number;
+  firstMessageTimeoutMs: number;
+  perIpPendingClients: number;
+  perIpHttpConnections: number;
+  headersTimeoutMs: number;
   staticDir: string | undefined;
   log: RelayLogger;
   backend: CryptoBackend;
@@ -80,6 +92,10 @@ export const RELAY_DEFAULTS = {
   authTimeoutMs: 10_000,
   idleTimeoutMs: 15 * 60_000,
   offlineGraceMs: 300,
+  firstMessageTimeoutMs: 5_000,
+  perIpPendingClients: 8,
+  perIpHttpConnections: 16,
+  headersTimeoutMs: 10_000,
 } as const;
 
 /** The spec caps the daemon-mid-reconnect grace at 500 ms: a client must learn "offline" within 1 s. */
@@ -149,6 +165,10 @@ export function resolveOptions(options: RelayOptions, backend: CryptoBackend): R
     authTimeoutMs: intOption("authTimeoutMs", options.authTimeoutMs, d.authTimeoutMs, 10),
     idleTimeoutMs: intOption("idleTimeoutMs", options.idleTimeoutMs, d.idleTimeoutMs, 0),
     offlineGraceMs: intOption("offlineGraceMs", options.offlineGraceMs, d.offlineGraceMs, 0, MAX_OFFLINE_GRACE_MS),
+    firstMessageTimeoutMs: intOption("firstMessageTimeoutMs", options.firstMessageTimeoutMs, d.firstMessageTimeoutMs, 10),
+    perIpPendingClients: intOption("perIpPendingClients", options.perIpPendingClients, d.perIpPendingClients, 1),
+    perIpHttpConnections: intOption("perIpHttpConnections", options.perIpHttpConnections, d.perIpHttpConnections, 1),
+    headersTimeoutMs: intOption("headersTimeoutMs", options.headersTimeoutMs, d.headersTimeoutMs, 10),
     staticDir: checkStaticDir(options.staticDir),
     log: options.log ?? silent,
     backend,
