@@ -9,23 +9,13 @@
  * (8 slots) so a few dozen sockets show the same logic as the 64-socket attack.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { WebSocket, type ClientOptions } from "ws";
+import { WebSocket } from "ws";
 import { buildRelayUrl } from "../../src/client/relay-url.js";
-import type { WebSocketConstructor } from "../../src/client/transport.js";
 import { readLocalOffer } from "../../src/daemon/runtime-files.js";
 import type { Offer } from "../../src/protocol/offer.js";
 import { client, honestLs, sleep, startEnv, teardown, track, waitUntil, withTimeout, type Env } from "./env.js";
 
 afterEach(teardown);
-
-/** A WebSocket whose connection leaves from `localAddress` (a distinct source IP on loopback). */
-export function boundWebSocket(localAddress: string): WebSocketConstructor {
-  return class extends WebSocket {
-    constructor(url: string, options?: ClientOptions) {
-      super(url, { ...options, localAddress });
-    }
-  } as unknown as WebSocketConstructor;
-}
 
 /** An attacker: `count` silent sockets from `localAddress`, each reopened as soon as it is closed, until stop(). */
 function silentFlood(url: string, count: number, localAddress = "127.0.0.1") {
