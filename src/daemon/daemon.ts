@@ -36,7 +36,7 @@ function builtWebApp(): string | undefined {
 export const DAEMON_DEFAULTS = {
   maxConcurrentHandshakes: 64,
   /** Waiting (pre-hello) connections one source may hold; beyond it its oldest is evicted with 4105. */
-  maxWaitingHandshakesPerSource: 8,
+  maxWaitingHandshakesPerSource: 16,
   /** The client's first message (the hello) must arrive within this (4106). */
   helloTimeoutMs: 5_000,
   handshakeTimeoutMs: 10_000,

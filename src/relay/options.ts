@@ -39,9 +39,9 @@ export interface RelayOptions {
   offlineGraceMs?: number;
   /** A client leg must send its first message (the hello) within this, else 4008. Default 5 000. */
   firstMessageTimeoutMs?: number;
-  /** Silent client legs (no message yet) per IP per serverId; a newcomer beyond it evicts the oldest with 4007. Default 8. */
+  /** Silent client legs (no message yet) per IP per serverId; a newcomer beyond it evicts the oldest with 4007. Default 16. */
   perIpPendingClients?: number;
-  /** HTTP connections per IP that have not (yet) upgraded; more are dropped at once. Default 16. */
+  /** HTTP connections per IP that have not (yet) upgraded; more are dropped at once. Default 32. */
   perIpHttpConnections?: number;
   /** Request headers (upgrade included) must be complete this soon after the TCP connection opens. Default 10 000. */
   headersTimeoutMs?: number;
@@ -93,8 +93,8 @@ export const RELAY_DEFAULTS = {
   idleTimeoutMs: 15 * 60_000,
   offlineGraceMs: 300,
   firstMessageTimeoutMs: 5_000,
-  perIpPendingClients: 8,
-  perIpHttpConnections: 16,
+  perIpPendingClients: 16,
+  perIpHttpConnections: 32,
   headersTimeoutMs: 10_000,
 } as const;
 
