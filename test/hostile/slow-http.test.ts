@@ -10,7 +10,7 @@
 import { connect, type Socket } from "node:net";
 import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { boundWebSocket, client, startEnv, teardown, track, withTimeout } from "./env.js";
+import { boundWebSocket, client, sleep, startEnv, teardown, track, withTimeout } from "./env.js";
 
 afterEach(teardown);
 
@@ -40,18 +40,17 @@ function health(port: number, localAddress: string): Promise<number> {
 }
 
 describe("slow HTTP clients before the upgrade", () => {
-  it("are capped per IP and closed at the header deadline, while /health and an honest ls from another IP succeed", async () => {
-    const env = await startEnv({ relay: { perIpHttpConnections: 4, headersTimeoutMs: 600 } });
+  it("are capped per IP, while /health and an honest ls from another IP succeed", async () => {
+    const env = await startEnv({ relay: { perIpHttpConnections: 4 } });
     const port = env.relay.port;
-    const t0 = performance.now();
     const held = await Promise.all(Array.from({ length: 4 }, () => slowLoris(port)));
 
     // One more from the same IP is dropped at once (the cap), not parked until a timeout.
+    const t0 = performance.now();
     const extra = await slowLoris(port).catch(() => undefined);
-    if (extra) {
-      const closed = await withTimeout(extra.closedAt, 300, "connection over the per-IP cap dropped at once");
-      expect(closed - t0).toBeLessThan(500);
-    }
+    if (extra) await withTimeout(extra.closedAt, 300, "connection over the per-IP cap dropped at once");
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(held.every((h) => !h.socket.destroyed)).toBe(true);
 
     // Meanwhile another address is served normally.
     expect(await withTimeout(health(port, "127.0.0.2"), 2000, "/health")).toBe(200);
@@ -59,13 +58,33 @@ describe("slow HTTP clients before the upgrade", () => {
     await expect(withTimeout(honest.listAgents(), 3000, "honest ls")).resolves.toBeDefined();
     honest.close();
 
-    // The held connections never finish their headers: each is destroyed at the deadline, not ~30 s later.
-    const closedAt = await withTimeout(Promise.all(held.map((h) => h.closedAt)), 3000, "slow-loris sockets closed by the deadline");
+    // Once the attacker's connections are gone, its address may connect again (the count was released).
+    // (The relay sees the closes a moment after this side does: retry briefly.)
+    for (const h of held) h.socket.destroy();
+    await Promise.all(held.map((h) => h.closedAt));
+    let status = 0;
+    for (let i = 0; i < 20 && status !== 200; i++) {
+      status = await health(port, "127.0.0.1").catch(() => 0);
+      if (status !== 200) await sleep(50);
+    }
+    expect(status).toBe(200);
+  });
+
+  it("are closed at the header deadline (partial headers, or nothing at all), not ~30 s later", async () => {
+    const env = await startEnv({ relay: { headersTimeoutMs: 600 } });
+    const port = env.relay.port;
+    const t0 = performance.now();
+    const partial = await Promise.all(Array.from({ length: 3 }, () => slowLoris(port)));
+    const idle = track(connect({ host: "127.0.0.1", port }), (s) => s.destroy());
+    idle.on("error", () => {});
+    const idleClosed = new Promise<number>((r) => idle.once("close", () => r(performance.now())));
+    const closedAt = await withTimeout(Promise.all([...partial.map((h) => h.closedAt), idleClosed]), 3000, "pre-upgrade sockets closed by the deadline");
     for (const at of closedAt) {
       expect(at - t0).toBeGreaterThanOrEqual(550);
       expect(at - t0).toBeLessThan(2000);
     }
-    // And once they are gone, the attacker's address may connect again (the count was released).
-    expect(await withTimeout(health(port, "127.0.0.1"), 2000, "/health from the same IP afterwards")).toBe(200);
+    // The relay itself is fine afterwards.
+    expect(await withTimeout(health(port, "127.0.0.1"), 2000, "/health")).toBe(200);
+    await expect(withTimeout(client(env.offer).listAgents(), 3000, "honest ls")).resolves.toBeDefined();
   });
 });
