@@ -17,6 +17,7 @@ import type { AgentInfo, AgentManager } from "./agents/index.js";
 import { ConnectionStreams } from "./connection-streams.js";
 import type { Logger } from "./logger.js";
 import type { SessionTicket } from "./offer-sessions.js";
+import type { HandshakeSlot, HandshakeSlots } from "./handshake-slots.js";
 import type { ClientPipe, PipeHandler } from "./pipe.js";
 import { createHandlers } from "./rpc-handlers.js";
 import { TerminalAttachments } from "./terminal-attachments.js";
@@ -48,8 +49,10 @@ export interface ConnectionContext {
   /** Writer/watcher lanes of terminal agents, shared by all connections (wired to `agents` with bindLanes). */
   lanes: TerminalLanes;
   info: ServerInfoSource;
-  handshakes: { tryAcquire(): boolean; release(): void };
+  handshakes: HandshakeSlots;
   log: Logger;
+  /** The client's first message (the hello) must arrive this soon after the socket opened, else 4106. */
+  helloTimeoutMs: number;
   handshakeTimeoutMs: number;
   idleTimeoutMs: number;
   /** Largest application message accepted from a client. */
@@ -76,8 +79,9 @@ export class ClientConnection implements PipeHandler {
   private streams: ConnectionStreams | undefined;
   private terminals: TerminalAttachments | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private holdsHandshakeSlot = false;
   private ticket: SessionTicket | undefined;
+  private slot: HandshakeSlot | undefined;
+  private helloTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly handlers;
 
   constructor(
@@ -85,12 +89,14 @@ export class ClientConnection implements PipeHandler {
     private readonly ctx: ConnectionContext,
   ) {
     this.handlers = createHandlers(ctx);
-    if (!ctx.handshakes.tryAcquire()) {
+    // A silent connection may lose its slot to a newcomer (handshake-slots.ts says why): the client hears 4105.
+    this.slot = ctx.handshakes.acquire({ evict: () => this.close(CloseCode.BUSY, "daemon busy: slot reclaimed from a silent connection") }, pipe.source);
+    if (!this.slot) {
       this.close(CloseCode.BUSY);
       return;
     }
-    this.holdsHandshakeSlot = true;
     this.timer = setTimeout(() => this.close(CloseCode.HANDSHAKE_TIMEOUT), ctx.handshakeTimeoutMs);
+    this.helloTimer = setTimeout(() => this.close(CloseCode.HANDSHAKE_TIMEOUT, "no hello in time"), ctx.helloTimeoutMs);
   }
 
   receive(data: Uint8Array): void {
@@ -123,6 +129,8 @@ export class ClientConnection implements PipeHandler {
 
   private async onHello(data: Uint8Array): Promise<void> {
     this.phase = "open"; // further bytes before the reply are transport messages (and would fail to decrypt)
+    clearTimeout(this.helloTimer);
+    this.slot?.working();
     let hello;
     try {
       hello = parseHello(data);
@@ -287,16 +295,15 @@ export class ClientConnection implements PipeHandler {
   }
 
   private releaseHandshakeSlot(): void {
-    if (this.holdsHandshakeSlot) {
-      this.holdsHandshakeSlot = false;
-      this.ctx.handshakes.release();
-    }
+    this.slot?.release();
+    this.slot = undefined;
   }
 
   private teardown(): void {
     if (this.phase === "closed") return;
     this.phase = "closed";
     if (this.timer) clearTimeout(this.timer);
+    clearTimeout(this.helloTimer);
     this.releaseHandshakeSlot();
     this.ticket?.release();
     this.streams?.closeAll();

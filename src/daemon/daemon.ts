@@ -16,6 +16,7 @@ import { AgentManager } from "./agents/index.js";
 import { ClientConnection, type ConnectionContext } from "./connection.js";
 import { bindLanes } from "./terminal-attachments.js";
 import { TerminalLanes } from "./terminal-lanes.js";
+import { HandshakeSlots } from "./handshake-slots.js";
 import { ensureHome, loadConfig, DEFAULT_EMBEDDED_RELAY } from "./home.js";
 import { loadOrCreateIdentity, type DaemonIdentity } from "./identity.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -37,6 +38,10 @@ function builtWebApp(): string | undefined {
 /** Defaults of the limits the daemon enforces on clients (docs/protocol.md §10). */
 export const DAEMON_DEFAULTS = {
   maxConcurrentHandshakes: 64,
+  /** Waiting (pre-hello) connections one source may hold; beyond it its oldest is evicted with 4105. */
+  maxWaitingHandshakesPerSource: 16,
+  /** The client's first message (the hello) must arrive within this (4106). */
+  helloTimeoutMs: 5_000,
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 10 * 60_000,
   /** Largest application message accepted from a client (4109 above it). */
@@ -56,8 +61,10 @@ export interface DaemonOptions {
   backend?: CryptoBackend;
   log?: Logger;
   handshakeTimeoutMs?: number;
+  helloTimeoutMs?: number;
   idleTimeoutMs?: number;
   maxConcurrentHandshakes?: number;
+  maxWaitingHandshakesPerSource?: number;
   relayPingIntervalMs?: number;
   stopGraceMs?: number;
 }
@@ -101,8 +108,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // The local offer: fresh secret every start, never in offers.json (so `pair --rotate` cannot lock you out).
     const localOfferId = toBase64Url(backend.randomBytes(OFFER_ID_BYTES));
     const localSecret = backend.randomBytes(OFFER_SECRET_BYTES);
-    let active = 0;
-    const maxHandshakes = options.maxConcurrentHandshakes ?? DAEMON_DEFAULTS.maxConcurrentHandshakes;
+    const handshakes = new HandshakeSlots(
+      options.maxConcurrentHandshakes ?? DAEMON_DEFAULTS.maxConcurrentHandshakes,
+      options.maxWaitingHandshakesPerSource ?? DAEMON_DEFAULTS.maxWaitingHandshakesPerSource,
+    );
     const connections = new Set<ClientConnection>();
     const lanes = new TerminalLanes();
     cleanups.push(bindLanes(agents, lanes));
@@ -127,11 +136,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       agents,
       lanes,
       info,
-      handshakes: {
-        tryAcquire: () => (active < maxHandshakes ? (active++, true) : false),
-        release: () => void active--,
-      },
+      handshakes,
       log,
+      helloTimeoutMs: options.helloTimeoutMs ?? DAEMON_DEFAULTS.helloTimeoutMs,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? DAEMON_DEFAULTS.handshakeTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs ?? DAEMON_DEFAULTS.idleTimeoutMs,
       maxIncomingMessage: DAEMON_DEFAULTS.maxIncomingMessage,

@@ -5,7 +5,7 @@
  * the daemon even though the port is reachable.
  */
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import { RELAY_PATH } from "../client/relay-url.js";
 import { CloseCode } from "../protocol/close-codes.js";
@@ -13,9 +13,12 @@ import type { Logger } from "./logger.js";
 import type { ClientPipe, PipeHandler } from "./pipe.js";
 import { WritableGate } from "./writable-gate.js";
 import { FairScheduler } from "./fair-scheduler.js";
+import { HttpGuard } from "../relay/http-guard.js";
 
 const MAX_FRAME = 1024 * 1024;
 const HIGH_WATER = 4 * 1024 * 1024;
+/** Request headers must be complete this soon after the TCP connection opens (as at the relay, §10). */
+const LOCAL_HEADERS_TIMEOUT_MS = 10_000;
 
 export interface LocalServer {
   readonly host: string;
@@ -30,13 +33,18 @@ export async function startLocalServer(options: {
   log: Logger;
   onClient(pipe: ClientPipe): PipeHandler;
 }): Promise<LocalServer> {
-  const http: Server = createServer((_req, res) => {
+  const http: Server = createServer(HttpGuard.serverOptions(LOCAL_HEADERS_TIMEOUT_MS), (_req, res) => {
     res.writeHead(404, { "content-type": "text/plain" }).end("paseo daemon: local WebSocket endpoint only\n");
   });
+  // Every local user shares 127.0.0.1, so a per-address cap would let one of them lock the others out: only the
+  // header deadline applies here (silent sockets after the upgrade are handled by the handshake slots).
+  const guard = new HttpGuard(Number.MAX_SAFE_INTEGER, LOCAL_HEADERS_TIMEOUT_MS);
+  guard.attach(http);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, perMessageDeflate: false });
   let nextId = 1;
   const scheduler = new FairScheduler<number>();
   http.on("upgrade", (req, socket, head) => {
+    guard.upgraded(socket as Socket);
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== RELAY_PATH || url.searchParams.get("role") !== "client" || url.searchParams.get("serverId") !== options.serverId) {
       socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
@@ -44,7 +52,8 @@ export async function startLocalServer(options: {
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const id = nextId++;
-      const pipe = new LocalPipe(ws, `local#${id}`);
+      // The peer's address is its source for fair handshake slots (handshake-slots.ts); loopback users share one.
+      const pipe = new LocalPipe(ws, `local#${id}`, `local:${req.socket.remoteAddress ?? "unknown"}`);
       const handler = options.onClient(pipe);
       scheduler.add(id, (data) => handler.receive(data), (paused) => (paused ? ws.pause() : ws.resume()));
       ws.on("message", (data: Buffer, isBinary) => {
@@ -83,6 +92,7 @@ class LocalPipe implements ClientPipe {
   constructor(
     private readonly ws: WebSocket,
     readonly label: string,
+    readonly source: string,
   ) {
     this.gate = new WritableGate(() => ws.bufferedAmount < HIGH_WATER / 2);
   }

@@ -5,6 +5,11 @@
 export interface ClientPipe {
   /** For logs only, e.g. "relay#12" or "local#3". Never contains secrets. */
   readonly label: string;
+  /**
+   * Who is on the other end, for fair handshake slots (handshake-slots.ts): the relay's opaque per-IP tag or the
+   * local peer's address. Undefined when unknown (an older relay that does not tag OPEN). Never shown to anyone.
+   */
+  readonly source?: string;
   /** Send one wire message (hello reply or Noise transport message). */
   send(data: Uint8Array): void;
   /** Close the client's connection with a paseo close code (docs/protocol.md §4). */

@@ -10,7 +10,7 @@ import { Backoff } from "../client/backoff.js";
 import type { CryptoBackend, KeyPair } from "../protocol/crypto/backend.js";
 import { CloseCode, closeCodeName } from "../protocol/close-codes.js";
 import { authForChallenge } from "../protocol/relay-auth.js";
-import { decodeMux, encodeClose, encodeData, encodePause, encodeResume, type MuxMessage } from "../protocol/relay-mux.js";
+import { decodeMux, encodeClose, encodeData, encodePause, encodeResume, MUX_VERSION_TAGGED, type MuxMessage } from "../protocol/relay-mux.js";
 import { FairScheduler } from "./fair-scheduler.js";
 import type { Logger } from "./logger.js";
 import { shortId } from "../protocol/server-id.js";
@@ -138,7 +138,8 @@ export class RelayLink {
     if (this.current.state === "stopped" || this.current.state === "rejected") return;
     const { relay, serverId, log } = this.options;
     this.update({ state: "connecting" });
-    const socket = new WebSocket(buildRelayUrl(relay, "server", serverId), { maxPayload: 2 * 1024 * 1024, perMessageDeflate: false });
+    // mux=2: ask for OPENs tagged with the client's source (§5.3); a relay that predates it ignores the parameter.
+    const socket = new WebSocket(`${buildRelayUrl(relay, "server", serverId)}&mux=${MUX_VERSION_TAGGED}`, { maxPayload: 2 * 1024 * 1024, perMessageDeflate: false });
     this.socket = socket;
     this.registration = "challenge";
     // Same rule as the keepalive: nothing that completes registration within two ping intervals = a dead path.
@@ -206,7 +207,7 @@ export class RelayLink {
           this.scheduler.remove(msg.clientId);
           previous.handler.closed();
         }
-        const pipe = new RelayPipe(msg.clientId, this);
+        const pipe = new RelayPipe(msg.clientId, this, msg.source && `relay:${toHex(msg.source)}`);
         const handler = this.options.onClient(pipe);
         // Refused at once (e.g. BUSY): its CLOSE is already sent, so there is nothing to route to it.
         if (pipe.isClosed) return handler.closed();
@@ -347,6 +348,7 @@ class RelayPipe implements ClientPipe {
   constructor(
     private readonly clientId: number,
     private readonly link: RelayLink,
+    readonly source: string | undefined,
   ) {
     this.label = `relay#${clientId}`;
   }
@@ -380,4 +382,8 @@ class RelayPipe implements ClientPipe {
     this.paused = paused;
     if (!paused) for (const l of this.resumeListeners.splice(0)) l();
   }
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

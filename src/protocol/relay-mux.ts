@@ -28,12 +28,20 @@ export const CLIENT_HEADER_BYTES = 5;
 /** A WebSocket close reason is at most 123 bytes (RFC 6455 §5.5: 125-byte control payload minus the code). */
 export const MAX_CLOSE_REASON_BYTES = 123;
 export const MAX_CLIENT_ID = 0xffff_ffff;
+/**
+ * An OPEN may carry the client's source tag (§5.3): 8 opaque bytes, equal for clients the relay accounts to the same
+ * address (IPv4 address, IPv6 /64), so the daemon can share its handshake slots fairly. Sent only to a daemon that
+ * registered with `mux=2` in its URL; older daemons keep receiving the 5-byte OPEN.
+ */
+export const SOURCE_TAG_BYTES = 8;
+/** The daemon leg's mux version with tagged OPENs, asked for by the daemon as `&mux=2` on its relay URL (§5.1). */
+export const MUX_VERSION_TAGGED = 2;
 
 export type MuxMessage =
   | { type: "challenge"; ephemeralPublicKey: Uint8Array; nonce: Uint8Array }
   | { type: "auth"; publicKey: Uint8Array; mac: Uint8Array }
   | { type: "ready" }
-  | { type: "open"; clientId: number }
+  | { type: "open"; clientId: number; source?: Uint8Array }
   | { type: "data"; clientId: number; payload: Uint8Array }
   | { type: "close"; clientId: number; code: number; reason: string }
   | { type: "pause"; clientId: number }
@@ -95,8 +103,12 @@ export function encodeReady(): Uint8Array {
   return Uint8Array.of(MuxType.READY);
 }
 
-export function encodeOpen(clientId: number): Uint8Array {
-  return withClientHeader(MuxType.OPEN, clientId, 0);
+export function encodeOpen(clientId: number, source?: Uint8Array): Uint8Array {
+  if (source === undefined) return withClientHeader(MuxType.OPEN, clientId, 0);
+  checkFixed("source tag", source, SOURCE_TAG_BYTES);
+  const out = withClientHeader(MuxType.OPEN, clientId, SOURCE_TAG_BYTES);
+  out.set(source, CLIENT_HEADER_BYTES);
+  return out;
 }
 
 export function encodePause(clientId: number): Uint8Array {
@@ -135,7 +147,7 @@ export function encodeMux(message: MuxMessage): Uint8Array {
     case "ready":
       return encodeReady();
     case "open":
-      return encodeOpen(message.clientId);
+      return encodeOpen(message.clientId, message.source);
     case "data":
       return encodeData(message.clientId, message.payload);
     case "close":
@@ -181,6 +193,9 @@ export function decodeMux(bytes: Uint8Array): MuxMessage {
       expectLength("READY", bytes, 1);
       return { type: "ready" };
     case MuxType.OPEN:
+      if (bytes.length === CLIENT_HEADER_BYTES + SOURCE_TAG_BYTES) {
+        return { type: "open", clientId: readClientId(bytes), source: bytes.slice(CLIENT_HEADER_BYTES) };
+      }
       expectLength("OPEN", bytes, CLIENT_HEADER_BYTES);
       return { type: "open", clientId: readClientId(bytes) };
     case MuxType.PAUSE:

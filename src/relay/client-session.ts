@@ -28,16 +28,28 @@ export class ClientSession implements Session {
   private queued: Buffer[] = [];
   private queuedBytes = 0;
   private readonly flow: ReturnType<typeof watchFlow>;
+  /** Until the first message: counted in ctx.pending and on the first-message clock. */
+  private silent = true;
+  private firstMessageTimer: NodeJS.Timeout | undefined;
+  private readonly pendingLeg = { evict: () => this.closeFromRelay(CloseCode.RATE_LIMITED, "too many silent connections from this address") };
+  /** The opaque per-source tag the daemon gets in OPEN (§5.3). */
+  readonly sourceTag: Uint8Array;
 
   constructor(
     readonly serverId: string,
     readonly peer: Peer,
     private readonly ctx: RelayContext,
+    /** The limiter key of the client's address (limits.ts). */
+    private readonly source: string,
   ) {
     this.flow = watchFlow(peer, ctx.opts, (signal) => this.applyFlow(signal));
+    this.sourceTag = ctx.pending.tag(source);
   }
 
   start(): void {
+    // A client sends its hello as soon as the socket opens; one that stays silent is holding a daemon slot hostage.
+    this.firstMessageTimer = setTimeout(() => this.closeFromRelay(CloseCode.TIMEOUT, "no first message in time"), this.ctx.opts.firstMessageTimeoutMs);
+    this.ctx.pending.add(this.source, this.serverId, this.pendingLeg);
     const daemon = this.ctx.router.lookup(this.serverId);
     if (daemon) return this.attachTo(daemon);
     this.peer.hold(PENDING);
@@ -71,6 +83,7 @@ export class ClientSession implements Session {
   onMessage(data: Buffer, isBinary: boolean): void {
     this.peer.received(data.length);
     if (this.state === "closed") return;
+    if (this.silent) this.spoke();
     if (!isBinary) return this.closeFromRelay(CloseCode.BAD_REQUEST, "text frames are not allowed");
     if (this.state === "attached") return this.daemon!.forward(this.clientId, data);
     this.queuedBytes += data.length;
@@ -110,7 +123,14 @@ export class ClientSession implements Session {
     this.detach();
   }
 
+  private spoke(): void {
+    this.silent = false;
+    clearTimeout(this.firstMessageTimer);
+    this.ctx.pending.remove(this.source, this.serverId, this.pendingLeg);
+  }
+
   private detach(): void {
+    if (this.silent) this.spoke();
     this.state = "closed";
     this.daemon = undefined;
     clearTimeout(this.graceTimer);

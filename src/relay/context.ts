@@ -5,12 +5,15 @@
 import type { RelayMetrics } from "./metrics.js";
 import type { LogLevel, ResolvedRelayOptions } from "./options.js";
 import type { Peer } from "./peer.js";
+import type { PendingClients } from "./pending-clients.js";
 import type { Router } from "./router.js";
 
 export interface RelayContext {
   readonly opts: ResolvedRelayOptions;
   readonly metrics: RelayMetrics;
   readonly router: Router;
+  /** Client legs that have not spoken yet, per source and serverId. */
+  readonly pending: PendingClients;
   log(level: LogLevel, message: string): void;
 }
 

@@ -50,6 +50,8 @@ export class DaemonSession implements Session {
     readonly serverId: string,
     readonly peer: Peer,
     private readonly ctx: RelayContext,
+    /** The daemon asked for tagged OPENs (`mux=2`, §5.3). */
+    private readonly taggedOpen = false,
   ) {
     this.flow = watchFlow(peer, ctx.opts, (signal) => this.applyFlow(signal));
     this.tag = `daemon ${shortId(serverId)}`;
@@ -132,7 +134,7 @@ export class DaemonSession implements Session {
     if (this.state !== "ready" || this.clients.size >= this.ctx.opts.maxClientsPerDaemon) return undefined;
     const id = this.allocateId();
     this.clients.set(id, client);
-    this.peer.send(encodeOpen(id));
+    this.peer.send(encodeOpen(id, this.taggedOpen ? client.sourceTag : undefined));
     if (this.flow.isPaused) client.peer.hold(DAEMON_CONGESTED);
     return id;
   }

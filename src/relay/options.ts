@@ -38,6 +38,14 @@ export interface RelayOptions {
   idleTimeoutMs?: number;
   /** How long a client waits for a daemon that is not (yet) registered before 4001. Default 300. */
   offlineGraceMs?: number;
+  /** A client leg must send its first message (the hello) within this, else 4008. Default 5 000. */
+  firstMessageTimeoutMs?: number;
+  /** Silent client legs (no message yet) per IP per serverId; a newcomer beyond it evicts the oldest with 4007. Default 16. */
+  perIpPendingClients?: number;
+  /** HTTP connections per IP that have not (yet) upgraded; more are dropped at once. Default 32. */
+  perIpHttpConnections?: number;
+  /** Request headers (upgrade included) must be complete this soon after the TCP connection opens. Default 10 000. */
+  headersTimeoutMs?: number;
   /**
    * Serve the browser app at `/` — only for a relay whose operator is also its users (a self-hosted relay, the
    * daemon's embedded loopback relay): whoever serves the page can read the pairing secrets it handles. Default false.
@@ -71,6 +79,10 @@ export interface ResolvedRelayOptions {
   offlineGraceMs: number;
   /** The app's files (an allow-list read at start), when serveApp is on. */
   app: AppFiles | undefined;
+  firstMessageTimeoutMs: number;
+  perIpPendingClients: number;
+  perIpHttpConnections: number;
+  headersTimeoutMs: number;
   log: RelayLogger;
   backend: CryptoBackend;
 }
@@ -87,6 +99,10 @@ export const RELAY_DEFAULTS = {
   authTimeoutMs: 10_000,
   idleTimeoutMs: 15 * 60_000,
   offlineGraceMs: 300,
+  firstMessageTimeoutMs: 5_000,
+  perIpPendingClients: 16,
+  perIpHttpConnections: 32,
+  headersTimeoutMs: 10_000,
 } as const;
 
 /** The spec caps the daemon-mid-reconnect grace at 500 ms: a client must learn "offline" within 1 s. */
@@ -167,6 +183,10 @@ export function resolveOptions(options: RelayOptions, backend: CryptoBackend): R
     idleTimeoutMs: intOption("idleTimeoutMs", options.idleTimeoutMs, d.idleTimeoutMs, 0),
     offlineGraceMs: intOption("offlineGraceMs", options.offlineGraceMs, d.offlineGraceMs, 0, MAX_OFFLINE_GRACE_MS),
     app: checkApp(options.serveApp, options.staticDir),
+    firstMessageTimeoutMs: intOption("firstMessageTimeoutMs", options.firstMessageTimeoutMs, d.firstMessageTimeoutMs, 10),
+    perIpPendingClients: intOption("perIpPendingClients", options.perIpPendingClients, d.perIpPendingClients, 1),
+    perIpHttpConnections: intOption("perIpHttpConnections", options.perIpHttpConnections, d.perIpHttpConnections, 1),
+    headersTimeoutMs: intOption("headersTimeoutMs", options.headersTimeoutMs, d.headersTimeoutMs, 10),
     log: options.log ?? silent,
     backend,
   };

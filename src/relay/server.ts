@@ -4,19 +4,21 @@
  * session exists; every refusal is an accepted upgrade closed with a named code, so peers never have to guess.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import { type RelayEndpoint, RELAY_PATH, parseRelayEndpoint } from "../client/relay-url.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { loadDefaultBackend } from "../protocol/crypto/select.js";
 import { PaseoError } from "../protocol/errors.js";
-import { CLIENT_HEADER_BYTES } from "../protocol/relay-mux.js";
+import { CLIENT_HEADER_BYTES, MUX_VERSION_TAGGED } from "../protocol/relay-mux.js";
 import { SERVER_ID_RE } from "../protocol/server-id.js";
 import { ClientSession } from "./client-session.js";
 import type { RelayContext, Session } from "./context.js";
 import { DaemonSession } from "./daemon-session.js";
 import { Liveness } from "./keepalive.js";
+import { HttpGuard } from "./http-guard.js";
 import { IpLimiter, clientAddress, limiterKey } from "./limits.js";
+import { PendingClients } from "./pending-clients.js";
 import { RelayMetrics, type RelayStats, type Role, renderPrometheus } from "./metrics.js";
 import { type RelayOptions, type ResolvedRelayOptions, resolveOptions } from "./options.js";
 import { Peer } from "./peer.js";
@@ -42,7 +44,7 @@ export interface Relay {
 const SHUTDOWN_GRACE_MS = 2000;
 const LIMITER_SWEEP_MS = 60_000;
 
-type Route = { ok: true; role: Role; serverId: string } | { ok: false; code: number; reason: string };
+type Route = { ok: true; role: Role; serverId: string; taggedOpen: boolean } | { ok: false; code: number; reason: string };
 
 /** Parse a request target; undefined for a malformed one (which must never throw out of a request handler). */
 function parseUrl(rawUrl: string | undefined): URL | undefined {
@@ -69,7 +71,9 @@ function parseRoute(rawUrl: string | undefined): Route {
   if (ids.length !== 1 || !SERVER_ID_RE.test(ids[0]!)) {
     return { ok: false, code: CloseCode.BAD_REQUEST, reason: "serverId must be 26 base32 characters" };
   }
-  return { ok: true, role: roles[0], serverId: ids[0]! };
+  // A daemon that sends mux=2 understands OPENs tagged with the client's source (§5.3); nothing else changes.
+  const taggedOpen = roles[0] === "server" && url.searchParams.get("mux") === String(MUX_VERSION_TAGGED);
+  return { ok: true, role: roles[0], serverId: ids[0]!, taggedOpen };
 }
 
 function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
@@ -97,6 +101,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     opts,
     metrics,
     router,
+    pending: new PendingClients(opts.perIpPendingClients),
     log: (level, message) => {
       try {
         opts.log(level, message);
@@ -140,14 +145,17 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     serveApp(opts.app, path, req, res); // only when the operator opted in (serveApp); else a text page at /
   };
 
-  const server = createServer(onRequest);
-  // Slow-header clients must not hold sockets open forever (upgrade requests included).
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  // Slow-header clients must not hold sockets open (upgrade requests included): counted per IP and on a deadline.
+  const server = createServer(HttpGuard.serverOptions(opts.headersTimeoutMs), onRequest);
+  // Behind the operator's proxy every connection comes from the proxy's address: only the deadline applies then.
+  const httpGuard = new HttpGuard(opts.trustForwardedFor ? Number.MAX_SAFE_INTEGER : opts.perIpHttpConnections, opts.headersTimeoutMs);
+  httpGuard.attach(server);
 
-  const startSession = (ws: WebSocket, peer: Peer, route: Extract<Route, { ok: true }>): void => {
+  const startSession = (ws: WebSocket, peer: Peer, route: Extract<Route, { ok: true }>, source: string): void => {
     const session =
-      route.role === "server" ? new DaemonSession(route.serverId, peer, ctx) : new ClientSession(route.serverId, peer, ctx);
+      route.role === "server"
+        ? new DaemonSession(route.serverId, peer, ctx, route.taggedOpen)
+        : new ClientSession(route.serverId, peer, ctx, source);
     sessions.add(session);
     ws.on("message", (data, isBinary) => session.onMessage(data as Buffer, isBinary));
     // An 'error' (e.g. an oversized frame) precedes 'close', possibly by a whole close handshake: act at once.
@@ -163,6 +171,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
 
   server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
     socket.on("error", () => socket.destroy());
+    httpGuard.upgraded(socket as Socket);
     if (closing) return void socket.destroy();
     const key = limiterKey(clientAddress(req, opts.trustForwardedFor));
     const admission = limiter.admit(key);
@@ -187,7 +196,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
         }
         if (!route.ok) return peer.close(route.code, route.reason);
       }
-      startSession(ws, peer, route as Extract<Route, { ok: true }>);
+      startSession(ws, peer, route as Extract<Route, { ok: true }>, key);
     });
   });
 

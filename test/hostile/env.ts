@@ -8,7 +8,7 @@ import { killAgentProcesses } from "../setup/agent-procs.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Session as InspectorSession } from "node:inspector";
-import { WebSocket } from "ws";
+import { WebSocket, type ClientOptions } from "ws";
 import { buildRelayUrl, type RelayEndpoint } from "../../src/client/relay-url.js";
 import { DaemonClient, type DaemonClientOptions } from "../../src/client/daemon-client.js";
 import { startDaemon, type Daemon, type DaemonOptions } from "../../src/daemon/daemon.js";
@@ -20,6 +20,7 @@ import { ClientHandshake } from "../../src/protocol/handshake.js";
 import type { Offer } from "../../src/protocol/offer.js";
 import { decodeControl, encodeControl, type ControlMessage } from "../../src/protocol/rpc.js";
 import type { SecureChannel, SecureChannelOptions } from "../../src/protocol/secure-channel.js";
+import type { WebSocketConstructor } from "../../src/client/transport.js";
 import { startRelay, type Relay, type RelayOptions } from "../../src/relay/index.js";
 
 export const backend = nativeBackend;
@@ -130,6 +131,18 @@ export function client(offer: Offer, options: Partial<DaemonClientOptions> = {})
 
 export function relayUrl(endpoint: RelayEndpoint, serverId: string, role: "client" | "server" = "client"): string {
   return buildRelayUrl(endpoint, role, serverId);
+}
+
+/**
+ * A WebSocket (for DaemonClient's `WebSocket` option) whose connection leaves from `localAddress`: Linux routes all
+ * of 127.0.0.0/8 to loopback, so 127.0.0.2 is a genuinely different source address for the relay's per-IP limits.
+ */
+export function boundWebSocket(localAddress: string): WebSocketConstructor {
+  return class extends WebSocket {
+    constructor(url: string, options?: ClientOptions) {
+      super(url, { ...options, localAddress });
+    }
+  } as unknown as WebSocketConstructor;
 }
 
 /** A second, honest client: one fresh connection, one `ls`. Resolves with the agents or rejects. */

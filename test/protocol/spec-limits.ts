@@ -47,6 +47,8 @@ export const LIMITS: Limit[] = [
   { row: "WebSocket frame at the relay", value: RELAY_DEFAULTS.maxFrameBytes, shows: [bytes(RELAY_DEFAULTS.maxFrameBytes)], source: "src/relay/options.ts RELAY_DEFAULTS.maxFrameBytes" },
   { row: "relay per-socket buffer (hard cap)", value: RELAY_DEFAULTS.maxBufferedBytes, shows: [bytes(RELAY_DEFAULTS.maxBufferedBytes)], source: "src/relay/options.ts RELAY_DEFAULTS.maxBufferedBytes" },
   { row: "concurrent handshakes per daemon", value: DAEMON_DEFAULTS.maxConcurrentHandshakes, shows: [String(DAEMON_DEFAULTS.maxConcurrentHandshakes)], source: "src/daemon/daemon.ts DAEMON_DEFAULTS.maxConcurrentHandshakes" },
+  { row: "waiting (pre-hello) handshakes per source", value: DAEMON_DEFAULTS.maxWaitingHandshakesPerSource, shows: [String(DAEMON_DEFAULTS.maxWaitingHandshakesPerSource)], source: "src/daemon/daemon.ts DAEMON_DEFAULTS.maxWaitingHandshakesPerSource" },
+  { row: "hello timeout", value: DAEMON_DEFAULTS.helloTimeoutMs, shows: [secs(DAEMON_DEFAULTS.helloTimeoutMs)], source: "src/daemon/daemon.ts DAEMON_DEFAULTS.helloTimeoutMs" },
   { row: "handshake timeout", value: DAEMON_DEFAULTS.handshakeTimeoutMs, shows: [secs(DAEMON_DEFAULTS.handshakeTimeoutMs)], source: "src/daemon/daemon.ts DAEMON_DEFAULTS.handshakeTimeoutMs" },
   { row: "idle connection without subscriptions", value: DAEMON_DEFAULTS.idleTimeoutMs, shows: [secs(DAEMON_DEFAULTS.idleTimeoutMs)], source: "src/daemon/daemon.ts DAEMON_DEFAULTS.idleTimeoutMs" },
   { row: "log subscriptions per connection (terminal attachments included)", value: connectionStreams.MAX_SUBSCRIPTIONS, shows: [String(connectionStreams.MAX_SUBSCRIPTIONS)], source: "src/daemon/connection-streams.ts MAX_SUBSCRIPTIONS" },
@@ -166,6 +168,10 @@ export const LIMITS: Limit[] = [
   { row: "daemon-offline grace at the relay", value: RELAY_DEFAULTS.offlineGraceMs, shows: [`${RELAY_DEFAULTS.offlineGraceMs} ms`], source: "src/relay/options.ts RELAY_DEFAULTS.offlineGraceMs" },
   { row: "per-IP connections / rate at the relay", value: RELAY_DEFAULTS.perIpMaxConnections, shows: [`${RELAY_DEFAULTS.perIpMaxConnections} / ${RELAY_DEFAULTS.perIpRatePerSecond} per s`], source: "src/relay/options.ts RELAY_DEFAULTS.perIpMaxConnections" },
   { row: "per-IP connections / rate at the relay", value: RELAY_DEFAULTS.perIpRatePerSecond, shows: [`${RELAY_DEFAULTS.perIpRatePerSecond} per s`], source: "src/relay/options.ts RELAY_DEFAULTS.perIpRatePerSecond" },
+  { row: "first message of a client leg at the relay", value: RELAY_DEFAULTS.firstMessageTimeoutMs, shows: [secs(RELAY_DEFAULTS.firstMessageTimeoutMs)], source: "src/relay/options.ts RELAY_DEFAULTS.firstMessageTimeoutMs" },
+  { row: "silent client legs per IP per serverId at the relay", value: RELAY_DEFAULTS.perIpPendingClients, shows: [String(RELAY_DEFAULTS.perIpPendingClients)], source: "src/relay/options.ts RELAY_DEFAULTS.perIpPendingClients" },
+  { row: "pre-upgrade HTTP connections per IP at the relay", value: RELAY_DEFAULTS.perIpHttpConnections, shows: [String(RELAY_DEFAULTS.perIpHttpConnections)], source: "src/relay/options.ts RELAY_DEFAULTS.perIpHttpConnections" },
+  { row: "request headers at the relay", value: RELAY_DEFAULTS.headersTimeoutMs, shows: [secs(RELAY_DEFAULTS.headersTimeoutMs)], source: "src/relay/options.ts RELAY_DEFAULTS.headersTimeoutMs" },
   { row: "relay ping interval", value: RELAY_DEFAULTS.pingIntervalMs, shows: [secs(RELAY_DEFAULTS.pingIntervalMs)], source: "src/relay/options.ts RELAY_DEFAULTS.pingIntervalMs" },
 ];
 
@@ -180,6 +186,8 @@ export const WIRE_CONSTANTS: { name: string; value: number; source: string; sect
   { name: "NONCE_BYTES", value: relayMux.NONCE_BYTES, source: "src/protocol/relay-mux.ts NONCE_BYTES", section: 5, text: `nonce (${relayMux.NONCE_BYTES})` },
   { name: "MAC_BYTES", value: relayMux.MAC_BYTES, source: "src/protocol/relay-mux.ts MAC_BYTES", section: 5, text: `mac (${relayMux.MAC_BYTES})` },
   { name: "CLIENT_HEADER_BYTES", value: relayMux.CLIENT_HEADER_BYTES, source: "src/protocol/relay-mux.ts CLIENT_HEADER_BYTES", section: 5, text: "`0x11 ‖ clientId u32 ‖ payload`" },
+  { name: "SOURCE_TAG_BYTES", value: relayMux.SOURCE_TAG_BYTES, source: "src/protocol/relay-mux.ts SOURCE_TAG_BYTES", section: 5, text: `source (${relayMux.SOURCE_TAG_BYTES})` },
+  { name: "MUX_VERSION_TAGGED", value: relayMux.MUX_VERSION_TAGGED, source: "src/protocol/relay-mux.ts MUX_VERSION_TAGGED", section: 5, text: `mux=${relayMux.MUX_VERSION_TAGGED}` },
   { name: "MAX_CLIENT_ID", value: relayMux.MAX_CLIENT_ID, source: "src/protocol/relay-mux.ts MAX_CLIENT_ID", section: 5, text: "clientId u32" },
 ];
 

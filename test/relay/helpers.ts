@@ -88,11 +88,11 @@ export class TestDaemon {
    */
   static async connect(
     relay: Relay,
-    opts: { key?: KeyPair; serverId?: string; answer?: (challenge: Buffer) => Uint8Array; waitReady?: boolean } = {},
+    opts: { key?: KeyPair; serverId?: string; answer?: (challenge: Buffer) => Uint8Array; waitReady?: boolean; mux?: number } = {},
   ): Promise<TestDaemon> {
     const key = opts.key ?? newKey();
     const serverId = opts.serverId ?? deriveServerId(backend, key.publicKey);
-    const ws = new WebSocket(wsUrl(relay, "server", serverId));
+    const ws = new WebSocket(wsUrl(relay, "server", serverId) + (opts.mux !== undefined ? `&mux=${opts.mux}` : ""));
     const daemon = new TestDaemon(ws, serverId, track(ws));
     const answer = opts.answer ?? ((c: Buffer) => answerChallenge(backend, key, serverId, c));
     let challenged = false;
@@ -213,8 +213,8 @@ export class TestClient {
   /** Set false for bulk transfers (only the count and hash are kept). */
   keep = true;
 
-  static async connect(relay: Relay, serverId: string, opts: { waitOpen?: boolean } = {}): Promise<TestClient> {
-    const ws = new WebSocket(wsUrl(relay, "client", serverId));
+  static async connect(relay: Relay, serverId: string, opts: { waitOpen?: boolean; localAddress?: string } = {}): Promise<TestClient> {
+    const ws = new WebSocket(wsUrl(relay, "client", serverId), { localAddress: opts.localAddress });
     const client = new TestClient(ws, track(ws), Date.now());
     if (opts.waitOpen !== false) {
       await new Promise<void>((resolve, reject) => {
