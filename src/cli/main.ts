@@ -30,9 +30,9 @@ Examples:
   PASEO_RELAY_OFFER="…" paseo ls                      # or take the offer from the environment`,
   );
 
-registerCommands(program);
-
 try {
+  // Only the modules this command line needs (see ./commands/index.ts): start-up time is most of a short command's.
+  await registerCommands(program, process.argv);
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
