@@ -1,40 +1,40 @@
 #!/usr/bin/env node
 /**
- * Bundle the CLI (entry src/cli/bin.ts, which loads src/cli/main.ts) with esbuild into dist/cli/main.js, the package's `bin`, so that `paseo ls`
- * reads a few files instead of resolving ~150 modules one by one (the module loader was most of the CLI's own
- * start-up time). Run by `npm run build` after tsc: tsc's per-file output stays in dist/ for the library exports
- * (`paseo`, `paseo/daemon`, …); only dist/cli/main.js is replaced by the bundle.
+ * Build the CLI that `npm install` ships (run by `npm run build` after tsc). tsc's per-file output stays in dist/
+ * for the library exports (`paseo`, `paseo/daemon`, …); the CLI runs from two esbuild outputs instead, because the
+ * ES module loader resolving and linking ~150 files was most of the CLI's own start-up time (issue 12):
  *
- *   dist/cli/main.js            the entry (src/cli/bin.ts): prints the version itself, else imports src/cli/main.ts
- *   dist/cli/bundle-*.js        chunks loaded on demand by dynamic import (commander and the command table, a
- *                               command's module, ws, the crypto backend, the daemon, the relay): `paseo
- *                               --version` loads none of them, `paseo ls` only the client's
+ *   dist/cli/main.js    the `bin` (src/cli/bin.ts, ESM, ~1 KiB): prints the version itself, else requires ↓
+ *   dist/cli/paseo.cjs  src/cli/main.ts and everything it reaches, one CommonJS file. Each command module and
+ *                       what only it uses (the daemon, the relay, noble) is evaluated only when first imported:
+ *                       `paseo ls` parses them but runs none of them.
  *
  * Rules the bundle keeps:
- * - Only BUNDLED_PACKAGES are inlined (pure JS the CLI needs on its fast paths). Every other package stays an
- *   ordinary import from node_modules — native (@lydell/node-pty) and heavy (@xterm/headless) ones above all, so
- *   they are loaded only by the code path that uses them, exactly as from tsc's output.
+ * - Only BUNDLED_PACKAGES are inlined (pure JS the CLI needs). Every other package stays a require() from
+ *   node_modules at the point of use — native (@lydell/node-pty) and heavy (@xterm/headless) ones above all, so
+ *   only the code path that imports them loads them (in CommonJS output esbuild keeps an external import inside
+ *   its importing module's lazy initialiser instead of hoisting it: test/cli/bundle.test.ts checks that `paseo ls`
+ *   loads nothing from node_modules).
  * - `import.meta.url` in a source file means that file's tsc location (dist/<dir>/<file>.js), so paths computed
- *   from it (the built web app, createRequire) resolve as they do unbundled.
+ *   from it (the built web app, the agent host script, createRequire) resolve as they do unbundled.
  * - The specifiers that src/ computes at run time to hide Node-only modules from browser bundlers (the native
- *   crypto backend, `ws`) are made literal here, so they are bundled as lazy chunks of this same module graph
- *   instead of loading a second copy of them (a second copy has its own error classes: `instanceof` would fail).
- *   The build fails if one of those expressions is no longer found, rather than silently loading the slow way.
- * - Source maps next to every file (`node --enable-source-maps dist/cli/main.js …` maps stack traces to src/);
- *   not minified, names kept, so a stack trace is readable even without them.
+ *   crypto backend, `ws`) are made literal here, so they come from this same bundle instead of a second copy of
+ *   them loaded from dist/ (a second copy has its own error classes: `instanceof` would fail). The build fails if
+ *   one of those expressions is no longer found, rather than silently loading the slow way.
+ * - Source maps next to both files (`node --enable-source-maps dist/cli/main.js …` maps stack traces to src/); not
+ *   minified, names kept, so a stack trace is readable even without them.
  *
  *   node scripts/build-cli.js
  */
-import { readFile, readdir, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-/** The process entry (answers --version itself, then loads src/cli/main.ts); its bundle is dist/cli/main.js. */
-export const CLI_ENTRY = join(ROOT, "src/cli/bin.ts");
 export const CLI_OUT = join(ROOT, "dist/cli");
-const CHUNK_PREFIX = "bundle-";
+export const BIN_OUT = join(CLI_OUT, "main.js");
+export const BUNDLE_OUT = join(CLI_OUT, "paseo.cjs");
 
 /** Pure-JS packages inlined into the bundle. Everything else under node_modules stays external. */
 export const BUNDLED_PACKAGES = ["commander", "ws", "@noble/ciphers", "@noble/curves", "@noble/hashes"];
@@ -45,14 +45,31 @@ const LITERAL_SPECIFIERS = [
   { file: "src/client/transport.ts", expr: "import(/* @vite-ignore */ specifier)", literal: 'import("ws")' },
 ];
 
+/** What `import.meta.url` becomes in the CommonJS bundle (set by the banner). */
+const BUNDLE_URL = "__paseoBundleUrl";
+
 function packageName(spec) {
   const parts = spec.split("/");
   return spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
 }
 
+/** `import.meta.url` of a source file, as an expression evaluated in the output file `out`. */
+function tscLocation(sourcePath, urlOfOutput) {
+  const tscOut = join(ROOT, "dist", relative(join(ROOT, "src"), sourcePath)).replace(/\.ts$/, ".js");
+  const fromOut = relative(CLI_OUT, tscOut).split(sep).join("/");
+  return `new URL(${JSON.stringify(fromOut)}, ${urlOfOutput}).href`;
+}
+
 const cliPlugin = {
   name: "paseo-cli",
   setup(build) {
+    // ws's optional native add-ons: not dependencies of paseo, so never installed by it; as absent modules in the
+    // bundle, ws's try { require(…) } falls back at once instead of searching every node_modules up to /.
+    build.onResolve({ filter: /^(bufferutil|utf-8-validate)$/ }, (args) => ({ path: args.path, namespace: "absent" }));
+    build.onLoad({ filter: /.*/, namespace: "absent" }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not bundled with paseo`)});`,
+      loader: "js",
+    }));
     // Bare specifiers: inline the allowed packages, leave every other package to node_modules at run time.
     build.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.path.startsWith("node:")) return { path: args.path, external: true };
@@ -67,51 +84,52 @@ const cliPlugin = {
         if (!text.includes(s.expr)) throw new Error(`${rel} no longer contains ${s.expr}: update LITERAL_SPECIFIERS in scripts/build-cli.js`);
         text = text.replace(s.expr, s.literal);
       }
-      if (text.includes("import.meta.url")) {
-        const tscOut = join(ROOT, "dist", relative(join(ROOT, "src"), args.path)).replace(/\.ts$/, ".js");
-        const fromOut = relative(CLI_OUT, tscOut).split(sep).join("/");
-        text = text.replaceAll("import.meta.url", `new URL(${JSON.stringify(fromOut)}, import.meta.url).href`);
-      }
+      if (text.includes("import.meta.url")) text = text.replaceAll("import.meta.url", tscLocation(args.path, BUNDLE_URL));
       return { contents: text, loader: "ts" };
     });
   },
 };
 
+const common = { bundle: true, platform: "node", target: "node20", sourcemap: true, keepNames: true, legalComments: "inline", logLevel: "warning" };
+
 export async function buildCli() {
-  // Chunk names carry a content hash: remove the previous build's chunks so dist/ holds exactly this build.
-  for (const entry of await readdir(CLI_OUT).catch(() => [])) {
-    if (entry.startsWith(CHUNK_PREFIX)) await rm(join(CLI_OUT, entry), { force: true });
-  }
-  const result = await esbuild.build({
-    entryPoints: { main: CLI_ENTRY },
-    outdir: CLI_OUT,
-    chunkNames: `${CHUNK_PREFIX}[name]-[hash]`,
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    sourcemap: true,
-    keepNames: true,
-    legalComments: "inline",
+  // The CLI: one CommonJS file (see the header).
+  const bundle = await esbuild.build({
+    ...common,
+    entryPoints: [join(ROOT, "src/cli/main.ts")],
+    outfile: BUNDLE_OUT,
+    format: "cjs",
     metafile: true,
-    logLevel: "warning",
-    // The inlined CommonJS packages (commander, ws) call require() for Node built-ins.
-    banner: { js: 'import { createRequire as __paseoCreateRequire } from "node:module"; const require = __paseoCreateRequire(import.meta.url);' },
+    banner: { js: `const ${BUNDLE_URL} = require("node:url").pathToFileURL(__filename).href;` },
     plugins: [cliPlugin],
   });
-  return result.metafile;
+  // The bin: answers --version with nothing but the version constant inlined, else requires ./paseo.cjs.
+  const bin = await esbuild.build({
+    ...common,
+    entryPoints: [join(ROOT, "src/cli/bin.ts")],
+    outfile: BIN_OUT,
+    format: "esm",
+    metafile: true,
+    plugins: [
+      {
+        name: "bin-alone",
+        setup(b) {
+          b.onResolve({ filter: /^\.\/paseo\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+        },
+      },
+    ],
+  });
+  const inputs = Object.keys(bin.metafile.inputs);
+  if (inputs.some((p) => !/^src\/(cli\/bin|version)\.ts$/.test(p))) throw new Error(`the bin must stay alone, it pulls in: ${inputs.join(", ")}`);
+  return { bundle: bundle.metafile, bin: bin.metafile };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const started = Date.now();
   buildCli().then(
-    (metafile) => {
-      const outputs = Object.entries(metafile.outputs).filter(([p]) => p.endsWith(".js"));
-      const main = outputs.find(([p]) => p.endsWith("cli/main.js"));
-      process.stdout.write(
-        `built ${CLI_OUT}/main.js (${(main[1].bytes / 1024).toFixed(0)} KiB) + ${outputs.length - 1} lazy chunks in ${Date.now() - started} ms\n`,
-      );
+    (m) => {
+      const kib = (meta) => (Object.values(meta.outputs).find((o) => o.entryPoint).bytes / 1024).toFixed(0);
+      process.stdout.write(`built ${BIN_OUT} (${kib(m.bin)} KiB) and ${BUNDLE_OUT} (${kib(m.bundle)} KiB) in ${Date.now() - started} ms\n`);
     },
     (err) => {
       process.stderr.write(`build-cli: ${err.message}\n`);

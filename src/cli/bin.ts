@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 /**
- * The process entry of the bundled CLI (scripts/build-cli.js builds it into dist/cli/main.js, the package's `bin`).
- * `paseo --version` is answered here, before commander or any command module is loaded: it is what scripts and
- * version checks run, and it should cost no more than starting Node. Everything else is ./main.ts.
+ * The process entry of the built CLI: scripts/build-cli.js bundles this file alone into dist/cli/main.js (the
+ * package's `bin`) and the rest of the CLI (./main.ts and everything it reaches) into dist/cli/paseo.cjs.
+ *
+ * `paseo --version` is answered here, before the CLI bundle is even read: it is what scripts and version checks
+ * run, and it should cost no more than starting Node. Everything else loads the bundle, which is CommonJS because
+ * one CommonJS file starts faster than a graph of ES modules (no asynchronous module loader, no per-module
+ * resolution); its command modules are evaluated only when their command is named (./commands/index.ts).
  */
+import { createRequire } from "node:module";
 import { PASEO_VERSION } from "../version.js";
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write(`${PASEO_VERSION}\n`);
 } else {
-  await import("./main.js");
+  createRequire(import.meta.url)("./paseo.cjs");
 }

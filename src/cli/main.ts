@@ -30,15 +30,18 @@ Examples:
   PASEO_RELAY_OFFER="…" paseo ls                      # or take the offer from the environment`,
   );
 
-try {
-  // Only the modules this command line needs (see ./commands/index.ts): start-up time is most of a short command's.
-  await registerCommands(program, process.argv);
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode === 0 ? 0 : 2;
-  } else {
-    reportError(err);
-    process.exitCode = 1;
+// No top-level await: this module is also the entry of the CommonJS bundle dist/cli/paseo.cjs (see ./bin.ts).
+void (async () => {
+  try {
+    // Only the modules this command line needs (see ./commands/index.ts): start-up is most of a short command's time.
+    await registerCommands(program, process.argv);
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+    } else {
+      reportError(err);
+      process.exitCode = 1;
+    }
   }
-}
+})();

@@ -1,16 +1,18 @@
 /**
- * Issue 12, "CLI speed": dist/cli/main.js is an esbuild bundle (scripts/build-cli.js) that loads only what the
- * command line needs. These tests watch what the real CLI process loads (an ESM load hook and the CommonJS cache
- * and built-in list at exit) — not its timing, which `npm run bench` reports:
- * - `paseo --version` loads neither commander nor ws (no child_process, no http);
- * - `paseo ls` runs from the bundle alone (no tsc output, no package from node_modules) and never loads the
- *   daemon, the relay or the noble curves;
+ * Issue 12, "CLI speed": the CLI runs from dist/cli/main.js (the bin: answers --version alone) and dist/cli/paseo.cjs
+ * (one CommonJS bundle), built by scripts/build-cli.js, and evaluates only what the command line needs. These tests
+ * watch what the real CLI process loads and runs — an ESM load hook, the CommonJS cache and the built-in modules at
+ * exit, and V8's own coverage of which module initialisers ran (NODE_V8_COVERAGE) — never its timing, which
+ * `npm run bench` reports:
+ * - `paseo --version` reads neither the bundle nor commander nor ws;
+ * - `paseo ls` runs from the two files alone (no tsc output, nothing from node_modules) and never initialises the
+ *   daemon, the relay, the daemon/relay/pair commands or noble's curves and ciphers;
  * - the command table in src/cli/commands/index.ts names exactly what each module registers;
- * - paths computed from import.meta.url still work when bundled (the relay serves the built web app), and every
- *   loaded file has a source map pointing into src/.
+ * - paths computed from import.meta.url still work when bundled (the relay serves the built web app), and both
+ *   files have source maps pointing into src/.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -20,7 +22,8 @@ import { COMMAND_MODULES, modulesFor } from "../../src/cli/commands/index.js";
 import { PASEO_VERSION } from "../../src/version.js";
 import { CLI, ROOT, killAll, startDaemonProcess, startRelayProcess } from "../e2e/harness.js";
 
-const DIST_CLI = join(ROOT, "dist/cli");
+const BIN = join(ROOT, "dist/cli/main.js");
+const BUNDLE = join(ROOT, "dist/cli/paseo.cjs");
 let dir: string;
 
 /** Preload for the CLI process: records every file: URL the ESM loader loads, and at exit the CommonJS cache and
@@ -51,29 +54,40 @@ interface Trace {
   esm: string[];
   cjs: string[];
   builtins: string[];
+  /** Module initialisers of the bundle that ran (esbuild names each after its input: "src/…", "node_modules/…"). */
+  initialised: string[];
 }
 
 let traces = 0;
 function traced(args: string[], env: Record<string, string> = {}): Promise<Trace> {
   const trace = join(dir, `trace-${++traces}`);
+  const coverage = `${trace}.coverage`;
   return new Promise((res) => {
     execFile(
       process.execPath,
       ["--import", pathToFileURL(join(dir, "register.mjs")).href, CLI, ...args],
-      { env: { ...process.env, PASEO_RELAY_OFFER: "", ...env, PASEO_TEST_TRACE: trace }, timeout: 20_000 },
+      { env: { ...process.env, PASEO_RELAY_OFFER: "", ...env, PASEO_TEST_TRACE: trace, NODE_V8_COVERAGE: coverage }, timeout: 20_000 },
       (err, stdout, stderr) => {
         const esm = existsSync(`${trace}.esm`) ? readFileSync(`${trace}.esm`, "utf8").trim().split("\n").map((u) => fileURLToPath(u)) : [];
         const exit = JSON.parse(readFileSync(`${trace}.exit`, "utf8")) as { cjs: string[]; builtins: string[] };
         const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-        res({ code, stdout, stderr, esm: esm.filter((p) => !p.startsWith(dir)), ...exit });
+        res({ code, stdout, stderr, esm: esm.filter((p) => !p.startsWith(dir)), ...exit, initialised: initialisers(coverage) });
       },
     );
   });
 }
 
-/** The src/ and node_modules/ inputs bundled into a loaded file (esbuild writes a `// <input path>` line before each). */
-function inputsOf(file: string): string[] {
-  return [...readFileSync(file, "utf8").matchAll(/^\/\/ ((?:src|node_modules)\/\S+)$/gm)].map((m) => m[1]!);
+function initialisers(coverageDir: string): string[] {
+  const names: string[] = [];
+  for (const file of existsSync(coverageDir) ? readdirSync(coverageDir) : []) {
+    const { result } = JSON.parse(readFileSync(join(coverageDir, file), "utf8")) as {
+      result: { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[];
+    };
+    for (const script of result.filter((r) => r.url === pathToFileURL(BUNDLE).href)) {
+      for (const fn of script.functions) if (/^(src|node_modules)\//.test(fn.functionName) && fn.ranges[0]!.count > 0) names.push(fn.functionName);
+    }
+  }
+  return names;
 }
 
 beforeAll(() => {
@@ -87,15 +101,14 @@ afterAll(async () => {
 });
 
 describe("the bundled CLI loads only what the command needs", () => {
-  it("--version: prints the version without loading commander or ws", async () => {
+  it("--version: prints the version from the bin alone", async () => {
     const t = await traced(["--version"]);
     expect(t.code).toBe(0);
     expect(t.stdout).toBe(`${PASEO_VERSION}\n`);
-    expect(t.esm.every((p) => dirname(p) === DIST_CLI)).toBe(true);
-    expect(t.esm.flatMap(inputsOf).filter((p) => !p.startsWith("src/version.ts") && !p.startsWith("src/cli/bin.ts"))).toEqual([]);
+    expect(t.esm).toEqual([BIN]);
+    expect(t.cjs).toEqual([]);
     expect(t.builtins).not.toContain("child_process"); // commander
     expect(t.builtins).not.toContain("http"); // ws
-    expect(t.cjs).toEqual([]);
   });
 
   it("ls through the relay: the bundle alone, without the daemon, the relay or the noble curves", async () => {
@@ -107,17 +120,20 @@ describe("the bundled CLI loads only what the command needs", () => {
     expect(t.stderr).toBe("");
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/no agents/i);
-    // Every module came from the bundle: no tsc output (a second copy of the error classes) and no package.
-    expect(t.esm.filter((p) => dirname(p) !== DIST_CLI || !/^(main|bundle-.*)\.js$/.test(p.slice(DIST_CLI.length + 1)))).toEqual([]);
-    expect(t.cjs).toEqual([]);
-    const inputs = t.esm.flatMap(inputsOf);
-    expect(inputs).toContain("src/client/daemon-client.ts");
-    expect(inputs).toContain("node_modules/ws/lib/websocket.js");
-    expect(inputs.filter((p) => /^src\/(daemon\/daemon|relay\/)|@noble\/curves|commands\/(daemon|relay|pair)/.test(p))).toEqual([]);
-    // Source maps next to every loaded file, mapping back into src/.
-    for (const file of t.esm) {
+    // Every module came from the two files: no tsc output (a second copy of the error classes), no package.
+    expect(t.esm).toEqual([BIN]);
+    expect(t.cjs).toEqual([BUNDLE]);
+    // What ran: the client, ws and the native backend; not the daemon, the relay or noble's curves and ciphers.
+    expect(t.initialised).toContain("src/cli/commands/client.ts");
+    expect(t.initialised).toContain("node_modules/ws/lib/websocket.js");
+    expect(t.initialised).toContain("src/protocol/crypto/native.ts");
+    const notForLs = /^src\/(daemon\/(?!home\.ts$|runtime-files\.ts$)|relay\/|cli\/commands\/(daemon|daemon-run|pair|relay)\.ts$)|@noble\/(curves|ciphers)/;
+    expect(t.initialised.filter((n) => notForLs.test(n))).toEqual([]);
+    // Source maps next to both files, mapping back into src/.
+    for (const file of [BIN, BUNDLE]) {
       const map = JSON.parse(readFileSync(`${file}.map`, "utf8")) as { sources: string[] };
-      const ours = map.sources.filter((s) => s.includes("/src/")).map((s) => resolve(dirname(file), s));
+      const ours = map.sources.filter((s) => s.startsWith("../../src/")).map((s) => resolve(dirname(file), s));
+      expect(ours.length).toBeGreaterThan(0);
       for (const source of ours) expect(existsSync(source), source).toBe(true);
     }
     await daemon.stop();

@@ -1,7 +1,8 @@
 /**
  * The command table. Each command module exports `register(program: Command): void`; a module is imported only when
- * the command line names one of its commands, so `paseo ls` never loads the daemon, the relay or the QR code (in
- * the bundle, dist/cli/main.js, each module is a lazily loaded chunk; ../bin.ts answers `--version` before this).
+ * the command line names one of its commands, so `paseo ls` never runs the daemon's, the relay's or pairing's code
+ * (in the bundle, dist/cli/paseo.cjs, a module's initialiser runs on its first import; ../bin.ts answers
+ * `--version` before any of this is read).
  *
  * The `commands` lists are an optimisation, never the source of truth: a name that is in no list (a new command
  * someone forgot to add here, `help`, a typo) loads every module, and commander then runs it or reports it
