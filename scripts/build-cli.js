@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * Build the CLI that `npm install` ships (run by `npm run build` after tsc). tsc's per-file output stays in dist/
- * for the library exports (`paseo`, `paseo/daemon`, …); the CLI runs from two esbuild outputs instead, because the
- * ES module loader resolving and linking ~150 files was most of the CLI's own start-up time (issue 12):
+ * for the library exports (`paseo`, `paseo/daemon`, …); the CLI runs from two CommonJS files built by esbuild
+ * instead, because the ES module loader — starting it, then resolving and linking ~150 files — was most of the
+ * CLI's own start-up time (issue 12). dist/cli/ holds only these (tsc's output there is removed: nothing imports it):
  *
- *   dist/cli/main.js    the `bin` (src/cli/bin.ts, ESM, ~1 KiB): prints the version itself, else requires ↓
- *   dist/cli/paseo.cjs  src/cli/main.ts and everything it reaches, one CommonJS file. Each command module and
- *                       what only it uses (the daemon, the relay, noble) is evaluated only when first imported:
- *                       `paseo ls` parses them but runs none of them.
+ *   dist/cli/package.json  {"type": "commonjs"}: the directory is CommonJS (the package itself is ESM)
+ *   dist/cli/main.js       the `bin` (src/cli/bin.ts, ~1 KiB): prints the version itself, else requires ↓
+ *   dist/cli/paseo.cjs     src/cli/main.ts and everything it reaches. Each command module and what only it uses
+ *                          (the daemon, the relay, noble) is evaluated only when first imported: `paseo ls`
+ *                          parses them but runs none of them.
  *
  * Rules the bundle keeps:
  * - Only BUNDLED_PACKAGES are inlined (pure JS the CLI needs). Every other package stays a require() from
@@ -26,7 +28,7 @@
  *
  *   node scripts/build-cli.js
  */
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -122,6 +124,9 @@ const cliPlugin = {
 const common = { bundle: true, platform: "node", target: "node20", sourcemap: true, keepNames: true, legalComments: "inline", logLevel: "warning" };
 
 export async function buildCli() {
+  await rm(CLI_OUT, { recursive: true, force: true });
+  await mkdir(CLI_OUT, { recursive: true });
+  await writeFile(join(CLI_OUT, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
   // The CLI: one CommonJS file (see the header).
   const bundle = await esbuild.build({
     ...common,
@@ -137,8 +142,10 @@ export async function buildCli() {
     ...common,
     entryPoints: [join(ROOT, "src/cli/bin.ts")],
     outfile: BIN_OUT,
-    format: "esm",
+    format: "cjs",
     metafile: true,
+    define: { "import.meta.url": BUNDLE_URL },
+    banner: { js: `const ${BUNDLE_URL} = require("node:url").pathToFileURL(__filename).href;` },
     plugins: [
       {
         name: "bin-alone",
