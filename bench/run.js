@@ -263,24 +263,38 @@ async function sectionLs(daemon) {
   figure("ls.est.direct", "ls on an established connection, direct", "ms", summarize(est.direct));
 
   log(`1: CLI wall time, ${P.cliRuns} runs each, interleaved`);
-  const cli = { relay: [], direct: [], node: [] };
+  const cli = { relay: [], direct: [], version: [], node: [] };
+  const cliArgs = {
+    relay: [CLI, "ls", "--relay", daemon.link],
+    direct: [CLI, "ls", "--home", daemon.home],
+    version: [CLI, "--version"],
+    node: ["-e", "0"],
+  };
   for (let i = -2; i < P.cliRuns; i++) {
-    const order = i % 2 === 0 ? ["relay", "direct", "node"] : ["direct", "relay", "node"];
+    // Every path once per round, in a rotating order, so that load drift hits all of them alike; the "above node"
+    // rows below are medians of per-round differences (one round's runs are back to back).
+    const paths = Object.keys(cli);
+    const order = paths.map((_, k) => paths[(k + i + 2) % paths.length]);
     for (const path of order) {
-      const args =
-        path === "relay" ? [CLI, "ls", "--relay", daemon.link] : path === "direct" ? [CLI, "ls", "--home", daemon.home] : ["-e", "0"];
-      const r = await runNode(args);
-      if (r.code !== 0) throw new Error(`paseo ${args.slice(1, 3).join(" ")} exited ${r.code}: ${r.out.slice(-500)}`);
+      const r = await runNode(cliArgs[path]);
+      if (r.code !== 0) throw new Error(`paseo ${cliArgs[path].slice(1, 3).join(" ")} exited ${r.code}: ${r.out.slice(-500)}`);
       if (i >= 0) cli[path].push(r.ms);
     }
   }
   figure("cli.relay", "`paseo ls --relay <link>` process wall time", "ms", summarize(cli.relay));
   figure("cli.direct", "`paseo ls --home DIR` (direct) process wall time", "ms", summarize(cli.direct));
+  figure("cli.version", "`paseo --version` process wall time", "ms", summarize(cli.version));
   figure("cli.node", "`node -e 0` process wall time (floor)", "ms", summarize(cli.node));
+  const aboveNode = (path) => summarize(cli[path].map((ms, k) => ms - cli.node[k]));
+  figure("cli.relay.own", "`paseo ls --relay <link>` − `node -e 0`, per round", "ms", aboveNode("relay"));
+  figure("cli.version.own", "`paseo --version` − `node -e 0`, per round", "ms", aboveNode("version"));
 
   const anchorRt = { label: "closest existing system: ls over its relay (cited, not run here)", median: 4, p99: 4, unit: "RT" };
   ratio("ls.rt", "ls round trips over the relay: anchor (4 RT) / paseo", "ls.rt.relay", anchorRt, { target: 4, op: ">=", invert: true, note: "target: 1 RT via early data" });
   ratio("ls.cli", "CLI `ls` wall time, relay / direct", "cli.relay", "cli.direct", { target: 1.15, op: "<=" });
+  // Differences, not ratios: the targets are the CLI's own cost on top of starting Node (issue 12, "CLI speed").
+  ratio("cli.relay.own", "CLI `ls --relay` wall time above `node -e 0` (ms)", "cli.relay.own", "cli.node", { target: 50, op: "<=", value: figures["cli.relay.own"].median });
+  ratio("cli.version.own", "CLI `--version` wall time above `node -e 0` (ms)", "cli.version.own", "cli.node", { target: 15, op: "<=", value: figures["cli.version.own"].median });
   ratio("ls.cli.net", "CLI `ls` wall time above node startup, relay / direct", { label: "relay − node", median: figures["cli.relay"].median - figures["cli.node"].median }, { label: "direct − node", median: figures["cli.direct"].median - figures["cli.node"].median });
   ratio("ls.fresh", "ls fresh connection, relay / direct", "ls.fresh.relay", "ls.fresh.direct");
   ratio("ls.est", "ls established connection, relay / direct", "ls.est.relay", "ls.est.direct");

@@ -4,17 +4,17 @@
  * `register(program)`. Exit codes: 0 ok, 1 failure, 2 usage; `exec`, `logs -f` and `attach` pass on the remote status and
  * use 255 for paseo's own failures (see ./exit-status.ts).
  */
-// The only static import: it hides a pairing link from this process's arguments (argv-scrub.ts). ES modules load
-// and link the whole static import graph before any of it runs, so everything else is imported dynamically below —
-// otherwise commander and every command would be parsed while the link is still readable in /proc/<pid>/cmdline.
+// First import, so first to run: it hides a pairing link from this process's arguments (argv-scrub.ts). This file
+// is the entry of the CommonJS bundle dist/cli/paseo.cjs (see ./bin.ts), whose modules run in import order, so the
+// link is gone from /proc/<pid>/cmdline before commander or any command module runs; command modules are loaded
+// only afterwards, and only the one named (./commands/index.ts).
 import "./argv-scrub-early.js";
-
-const { Command, CommanderError } = await import("commander");
-const { registerCommands } = await import("./commands/index.js");
-const { reportError } = await import("./output.js");
-const { failureExitStatus, usageExitStatus, useRemoteStatusConvention } = await import("./exit-status.js");
-const { redact } = await import("../protocol/redact.js");
-const { PASEO_VERSION } = await import("../version.js");
+import { Command, CommanderError } from "commander";
+import { registerCommands } from "./commands/index.js";
+import { reportError } from "./output.js";
+import { failureExitStatus, usageExitStatus, useRemoteStatusConvention } from "./exit-status.js";
+import { redact } from "../protocol/redact.js";
+import { PASEO_VERSION } from "../version.js";
 
 const program = new Command();
 program
@@ -37,20 +37,33 @@ Examples:
   PASEO_RELAY_OFFER="…" paseo ls                      # or take the offer from the environment`,
   );
 
-registerCommands(program);
+// A reader that went away (`paseo ls | head -1`) ends us like SIGPIPE ends other Unix tools: quietly, status 141
+// (128 + SIGPIPE), instead of an unhandled EPIPE stack trace. Node ignores SIGPIPE itself.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(141);
+    throw err;
+  });
+}
+
 // Before the subcommand parses its options, so that its usage errors already exit with its failure status.
 program.hook("preSubcommand", (_program, sub) => {
   const follows = process.argv.some((a) => a === "--follow" || /^-[a-z]*f[a-z]*$/.test(a));
   if (sub.name() === "exec" || sub.name() === "attach" || (sub.name() === "logs" && follows)) useRemoteStatusConvention();
 });
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode === 0 ? 0 : usageExitStatus();
-  } else {
-    reportError(err);
-    process.exitCode = failureExitStatus();
+// No top-level await: this module is the entry of the CommonJS bundle dist/cli/paseo.cjs (see ./bin.ts).
+void (async () => {
+  try {
+    // Only the modules this command line needs (see ./commands/index.ts): start-up is most of a short command's time.
+    await registerCommands(program, process.argv);
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : usageExitStatus();
+    } else {
+      reportError(err);
+      process.exitCode = failureExitStatus();
+    }
   }
-}
+})();
