@@ -128,7 +128,7 @@ describe("the bundled CLI loads only what the command needs", () => {
     for (const input of ["src/cli/commands/client.ts", "node_modules/ws/lib/websocket.js", "src/protocol/crypto/native.ts"]) {
       expect(t.initialised.some((n) => n.endsWith(input)), input).toBe(true);
     }
-    const notForLs = /^src\/(daemon\/(?!home\.ts$|runtime-files\.ts$)|relay\/|cli\/commands\/(daemon|daemon-run|pair|relay)\.ts$)|@noble\/(curves|ciphers)/;
+    const notForLs = /^src\/(daemon\/(?!home\.ts$|home-safety\.ts$|runtime-files\.ts$)|relay\/|cli\/commands\/(daemon|daemon-run|pair|relay)\.ts$)|@noble\/(curves|ciphers)/;
     expect(t.initialised.filter((n) => notForLs.test(n))).toEqual([]);
     // Source maps next to both files, mapping back into src/.
     for (const file of [BIN, BUNDLE]) {
@@ -141,8 +141,8 @@ describe("the bundled CLI loads only what the command needs", () => {
     await relay.stop();
   }, 30_000);
 
-  it("the relay started from the bundle still finds and serves the built web app", async () => {
-    const relay = await startRelayProcess();
+  it("the relay started from the bundle still finds and serves the built web app (--serve-app)", async () => {
+    const relay = await startRelayProcess(0, ["--serve-app"]);
     const res = await fetch(`http://${relay.endpoint}/`);
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/<html/i);
