@@ -16,7 +16,7 @@ import { spawnLocal, type AgentRuntime } from "../local-runtime.js";
 import { finalScreen } from "../screen-file.js";
 import type { LogChunk, Logger } from "../types.js";
 import { writeExit } from "./exit-file.js";
-import { encodeJson, encodeRecord, FrameDecoder, HOST_PROTOCOL_VERSION, KIND_INPUT, KIND_JSON, type ExitRecord, type HostMessage } from "./frames.js";
+import { encodeJson, encodeRecord, FrameDecoder, HOST_PROTOCOL_VERSION, KIND_INPUT, KIND_JSON, NO_REPLY, type ExitRecord, type HostMessage } from "./frames.js";
 import { TTY_MAX_COLS, TTY_MAX_ROWS, TTY_MIN_COLS, TTY_MIN_ROWS, MAX_GRACE_MS } from "../../../protocol/rpc-params.js";
 
 /** Stop streaming live records above this much unsent data; the daemon catches up from disk after a "sync". */
@@ -141,7 +141,7 @@ export class AgentHost {
         return void sock.destroy();
       }
       for (const f of frames) {
-        if (f.kind === KIND_INPUT) void this.reply(sock, f.id, async () => this.runtime.write(f.data));
+        if (f.kind === KIND_INPUT) this.onInput(sock, f.id, f.data);
         else if (f.kind === KIND_JSON) this.onMessage(sock, f.msg);
       }
     });
@@ -149,6 +149,14 @@ export class AgentHost {
       t: "hello", v: HOST_PROTOCOL_VERSION, id: this.spec.id, pid: this.runtime.pid, tty: this.runtime.tty,
       cols: this.runtime.size()?.cols ?? null, rows: this.runtime.size()?.rows ?? null,
       nextSeq: this.lf.nextSeq, ended: this.ended,
+    });
+  }
+
+  /** Numbered input is answered; NO_REPLY input (terminal keystrokes) only when the write fails. */
+  private onInput(sock: Socket, id: number, data: Uint8Array): void {
+    if (id !== NO_REPLY) return void this.reply(sock, id, async () => this.runtime.write(data));
+    this.runtime.write(data).catch((err: unknown) => {
+      if (this.conn === sock) this.send(errorRes(id, err));
     });
   }
 
@@ -191,8 +199,7 @@ export class AgentHost {
       const result = await fn();
       msg = result && typeof result === "object" ? { t: "res", id, ok: true, result: result as never } : { t: "res", id, ok: true };
     } catch (err) {
-      const code = typeof (err as { code?: unknown }).code === "string" ? (err as { code: string }).code : "HOST_ERROR";
-      msg = { t: "res", id, ok: false, error: { code, message: (err as Error).message } };
+      msg = errorRes(id, err);
     }
     if (this.conn === sock) this.send(msg);
   }
@@ -214,6 +221,11 @@ export class AgentHost {
   private send(msg: HostMessage): void {
     this.conn?.write(encodeJson(msg));
   }
+}
+
+function errorRes(id: number, err: unknown): HostMessage {
+  const code = typeof (err as { code?: unknown }).code === "string" ? (err as { code: string }).code : "HOST_ERROR";
+  return { t: "res", id, ok: false, error: { code, message: (err as Error).message } };
 }
 
 function checkInt(v: unknown, name: string, min: number, max: number): number {
