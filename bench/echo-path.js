@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * Diagnostic for section 6's keystroke figures (not part of `npm run bench`): keystroke → echo through
- * `agents.input` + `agents.logs` follow — an API that exists both before and after agent hosts — next to an
- * `agents.get` round trip on the same connection, so that builds can be compared on the same machine:
+ * `agents.input` + `agents.logs` follow — an API that exists both before and after agent hosts — and, when the
+ * build has it, through the SDK's `client.attach` (`terminal.input` + the attachment's stream, a second agent),
+ * next to an `agents.get` round trip on the same connection, so that builds can be compared on the same machine:
  *
  *   node bench/echo-path.js [ROOT[,ROOT2,…]=.] [KEYS=200]
  *
@@ -31,12 +32,20 @@ async function start(root) {
   const cli = join(root, "dist/cli/main.js");
   const home = mkdtempSync(join(tmpdir(), "paseo-echo-"));
   const daemon = spawn(process.execPath, [cli, "daemon", "start", "--home", home, "--no-relay", "--no-qr"], { stdio: ["ignore", "pipe", "pipe"] });
-  const b = { root, cli, home, daemon, c: null, a: null, waiter: null, seen: "", echo: [], rpc: [] };
+  const b = { root, cli, home, daemon, c: null, a: null, waiter: null, seen: "", echo: [], rpc: [], term: null, tseen: "", twaiter: null, techo: [] };
   let out = "";
   daemon.stdout.on("data", (d) => (out += d));
   for (let i = 0; i < 150 && !out.includes("is running"); i++) await sleep(100);
   b.c = new DaemonClient({ offer: await readLocalOffer(home) });
   b.a = await b.c.runAgent({ argv: ["bash", "--norc", "--noprofile"], env: { PS1: "$ " }, tty: true });
+  if (typeof b.c.attach === "function") {
+    const t = await b.c.runAgent({ argv: ["bash", "--norc", "--noprofile"], env: { PS1: "$ " }, tty: true });
+    b.term = await b.c.attach(t.id, { cols: 80, rows: 24 });
+    b.term.onData((d) => {
+      b.tseen += Buffer.from(d).toString("latin1");
+      if (b.twaiter && b.tseen.includes(b.twaiter.key)) b.twaiter.resolve(performance.now());
+    });
+  }
   return b;
 }
 
@@ -60,6 +69,19 @@ async function key(b, i) {
   void b.c.sendInput(b.a.id, key);
   b.echo.push((await echoed) - t0);
   b.waiter = null;
+  if (b.term) {
+    if (i % 40 === 0) {
+      await b.term.write("\x15");
+      await sleep(50);
+    }
+    await sleep(10);
+    b.tseen = "";
+    const techoed = new Promise((resolve) => (b.twaiter = { key, resolve }));
+    const t2 = performance.now();
+    void b.term.write(key);
+    b.techo.push((await techoed) - t2);
+    b.twaiter = null;
+  }
   await sleep(5);
   const t1 = performance.now();
   await b.c.getAgent(b.a.id);
@@ -74,10 +96,12 @@ try {
   await sleep(300);
   for (let i = 0; i < KEYS; i++) for (const b of i % 2 ? [...builds].reverse() : builds) await key(b, i);
   for (const b of builds) {
-    console.log(JSON.stringify({ root: b.root, keys: KEYS, echoP50Ms: +median(b.echo).toFixed(3), agentsGetP50Ms: +median(b.rpc).toFixed(3) }));
+    const attach = b.techo.length ? { attachEchoP50Ms: +median(b.techo).toFixed(3) } : {};
+    console.log(JSON.stringify({ root: b.root, keys: KEYS, echoP50Ms: +median(b.echo).toFixed(3), ...attach, agentsGetP50Ms: +median(b.rpc).toFixed(3) }));
   }
 } finally {
   for (const b of builds) {
+    b.term?.detach?.().catch?.(() => {});
     b.c?.close();
     const stop = spawn(process.execPath, [b.cli, "daemon", "stop", "--kill-agents", "--home", b.home], { stdio: "ignore" });
     await new Promise((r) => stop.once("exit", r));
