@@ -51,6 +51,15 @@ export class FairScheduler<K> {
   push(key: K, data: Uint8Array): void {
     const q = this.queues.get(key);
     if (!q) return;
+    if (this.ring.length === 0 && !this.scheduled) {
+      // Nobody has a backlog and this is the first message of this event-loop turn: serve it now. Waiting for a
+      // setImmediate only added an event-loop hop to every request (a keystroke's terminal.input most of all).
+      // The turn is still scheduled first, so every further message of this turn (e.g. the rest of one socket
+      // read, or one pushed from inside receive) queues and is served round-robin within the budget as before.
+      this.schedule();
+      q.receive(data);
+      return;
+    }
     if (q.items.length === 0) this.ring.push(key);
     q.items.push(data);
     q.bytes += data.length;

@@ -2,10 +2,12 @@
  * Terminal agents' runtime in the host: a PtySession whose output goes to the log, and a ScreenState that follows
  * the log.
  *
- * Reads are coalesced: a PTY delivers output in ≤ 4 KiB reads, one per event-loop turn during a burst. Output
- * after a quiet spell is flushed at setImmediate (same turn: keystroke echo gains no latency); output within
- * BURST_MS of the previous flush is gathered for up to BURST_MS (or FLUSH_BYTES) into one record, so a burst costs
- * a fraction of the records, syscalls, socket frames and daemon work.
+ * Reads are coalesced: a PTY delivers output in ≤ 4 KiB reads, one per event-loop turn during a burst. The first
+ * read after a quiet spell (BURST_MS since the last flush) is logged and forwarded at once, inside the read's
+ * callback: that read is a keystroke's echo or the start of a burst, and an extra event-loop hop (setImmediate)
+ * there was measurable in the keystroke → echo path. Output within BURST_MS of the previous flush is gathered for
+ * up to BURST_MS (or FLUSH_BYTES) into one record, so a burst costs a fraction of the records, syscalls, socket
+ * frames and daemon work.
  *
  * Flow control: when the screen's parser lags the log by more than LAG_PAUSE bytes, reading pauses (the program
  * blocks on a full PTY, as under any terminal emulator that cannot keep up) and resumes below LAG_RESUME. That
@@ -44,12 +46,11 @@ export class PtyRuntime implements AgentRuntime {
     const env = { ...(process.env as Record<string, string>), TERM: "xterm-256color", ...(spec.env ?? {}) };
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
-    let scheduled: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | null = null;
+    let scheduled: NodeJS.Timeout | null = null;
     let lastFlush = 0;
     let session: PtySession | undefined;
     const flush = (): void => {
-      if (scheduled && "timeout" in scheduled) clearTimeout(scheduled.timeout);
-      else if (scheduled) clearImmediate(scheduled.immediate);
+      if (scheduled) clearTimeout(scheduled);
       scheduled = null;
       if (pendingBytes === 0) return;
       lastFlush = performance.now();
@@ -66,10 +67,8 @@ export class PtyRuntime implements AgentRuntime {
       session = PtySession.spawn({ argv: spec.argv, cwd: spec.cwd, env, shell: spec.shell, cols: size.cols, rows: size.rows }, (data) => {
         pending.push(data);
         pendingBytes += data.length;
-        if (pendingBytes >= FLUSH_BYTES) flush();
-        else if (!scheduled) {
-          scheduled = performance.now() - lastFlush < BURST_MS ? { timeout: setTimeout(flush, BURST_MS) } : { immediate: setImmediate(flush) };
-        }
+        if (pendingBytes >= FLUSH_BYTES || (!scheduled && performance.now() - lastFlush >= BURST_MS)) flush();
+        else scheduled ??= setTimeout(flush, BURST_MS);
       });
     } catch (err) {
       screen.dispose();

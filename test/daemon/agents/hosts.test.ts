@@ -4,7 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PtySession } from "../../../src/daemon/agents/pty-session.js";
-import { cleanup, expectContiguous, isAlive, newManager, readAll, sha256, tempDir, waitFor } from "./helpers.js";
+import { cleanup, expectContiguous, isAlive, newManager, readAll, sha256, tempDir, textOf, waitFor } from "./helpers.js";
 
 afterEach(cleanup);
 
@@ -69,6 +69,35 @@ describe("agent hosts", () => {
     expect(await isAlive(a.pid!)).toBe(false);
     await waitFor(async () => !(await isAlive(host.pid)), 5000, "the hung host to be gone");
   }, 20_000);
+
+  it("a terminal's input is handed to its host without waiting for an answer; a pipe agent's input still waits for its host", async () => {
+    // Keystrokes must not cost a host round trip (docs/agent-hosts.md, INPUT id 0): with the host stopped, the
+    // terminal's input is still accepted at once and reaches the program once the host runs again. Before, the
+    // daemon waited for the host's answer, so this input hung until SIGCONT.
+    const dir = join(await tempDir(), "agents");
+    const m = await newManager({ dir });
+    const t = await m.run({ argv: ["cat"], tty: true });
+    const p = await m.run({ argv: ["cat"] });
+    const th = meta(dir, t.id).host;
+    const ph = meta(dir, p.id).host;
+    process.kill(th.pid, "SIGSTOP");
+    process.kill(ph.pid, "SIGSTOP");
+    try {
+      const quick = (x: Promise<number>) => Promise.race([x, new Promise<string>((r) => setTimeout(() => r("waiting"), 1000))]);
+      expect(await quick(m.sendInput(t.id, Buffer.from("typed-while-stopped\r")))).toBe(20);
+      const piped = m.sendInput(p.id, Buffer.from("piped\n"));
+      expect(await quick(piped)).toBe("waiting"); // stdin's acceptance is the answer: still waited for
+      process.kill(ph.pid, "SIGCONT");
+      expect(await piped).toBe(6);
+    } finally {
+      process.kill(th.pid, "SIGCONT");
+      process.kill(ph.pid, "SIGCONT");
+    }
+    await waitFor(async () => textOf(await readAll(m, t.id)).includes("typed-while-stopped"), 10_000, "the echo");
+    await waitFor(async () => textOf(await readAll(m, p.id)) === "piped\n", 10_000, "the pipe's output");
+    await m.stop(t.id, 500);
+    await m.stop(p.id, 500);
+  }, 30_000);
 
   it("a daemon reading slower than the agent writes still gets every byte once (host skips live records, daemon reads the disk)", async () => {
     const m = await newManager();

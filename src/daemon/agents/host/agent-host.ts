@@ -16,7 +16,7 @@ import { spawnLocal, type AgentRuntime } from "../local-runtime.js";
 import { finalScreen } from "../screen-file.js";
 import type { LogChunk, Logger } from "../types.js";
 import { writeExit } from "./exit-file.js";
-import { encodeJson, encodeRecord, FrameDecoder, HOST_PROTOCOL_VERSION, KIND_INPUT, KIND_JSON, type ExitRecord, type HostMessage } from "./frames.js";
+import { encodeJson, encodeRecord, FrameDecoder, HOST_PROTOCOL_VERSION, KIND_INPUT, KIND_JSON, NO_REPLY, type ExitRecord, type HostMessage } from "./frames.js";
 import { TTY_MAX_COLS, TTY_MAX_ROWS, TTY_MIN_COLS, TTY_MIN_ROWS, MAX_GRACE_MS } from "../../../protocol/rpc-params.js";
 
 /** Stop streaming live records above this much unsent data; the daemon catches up from disk after a "sync". */
@@ -72,12 +72,16 @@ export class AgentHost {
     let lf: LogFile | undefined;
     try {
       lf = LogFile.create(join(spec.dir, "output.log"), log);
+      // Registered before the runtime (whose screen follows the log too), so a record goes to the daemon before
+      // the screen's parser sees it: xterm's write() costs ~45 µs p50 here, and a keystroke's echo should not wait.
+      let host: AgentHost | undefined;
+      lf.onAppend((c) => host?.sendRecord(c));
       const runtime = await spawnLocal({ argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, ...(spec.tty ? { tty: spec.tty } : {}) }, lf, log);
-      const host = new AgentHost(spec, server, lf, runtime, log);
-      server.on("connection", (s) => host.onConnection(s));
-      lf.onAppend((c) => host.sendRecord(c));
-      const finished = host.runUntilEnd();
-      return { host, finished };
+      host = new AgentHost(spec, server, lf, runtime, log);
+      const h = host;
+      server.on("connection", (s) => h.onConnection(s));
+      const finished = h.runUntilEnd();
+      return { host: h, finished };
     } catch (err) {
       lf?.seal();
       server.close();
@@ -156,7 +160,7 @@ export class AgentHost {
         return void sock.destroy();
       }
       for (const f of frames) {
-        if (f.kind === KIND_INPUT) void this.reply(sock, f.id, async () => this.runtime.write(f.data));
+        if (f.kind === KIND_INPUT) this.onInput(sock, f.id, f.data);
         else if (f.kind === KIND_JSON) this.onMessage(sock, f.msg);
       }
     });
@@ -164,6 +168,14 @@ export class AgentHost {
       t: "hello", v: HOST_PROTOCOL_VERSION, id: this.spec.id, pid: this.runtime.pid, tty: this.runtime.tty,
       cols: this.runtime.size()?.cols ?? null, rows: this.runtime.size()?.rows ?? null,
       nextSeq: this.lf.nextSeq, ended: this.ended,
+    });
+  }
+
+  /** Numbered input is answered; NO_REPLY input (terminal keystrokes) only when the write fails. */
+  private onInput(sock: Socket, id: number, data: Uint8Array): void {
+    if (id !== NO_REPLY) return void this.reply(sock, id, async () => this.runtime.write(data));
+    this.runtime.write(data).catch((err: unknown) => {
+      if (this.conn === sock) this.send(errorRes(id, err));
     });
   }
 
@@ -206,8 +218,7 @@ export class AgentHost {
       const result = await fn();
       msg = result && typeof result === "object" ? { t: "res", id, ok: true, result: result as never } : { t: "res", id, ok: true };
     } catch (err) {
-      const code = typeof (err as { code?: unknown }).code === "string" ? (err as { code: string }).code : "HOST_ERROR";
-      msg = { t: "res", id, ok: false, error: { code, message: (err as Error).message } };
+      msg = errorRes(id, err);
     }
     if (this.conn === sock) this.send(msg);
   }
@@ -229,6 +240,11 @@ export class AgentHost {
   private send(msg: HostMessage): void {
     this.conn?.write(encodeJson(msg));
   }
+}
+
+function errorRes(id: number, err: unknown): HostMessage {
+  const code = typeof (err as { code?: unknown }).code === "string" ? (err as { code: string }).code : "HOST_ERROR";
+  return { t: "res", id, ok: false, error: { code, message: (err as Error).message } };
 }
 
 function checkInt(v: unknown, name: string, min: number, max: number): number {

@@ -7,7 +7,8 @@
  * Frame: [u32 BE length of what follows][u8 kind][payload]
  *   kind 1 JSON    UTF-8 JSON object, both directions (HostMessage / DaemonMessage below)
  *   kind 2 RECORD  host → daemon: one output record already on disk: [u64 BE seq][u8 fd][data]
- *   kind 3 INPUT   daemon → host: [u32 BE request id][bytes for the program's stdin / PTY]
+ *   kind 3 INPUT   daemon → host: [u32 BE request id][bytes for the program's stdin / PTY]; request id
+ *                  NO_REPLY (0): answered only if the write fails (see docs/agent-hosts.md)
  */
 import type { ScreenSnapshot } from "../types.js";
 
@@ -18,6 +19,8 @@ export const MAX_FRAME = 8 << 20;
 export const KIND_JSON = 1;
 export const KIND_RECORD = 2;
 export const KIND_INPUT = 3;
+/** INPUT request id that wants no `res` unless the write fails (request ids start at 1). */
+export const NO_REPLY = 0;
 
 /** How an agent ended, as the host records it in exit.json and sends it in "exit". */
 export interface ExitRecord {

@@ -16,7 +16,7 @@ import { AgentError } from "../errors.js";
 import type { LogMirror } from "../log-mirror.js";
 import type { Logger, ScreenSnapshot } from "../types.js";
 import { readExit } from "./exit-file.js";
-import { encodeInput, encodeJson, FrameDecoder, HOST_PROTOCOL_VERSION, KIND_JSON, KIND_RECORD, type DaemonRequest, type ExitRecord, type Frame } from "./frames.js";
+import { encodeInput, encodeJson, FrameDecoder, HOST_PROTOCOL_VERSION, KIND_JSON, KIND_RECORD, NO_REPLY, type DaemonRequest, type ExitRecord, type Frame } from "./frames.js";
 import type { HostProcess } from "./spawn-host.js";
 
 const CONNECT_TIMEOUT_MS = 3000;
@@ -27,6 +27,8 @@ const RECONNECT_MAX_DELAY_MS = 2000;
 const ORPHAN_KILL_GRACE_MS = 2000;
 /** How long after the grace a stop may take before the daemon kills program and host itself. */
 const STOP_BACKSTOP_MS = 5000;
+/** Terminal input is sent without waiting for the host while less than this is queued on its socket. */
+const NO_REPLY_INPUT_QUEUE = 64 * 1024;
 
 export interface Outcome {
   code: number | null;
@@ -121,7 +123,18 @@ export class HostClient {
     return this.state === "ended";
   }
 
+  /**
+   * Input for the program. A terminal's input is handed to the host's socket without waiting for an answer
+   * (NO_REPLY): a PTY write never waits, so the host's answer only added a round trip — and a daemon wake-up that
+   * competes with the echo for the CPU — to every keystroke. While the socket is backed up (the host is not
+   * reading), numbered requests again make the caller wait for the host. Pipe agents always wait: their answer
+   * comes once stdin accepted the bytes.
+   */
   write(data: Uint8Array): Promise<void> {
+    if (this.tty && this.state === "connected" && this.sock!.writableLength < NO_REPLY_INPUT_QUEUE) {
+      this.sock!.write(encodeInput(NO_REPLY, data));
+      return Promise.resolve();
+    }
     return this.request(null, data).then(() => undefined);
   }
   closeInput(): Promise<void> {
@@ -201,7 +214,11 @@ export class HostClient {
     const m = f.msg;
     if (m.t === "sync" && Number.isInteger(m.nextSeq)) void this.o.mirror.reach(m.nextSeq as number);
     else if (m.t === "exit") void this.end(m.exit as ExitRecord);
-    else if (m.t === "res" && Number.isInteger(m.id)) {
+    else if (m.t === "res" && m.id === NO_REPLY && m.ok === false) {
+      // Only a terminal whose program exited before the host could tell us; its exit follows.
+      const e = (m.error ?? {}) as { message?: string };
+      this.o.log("info", `agent ${this.o.id}: input not delivered: ${String(e.message ?? "refused").slice(0, 200)}`);
+    } else if (m.t === "res" && Number.isInteger(m.id)) {
       const p = this.pending.get(m.id as number);
       if (!p) return;
       this.pending.delete(m.id as number);
