@@ -45,9 +45,27 @@ function agentDirs(dir: string): string[] {
 
 /**
  * Pids of paseo-host processes whose agent directory is under `dir` — by title, or by argv for a host that has not
- * set its title yet (`node …/daemon/agents/host/main.js <agentDir>`).
+ * set its title yet (`node …/daemon/agents/host/main.js <agentDir>`). A host's child between fork and exec (the
+ * agent's program being started) still carries the host's title for a moment: it is not a host, so processes whose
+ * parent is one of the hosts found are left out.
  */
 export function hostPidsUnder(dir: string): number[] {
+  const found = matchingPids(dir);
+  const set = new Set(found);
+  return found.filter((pid) => !set.has(parentPid(pid)));
+}
+
+function parentPid(pid: number): number {
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses, so split after the last ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return -1;
+  }
+}
+
+function matchingPids(dir: string): number[] {
   const prefix = `paseo-host ${resolve(dir)}`;
   const starting = /[\\/]daemon[\\/]agents[\\/]host[\\/]main\.js$/;
   const pids: number[] = [];
