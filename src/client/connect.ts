@@ -10,7 +10,7 @@ import { offerBytes, type Offer } from "../protocol/offer.js";
 import { decodeControl, encodeControl, type ServerInfo } from "../protocol/rpc.js";
 import { PaseoError } from "../protocol/errors.js";
 import { errorForClose, HandshakeError, RelayUnreachableError, TimeoutError } from "./errors.js";
-import { buildRelayUrl } from "./relay-url.js";
+import { buildRelayUrl } from "../protocol/relay-url.js";
 import { EARLY_REQUEST_ID, Session } from "./session.js";
 import { toBytes, type WebSocketConstructor } from "./transport.js";
 

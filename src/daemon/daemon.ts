@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { RelayEndpoint } from "../client/relay-url.js";
+import type { RelayEndpoint } from "../protocol/relay-url.js";
 import type { CryptoBackend } from "../protocol/crypto/backend.js";
 import { loadDefaultBackend } from "../protocol/crypto/select.js";
 import { CloseCode } from "../protocol/close-codes.js";

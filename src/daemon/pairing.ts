@@ -2,7 +2,7 @@
  * Pairing: turn the daemon identity + relay + an offer record into an Offer (docs/protocol.md §3) and a link.
  * Only touches files (identity.json, offers.json, config.json), so it works whether or not the daemon runs.
  */
-import type { RelayEndpoint } from "../client/relay-url.js";
+import type { RelayEndpoint } from "../protocol/relay-url.js";
 import type { CryptoBackend } from "../protocol/crypto/backend.js";
 import { loadDefaultBackend } from "../protocol/crypto/select.js";
 import { toBase64Url } from "../protocol/encoding.js";

@@ -16,7 +16,7 @@ import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "./encoding.js";
 import { OfferError, OfferExpiredError, OfferVersionError } from "./offer-errors.js";
 import { describeInput } from "./redact.js";
 import { deriveServerId, SERVER_ID_RE } from "./server-id.js";
-import type { RelayEndpoint } from "../client/relay-url.js";
+import type { RelayEndpoint } from "./relay-url.js";
 
 export const OFFER_VERSION = 3;
 export const OFFER_ID_BYTES = 12;
