@@ -12,7 +12,7 @@ export {
   parseProtocolName,
   SUPPORTED_PATTERNS,
 } from "./patterns.js";
-export { HandshakeState, type HandshakeOptions, type TransportStates } from "./handshake-state.js";
+export { HandshakeState, PSK_LEN, type HandshakeOptions, type TransportStates } from "./handshake-state.js";
 export {
   ChannelFailedError,
   HandshakeError,
