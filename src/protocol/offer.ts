@@ -111,14 +111,14 @@ function toMillis(now: number | Date | undefined): number {
   return typeof now === "number" ? now : now.getTime();
 }
 
+/** SHA-256 without loading a whole crypto backend: parsing an offer must stay cheap for `paseo ls`. */
+const plainSha256 = { hash: (_name: string, data: Uint8Array) => sha256(data) };
+
 /**
  * Validate an already-decoded offer object (strict) and return a canonical copy holding only the known fields.
  * Throws OfferVersionError for v ≠ 3 (with a re-pair message for v2), OfferError for anything malformed and
  * OfferExpiredError when expired (unless allowExpired).
  */
-/** SHA-256 without loading a whole crypto backend: parsing an offer must stay cheap for `paseo ls`. */
-const plainSha256 = { hash: (_name: string, data: Uint8Array) => sha256(data) };
-
 export function validateOffer(value: unknown, options: ParseOfferOptions = {}): Offer {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     fail(`offer JSON must be an object (got ${typeName(value)})`);
