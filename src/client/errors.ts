@@ -5,15 +5,11 @@
 import { CloseCode, closeCodeName } from "../protocol/close-codes.js";
 import { PaseoError } from "../protocol/errors.js";
 import { isPermanentCode, type CloseOrigin, type CloseTrust } from "./permanent.js";
+import { isLoopbackEndpoint } from "../protocol/relay-url.js";
 
 export { OfferError, OfferExpiredError, OfferRevokedError, OfferVersionError } from "../protocol/offer-errors.js";
 import { OfferExpiredError, OfferRevokedError } from "../protocol/offer-errors.js";
 
-/** A loopback host: 127.0.0.0/8, ::1 or localhost. A relay there is on this machine — usually a daemon's embedded one. */
-export function isLoopbackEndpoint(endpoint: string): boolean {
-  const host = endpoint.replace(/:\d+$/, "").replace(/^\[|\]$/g, "").toLowerCase();
-  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 export class RelayUnreachableError extends PaseoError {
   /** `endpoint` is host:port. On loopback nothing but this machine can be at fault, so the advice differs. */

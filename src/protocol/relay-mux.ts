@@ -21,7 +21,7 @@ export const MuxType = {
   RESUME: 0x14,
 } as const;
 
-export const NONCE_BYTES = 32;
+export const CHALLENGE_NONCE_BYTES = 32;
 export const MAC_BYTES = 32;
 /** type (1) + clientId (4): the prefix of OPEN, DATA, CLOSE, PAUSE, RESUME. */
 export const CLIENT_HEADER_BYTES = 5;
@@ -81,8 +81,8 @@ function withClientHeader(type: number, clientId: number, bodyLength: number): U
 
 export function encodeChallenge(ephemeralPublicKey: Uint8Array, nonce: Uint8Array): Uint8Array {
   checkFixed("ephemeral public key", ephemeralPublicKey, KEY_LEN);
-  checkFixed("nonce", nonce, NONCE_BYTES);
-  const out = new Uint8Array(1 + KEY_LEN + NONCE_BYTES);
+  checkFixed("nonce", nonce, CHALLENGE_NONCE_BYTES);
+  const out = new Uint8Array(1 + KEY_LEN + CHALLENGE_NONCE_BYTES);
   out[0] = MuxType.CHALLENGE;
   out.set(ephemeralPublicKey, 1);
   out.set(nonce, 1 + KEY_LEN);
@@ -180,7 +180,7 @@ export function decodeMux(bytes: Uint8Array): MuxMessage {
   const type = bytes[0]!;
   switch (type) {
     case MuxType.CHALLENGE:
-      expectLength("CHALLENGE", bytes, 1 + KEY_LEN + NONCE_BYTES);
+      expectLength("CHALLENGE", bytes, 1 + KEY_LEN + CHALLENGE_NONCE_BYTES);
       return {
         type: "challenge",
         ephemeralPublicKey: bytes.subarray(1, 1 + KEY_LEN),

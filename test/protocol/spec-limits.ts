@@ -184,7 +184,7 @@ export const WIRE_CONSTANTS: { name: string; value: number; source: string; sect
   { name: "OFFER_ID_LEN", value: handshake.OFFER_ID_LEN, source: "src/protocol/handshake.ts OFFER_ID_LEN", section: 6, text: `offerId (${handshake.OFFER_ID_LEN})` },
   { name: "PSK_LEN", value: PSK_LEN, source: "src/protocol/noise/handshake-state.ts PSK_LEN", section: 6, text: `${PSK_LEN}-byte pairing secret` },
   { name: "KEY_LEN", value: KEY_LEN, source: "src/protocol/crypto/backend.ts KEY_LEN", section: 5, text: `E_r (${KEY_LEN})` },
-  { name: "NONCE_BYTES", value: relayMux.NONCE_BYTES, source: "src/protocol/relay-mux.ts NONCE_BYTES", section: 5, text: `nonce (${relayMux.NONCE_BYTES})` },
+  { name: "CHALLENGE_NONCE_BYTES", value: relayMux.CHALLENGE_NONCE_BYTES, source: "src/protocol/relay-mux.ts CHALLENGE_NONCE_BYTES", section: 5, text: `nonce (${relayMux.CHALLENGE_NONCE_BYTES})` },
   { name: "MAC_BYTES", value: relayMux.MAC_BYTES, source: "src/protocol/relay-mux.ts MAC_BYTES", section: 5, text: `mac (${relayMux.MAC_BYTES})` },
   { name: "CLIENT_HEADER_BYTES", value: relayMux.CLIENT_HEADER_BYTES, source: "src/protocol/relay-mux.ts CLIENT_HEADER_BYTES", section: 5, text: "`0x11 ‖ clientId u32 ‖ payload`" },
   { name: "SOURCE_TAG_BYTES", value: relayMux.SOURCE_TAG_BYTES, source: "src/protocol/relay-mux.ts SOURCE_TAG_BYTES", section: 5, text: `source (${relayMux.SOURCE_TAG_BYTES})` },

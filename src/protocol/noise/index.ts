@@ -1,6 +1,7 @@
 /** The Noise Protocol Framework engine (revision 34), pure code: no sockets, files or timers. */
 export { MAX_NOISE_MESSAGE, CipherState } from "./cipher-state.js";
-export { Nonce, MAX_NONCE, NONCE_BYTES } from "./nonce.js";
+export { Nonce, MAX_NONCE } from "./nonce.js";
+export { NONCE_LEN } from "../crypto/backend.js";
 export { SymmetricState, HASHLEN, noiseHkdf } from "./symmetric-state.js";
 export {
   type HandshakePattern,
