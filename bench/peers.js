@@ -22,7 +22,7 @@ import { MessageType } from "../dist/protocol/frame.js";
 import { answerChallenge } from "../dist/protocol/relay-auth.js";
 import { decodeMux, encodeData } from "../dist/protocol/relay-mux.js";
 import { deriveServerId } from "../dist/protocol/server-id.js";
-import { buildRelayUrl } from "../dist/client/relay-url.js";
+import { buildRelayUrl } from "../dist/protocol/relay-url.js";
 import { fromBase64Url, toBase64Url } from "../dist/protocol/encoding.js";
 import { refOpen, refSeal, REF_KEY_BYTES } from "./reference.js";
 import { pump } from "./lib.js";

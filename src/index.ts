@@ -16,7 +16,7 @@ export {
   type LaneChange,
   type TerminalSessionState,
 } from "./client/terminal-session.js";
-export { buildRelayUrl, parseRelayEndpoint, type RelayEndpoint, type RelayRole } from "./client/relay-url.js";
+export { buildRelayUrl, parseRelayEndpoint, type RelayEndpoint, type RelayRole } from "./protocol/relay-url.js";
 export { resolveOffer, OFFER_ENV, type ResolvedOffer, type ResolveOfferOptions } from "./client/offer-resolve.js";
 export {
   ConnectionClosedError,

@@ -21,8 +21,6 @@ import { ResilientHost } from "./resilient-host.js";
 
 /** Default --reconnect-timeout: how long a follower keeps trying after it lost the daemon before it exits 255. */
 export const DEFAULT_RECONNECT_TIMEOUT_S = 30;
-/** The same, in ms (other long-lived commands, e.g. attach, use this window). */
-export const RECONNECT_WINDOW_MS = DEFAULT_RECONNECT_TIMEOUT_S * 1000;
 
 export interface LogsFlags extends ClientFlags {
   follow?: boolean;

@@ -9,8 +9,8 @@ import { ClientHandshake } from "../protocol/handshake.js";
 import { offerBytes, type Offer } from "../protocol/offer.js";
 import { decodeControl, encodeControl, type ServerInfo } from "../protocol/rpc.js";
 import { PaseoError } from "../protocol/errors.js";
-import { errorForClose, HandshakeError, RelayUnreachableError, TimeoutError } from "./errors.js";
-import { buildRelayUrl } from "./relay-url.js";
+import { errorForClose, handshakeFailed, RelayUnreachableError, TimeoutError } from "./errors.js";
+import { buildRelayUrl } from "../protocol/relay-url.js";
 import { EARLY_REQUEST_ID, Session } from "./session.js";
 import { toBytes, type WebSocketConstructor } from "./transport.js";
 
@@ -71,7 +71,7 @@ export function connect(options: ConnectOptions): Promise<Connected> {
       try {
         socket.send(handshake.hello(early));
       } catch (err) {
-        finish(err instanceof PaseoError ? err : new HandshakeError(String(err)));
+        finish(err instanceof PaseoError ? err : handshakeFailed(String(err)));
       }
     };
     socket.onerror = () => {
@@ -82,13 +82,13 @@ export function connect(options: ConnectOptions): Promise<Connected> {
     };
     socket.onmessage = (ev) => {
       const bytes = toBytes(ev.data);
-      if (!bytes) return finish(new HandshakeError("the relay sent a non-binary frame during the handshake"));
+      if (!bytes) return finish(handshakeFailed("the relay sent a non-binary frame during the handshake"));
       let reply;
       try {
         reply = handshake.readReply(bytes);
       } catch (err) {
         return finish(
-          new HandshakeError(
+          handshakeFailed(
             `the daemon's reply did not authenticate (${(err as PaseoError).code ?? "error"}): something between you and the daemon altered it, or this is not the daemon named in the offer`,
           ),
         );
@@ -99,10 +99,10 @@ export function connect(options: ConnectOptions): Promise<Connected> {
         if (!welcome || welcome.t !== "welcome") throw new Error("no welcome");
         server = welcome.server;
       } catch {
-        return finish(new HandshakeError("the daemon's welcome message was malformed"));
+        return finish(handshakeFailed("the daemon's welcome message was malformed"));
       }
       if (server.serverId !== offer.serverId) {
-        return finish(new HandshakeError(`reached daemon ${server.serverId}, but the offer names ${offer.serverId}`));
+        return finish(handshakeFailed(`reached daemon ${server.serverId}, but the offer names ${offer.serverId}`));
       }
       // Hand the socket to the session synchronously so the early response (same flight) is not missed.
       const session = new Session(socket, reply.channel, server, options.keepaliveMs ?? 0);

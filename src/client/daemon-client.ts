@@ -13,7 +13,7 @@ import { OfferError } from "../protocol/offer-errors.js";
 import { READ_ONLY_METHODS, type MethodName, type Params, type Result, type AgentInfo, type ServerInfo, type ExecResult } from "../protocol/rpc.js";
 import { fromBase64Url, toBase64Url } from "../protocol/encoding.js";
 import { PaseoError } from "../protocol/errors.js";
-import { Backoff } from "./backoff.js";
+import { Backoff } from "../shared/backoff.js";
 import { connect } from "./connect.js";
 import { Emitter } from "./emitter.js";
 import { isPermanent, PRE_HANDSHAKE_REFUSALS_BELIEVED, type CloseOrigin } from "./permanent.js";

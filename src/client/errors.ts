@@ -5,15 +5,11 @@
 import { CloseCode, closeCodeName } from "../protocol/close-codes.js";
 import { PaseoError } from "../protocol/errors.js";
 import { isPermanentCode, type CloseOrigin, type CloseTrust } from "./permanent.js";
+import { isLoopbackEndpoint } from "../protocol/relay-url.js";
 
 export { OfferError, OfferExpiredError, OfferRevokedError, OfferVersionError } from "../protocol/offer-errors.js";
 import { OfferExpiredError, OfferRevokedError } from "../protocol/offer-errors.js";
 
-/** A loopback host: 127.0.0.0/8, ::1 or localhost. A relay there is on this machine — usually a daemon's embedded one. */
-export function isLoopbackEndpoint(endpoint: string): boolean {
-  const host = endpoint.replace(/:\d+$/, "").replace(/^\[|\]$/g, "").toLowerCase();
-  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 export class RelayUnreachableError extends PaseoError {
   /** `endpoint` is host:port. On loopback nothing but this machine can be at fault, so the advice differs. */
@@ -37,10 +33,17 @@ export class DaemonOfflineError extends PaseoError {
   }
 }
 
-export class HandshakeError extends PaseoError {
-  constructor(detail: string) {
-    super("HANDSHAKE_FAILED", `handshake failed: ${detail}`);
-  }
+/**
+ * The one HandshakeError (protocol/noise/errors.ts), re-exported so `instanceof` works whether it came from `paseo`
+ * or `paseo/protocol`: the Noise engine raises it for a message that did not authenticate, the client for every
+ * other reason the handshake could not complete.
+ */
+export { HandshakeError } from "../protocol/noise/errors.js";
+import { HandshakeError } from "../protocol/noise/errors.js";
+
+/** A HandshakeError whose message says which step failed (never the secret or the link). */
+export function handshakeFailed(detail: string): HandshakeError {
+  return new HandshakeError(`handshake failed: ${detail}`);
 }
 
 export class TimeoutError extends PaseoError {
@@ -96,7 +99,7 @@ function closeError(code: number, reason: string): PaseoError {
     case CloseCode.DAEMON_SHUTDOWN:
       return new DaemonOfflineError("the daemon is shutting down", code);
     case CloseCode.HANDSHAKE_FAILED:
-      return new HandshakeError(
+      return handshakeFailed(
         "the daemon did not accept this offer's key or secret — the link may be damaged or from an older pairing; get a new one with `paseo daemon pair`",
       );
     case CloseCode.OFFER_EXPIRED:

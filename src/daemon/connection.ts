@@ -23,8 +23,8 @@ import { createHandlers } from "./rpc-handlers.js";
 import { TerminalAttachments } from "./terminal-attachments.js";
 import type { TerminalLanes } from "./terminal-lanes.js";
 import type { ServerInfoSource } from "./server-info.js";
+import type { OfferRefusal } from "./offer-store.js";
 
-export type OfferRefusal = "unknown" | "expired" | "revoked" | "used";
 /** `once`: a single-use offer (consumed at admission; see offer-sessions.ts). The local offer is reusable. */
 export type OfferLookup = { psk: Uint8Array; once?: boolean } | { refused: OfferRefusal };
 

@@ -5,12 +5,13 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { RelayEndpoint } from "../client/relay-url.js";
+import type { RelayEndpoint } from "../protocol/relay-url.js";
 import type { CryptoBackend } from "../protocol/crypto/backend.js";
 import { loadDefaultBackend } from "../protocol/crypto/select.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { toBase64Url } from "../protocol/encoding.js";
-import { OFFER_ID_BYTES, OFFER_SECRET_BYTES } from "../protocol/offer.js";
+import { OFFER_ID_LEN } from "../protocol/handshake.js";
+import { PSK_LEN } from "../protocol/noise/index.js";
 import { startRelay, type Relay } from "../relay/index.js";
 import { AgentManager } from "./agents/index.js";
 import { ClientConnection, type ConnectionContext } from "./connection.js";
@@ -106,8 +107,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const startedAt = new Date().toISOString();
 
     // The local offer: fresh secret every start, never in offers.json (so `pair --rotate` cannot lock you out).
-    const localOfferId = toBase64Url(backend.randomBytes(OFFER_ID_BYTES));
-    const localSecret = backend.randomBytes(OFFER_SECRET_BYTES);
+    const localOfferId = toBase64Url(backend.randomBytes(OFFER_ID_LEN));
+    const localSecret = backend.randomBytes(PSK_LEN);
     const handshakes = new HandshakeSlots(
       options.maxConcurrentHandshakes ?? DAEMON_DEFAULTS.maxConcurrentHandshakes,
       options.maxWaitingHandshakesPerSource ?? DAEMON_DEFAULTS.maxWaitingHandshakesPerSource,

@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { constants as fsConstants, promises as fs } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import type { RelayEndpoint } from "../client/relay-url.js";
+import type { RelayEndpoint } from "../protocol/relay-url.js";
 import { PaseoError, errnoCode } from "../protocol/errors.js";
 import { isValidRelayEndpoint } from "../protocol/offer.js";
 import { assertSafeFile, assertSafeHome } from "./home-safety.js";

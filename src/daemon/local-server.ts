@@ -7,7 +7,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import { RELAY_PATH } from "../client/relay-url.js";
+import { RELAY_PATH } from "../protocol/relay-url.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import type { Logger } from "./logger.js";
 import type { ClientPipe, PipeHandler } from "./pipe.js";

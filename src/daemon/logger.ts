@@ -2,8 +2,8 @@
  * The daemon's logger: readable lines or JSON lines on stderr, with a level threshold. Callers never pass
  * secrets, payloads or offers; serverIds are shortened to a prefix.
  */
-export type LogLevel = "debug" | "info" | "warn" | "error";
-export type Logger = (level: LogLevel, msg: string) => void;
+import type { LogLevel, Logger } from "../shared/logger.js";
+export type { LogLevel, Logger } from "../shared/logger.js";
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

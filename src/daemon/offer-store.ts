@@ -13,7 +13,9 @@ import type { CryptoBackend } from "../protocol/crypto/backend.js";
 import { randomBytes } from "node:crypto";
 import { fromBase64Url, toBase64Url } from "../protocol/encoding.js";
 import { PaseoError } from "../protocol/errors.js";
-import { MAX_OFFER_LABEL_CHARS, OFFER_ID_BYTES, OFFER_SECRET_BYTES } from "../protocol/offer.js";
+import { MAX_OFFER_LABEL_CHARS } from "../protocol/offer.js";
+import { OFFER_ID_LEN } from "../protocol/handshake.js";
+import { PSK_LEN } from "../protocol/noise/index.js";
 import { describeInput } from "../protocol/redact.js";
 import { assertSafeHome } from "./home-safety.js";
 import { HomeError, SECRET_FILE_MODE, ensureHome, readJsonFile, withFileLock, writeFileAtomic } from "./home.js";
@@ -144,9 +146,9 @@ export class OfferStore {
       const where = `offer #${i + 1}`;
       if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw this.corrupt(`${where} is not an object`);
       const r = raw as Record<string, unknown>;
-      if (typeof r.id !== "string" || fromBase64Url(r.id)?.length !== OFFER_ID_BYTES) throw this.corrupt(`${where} has a bad id`);
+      if (typeof r.id !== "string" || fromBase64Url(r.id)?.length !== OFFER_ID_LEN) throw this.corrupt(`${where} has a bad id`);
       const at = `offer ${r.id}`;
-      if (typeof r.secretB64 !== "string" || fromBase64Url(r.secretB64)?.length !== OFFER_SECRET_BYTES) {
+      if (typeof r.secretB64 !== "string" || fromBase64Url(r.secretB64)?.length !== PSK_LEN) {
         throw this.corrupt(`${at} has a bad secret (expected 32 bytes of base64url)`);
       }
       if (!isIso(r.createdAt)) throw this.corrupt(`${at} has a bad createdAt`);
@@ -237,7 +239,7 @@ export class OfferStore {
   /** A random offer id that never starts with "-", so `paseo daemon offers revoke <id>` cannot read it as a flag. */
   private newOfferId(): string {
     for (;;) {
-      const id = toBase64Url(this.randomBytes(OFFER_ID_BYTES));
+      const id = toBase64Url(this.randomBytes(OFFER_ID_LEN));
       if (!id.startsWith("-")) return id;
     }
   }
@@ -257,7 +259,7 @@ export class OfferStore {
     }
     const record: OfferRecord = {
       id: this.newOfferId(),
-      secretB64: toBase64Url(this.randomBytes(OFFER_SECRET_BYTES)),
+      secretB64: toBase64Url(this.randomBytes(PSK_LEN)),
       createdAt: new Date(now).toISOString(),
       once: once === true,
       uses: 0,

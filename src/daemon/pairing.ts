@@ -2,7 +2,7 @@
  * Pairing: turn the daemon identity + relay + an offer record into an Offer (docs/protocol.md §3) and a link.
  * Only touches files (identity.json, offers.json, config.json), so it works whether or not the daemon runs.
  */
-import type { RelayEndpoint } from "../client/relay-url.js";
+import { isLoopbackEndpoint, type RelayEndpoint } from "../protocol/relay-url.js";
 import type { CryptoBackend } from "../protocol/crypto/backend.js";
 import { loadDefaultBackend } from "../protocol/crypto/select.js";
 import { toBase64Url } from "../protocol/encoding.js";
@@ -55,12 +55,6 @@ export async function runningDaemonRelay(home: string): Promise<RelayEndpoint | 
  * the page reads the offer in its fragment. The CLI accepts these links as is; `paseo open` opens them in a browser.
  */
 export const NO_APP_URL_BASE = "paseo://open";
-
-/** true for a relay endpoint (host:port) on loopback: a relay run on this machine (e.g. the embedded one). */
-export function isLoopbackEndpoint(endpoint: string): boolean {
-  const host = endpoint.replace(/:\d+$/, "").toLowerCase();
-  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === "localhost" || host === "[::1]";
-}
 
 /**
  * Base URL of pairing links (docs/protocol.md §1): the configured app URL (appUrl, or its older name publicUrl); else

@@ -5,8 +5,8 @@
  * retry loop with a clear error instead of hammering the relay forever.
  */
 import { WebSocket } from "ws";
-import { buildRelayUrl, type RelayEndpoint } from "../client/relay-url.js";
-import { Backoff } from "../client/backoff.js";
+import { buildRelayUrl, type RelayEndpoint } from "../protocol/relay-url.js";
+import { Backoff } from "../shared/backoff.js";
 import type { CryptoBackend, KeyPair } from "../protocol/crypto/backend.js";
 import { CloseCode, closeCodeName } from "../protocol/close-codes.js";
 import { authForChallenge } from "../protocol/relay-auth.js";

@@ -18,7 +18,6 @@ import { SecureChannel, type SecureChannelOptions } from "./secure-channel.js";
 export const PASEO_NOISE_PROTOCOL = "Noise_NKpsk0_25519_ChaChaPoly_SHA256";
 export const HELLO_VERSION = 1;
 export const OFFER_ID_LEN = 12;
-export const PSK_LEN = 32;
 /** Payload room in a handshake message: 65535 − e (32) − tag (16). */
 export const MAX_HANDSHAKE_PAYLOAD = 65535 - 32 - 16;
 

@@ -10,18 +10,17 @@
  * Validation is strict (exact lengths, serverId re-derived from the key, boolean tls, host:port endpoint, no unknown
  * fields). Every error names what is wrong and never contains the secret or the link.
  */
-import type { CryptoBackend } from "./crypto/backend.js";
+import { type CryptoBackend, KEY_LEN } from "./crypto/backend.js";
+import { OFFER_ID_LEN } from "./handshake.js";
+import { PSK_LEN } from "./noise/index.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "./encoding.js";
 import { OfferError, OfferExpiredError, OfferVersionError } from "./offer-errors.js";
 import { describeInput } from "./redact.js";
 import { deriveServerId, SERVER_ID_RE } from "./server-id.js";
-import type { RelayEndpoint } from "../client/relay-url.js";
+import type { RelayEndpoint } from "./relay-url.js";
 
 export const OFFER_VERSION = 3;
-export const OFFER_ID_BYTES = 12;
-export const OFFER_SECRET_BYTES = 32;
-export const DAEMON_KEY_BYTES = 32;
 export const MAX_OFFER_LABEL_CHARS = 64;
 /** Longest text parseOffer() looks at. A real offer link is well under 1 KiB. */
 export const MAX_OFFER_TEXT_CHARS = 64 * 1024;
@@ -112,14 +111,14 @@ function toMillis(now: number | Date | undefined): number {
   return typeof now === "number" ? now : now.getTime();
 }
 
+/** SHA-256 without loading a whole crypto backend: parsing an offer must stay cheap for `paseo ls`. */
+const plainSha256 = { hash: (_name: string, data: Uint8Array) => sha256(data) };
+
 /**
  * Validate an already-decoded offer object (strict) and return a canonical copy holding only the known fields.
  * Throws OfferVersionError for v ≠ 3 (with a re-pair message for v2), OfferError for anything malformed and
  * OfferExpiredError when expired (unless allowExpired).
  */
-/** SHA-256 without loading a whole crypto backend: parsing an offer must stay cheap for `paseo ls`. */
-const plainSha256 = { hash: (_name: string, data: Uint8Array) => sha256(data) };
-
 export function validateOffer(value: unknown, options: ParseOfferOptions = {}): Offer {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     fail(`offer JSON must be an object (got ${typeName(value)})`);
@@ -144,7 +143,7 @@ export function validateOffer(value: unknown, options: ParseOfferOptions = {}): 
   if (typeof serverId !== "string") fail(`offer field serverId must be a string (got ${typeName(serverId)})`);
   if (!SERVER_ID_RE.test(serverId)) fail(`offer field serverId must be 26 base32 characters [a-z2-7] (got ${serverId.length} characters)`);
 
-  const daemonPublicKey = decodeB64Field(obj, "daemonPublicKeyB64", DAEMON_KEY_BYTES, "the daemon's X25519 public key");
+  const daemonPublicKey = decodeB64Field(obj, "daemonPublicKeyB64", KEY_LEN, "the daemon's X25519 public key");
   const derived = deriveServerId(options.backend ?? plainSha256, daemonPublicKey);
   if (derived !== serverId) {
     fail(`offer field serverId ${serverId} does not match daemonPublicKeyB64 (which gives ${derived}): the offer was altered or corrupted`);
@@ -165,8 +164,8 @@ export function validateOffer(value: unknown, options: ParseOfferOptions = {}): 
   if (r.tls === undefined) fail("offer is missing field relay.tls (true for wss://, false for ws://)");
   if (typeof r.tls !== "boolean") fail(`offer field relay.tls must be true or false (got ${typeName(r.tls)})`);
 
-  decodeB64Field(obj, "offerId", OFFER_ID_BYTES, "the offer id");
-  decodeB64Field(obj, "secretB64", OFFER_SECRET_BYTES, "the pairing secret");
+  decodeB64Field(obj, "offerId", OFFER_ID_LEN, "the offer id");
+  decodeB64Field(obj, "secretB64", PSK_LEN, "the pairing secret");
 
   const offer: Offer = {
     v: 3,
@@ -323,7 +322,7 @@ export function offerBytes(offer: Offer): OfferBytes {
   const daemonPublicKey = fromBase64Url(offer.daemonPublicKeyB64);
   const offerId = fromBase64Url(offer.offerId);
   const secret = fromBase64Url(offer.secretB64);
-  if (daemonPublicKey?.length !== DAEMON_KEY_BYTES || offerId?.length !== OFFER_ID_BYTES || secret?.length !== OFFER_SECRET_BYTES) {
+  if (daemonPublicKey?.length !== KEY_LEN || offerId?.length !== OFFER_ID_LEN || secret?.length !== PSK_LEN) {
     throw new OfferError("offer key material has the wrong length; parse the offer with parseOffer() first");
   }
   return { daemonPublicKey, offerId, secret };

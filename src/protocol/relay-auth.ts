@@ -12,7 +12,7 @@
 import type { CryptoBackend, KeyPair } from "./crypto/backend.js";
 import { LowOrderPointError } from "./errors.js";
 import { bytesEqual, concatBytes, utf8 } from "./encoding.js";
-import { MuxDecodeError, MuxType, NONCE_BYTES, decodeMux, encodeAuth, encodeChallenge } from "./relay-mux.js";
+import { MuxDecodeError, MuxType, CHALLENGE_NONCE_BYTES, decodeMux, encodeAuth, encodeChallenge } from "./relay-mux.js";
 import { deriveServerId, SERVER_ID_RE } from "./server-id.js";
 
 export const RELAY_AUTH_DOMAIN = "paseo/relay-auth/v1";
@@ -37,7 +37,7 @@ export function relayAuthMac(backend: CryptoBackend, shared: Uint8Array, nonce: 
 /** Relay side: a fresh ephemeral key and nonce for one daemon connection. */
 export function createChallenge(backend: CryptoBackend): ChallengeState {
   const ephemeral = backend.generateKeyPair();
-  const nonce = backend.randomBytes(NONCE_BYTES);
+  const nonce = backend.randomBytes(CHALLENGE_NONCE_BYTES);
   return { ephemeral, nonce, message: encodeChallenge(ephemeral.publicKey, nonce), used: false };
 }
 

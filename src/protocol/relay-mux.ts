@@ -6,6 +6,7 @@
  *
  * The relay never looks inside DATA payloads; this codec only splits off the 5-byte header.
  */
+import { KEY_LEN } from "./crypto/backend.js";
 import { PaseoError } from "./errors.js";
 import { fromUtf8, utf8 } from "./encoding.js";
 
@@ -20,8 +21,7 @@ export const MuxType = {
   RESUME: 0x14,
 } as const;
 
-export const KEY_BYTES = 32;
-export const NONCE_BYTES = 32;
+export const CHALLENGE_NONCE_BYTES = 32;
 export const MAC_BYTES = 32;
 /** type (1) + clientId (4): the prefix of OPEN, DATA, CLOSE, PAUSE, RESUME. */
 export const CLIENT_HEADER_BYTES = 5;
@@ -80,22 +80,22 @@ function withClientHeader(type: number, clientId: number, bodyLength: number): U
 }
 
 export function encodeChallenge(ephemeralPublicKey: Uint8Array, nonce: Uint8Array): Uint8Array {
-  checkFixed("ephemeral public key", ephemeralPublicKey, KEY_BYTES);
-  checkFixed("nonce", nonce, NONCE_BYTES);
-  const out = new Uint8Array(1 + KEY_BYTES + NONCE_BYTES);
+  checkFixed("ephemeral public key", ephemeralPublicKey, KEY_LEN);
+  checkFixed("nonce", nonce, CHALLENGE_NONCE_BYTES);
+  const out = new Uint8Array(1 + KEY_LEN + CHALLENGE_NONCE_BYTES);
   out[0] = MuxType.CHALLENGE;
   out.set(ephemeralPublicKey, 1);
-  out.set(nonce, 1 + KEY_BYTES);
+  out.set(nonce, 1 + KEY_LEN);
   return out;
 }
 
 export function encodeAuth(publicKey: Uint8Array, mac: Uint8Array): Uint8Array {
-  checkFixed("public key", publicKey, KEY_BYTES);
+  checkFixed("public key", publicKey, KEY_LEN);
   checkFixed("mac", mac, MAC_BYTES);
-  const out = new Uint8Array(1 + KEY_BYTES + MAC_BYTES);
+  const out = new Uint8Array(1 + KEY_LEN + MAC_BYTES);
   out[0] = MuxType.AUTH;
   out.set(publicKey, 1);
-  out.set(mac, 1 + KEY_BYTES);
+  out.set(mac, 1 + KEY_LEN);
   return out;
 }
 
@@ -180,15 +180,15 @@ export function decodeMux(bytes: Uint8Array): MuxMessage {
   const type = bytes[0]!;
   switch (type) {
     case MuxType.CHALLENGE:
-      expectLength("CHALLENGE", bytes, 1 + KEY_BYTES + NONCE_BYTES);
+      expectLength("CHALLENGE", bytes, 1 + KEY_LEN + CHALLENGE_NONCE_BYTES);
       return {
         type: "challenge",
-        ephemeralPublicKey: bytes.subarray(1, 1 + KEY_BYTES),
-        nonce: bytes.subarray(1 + KEY_BYTES),
+        ephemeralPublicKey: bytes.subarray(1, 1 + KEY_LEN),
+        nonce: bytes.subarray(1 + KEY_LEN),
       };
     case MuxType.AUTH:
-      expectLength("AUTH", bytes, 1 + KEY_BYTES + MAC_BYTES);
-      return { type: "auth", publicKey: bytes.subarray(1, 1 + KEY_BYTES), mac: bytes.subarray(1 + KEY_BYTES) };
+      expectLength("AUTH", bytes, 1 + KEY_LEN + MAC_BYTES);
+      return { type: "auth", publicKey: bytes.subarray(1, 1 + KEY_LEN), mac: bytes.subarray(1 + KEY_LEN) };
     case MuxType.READY:
       expectLength("READY", bytes, 1);
       return { type: "ready" };

@@ -36,7 +36,7 @@ function daemonMayUse(code: number): boolean {
   return code === 1000 || (code >= 4100 && code <= 4199);
 }
 
-/** Close reasons are client-chosen text; keep them within the 123-byte WebSocket limit whatever they hold. */
+/** One daemon socket at the relay, from its CHALLENGE to its close (see the file header). */
 export class DaemonSession implements Session {
   private state: "auth" | "ready" | "closed" = "auth";
   private readonly clients = new Map<number, ClientSession>();
@@ -159,6 +159,7 @@ export class DaemonSession implements Session {
   /** The client's socket is gone (or the relay closed it): tell the daemon with the code that ended it. */
   clientLeft(clientId: number, code: number, reason: string): void {
     if (!this.clients.delete(clientId)) return;
+    // Close reasons are client-chosen text; keep them within the 123-byte WebSocket limit whatever they hold.
     this.peer.send(encodeClose(clientId, code, truncateUtf8(reason, MAX_CLOSE_REASON_BYTES)));
   }
 

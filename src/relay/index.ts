@@ -7,7 +7,7 @@ export {
   RELAY_DEFAULTS,
   RelayConfigError,
   type LogLevel,
-  type RelayLogger,
+  type Logger,
   type RelayOptions,
 } from "./options.js";
 export type { RelayStats } from "./metrics.js";

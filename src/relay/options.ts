@@ -8,8 +8,8 @@ import { PaseoError } from "../protocol/errors.js";
 import { describeInput } from "../protocol/redact.js";
 import { type AppFiles, AppDirError, loadAppFiles } from "./static.js";
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
-export type RelayLogger = (level: LogLevel, message: string) => void;
+import type { Logger } from "../shared/logger.js";
+export type { LogLevel, Logger } from "../shared/logger.js";
 
 export interface RelayOptions {
   /** Interface to listen on. Default "127.0.0.1" (put a TLS proxy in front for public use). */
@@ -54,7 +54,7 @@ export interface RelayOptions {
   /** The built app directory (dist/web) served when serveApp is true; read once at start (allow-list). */
   staticDir?: string;
   /** Log sink. Lines carry serverId prefixes only: never payloads, keys or offers. Default: silent. */
-  log?: RelayLogger;
+  log?: Logger;
   /** Crypto backend for the registration challenge. Default: loadDefaultBackend(). */
   backend?: CryptoBackend;
 }
@@ -83,7 +83,7 @@ export interface ResolvedRelayOptions {
   perIpPendingClients: number;
   perIpHttpConnections: number;
   headersTimeoutMs: number;
-  log: RelayLogger;
+  log: Logger;
   backend: CryptoBackend;
 }
 
@@ -158,7 +158,7 @@ function checkPublicUrl(text: string | undefined): string | undefined {
   return `${url.protocol}//${url.host}`;
 }
 
-const silent: RelayLogger = () => {};
+const silent: Logger = () => {};
 
 export function resolveOptions(options: RelayOptions, backend: CryptoBackend): ResolvedRelayOptions {
   const d = RELAY_DEFAULTS;

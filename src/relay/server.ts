@@ -6,7 +6,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import { type RelayEndpoint, RELAY_PATH, parseRelayEndpoint } from "../client/relay-url.js";
+import { type RelayEndpoint, RELAY_PATH, parseRelayEndpoint } from "../protocol/relay-url.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { loadDefaultBackend } from "../protocol/crypto/select.js";
 import { PaseoError } from "../protocol/errors.js";

@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { cliWording } from "../../src/cli/cli-errors.js";
 import { describeEnd } from "../../src/cli/follow.js";
-import { RelayUnreachableError, isLoopbackEndpoint } from "../../src/client/errors.js";
+import { RelayUnreachableError } from "../../src/client/errors.js";
+import { isLoopbackEndpoint } from "../../src/protocol/relay-url.js";
 import type { AgentInfo } from "../../src/protocol/rpc.js";
 
 describe("cliWording", () => {

@@ -11,7 +11,7 @@ import { readLocalOffer } from "../../src/daemon/runtime-files.js";
 import { startRelay, type Relay } from "../../src/relay/index.js";
 import { DaemonClient, RpcError, OfferExpiredError } from "../../src/index.js";
 import { createPairing } from "../../src/daemon/pairing.js";
-import { buildRelayUrl } from "../../src/client/relay-url.js";
+import { buildRelayUrl } from "../../src/protocol/relay-url.js";
 import { CloseCode } from "../../src/protocol/close-codes.js";
 import { connect } from "../../src/client/connect.js";
 import { nativeBackend } from "../../src/protocol/crypto/native.js";

@@ -14,11 +14,14 @@ describe("package exports", () => {
       symlinkSync(ROOT, join(dir, "node_modules", "paseo"));
       writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
       const code = `
-        import { DaemonClient, parseOffer, buildRelayUrl, DaemonOfflineError } from "paseo";
+        import { DaemonClient, parseOffer, buildRelayUrl, DaemonOfflineError, HandshakeError } from "paseo";
+        import { HandshakeError as ProtocolHandshakeError } from "paseo/protocol";
         import { startDaemon } from "paseo/daemon";
         import { startRelay } from "paseo/relay";
         const url: string = buildRelayUrl({ endpoint: "127.0.0.1:1", tls: false }, "client", "abc");
         console.log(typeof DaemonClient, typeof parseOffer, typeof startDaemon, typeof startRelay, new DaemonOfflineError().code, url);
+        // One class per failure: a HandshakeError raised by the Noise engine is the one \`paseo\` exports.
+        console.log(HandshakeError === ProtocolHandshakeError, new ProtocolHandshakeError() instanceof HandshakeError);
       `;
       writeFileSync(join(dir, "main.ts"), code);
       writeFileSync(
@@ -27,7 +30,7 @@ describe("package exports", () => {
       );
       execFileSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", dir], { stdio: "pipe" });
       const out = execFileSync(process.execPath, [join(dir, "out/main.js")], { encoding: "utf8" });
-      expect(out.trim()).toBe("function function function function DAEMON_OFFLINE ws://127.0.0.1:1/v1/ws?role=client&serverId=abc");
+      expect(out.trim()).toBe("function function function function DAEMON_OFFLINE ws://127.0.0.1:1/v1/ws?role=client&serverId=abc\ntrue true");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

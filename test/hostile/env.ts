@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Session as InspectorSession } from "node:inspector";
 import { WebSocket, type ClientOptions } from "ws";
-import { buildRelayUrl, type RelayEndpoint } from "../../src/client/relay-url.js";
+import { buildRelayUrl, type RelayEndpoint } from "../../src/protocol/relay-url.js";
 import { DaemonClient, type DaemonClientOptions } from "../../src/client/daemon-client.js";
 import { startDaemon, type Daemon, type DaemonOptions } from "../../src/daemon/daemon.js";
 import type { Logger } from "../../src/daemon/logger.js";

@@ -11,7 +11,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
-import type { RelayEndpoint } from "../../src/client/relay-url.js";
+import type { RelayEndpoint } from "../../src/protocol/relay-url.js";
 
 export type Direction = "up" | "down";
 

@@ -10,7 +10,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { buildRelayUrl } from "../../src/client/relay-url.js";
+import { buildRelayUrl } from "../../src/protocol/relay-url.js";
 import { readLocalOffer } from "../../src/daemon/runtime-files.js";
 import type { Offer } from "../../src/protocol/offer.js";
 import { client, honestLs, sleep, startEnv, teardown, track, waitUntil, withTimeout, type Env } from "./env.js";

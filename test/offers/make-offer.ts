@@ -2,7 +2,7 @@
 import { nobleBackend as be } from "../../src/protocol/crypto/noble.js";
 import { toBase64Url } from "../../src/protocol/encoding.js";
 import type { Offer } from "../../src/protocol/offer.js";
-import type { RelayEndpoint } from "../../src/client/relay-url.js";
+import type { RelayEndpoint } from "../../src/protocol/relay-url.js";
 import { deriveServerId } from "../../src/protocol/server-id.js";
 
 export function makeOffer(extra: Partial<Offer> = {}, relay: RelayEndpoint = { endpoint: "relay.example.com:443", tls: true }): Offer {

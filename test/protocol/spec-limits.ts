@@ -10,7 +10,8 @@ import { EXEC_DEFAULT_MAX_OUTPUT, EXEC_DEFAULT_TIMEOUT_MS } from "../../src/daem
 import { MAX_RECORD_DATA } from "../../src/daemon/agents/log-file.js";
 import * as frame from "../../src/protocol/frame.js";
 import * as handshake from "../../src/protocol/handshake.js";
-import { MAX_NOISE_MESSAGE } from "../../src/protocol/noise/index.js";
+import { MAX_NOISE_MESSAGE, PSK_LEN } from "../../src/protocol/noise/index.js";
+import { KEY_LEN } from "../../src/protocol/crypto/backend.js";
 import * as relayMux from "../../src/protocol/relay-mux.js";
 import * as rpc from "../../src/protocol/rpc.js";
 import * as rpcParams from "../../src/protocol/rpc-params.js";
@@ -181,9 +182,9 @@ export const WIRE_CONSTANTS: { name: string; value: number; source: string; sect
   { name: "FLAG_LAST", value: frame.FLAG_LAST, source: "src/protocol/frame.ts FLAG_LAST", section: 7, text: "0x02 LAST" },
   { name: "HELLO_VERSION", value: handshake.HELLO_VERSION, source: "src/protocol/handshake.ts HELLO_VERSION", section: 6, text: "0x01 (version)" },
   { name: "OFFER_ID_LEN", value: handshake.OFFER_ID_LEN, source: "src/protocol/handshake.ts OFFER_ID_LEN", section: 6, text: `offerId (${handshake.OFFER_ID_LEN})` },
-  { name: "PSK_LEN", value: handshake.PSK_LEN, source: "src/protocol/handshake.ts PSK_LEN", section: 6, text: `${handshake.PSK_LEN}-byte pairing secret` },
-  { name: "KEY_BYTES", value: relayMux.KEY_BYTES, source: "src/protocol/relay-mux.ts KEY_BYTES", section: 5, text: `E_r (${relayMux.KEY_BYTES})` },
-  { name: "NONCE_BYTES", value: relayMux.NONCE_BYTES, source: "src/protocol/relay-mux.ts NONCE_BYTES", section: 5, text: `nonce (${relayMux.NONCE_BYTES})` },
+  { name: "PSK_LEN", value: PSK_LEN, source: "src/protocol/noise/handshake-state.ts PSK_LEN", section: 6, text: `${PSK_LEN}-byte pairing secret` },
+  { name: "KEY_LEN", value: KEY_LEN, source: "src/protocol/crypto/backend.ts KEY_LEN", section: 5, text: `E_r (${KEY_LEN})` },
+  { name: "CHALLENGE_NONCE_BYTES", value: relayMux.CHALLENGE_NONCE_BYTES, source: "src/protocol/relay-mux.ts CHALLENGE_NONCE_BYTES", section: 5, text: `nonce (${relayMux.CHALLENGE_NONCE_BYTES})` },
   { name: "MAC_BYTES", value: relayMux.MAC_BYTES, source: "src/protocol/relay-mux.ts MAC_BYTES", section: 5, text: `mac (${relayMux.MAC_BYTES})` },
   { name: "CLIENT_HEADER_BYTES", value: relayMux.CLIENT_HEADER_BYTES, source: "src/protocol/relay-mux.ts CLIENT_HEADER_BYTES", section: 5, text: "`0x11 ‖ clientId u32 ‖ payload`" },
   { name: "SOURCE_TAG_BYTES", value: relayMux.SOURCE_TAG_BYTES, source: "src/protocol/relay-mux.ts SOURCE_TAG_BYTES", section: 5, text: `source (${relayMux.SOURCE_TAG_BYTES})` },

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { WebSocket } from "ws";
-import { buildRelayUrl } from "../../src/client/relay-url.js";
+import { buildRelayUrl } from "../../src/protocol/relay-url.js";
 import type { KeyPair } from "../../src/protocol/crypto/backend.js";
 import { nativeBackend } from "../../src/protocol/crypto/native.js";
 import { answerChallenge } from "../../src/protocol/relay-auth.js";

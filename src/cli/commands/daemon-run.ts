@@ -1,7 +1,7 @@
 /** `paseo daemon start | stop | status`. start runs in the foreground until SIGINT/SIGTERM. */
 import { join } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { parseRelayEndpoint, type RelayEndpoint } from "../../client/relay-url.js";
+import { parseRelayEndpoint, type RelayEndpoint } from "../../protocol/relay-url.js";
 import { ensureHome, isProcessAlive, loadConfig, resolveHome, saveConfig } from "../../daemon/home.js";
 import { assertSafeHome } from "../../daemon/home-safety.js";
 import { createLogger, type LogLevel } from "../../daemon/logger.js";

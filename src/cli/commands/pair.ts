@@ -6,7 +6,7 @@
  */
 import { resolve as resolvePath } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { type RelayEndpoint, parseRelayEndpoint } from "../../client/relay-url.js";
+import { type RelayEndpoint, parseRelayEndpoint } from "../../protocol/relay-url.js";
 import { loadDefaultBackend } from "../../protocol/crypto/select.js";
 import { PaseoError } from "../../protocol/errors.js";
 import { escapeControls } from "../../protocol/escape.js";

@@ -6,7 +6,7 @@
 import { ChildGroup } from "./agent-process.js";
 import { AgentError } from "./errors.js";
 import { intOption, resolveCwd, validateArgv, validateEnv } from "./options.js";
-import type { ExecOptions, ExecResult } from "./types.js";
+import type { ExecOptions, ExecOutcome } from "./types.js";
 import { EXEC_MAX_OUTPUT, EXEC_MAX_TIMEOUT_MS } from "../../protocol/rpc-params.js";
 
 export const EXEC_DEFAULT_TIMEOUT_MS = 30_000;
@@ -31,7 +31,7 @@ class Capped {
 }
 
 /** `signal` aborts the command (SIGKILL to its group); the result then reports the signal, not a timeout. */
-export async function runExec(opts: ExecOptions, signal?: AbortSignal): Promise<ExecResult> {
+export async function runExec(opts: ExecOptions, signal?: AbortSignal): Promise<ExecOutcome> {
   if (!opts || typeof opts !== "object") throw new AgentError("BAD_PARAMS", "exec() needs an options object with argv");
   const argv = validateArgv(opts.argv);
   const env = validateEnv(opts.env);

@@ -21,7 +21,7 @@
  */
 import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
-import type { LogChunk, Logger, ReadLogsResult } from "./types.js";
+import type { OutputChunk, Logger, ReadLogsResult } from "./types.js";
 
 const HEADER = 13;
 /** One index entry per INDEX_EVERY records: seq 1, 1 + N, 1 + 2N, ... so entry i describes seq i * N + 1. */
@@ -53,7 +53,7 @@ export class LogFile {
   private fd: number | null = null;
   private _sealed = false;
   private writeFailed = false;
-  private readonly appendListeners = new Set<(chunk: LogChunk) => void>();
+  private readonly appendListeners = new Set<(chunk: OutputChunk) => void>();
   private readonly sealListeners = new Set<() => void>();
 
   private constructor(
@@ -144,13 +144,13 @@ export class LogFile {
    * Follower: account for a record the writer already put on disk (seq must be nextSeq) and hand it to listeners,
    * exactly as if it had been appended here.
    */
-  applyRecord(chunk: LogChunk): void {
+  applyRecord(chunk: OutputChunk): void {
     if (this._sealed || this.fd !== null) throw new Error("applyRecord() is for a following log");
     if (chunk.seq !== this._nextSeq) throw new Error(`record ${chunk.seq} applied where ${this._nextSeq} was expected`);
     this.added(chunk);
   }
 
-  private added(chunk: LogChunk): void {
+  private added(chunk: OutputChunk): void {
     if ((chunk.seq - 1) % INDEX_EVERY === 0) this.offsets.push(this._size);
     this._size += HEADER + chunk.data.length;
     this._dataBytes += chunk.data.length;
@@ -210,7 +210,7 @@ export class LogFile {
     closeSync(fd);
   }
 
-  onAppend(listener: (chunk: LogChunk) => void): () => void {
+  onAppend(listener: (chunk: OutputChunk) => void): () => void {
     this.appendListeners.add(listener);
     return () => this.appendListeners.delete(listener);
   }
@@ -232,7 +232,7 @@ export class LogFile {
     const slot = Math.min(Math.floor((since - 1) / INDEX_EVERY), this.offsets.length - 1);
     let pos = this.offsets[slot]!;
     let expect = slot * INDEX_EVERY + 1;
-    const chunks: LogChunk[] = [];
+    const chunks: OutputChunk[] = [];
     let total = 0;
     const fh = await open(this.path, "r");
     try {

@@ -13,7 +13,7 @@
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { MAX_RECORD_DATA, RECORD_HEADER, type LogFile } from "./log-file.js";
-import type { LogChunk, Logger } from "./types.js";
+import type { OutputChunk, Logger } from "./types.js";
 
 const READ_BLOCK = 1 << 20;
 /** A seq announced as written but not found on disk after this many empty passes: give up (and say so). */
@@ -30,7 +30,7 @@ export class LogMirror {
   ) {}
 
   /** A live record from the host (already on disk). */
-  offer(chunk: LogChunk): void {
+  offer(chunk: OutputChunk): void {
     if (chunk.seq < this.lf.nextSeq || this.lf.sealed) return;
     if (!this.passing && chunk.seq === this.lf.nextSeq) {
       this.lf.applyRecord(chunk);

@@ -24,7 +24,7 @@ import { intOption, validateTty } from "./options.js";
 import { loadAgents } from "./recovery.js";
 import { readScreen } from "./screen-file.js";
 import { Subscription, type SubscriptionCallbacks } from "./subscription.js";
-import type { AgentInfo, ExecOptions, ExecResult, LogChunk, Logger, ReadLogsResult, RunOptions, ScreenSnapshot, SubscriptionHandle } from "./types.js";
+import type { AgentInfo, ExecOptions, ExecOutcome, OutputChunk, Logger, ReadLogsResult, RunOptions, ScreenSnapshot, SubscriptionHandle } from "./types.js";
 import { MAX_GRACE_MS } from "../../protocol/rpc-params.js";
 
 export interface AgentManagerOptions {
@@ -185,7 +185,7 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
   subscribe(
     id: string,
     since: number,
-    onChunk: (chunk: LogChunk) => void,
+    onChunk: (chunk: OutputChunk) => void,
     onEnd: (info: AgentInfo) => void,
     onError?: (err: Error) => void,
   ): SubscriptionHandle {
@@ -243,7 +243,7 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
   }
 
   /** Run a one-shot command; not recorded. Aborted (SIGKILL) by close(). */
-  async exec(opts: ExecOptions): Promise<ExecResult> {
+  async exec(opts: ExecOptions): Promise<ExecOutcome> {
     this.assertOpen();
     const ac = new AbortController();
     this.execs.add(ac);

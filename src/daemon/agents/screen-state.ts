@@ -17,7 +17,7 @@
 import headless from "@xterm/headless";
 import serialize from "@xterm/addon-serialize";
 import { Subscription, type LogSource } from "./subscription.js";
-import type { AgentInfo, LogChunk, Logger, ScreenSnapshot } from "./types.js";
+import type { AgentInfo, OutputChunk, Logger, ScreenSnapshot } from "./types.js";
 
 /** Lines of scrollback kept (and serialized) per terminal agent. */
 export const SCREEN_SCROLLBACK = 1000;
@@ -95,7 +95,7 @@ export class ScreenState {
     this.wake();
   }
 
-  private feed(c: LogChunk): void {
+  private feed(c: OutputChunk): void {
     this.applyResizes(c.seq);
     const len = c.data.length;
     this.parsing += len;

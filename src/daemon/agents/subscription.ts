@@ -15,18 +15,18 @@
  * Callbacks never run synchronously inside subscribe(), so the caller can register the handle first.
  */
 import { AgentError } from "./errors.js";
-import type { AgentInfo, LogChunk, Logger, ReadLogsResult, SubscriptionHandle } from "./types.js";
+import type { AgentInfo, OutputChunk, Logger, ReadLogsResult, SubscriptionHandle } from "./types.js";
 
 export interface LogSource {
   readonly nextSeq: number;
   readonly sealed: boolean;
   read(since: number, maxBytes: number): Promise<ReadLogsResult>;
-  onAppend(listener: (chunk: LogChunk) => void): () => void;
+  onAppend(listener: (chunk: OutputChunk) => void): () => void;
   onSeal(listener: () => void): () => void;
 }
 
 export interface SubscriptionCallbacks {
-  onChunk: (chunk: LogChunk) => void;
+  onChunk: (chunk: OutputChunk) => void;
   /** Once, after the agent ended and every chunk up to its last was delivered. */
   onEnd: (info: AgentInfo) => void;
   /** Once, if the log cannot be read (or a callback threw); the subscription is then over. Default: logged. */
@@ -75,7 +75,7 @@ export class Subscription implements SubscriptionHandle {
     void this.pump();
   }
 
-  private onLive(chunk: LogChunk): void {
+  private onLive(chunk: OutputChunk): void {
     if (!this.live || this.paused || this.finished) return;
     if (chunk.seq < this.cursor) return;
     if (chunk.seq > this.cursor) {
@@ -121,7 +121,7 @@ export class Subscription implements SubscriptionHandle {
     }
   }
 
-  private deliver(chunk: LogChunk): void {
+  private deliver(chunk: OutputChunk): void {
     this.cursor = chunk.seq + 1;
     try {
       this.cb.onChunk(chunk);

@@ -5,15 +5,18 @@
 // AgentInfo is the wire type itself (docs/protocol.md §8): the daemon returns records as-is.
 export type { AgentInfo, AgentState } from "../../protocol/rpc.js";
 
-/** One recorded output chunk. fd 1 = stdout, 2 = stderr. */
-export interface LogChunk {
+/**
+ * One recorded output chunk as the log file keeps it. fd 1 = stdout, 2 = stderr. Not the client's LogChunk (which
+ * names the stream): this is the daemon's internal shape, hence its own name.
+ */
+export interface OutputChunk {
   seq: number;
   fd: 1 | 2;
   data: Uint8Array;
 }
 
 export interface ReadLogsResult {
-  chunks: LogChunk[];
+  chunks: OutputChunk[];
   /** Pass this as `since` to continue reading after the returned chunks. */
   nextSeq: number;
   /** True when more chunks are already on disk past `nextSeq` (the batch was cut by maxBytes). */
@@ -54,7 +57,8 @@ export interface ExecOptions extends Omit<RunOptions, "name" | "tty" | "cols" | 
   maxOutputBytes?: number;
 }
 
-export interface ExecResult {
+/** exec's result with the output as bytes; the RPC layer turns it into the wire ExecResult (base64 fields). */
+export interface ExecOutcome {
   exitCode: number | null;
   signal: string | null;
   stdout: Uint8Array;
@@ -64,8 +68,7 @@ export interface ExecResult {
   durationMs: number;
 }
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
-export type Logger = (level: LogLevel, msg: string) => void;
+export type { Logger } from "../../shared/logger.js";
 
 export interface SubscriptionHandle {
   /** The next seq this subscription will deliver (after an end: the agent's final nextSeq). */

@@ -32,7 +32,7 @@ export interface CryptoBackend {
   randomBytes(length: number): Uint8Array;
 }
 
+/** X25519 public and secret keys (Noise's DHLEN) and ChaCha20-Poly1305 keys: the one name for this size. */
 export const KEY_LEN = 32;
 export const NONCE_LEN = 12;
 export const TAG_LEN = 16;
-export const HASH_LEN = 32;

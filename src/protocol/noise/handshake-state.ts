@@ -14,8 +14,8 @@ import { HandshakeError, NoiseConfigError, NoiseMessageTooLargeError, NoiseState
 import { type NoiseProtocol, parseProtocolName, type PreMessageToken, type Token } from "./patterns.js";
 import { SymmetricState } from "./symmetric-state.js";
 
-const DHLEN = 32;
-const PSK_LEN = 32;
+/** Noise §9: every psk is 32 bytes. Also the size of a paseo offer's pairing secret, which is the psk. */
+export const PSK_LEN = 32;
 const EMPTY = new Uint8Array(0);
 
 export interface HandshakeOptions {
@@ -132,11 +132,11 @@ export class HandshakeState {
       let offset = 0;
       for (const token of tokens) {
         if (token === "e") {
-          this.re = message.slice(offset, offset + DHLEN);
-          offset += DHLEN;
+          this.re = message.slice(offset, offset + KEY_LEN);
+          offset += KEY_LEN;
           this.mixEphemeral(this.re);
         } else if (token === "s") {
-          const length = DHLEN + (this.symmetric.hasKey() ? TAG_LEN : 0);
+          const length = KEY_LEN + (this.symmetric.hasKey() ? TAG_LEN : 0);
           this.rs = this.symmetric.decryptAndHash(message.subarray(offset, offset + length));
           offset += length;
         } else {
@@ -204,10 +204,10 @@ export class HandshakeState {
     let length = 0;
     for (const token of tokens) {
       if (token === "e") {
-        length += DHLEN;
+        length += KEY_LEN;
         if (this.psk) hasKey = true; // psk handshakes MixKey(e) (spec §9.2)
       } else if (token === "s") {
-        length += DHLEN + (hasKey ? TAG_LEN : 0);
+        length += KEY_LEN + (hasKey ? TAG_LEN : 0);
       } else {
         hasKey = true; // every DH token and psk calls MixKey / MixKeyAndHash
       }

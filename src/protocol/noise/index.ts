@@ -1,6 +1,7 @@
 /** The Noise Protocol Framework engine (revision 34), pure code: no sockets, files or timers. */
 export { MAX_NOISE_MESSAGE, CipherState } from "./cipher-state.js";
-export { Nonce, MAX_NONCE, NONCE_BYTES } from "./nonce.js";
+export { Nonce, MAX_NONCE } from "./nonce.js";
+export { NONCE_LEN } from "../crypto/backend.js";
 export { SymmetricState, HASHLEN, noiseHkdf } from "./symmetric-state.js";
 export {
   type HandshakePattern,
@@ -12,7 +13,7 @@ export {
   parseProtocolName,
   SUPPORTED_PATTERNS,
 } from "./patterns.js";
-export { HandshakeState, type HandshakeOptions, type TransportStates } from "./handshake-state.js";
+export { HandshakeState, PSK_LEN, type HandshakeOptions, type TransportStates } from "./handshake-state.js";
 export {
   ChannelFailedError,
   HandshakeError,

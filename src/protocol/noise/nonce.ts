@@ -2,10 +2,10 @@
  * The 64-bit Noise counter nonce (spec §5.1), kept as two u32 halves so the per-message hot path does no
  * bigint arithmetic. Encoded for ChaChaPoly as 4 zero bytes followed by the little-endian counter (spec §12.3).
  */
+import { NONCE_LEN } from "../crypto/backend.js";
 import { NonceExhaustedError } from "./errors.js";
 
 const U32 = 0x1_0000_0000;
-export const NONCE_BYTES = 12;
 /** 2^64-1: never used by EncryptWithAd/DecryptWithAd; it is reserved for REKEY (spec §5.1, §11.3). */
 export const MAX_NONCE = (1n << 64n) - 1n;
 
@@ -56,7 +56,7 @@ export class Nonce {
 }
 
 export function encodeNonce(lo: number, hi: number): Uint8Array {
-  const out = new Uint8Array(NONCE_BYTES);
+  const out = new Uint8Array(NONCE_LEN);
   const view = new DataView(out.buffer);
   view.setUint32(4, lo, true);
   view.setUint32(8, hi, true);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { LogFile, MAX_RECORD_DATA } from "../../../src/daemon/agents/log-file.js";
 import { Subscription } from "../../../src/daemon/agents/subscription.js";
-import type { AgentInfo, LogChunk } from "../../../src/daemon/agents/index.js";
+import type { AgentInfo, OutputChunk } from "../../../src/daemon/agents/index.js";
 import { cleanup, expectContiguous, tempDir, waitFor } from "./helpers.js";
 
 afterEach(cleanup);
@@ -18,8 +18,8 @@ async function filled(n: number): Promise<{ path: string; lf: LogFile }> {
   return { path, lf };
 }
 
-async function readAllFrom(lf: LogFile, since: number, maxBytes: number): Promise<LogChunk[]> {
-  const out: LogChunk[] = [];
+async function readAllFrom(lf: LogFile, since: number, maxBytes: number): Promise<OutputChunk[]> {
+  const out: OutputChunk[] = [];
   for (;;) {
     const r = await lf.read(since, maxBytes);
     out.push(...r.chunks);
@@ -94,11 +94,11 @@ describe("LogFile", () => {
     const { lf } = await filled(0);
     const total = 20_000;
     const info = (): AgentInfo => ({ nextSeq: lf.nextSeq }) as AgentInfo;
-    const results: Promise<LogChunk[]>[] = [];
+    const results: Promise<OutputChunk[]>[] = [];
     const start = (since: number, pauseEvery: number): void => {
       results.push(
         new Promise((resolve, reject) => {
-          const got: LogChunk[] = [];
+          const got: OutputChunk[] = [];
           const sub = new Subscription(lf, since, {
             onChunk: (c) => {
               got.push(c);

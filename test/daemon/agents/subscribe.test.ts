@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import type { AgentInfo, AgentManager, LogChunk } from "../../../src/daemon/agents/index.js";
+import type { AgentInfo, AgentManager, OutputChunk } from "../../../src/daemon/agents/index.js";
 import { cleanup, expectContiguous, newManager, node, readAll, sha256, textOf, waitFor } from "./helpers.js";
 
 afterEach(cleanup);
@@ -31,13 +31,13 @@ function expected(): { out: string; err: string } {
 }
 
 interface Collected {
-  chunks: LogChunk[];
+  chunks: OutputChunk[];
   ended: Promise<AgentInfo>;
   handle: ReturnType<AgentManager["subscribe"]>;
 }
 
-function collect(m: AgentManager, id: string, since: number, onChunk?: (c: LogChunk, all: LogChunk[]) => void): Collected {
-  const chunks: LogChunk[] = [];
+function collect(m: AgentManager, id: string, since: number, onChunk?: (c: OutputChunk, all: OutputChunk[]) => void): Collected {
+  const chunks: OutputChunk[] = [];
   let handle!: Collected["handle"];
   const ended = new Promise<AgentInfo>((resolve, reject) => {
     handle = m.subscribe(
@@ -54,7 +54,7 @@ function collect(m: AgentManager, id: string, since: number, onChunk?: (c: LogCh
   return { chunks, ended, handle };
 }
 
-function hashes(chunks: LogChunk[]): { out: string; err: string } {
+function hashes(chunks: OutputChunk[]): { out: string; err: string } {
   const h = { 1: createHash("sha256"), 2: createHash("sha256") };
   for (const c of chunks) h[c.fd].update(c.data);
   return { out: h[1].digest("hex"), err: h[2].digest("hex") };
@@ -129,7 +129,7 @@ describe("subscribe: replay + live without gap or duplicate", () => {
   it("resumes from an arbitrary seq: disconnect after K chunks, resubscribe at lastSeq + 1", async () => {
     const m = await newManager();
     const a = await m.run({ argv: node(WRITER) });
-    const parts: LogChunk[][] = [];
+    const parts: OutputChunk[][] = [];
     let since = 1;
     for (let round = 0; round < 10_000; round++) {
       const k = 5 + (round % 4) * 3;

@@ -14,7 +14,7 @@ import { AgentError } from "../errors.js";
 import { LogFile } from "../log-file.js";
 import { spawnLocal, type AgentRuntime } from "../local-runtime.js";
 import { finalScreen } from "../screen-file.js";
-import type { LogChunk, Logger } from "../types.js";
+import type { OutputChunk, Logger } from "../types.js";
 import { writeExit } from "./exit-file.js";
 import { encodeJson, encodeRecord, FrameDecoder, HOST_PROTOCOL_VERSION, KIND_INPUT, KIND_JSON, NO_REPLY, type ExitRecord, type HostMessage } from "./frames.js";
 import { TTY_MAX_COLS, TTY_MAX_ROWS, TTY_MIN_COLS, TTY_MIN_ROWS, MAX_GRACE_MS } from "../../../protocol/rpc-params.js";
@@ -223,7 +223,7 @@ export class AgentHost {
     if (this.conn === sock) this.send(msg);
   }
 
-  private sendRecord(c: LogChunk): void {
+  private sendRecord(c: OutputChunk): void {
     if (!this.conn || this.behind) return;
     this.conn.write(encodeRecord(c.seq, c.fd, c.data));
     if (this.conn.writableLength > SEND_HIGH_WATER) {

@@ -85,9 +85,9 @@ export type Frame =
   | { kind: typeof KIND_RECORD; seq: number; fd: 1 | 2; data: Uint8Array }
   | { kind: typeof KIND_INPUT; id: number; data: Uint8Array };
 
-export class FrameError extends Error {}
+export class HostFrameError extends Error {}
 
-/** Incremental decoder: push() socket chunks, get whole frames. Throws FrameError on a malformed stream. */
+/** Incremental decoder: push() socket chunks, get whole frames. Throws HostFrameError on a malformed stream. */
 export class FrameDecoder {
   private buf: Buffer = Buffer.alloc(0);
 
@@ -96,7 +96,7 @@ export class FrameDecoder {
     const out: Frame[] = [];
     while (this.buf.length >= 5) {
       const len = this.buf.readUInt32BE(0);
-      if (len < 1 || len > MAX_FRAME) throw new FrameError(`bad frame length ${len}`);
+      if (len < 1 || len > MAX_FRAME) throw new HostFrameError(`bad frame length ${len}`);
       if (this.buf.length < 4 + len) break;
       const kind = this.buf[4]!;
       const body = this.buf.subarray(5, 4 + len);
@@ -114,22 +114,22 @@ function decodeFrame(kind: number, body: Buffer): Frame {
       try {
         msg = JSON.parse(body.toString("utf8"));
       } catch {
-        throw new FrameError("a JSON frame is not valid JSON");
+        throw new HostFrameError("a JSON frame is not valid JSON");
       }
-      if (!msg || typeof msg !== "object" || Array.isArray(msg)) throw new FrameError("a JSON frame is not an object");
+      if (!msg || typeof msg !== "object" || Array.isArray(msg)) throw new HostFrameError("a JSON frame is not an object");
       return { kind, msg: msg as Record<string, unknown> };
     }
     case KIND_RECORD: {
-      if (body.length < 9) throw new FrameError("short record frame");
+      if (body.length < 9) throw new HostFrameError("short record frame");
       const fd = body[8];
-      if (fd !== 1 && fd !== 2) throw new FrameError(`record frame with fd ${fd}`);
+      if (fd !== 1 && fd !== 2) throw new HostFrameError(`record frame with fd ${fd}`);
       // Copy: the decoder's buffer is reused; a retained chunk must not pin it.
       return { kind, seq: Number(body.readBigUInt64BE(0)), fd, data: new Uint8Array(body.subarray(9)) };
     }
     case KIND_INPUT:
-      if (body.length < 4) throw new FrameError("short input frame");
+      if (body.length < 4) throw new HostFrameError("short input frame");
       return { kind, id: body.readUInt32BE(0), data: new Uint8Array(body.subarray(4)) };
     default:
-      throw new FrameError(`unknown frame kind ${kind}`);
+      throw new HostFrameError(`unknown frame kind ${kind}`);
   }
 }

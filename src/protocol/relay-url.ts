@@ -31,3 +31,9 @@ export function parseRelayEndpoint(text: string): RelayEndpoint {
   if (/^[^/?#\s]+:\d+$/.test(text.trim())) return { endpoint: text.trim(), tls: false };
   throw new TypeError(`relay endpoint must look like ws://host:port or wss://host (got "${text.slice(0, 80)}")`);
 }
+
+/** A loopback host: 127.0.0.0/8, ::1 or localhost. A relay there is on this machine — usually a daemon's embedded one. */
+export function isLoopbackEndpoint(endpoint: string): boolean {
+  const host = endpoint.replace(/:\d+$/, "").replace(/^\[|\]$/g, "").toLowerCase();
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -1,5 +1,7 @@
 /**
  * Exponential backoff with full jitter, shared by DaemonClient reconnects and the daemon's relay link.
+ * It lives in shared/, not protocol/: it is local reconnect policy that docs/protocol.md does not specify, and
+ * neither client/ nor daemon/ may import the other.
  * Jitter spreads reconnect storms after a relay restart; the reset after a stable period keeps a flapping link
  * from settling at the maximum delay forever.
  */
@@ -25,10 +27,6 @@ export class Backoff {
     return Math.round(cap / 2 + (r * cap) / 2);
   }
 
-  get attempts(): number {
-    return this.attempt;
-  }
-
   connected(now = Date.now()): void {
     this.connectedAt = now;
   }
@@ -37,9 +35,5 @@ export class Backoff {
   disconnected(now = Date.now()): void {
     if (this.connectedAt !== undefined && now - this.connectedAt >= this.options.stableMs) this.attempt = 0;
     this.connectedAt = undefined;
-  }
-
-  reset(): void {
-    this.attempt = 0;
   }
 }
