@@ -15,6 +15,8 @@ import { fromBase64Url, toBase64Url } from "../protocol/encoding.js";
 import { PaseoError } from "../protocol/errors.js";
 import { Backoff } from "./backoff.js";
 import { connect } from "./connect.js";
+import { ClientClosedError, ConnectFailedError } from "./errors.js";
+import { validateResult } from "../protocol/rpc-results.js";
 import { Emitter } from "./emitter.js";
 import { isPermanent, PRE_HANDSHAKE_REFUSALS_BELIEVED, type CloseOrigin } from "./permanent.js";
 import { followLogs, type LogChunk, type LogsOptions } from "./logs.js";
@@ -86,7 +88,25 @@ type ClientEvents = {
   server: [ServerInfo];
 };
 
+/**
+ * A connection to one daemon through its relay (or its local direct server), end-to-end encrypted.
+ *
+ * Connects lazily: the first request connects (a read-only one rides in the handshake). Events (`on(name, fn)`):
+ * `state` (a ConnectionState after each change), `error` (why a connection was lost or an attempt failed — a
+ * long-lived client with `reconnect` learns it here), `server` (ServerInfo after each handshake).
+ *
+ * Errors are PaseoError subclasses with a stable `code` (src/client/errors.ts). Every request may throw:
+ * - connecting: RelayUnreachableError (RELAY_UNREACHABLE), DaemonOfflineError (DAEMON_OFFLINE), HandshakeError
+ *   (HANDSHAKE_FAILED), OfferExpiredError / OfferRevokedError (the offer no longer admits you), TimeoutError
+ *   (TIMEOUT, connectTimeoutMs), ConnectionClosedError (another close code), ConnectFailedError (CONNECT_FAILED);
+ * - ClientClosedError (CLIENT_CLOSED) after close();
+ * - RpcError: the daemon refused the request (`code` is the daemon's: NOT_FOUND, BAD_PARAMS, …);
+ * - TimeoutError: no answer within requestTimeoutMs;
+ * - ConnectionClosedError / DaemonOfflineError: the connection was lost while the request was in flight;
+ * - RpcProtocolError (RPC_PROTOCOL): the daemon's answer does not have the method's shape (docs/protocol.md §8).
+ */
 export class DaemonClient extends Emitter<ClientEvents> {
+  /** The parsed pairing offer this client connects with. */
   readonly offer: Offer;
   private backend: CryptoBackend | undefined;
   /** The one connection state (daemon-client-state.ts); only nextClientPhase() decides the next one. */
@@ -104,6 +124,10 @@ export class DaemonClient extends Emitter<ClientEvents> {
     hostOf = (client) => client.host;
   }
 
+  /**
+   * Parses the offer; connects nothing yet.
+   * @throws OfferError (or a subclass: OfferExpiredError, OfferVersionError, …) when the offer is missing or invalid.
+   */
   constructor(private readonly options: DaemonClientOptions) {
     super();
     this.offer = typeof options.offer === "string" ? parseOffer(options.offer, { backend: options.backend }) : options.offer;
@@ -118,11 +142,12 @@ export class DaemonClient extends Emitter<ClientEvents> {
     };
   }
 
+  /** Where the connection is now: idle, connecting, connected, reconnecting or closed (see the `state` event). */
   get state(): ConnectionState {
     return this.phase.name;
   }
 
-  /** The daemon's identity and metrics from the last handshake. */
+  /** The daemon's identity and metrics from the last handshake; undefined before the first one. */
   get server(): ServerInfo | undefined {
     return this.lastServer;
   }
@@ -132,31 +157,76 @@ export class DaemonClient extends Emitter<ClientEvents> {
     return this.backoff !== undefined;
   }
 
-  /** Connect (idempotent). Resolves with the daemon's ServerInfo. */
+  /**
+   * Connect now instead of on the first request (idempotent: joins an attempt in progress). Resolves with the
+   * daemon's ServerInfo from the handshake.
+   * @throws the connecting errors listed on the class, or ClientClosedError after close().
+   */
   async connect(): Promise<ServerInfo> {
     await this.ensureSession();
     return this.lastServer!;
   }
 
+  /**
+   * The daemon's identity and current host metrics (server.info). Read-only: rides in the handshake if it connects.
+   * @throws the request errors listed on the class.
+   */
   serverInfo(): Promise<ServerInfo> {
     return this.call("server.info", {});
   }
+
+  /**
+   * The daemon's agents (agents.list): running ones, plus ended ones with `all`. Read-only: rides in the handshake.
+   * @throws the request errors listed on the class.
+   */
   listAgents(options: { all?: boolean } = {}): Promise<AgentInfo[]> {
     return this.call("agents.list", options.all ? { all: true } : {});
   }
+
+  /**
+   * One agent by its full id (agents.get; resolve a prefix or name with resolveAgentRef). Read-only.
+   * @throws RpcError with code NOT_FOUND when there is no such agent; the request errors listed on the class.
+   */
   getAgent(id: string): Promise<AgentInfo> {
     return this.call("agents.get", { id });
   }
+
+  /**
+   * Start an agent (agents.run): `argv` (or a shell command with `shell`), optional cwd/env/name, `tty` for a
+   * terminal agent. Resolves once it is running.
+   * @throws RpcError with code BAD_PARAMS (invalid params, docs/protocol.md §10 limits), BAD_CWD or SPAWN_FAILED
+   *   (it could not start); the request errors listed on the class.
+   */
   runAgent(params: Params<"agents.run">): Promise<AgentInfo> {
     return this.call("agents.run", params);
   }
+
+  /**
+   * Write to a running agent's stdin (agents.input; for a terminal agent use attach() and write()). Resolves with
+   * the number of bytes accepted.
+   * @throws RpcError with code NOT_FOUND, or NOT_RUNNING once the agent has ended; the request errors listed on
+   *   the class.
+   */
   async sendInput(id: string, data: string | Uint8Array): Promise<number> {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     return (await this.call("agents.input", { id, dataB64: toBase64Url(bytes) })).bytes;
   }
+
+  /**
+   * Stop an agent (agents.stop): SIGTERM to its process group, SIGKILL after `graceMs`. Resolves with its final
+   * AgentInfo once it has ended.
+   * @throws RpcError with code NOT_FOUND or BAD_PARAMS; the request errors listed on the class.
+   */
   stopAgent(id: string, options: { graceMs?: number } = {}): Promise<AgentInfo> {
     return this.call("agents.stop", { id, ...options });
   }
+
+  /**
+   * Run a command to completion and collect its output (exec), like `ssh host cmd`. Output past maxOutputBytes is
+   * cut (`truncated`); past timeoutMs it is killed (`timedOut`). The request waits timeoutMs + requestTimeoutMs.
+   * @throws RpcError with code BAD_PARAMS, BAD_CWD or SPAWN_FAILED (it could not start); the request errors listed
+   *   on the class.
+   */
   async exec(argv: string[], options: Omit<Params<"exec">, "argv"> = {}): Promise<ExecResult & { stdout: Uint8Array; stderr: Uint8Array }> {
     const timeout = (options.timeoutMs ?? 30_000) + (this.options.requestTimeoutMs ?? 15_000);
     const result = await this.call("exec", { argv, ...options }, timeout);
@@ -166,6 +236,7 @@ export class DaemonClient extends Emitter<ClientEvents> {
   /**
    * An agent's output from `since` (inclusive). With `follow`, streams live output until the agent ends; with
    * auto-reconnect on, a dropped connection resumes from the last sequence number seen — no gap, no repeat.
+   * Iterating throws what a request throws (see the class), and LogGapError (LOG_GAP) if chunks arrive out of order.
    */
   logs(id: string, options: LogsOptions = {}): AsyncIterable<LogChunk> {
     return followLogs(this.host, id, options);
@@ -175,6 +246,7 @@ export class DaemonClient extends Emitter<ClientEvents> {
    * Attach to a terminal agent (started with `tty: true` / `paseo run --tty`): its screen, then live output, and —
    * when you hold the writer lane — its keyboard and size. See TerminalSession. With auto-reconnect on, a dropped
    * connection re-attaches and resumes with no lost or repeated bytes.
+   * @throws RpcError with code NOT_FOUND, or NOT_A_TERMINAL for a pipe agent; the request errors listed on the class.
    */
   async attach(id: string, options: AttachOptions = {}): Promise<TerminalSession> {
     const terminal = new TerminalSession(this.host, id, options);
@@ -188,6 +260,10 @@ export class DaemonClient extends Emitter<ClientEvents> {
     return this.ensureSession();
   }
 
+  /**
+   * Close the connection (with a goodbye the daemon can see) and stop any reconnecting. Final: requests after this
+   * throw ClientClosedError, and a request waiting for a reconnect fails with its last error. Never throws.
+   */
   close(): void {
     const phase = this.phase;
     if (phase.name === "reconnecting") phase.wait?.cancel();
@@ -195,15 +271,19 @@ export class DaemonClient extends Emitter<ClientEvents> {
     this.apply({ type: "close" });
   }
 
-  /** A typed request; read-only ones made before connecting ride in the handshake's early data. */
+  /**
+   * Any method of docs/protocol.md §8, typed by name; read-only ones made before connecting ride in the handshake's
+   * early data. The result is checked against the method's shape before it is returned.
+   * @throws everything listed on the class; RpcProtocolError when the result is malformed.
+   */
   async call<M extends MethodName>(method: M, params: Params<M>, timeoutMs?: number): Promise<Result<M>> {
     const timeout = timeoutMs ?? this.options.requestTimeoutMs ?? 15_000;
     if (mayRideHandshake(this.phase) && READ_ONLY_METHODS.has(method)) {
       const { early } = await this.connection({ method, params: params as Record<string, unknown> });
-      if (early) return (await early) as Result<M>; // undefined after a reconnect dropped the early request
+      if (early) return validateResult(method, await early); // no `early` after a reconnect dropped the early request
     }
     const session = await this.ensureSession();
-    return (await session.request(method, params as Record<string, unknown>, timeout)) as Result<M>;
+    return validateResult(method, await session.request(method, params as Record<string, unknown>, timeout));
   }
 
   private async ensureSession(): Promise<Session> {
@@ -259,7 +339,7 @@ export class DaemonClient extends Emitter<ClientEvents> {
         this.emit("server", connected.server);
         return { session, early: connected.early };
       } catch (err) {
-        const error = err instanceof PaseoError ? err : new PaseoError("CONNECT_FAILED", String(err));
+        const error = err instanceof PaseoError ? err : new ConnectFailedError(String(err));
         const closed = this.phase.name === "closed";
         if (!this.backoff || closed || this.believeRefusal(error)) {
           this.apply({ type: "gave-up" });
@@ -314,5 +394,5 @@ export class DaemonClient extends Emitter<ClientEvents> {
 }
 
 function closedError(): PaseoError {
-  return new PaseoError("CLIENT_CLOSED", "this DaemonClient was closed; create a new one");
+  return new ClientClosedError();
 }
