@@ -19,6 +19,8 @@ export {
 export { buildRelayUrl, parseRelayEndpoint, type RelayEndpoint, type RelayRole } from "./protocol/relay-url.js";
 export { resolveOffer, OFFER_ENV, type ResolvedOffer, type ResolveOfferOptions } from "./client/offer-resolve.js";
 export {
+  ClientClosedError,
+  ConnectFailedError,
   ConnectionClosedError,
   DaemonOfflineError,
   FrameTooLargeError,
@@ -33,5 +35,6 @@ export { parseOffer, encodeOffer, offerToLink, isOfferExpired, type Offer } from
 export { OfferError, OfferExpiredError, OfferRevokedError, OfferVersionError } from "./protocol/offer-errors.js";
 export { PaseoError } from "./protocol/errors.js";
 export { CloseCode } from "./protocol/close-codes.js";
+export { RpcProtocolError } from "./protocol/rpc.js";
 export type { AgentInfo, ServerInfo, ExecResult, HostMetrics, TerminalLane, LaneReason, TerminalScreen } from "./protocol/rpc.js";
 export { PASEO_VERSION, PROTOCOL_VERSION } from "./version.js";

@@ -7,7 +7,7 @@
  *     a crash and restart) it waits for a live daemon in the same home with a new local offer and connects with it.
  * followLogs() then resubscribes from the last seq + 1: nothing lost or repeated.
  */
-import type { DaemonClient } from "../client/daemon-client.js";
+import { streamHost, type DaemonClient } from "../client/daemon-client.js";
 import { DaemonOfflineError } from "../client/errors.js";
 import { isPermanent } from "../client/permanent.js";
 import type { Session } from "../client/session.js";
@@ -40,7 +40,7 @@ export class ResilientHost {
 
   /** The per-request timeout of the current client (TerminalSession's TerminalHost shape). */
   get requestTimeoutMs(): number {
-    return this.client.requestTimeoutMs;
+    return streamHost(this.client).requestTimeoutMs;
   }
 
   /** The current client (requests go through it; it changes after a local daemon restart). */
@@ -49,7 +49,7 @@ export class ResilientHost {
   }
 
   sessionForStreaming(): Promise<Session> {
-    return this.client.sessionForStreaming();
+    return streamHost(this.client).sessionForStreaming();
   }
 
   async nextSession(error: PaseoError): Promise<Session> {
@@ -81,7 +81,7 @@ export class ResilientHost {
       }, this.windowS * 1000);
     });
     try {
-      return await Promise.race([this.client.nextSession(error), expired]);
+      return await Promise.race([streamHost(this.client).nextSession(error), expired]);
     } finally {
       clearTimeout(timer);
       offError();
@@ -98,7 +98,7 @@ export class ResilientHost {
         const next = await openClientTarget(this.flags);
         if (next.client.offer.offerId !== oldOfferId) {
           try {
-            const session = await next.client.sessionForStreaming();
+            const session = await streamHost(next.client).sessionForStreaming();
             this.client = next.client;
             return session;
           } catch {

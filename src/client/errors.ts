@@ -120,3 +120,17 @@ function closeError(code: number, reason: string): PaseoError {
       return new ConnectionClosedError(code, reason);
   }
 }
+
+/** This DaemonClient was closed with close(): it never connects again. Create a new one. */
+export class ClientClosedError extends PaseoError {
+  constructor() {
+    super("CLIENT_CLOSED", "this DaemonClient was closed; create a new one");
+  }
+}
+
+/** A connection attempt failed with something that is not a named paseo error (e.g. the WebSocket constructor threw). */
+export class ConnectFailedError extends PaseoError {
+  constructor(detail: string) {
+    super("CONNECT_FAILED", detail);
+  }
+}

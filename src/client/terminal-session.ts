@@ -19,6 +19,7 @@
 import type { StreamChunk } from "../protocol/frame.js";
 import { PaseoError } from "../protocol/errors.js";
 import { toBase64Url } from "../protocol/encoding.js";
+import { validateResult } from "../protocol/rpc-results.js";
 import type { AgentInfo, RpcEvent, TerminalAttachResult, TerminalLane, TerminalScreen } from "../protocol/rpc.js";
 import { Emitter } from "./emitter.js";
 import { RpcError } from "./errors.js";
@@ -136,14 +137,14 @@ export class TerminalSession extends Emitter<Events> {
   async resize(cols: number, rows: number): Promise<void> {
     this.localSize = { cols, rows };
     if (this.lane !== "writer" || this.isOver()) return;
-    const info = (await this.request("terminal.resize", { id: this.id, cols, rows })) as AgentInfo;
+    const info = validateResult("terminal.resize", await this.request("terminal.resize", { id: this.id, cols, rows }));
     this.cols = info.cols ?? cols;
     this.rows = info.rows ?? rows;
   }
 
   /** Take the writer lane (the previous writer is told); then your size is applied. */
   async take(): Promise<void> {
-    const r = (await this.request("terminal.take", { sub: this.sub })) as { lane: TerminalLane; writer: boolean };
+    const r = validateResult("terminal.take", await this.request("terminal.take", { sub: this.sub }));
     this.lane = r.lane;
     this.writer = r.writer;
     if (this.localSize && (this.localSize.cols !== this.cols || this.localSize.rows !== this.rows)) await this.resize(this.localSize.cols, this.localSize.rows);
@@ -151,7 +152,7 @@ export class TerminalSession extends Emitter<Events> {
 
   /** Give the writer lane up and keep watching. */
   async release(): Promise<void> {
-    const r = (await this.request("terminal.release", { sub: this.sub })) as { lane: TerminalLane; writer: boolean };
+    const r = validateResult("terminal.release", await this.request("terminal.release", { sub: this.sub }));
     this.lane = r.lane;
     this.writer = r.writer;
   }
@@ -189,7 +190,7 @@ export class TerminalSession extends Emitter<Events> {
     if (since !== undefined) params.since = since;
     let result: TerminalAttachResult;
     try {
-      result = (await session.request("terminal.attach", params, this.host.requestTimeoutMs)) as TerminalAttachResult;
+      result = validateResult("terminal.attach", await session.request("terminal.attach", params, this.host.requestTimeoutMs));
     } catch (err) {
       unsubscribe();
       throw err;

@@ -8,7 +8,7 @@ import { WebSocket } from "ws";
 import { buildRelayUrl, type RelayEndpoint } from "../protocol/relay-url.js";
 import { Backoff } from "../shared/backoff.js";
 import type { CryptoBackend, KeyPair } from "../protocol/crypto/backend.js";
-import { CloseCode, closeCodeName } from "../protocol/close-codes.js";
+import { CloseCode } from "../protocol/close-codes.js";
 import { authForChallenge } from "../protocol/relay-auth.js";
 import { decodeMux, encodeClose, encodeData, encodePause, encodeResume, MUX_VERSION_TAGGED, type MuxMessage } from "../protocol/relay-mux.js";
 import { FairScheduler } from "./fair-scheduler.js";
@@ -16,8 +16,9 @@ import type { Logger } from "./logger.js";
 import { shortId } from "../protocol/server-id.js";
 import type { ClientPipe, PipeHandler } from "./pipe.js";
 import { WritableGate } from "./writable-gate.js";
+import { INITIAL_PHASE, isFinal, MAX_MISSED_PONGS, transition, type RelayLinkEvent, type RelayLinkPhase, type RelayLinkState } from "./relay-link-state.js";
 
-export type RelayLinkState = "connecting" | "authenticating" | "connected" | "backoff" | "rejected" | "stopped";
+export type { RelayLinkState } from "./relay-link-state.js";
 
 export interface RelayLinkStatus {
   endpoint: string;
@@ -43,9 +44,9 @@ export interface RelayLinkOptions {
   backoff?: { minMs: number; maxMs: number; stableMs: number };
 }
 
-/** Close codes after which retrying cannot help. */
-const FATAL_CLOSES = new Set<number>([CloseCode.AUTH_FAILED, CloseCode.PROTOCOL_MISMATCH, CloseCode.REPLACED, CloseCode.BAD_REQUEST]);
 const HIGH_WATER = 4 * 1024 * 1024;
+/** The reporting fields a transition may change (the state name comes from the phase, `clients` from the map). */
+type StatusPatch = Partial<Omit<RelayLinkStatus, "state" | "clients">>;
 
 export class RelayLink {
   private socket: WebSocket | undefined;
@@ -59,14 +60,15 @@ export class RelayLink {
   /** Registration deadline of the current socket: a path that accepts TCP and then goes silent must not hang. */
   private registerTimer: ReturnType<typeof setTimeout> | undefined;
   private pingSentAt = 0;
-  private awaitingPong = 0;
   /**
-   * Where the current socket is in registration (§5.2): a CHALLENGE is answered once, READY is accepted only after
-   * that AUTH, and client messages only after READY. Anything out of order is a protocol violation (reconnect), so a
-   * forged READY cannot make the daemon report "connected" on a path where it never registered.
+   * The one connection state (relay-link-state.ts): registration step, missed pongs and whether we retry all live
+   * here, and only transition() decides the next one.
    */
-  private registration: "challenge" | "auth-sent" | "ready" = "challenge";
-  private readonly current: RelayLinkStatus;
+  private phase: RelayLinkPhase = INITIAL_PHASE;
+  /** What `status` reports besides the state name (kept across reconnects). */
+  private readonly current: Omit<RelayLinkStatus, "state" | "clients">;
+  /** Set while someone awaits firstAttempt(). */
+  private firstAttemptListener: ((state: RelayLinkState) => void) | undefined;
 
   constructor(private readonly options: RelayLinkOptions) {
     this.backoff = new Backoff(options.backoff ?? { minMs: 500, maxMs: 30_000, stableMs: 60_000 });
@@ -74,18 +76,16 @@ export class RelayLink {
     this.current = {
       endpoint: options.relay.endpoint,
       tls: options.relay.tls,
-      state: "connecting",
       connectedSince: null,
       lastRttMs: null,
       lastPongAt: null,
       reconnects: 0,
       lastError: null,
-      clients: 0,
     };
   }
 
   get status(): RelayLinkStatus {
-    return { ...this.current, clients: this.clients.size };
+    return { ...this.current, state: this.phase.name, clients: this.clients.size };
   }
 
   start(): void {
@@ -95,19 +95,17 @@ export class RelayLink {
   /** Resolves once the first registration succeeded or failed (or after timeoutMs). */
   firstAttempt(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        self.firstAttemptListener = undefined;
+        this.firstAttemptListener = undefined;
         resolve();
-      }
-      this.firstAttemptListener = (s) => {
-        if (s.state === "connected" || s.state === "backoff" || s.state === "rejected") done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.firstAttemptListener = (state) => {
+        if (state === "connected" || state === "backoff" || state === "rejected") done();
       };
     });
   }
-  private firstAttemptListener: ((s: RelayLinkStatus) => void) | undefined;
 
   /**
    * Stop for good: close every client still routed with `code`, then the socket. Resolves once the relay has
@@ -115,7 +113,7 @@ export class RelayLink {
    * stopped right after this cannot overtake our per-client 4110 with its own 4009.
    */
   stop(code: number = CloseCode.DAEMON_SHUTDOWN, waitMs = 1000): Promise<void> {
-    this.update({ state: "stopped" });
+    this.apply({ type: "stop" });
     clearTimeout(this.registerTimer);
     if (this.timer) clearTimeout(this.timer);
     for (const [clientId, { handler }] of this.clients) {
@@ -135,23 +133,24 @@ export class RelayLink {
   }
 
   private connect(): void {
-    if (this.current.state === "stopped" || this.current.state === "rejected") return;
+    if (isFinal(this.phase)) return;
     const { relay, serverId, log } = this.options;
-    this.update({ state: "connecting" });
+    this.apply({ type: "dial" }, {});
     // mux=2: ask for OPENs tagged with the client's source (§5.3); a relay that predates it ignores the parameter.
     const socket = new WebSocket(`${buildRelayUrl(relay, "server", serverId)}&mux=${MUX_VERSION_TAGGED}`, { maxPayload: 2 * 1024 * 1024, perMessageDeflate: false });
     this.socket = socket;
-    this.registration = "challenge";
     // Same rule as the keepalive: nothing that completes registration within two ping intervals = a dead path.
     const deadline = 2 * (this.options.pingIntervalMs ?? 15_000);
     clearTimeout(this.registerTimer);
     this.registerTimer = setTimeout(() => {
-      if (socket !== this.socket || this.registration === "ready") return;
+      if (socket !== this.socket || this.phase.name === "connected") return;
       log("warn", `relay ${shortId(serverId)}: not registered within ${deadline} ms; reconnecting`);
       socket.terminate();
     }, deadline);
     socket.binaryType = "nodebuffer";
-    socket.on("open", () => this.update({ state: "authenticating" }));
+    socket.on("open", () => {
+      if (socket === this.socket) this.apply({ type: "open" });
+    });
     socket.on("message", (data: Buffer, isBinary: boolean) => {
       if (socket !== this.socket) return;
       // Not BAD_REQUEST: the relay echoes our close code, and 4000 from the relay is fatal (we would stop retrying).
@@ -165,7 +164,7 @@ export class RelayLink {
     });
     socket.on("pong", () => {
       if (socket !== this.socket) return;
-      this.awaitingPong = 0;
+      this.apply({ type: "pong" });
       this.update({ lastRttMs: Math.round((performance.now() - this.pingSentAt) * 100) / 100, lastPongAt: new Date().toISOString() });
     });
     socket.on("error", (err) => {
@@ -181,23 +180,23 @@ export class RelayLink {
     const { serverId, staticKey, backend, log } = this.options;
     switch (msg.type) {
       case "challenge": {
-        if (this.registration !== "challenge") throw new Error("a second CHALLENGE on one connection");
+        // Checked before the AUTH is computed: a second CHALLENGE gets nothing signed.
+        const next = transition(this.phase, { type: "challenge" });
         const auth = authForChallenge(backend, staticKey, serverId, msg);
-        this.registration = "auth-sent";
+        this.phase = next.next;
         this.sendRaw(auth);
         return;
       }
       case "ready":
-        if (this.registration !== "auth-sent") throw new Error("READY without a preceding CHALLENGE/AUTH");
-        this.registration = "ready";
-        clearTimeout(this.registerTimer);
-        this.backoff.connected();
-        this.update({ state: "connected", connectedSince: new Date().toISOString(), lastError: null });
+        this.apply({ type: "ready" }, { connectedSince: new Date().toISOString(), lastError: null }, () => {
+          clearTimeout(this.registerTimer);
+          this.backoff.connected();
+        });
         log("info", `relay ${shortId(serverId)}: connected to ${this.options.relay.endpoint}`);
         this.startPings();
         return;
     }
-    if (this.registration !== "ready") throw new Error(`${msg.type.toUpperCase()} before READY`);
+    this.apply({ type: "client-message", kind: msg.type });
     switch (msg.type) {
       case "open": {
         // An OPEN for an id in use (a broken or hostile relay): the old connection is over; release it.
@@ -255,21 +254,15 @@ export class RelayLink {
     this.socket = undefined;
     this.backoff.disconnected();
     const { log, serverId } = this.options;
-    if (this.current.state === "stopped") return;
-    if (FATAL_CLOSES.has(code)) {
-      const why =
-        code === CloseCode.REPLACED
-          ? "another daemon with this identity connected to the relay and took over"
-          : code === CloseCode.AUTH_FAILED
-            ? "the relay rejected this daemon's key proof"
-            : `the relay refused the connection (${closeCodeName(code)})`;
-      this.update({ state: "rejected", connectedSince: null, lastError: `${why} [${code}]` });
-      log("error", `relay ${shortId(serverId)}: ${why}; not retrying. Check the relay address and restart the daemon.`);
+    const { next, effect } = transition(this.phase, { type: "closed", code });
+    if (next.name === "rejected") {
+      this.enter(next, { connectedSince: null, lastError: `${next.why} [${code}]` });
+      log("error", `relay ${shortId(serverId)}: ${next.why}; not retrying. Check the relay address and restart the daemon.`);
       return;
     }
+    if (effect !== "retry-later") return; // stopped: nothing more happens
     const delay = this.backoff.next();
-    this.update({
-      state: "backoff",
+    this.enter(next, {
       connectedSince: null,
       reconnects: this.current.reconnects + 1,
       lastError: this.current.lastError ?? `closed ${code}${reason ? ` ${reason}` : ""}`,
@@ -283,15 +276,16 @@ export class RelayLink {
     const interval = this.options.pingIntervalMs ?? 15_000;
     const ping = () => {
       if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return;
-      if (this.awaitingPong >= 2) {
-        this.options.log("warn", `relay ${shortId(this.options.serverId)}: no pong for ${2 * interval} ms; reconnecting`);
+      const { next, effect } = transition(this.phase, { type: "ping-due" });
+      this.phase = next;
+      if (effect === "keepalive-timeout") {
+        this.options.log("warn", `relay ${shortId(this.options.serverId)}: no pong for ${MAX_MISSED_PONGS * interval} ms; reconnecting`);
         this.current.lastError = "keepalive timeout";
         this.socket.terminate();
-        return;
+      } else if (effect === "send-ping") {
+        this.pingSentAt = performance.now();
+        this.socket.ping();
       }
-      this.awaitingPong++;
-      this.pingSentAt = performance.now();
-      this.socket.ping();
     };
     ping();
     this.pingTimer = setInterval(ping, interval);
@@ -300,7 +294,6 @@ export class RelayLink {
   private stopPings(): void {
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.pingTimer = undefined;
-    this.awaitingPong = 0;
   }
 
   private teardownSocket(code: number, reason: string): void {
@@ -313,10 +306,26 @@ export class RelayLink {
     }
   }
 
-  private update(patch: Partial<RelayLinkStatus>): void {
+  /**
+   * Feed one event to the state machine. Reports the status when the state's name changes or `patch` is given;
+   * `before` runs after the transition is accepted and before the report (a RelayOrderError skips both).
+   */
+  private apply(event: RelayLinkEvent, patch?: StatusPatch, before?: () => void): void {
+    const { next } = transition(this.phase, event);
+    before?.();
+    if (next.name !== this.phase.name || patch) this.enter(next, patch ?? {});
+    else this.phase = next;
+  }
+
+  private enter(next: RelayLinkPhase, patch: StatusPatch): void {
+    this.phase = next;
+    this.update(patch);
+  }
+
+  private update(patch: StatusPatch): void {
     Object.assign(this.current, patch);
     this.options.onStatus?.(this.status);
-    this.firstAttemptListener?.(this.status);
+    this.firstAttemptListener?.(this.phase.name);
   }
 
   /** Internal to RelayPipe. */

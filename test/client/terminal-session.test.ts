@@ -11,6 +11,7 @@ import { startDaemon, type Daemon } from "../../src/daemon/daemon.js";
 import { silentLogger } from "../../src/daemon/logger.js";
 import { readLocalOffer } from "../../src/daemon/runtime-files.js";
 import { createHash } from "node:crypto";
+import { streamHost } from "../../src/client/daemon-client.js";
 import { DaemonClient, MAX_PENDING_BYTES, type TerminalSession, type LaneChange } from "../../src/index.js";
 import type { Offer } from "../../src/protocol/offer.js";
 import { toBase64Url } from "../../src/protocol/encoding.js";
@@ -133,7 +134,8 @@ describe("DaemonClient.attach", () => {
     t.on("state", (s) => states.push(s));
     await out.until(/line-10\b/);
     // Kill the socket under the session (no close handshake), as a network drop would.
-    (c as unknown as { session: { socket: { terminate(): void } } }).session.socket.terminate();
+    const session = await streamHost(c).sessionForStreaming();
+    (session as unknown as { socket: { terminate(): void } }).socket.terminate();
     const ended = await t.done;
     expect(ended?.exitCode).toBe(0);
     expect(states).toContain("reconnecting");
