@@ -1,6 +1,6 @@
 /** Backoff (jittered exponential delays, reset after a stable connection) — pure, driven by explicit clocks. */
 import { describe, expect, it } from "vitest";
-import { Backoff } from "../../src/client/backoff.js";
+import { Backoff } from "../../src/shared/backoff.js";
 
 describe("Backoff", () => {
   it("doubles the cap from minMs up to maxMs; each delay lies in [cap/2, cap]", () => {
