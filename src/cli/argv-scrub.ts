@@ -153,6 +153,11 @@ export function machineFacts(): MachineFacts | undefined {
   } catch {
     // unreadable: judge by the processes alone
   }
+  const uid = process.getuid?.() ?? -1;
+  // Another login account already decides it: skip the walk over every process (a stat each), which is most of
+  // this function's cost on a busy machine.
+  const accountsOnly: MachineFacts = { mountinfo, passwd, processUids: [], uid };
+  if (isMultiUser(accountsOnly)) return accountsOnly;
   const processUids = new Set<number>();
   try {
     for (const name of readdirSync("/proc")) {
@@ -166,7 +171,7 @@ export function machineFacts(): MachineFacts | undefined {
   } catch {
     // ignore
   }
-  return { mountinfo, passwd, processUids: [...processUids], uid: process.getuid?.() ?? -1 };
+  return { mountinfo, passwd, processUids: [...processUids], uid };
 }
 
 /** The one warning line, or undefined when none is due. Never contains the offer. */
