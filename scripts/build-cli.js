@@ -19,10 +19,10 @@
  *   loads nothing from node_modules).
  * - `import.meta.url` in a source file means that file's tsc location (dist/<dir>/<file>.js), so paths computed
  *   from it (the built web app, the agent host script, createRequire) resolve as they do unbundled.
- * - The specifiers that src/ computes at run time to hide Node-only modules from browser bundlers (the native
- *   crypto backend, `ws`) are made literal here, so they come from this same bundle instead of a second copy of
- *   them loaded from dist/ (a second copy has its own error classes: `instanceof` would fail). The build fails if
- *   one of those expressions is no longer found, rather than silently loading the slow way.
+ * - The Node-only modules src/ loads lazily (the native crypto backend, `ws`, node:fs/promises) are plain static
+ *   `import("…")` specifiers — package.json's `browser` field hides them from browser bundlers — so esbuild
+ *   follows them here: they come from this same bundle (one copy, one set of error classes for `instanceof`) and
+ *   stay lazy (an import() in CommonJS output is a deferred module initialiser).
  * - Source maps next to both files (`node --enable-source-maps dist/cli/main.js …` maps stack traces to src/); not
  *   minified, names kept, so a stack trace is readable even without them.
  *
@@ -40,12 +40,6 @@ export const BUNDLE_OUT = join(CLI_OUT, "paseo.cjs");
 
 /** Pure-JS packages inlined into the bundle. Everything else under node_modules stays external. */
 export const BUNDLED_PACKAGES = ["commander", "ws", "@noble/ciphers", "@noble/curves", "@noble/hashes"];
-
-/** Run-time-computed specifiers in src/ (see the header) and the literal each one stands for. */
-const LITERAL_SPECIFIERS = [
-  { file: "src/protocol/crypto/select.ts", expr: "import(/* @vite-ignore */ path)", literal: 'import("./native.js")' },
-  { file: "src/client/transport.ts", expr: "import(/* @vite-ignore */ specifier)", literal: 'import("ws")' },
-];
 
 /**
  * Node built-ins that bundled packages require at load time but use only on paths `paseo ls` never takes:
@@ -109,13 +103,8 @@ const cliPlugin = {
     });
     build.onLoad({ filter: /\.ts$/ }, async (args) => {
       let text = await readFile(args.path, "utf8");
-      const rel = relative(ROOT, args.path).split(sep).join("/");
-      for (const s of LITERAL_SPECIFIERS) {
-        if (s.file !== rel) continue;
-        if (!text.includes(s.expr)) throw new Error(`${rel} no longer contains ${s.expr}: update LITERAL_SPECIFIERS in scripts/build-cli.js`);
-        text = text.replace(s.expr, s.literal);
-      }
-      if (text.includes("import.meta.url")) text = text.replaceAll("import.meta.url", tscLocation(args.path, BUNDLE_URL));
+      if (!text.includes("import.meta.url")) return undefined;
+      text = text.replaceAll("import.meta.url", tscLocation(args.path, BUNDLE_URL));
       return { contents: text, loader: "ts" };
     });
   },

@@ -2,8 +2,9 @@
  * Where a client's pairing offer comes from: the --relay argument (a link, base64url, JSON, or a file holding one
  * of those), else $PASEO_RELAY_OFFER (same forms), else nothing (the caller talks to the local daemon).
  *
- * This is the only client module that may touch the file system, and it does so through a dynamic import built at
- * run time, so a browser bundle never needs node:fs (parseOffer in src/protocol/offer.ts stays pure).
+ * This is the only client module that may touch the file system, and it does so through a lazy import of
+ * offer-file-node.ts (node:fs) that package.json's `browser` field maps to nothing, so a browser bundle never needs node:fs
+ * (parseOffer in src/protocol/offer.ts stays pure).
  */
 import type { CryptoBackend } from "../protocol/crypto/backend.js";
 import { OfferError } from "../protocol/offer-errors.js";
@@ -49,27 +50,11 @@ function defaultEnv(): Record<string, string | undefined> {
   return p?.env ?? {};
 }
 
-/** The default reader: node:fs via a run-time specifier (bundlers for the browser do not follow it). */
+/** The default reader: node:fs, loaded on first use (an empty module in browser bundles, see the header). */
 const nodeReadFile: OfferFileReader = async (path, maxBytes) => {
-  const spec = ["node:fs", "promises"].join("/"); // not a foldable constant (see transport.ts)
-  const fs = (await import(/* @vite-ignore */ spec)) as typeof import("node:fs/promises");
-  const handle = await fs.open(path, "r");
-  try {
-    const st = await handle.stat();
-    if (st.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
-    if (st.size > maxBytes) throw Object.assign(new Error("file too large"), { code: "EFBIG" });
-    const buf = new Uint8Array(maxBytes + 1);
-    let total = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buf, total, buf.length - total, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total >= buf.length) break;
-    }
-    return buf.subarray(0, total);
-  } finally {
-    await handle.close();
-  }
+  const mod = (await import("./offer-file-node.js")) as Partial<typeof import("./offer-file-node.js")>;
+  if (typeof mod.readOfferFileNode !== "function") throw Object.assign(new Error("no file system here"), { code: "ENOTSUP" });
+  return mod.readOfferFileNode(path, maxBytes);
 };
 
 function tooLarge(shown: string, origin: string): OfferError {

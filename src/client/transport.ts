@@ -1,6 +1,8 @@
 /**
- * The socket abstraction DaemonClient runs on: the browser's global WebSocket, or `ws` in Node (loaded lazily so
- * browser bundles never include it). Tests and embedders may inject their own constructor.
+ * The socket abstraction DaemonClient runs on: the browser's global WebSocket, or `ws` in Node (loaded lazily, and
+ * through node-websocket.ts, which package.json's `browser` field maps to nothing, so browser bundles never include
+ * it).
+ * Tests and embedders may inject their own constructor.
  */
 export interface WebSocketLike {
   binaryType: string;
@@ -24,10 +26,8 @@ export async function resolveWebSocket(injected?: WebSocketConstructor): Promise
   const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (global) return global;
   if (!nodeWs) {
-    // Computed so browser bundlers do not follow it — not a plain const: esbuild --minify folds `const s = "ws"`
-    // into import("ws") and would then bundle ws's browser stub.
-    const specifier = ["ws"].join("");
-    const mod = (await import(/* @vite-ignore */ specifier)) as { WebSocket: WebSocketConstructor };
+    // Only reached without a global WebSocket, i.e. in Node < 22: a browser bundle has an empty module here.
+    const mod = (await import("./node-websocket.js")) as unknown as { WebSocket: WebSocketConstructor };
     nodeWs = mod.WebSocket;
   }
   return nodeWs;

@@ -3,8 +3,13 @@
  * budget per turn so socket reads (and new clients' requests) get in between. Without it the daemon processes its
  * single relay socket strictly in arrival order and one flooding client delays everyone else by its whole
  * backlog. A client whose backlog passes the high-water mark is paused at its source (relay PAUSE upstream, or the
- * local socket stops being read) until it drains: TCP backpressure on that client alone, nothing dropped.
+ * local socket stops being read) until it drains: TCP backpressure on that client alone, nothing dropped. The marks
+ * (hysteresis) are the same OutboundFlow the relay and the daemon's sockets use, fed the backlog instead of a
+ * socket's buffer.
  */
+import { OutboundFlow } from "../relay/flow.js";
+import { INBOUND_HIGH_WATER, INBOUND_LOW_WATER } from "./flow-limits.js";
+
 export interface FairSchedulerOptions {
   /** Pause a client's source above this many queued bytes… */
   highWaterBytes?: number;
@@ -19,7 +24,7 @@ interface Queue {
   bytes: number;
   receive(data: Uint8Array): void;
   setPaused(paused: boolean): void;
-  paused: boolean;
+  flow: OutboundFlow;
 }
 
 export class FairScheduler<K> {
@@ -32,14 +37,15 @@ export class FairScheduler<K> {
   private readonly budgetMs: number;
 
   constructor(options: FairSchedulerOptions = {}) {
-    this.high = options.highWaterBytes ?? 64 * 1024;
-    this.low = options.lowWaterBytes ?? 16 * 1024;
+    this.high = options.highWaterBytes ?? INBOUND_HIGH_WATER;
+    this.low = options.lowWaterBytes ?? INBOUND_LOW_WATER;
     this.budgetMs = options.budgetMs ?? 1;
   }
 
   /** Register a client: `receive` handles one message, `setPaused` stops/starts reading its source. */
   add(key: K, receive: (data: Uint8Array) => void, setPaused: (paused: boolean) => void): void {
-    this.queues.set(key, { items: [], bytes: 0, receive, setPaused, paused: false });
+    const flow = new OutboundFlow({ high: this.high, low: this.low, cap: Number.POSITIVE_INFINITY });
+    this.queues.set(key, { items: [], bytes: 0, receive, setPaused, flow });
   }
 
   /** Drop a client and anything still queued for it (it is gone). */
@@ -63,10 +69,7 @@ export class FairScheduler<K> {
     if (q.items.length === 0) this.ring.push(key);
     q.items.push(data);
     q.bytes += data.length;
-    if (!q.paused && q.bytes > this.high) {
-      q.paused = true;
-      q.setPaused(true);
-    }
+    if (q.flow.update(q.bytes) === "pause") q.setPaused(true);
     this.schedule();
   }
 
@@ -86,10 +89,7 @@ export class FairScheduler<K> {
       const data = q.items.shift()!;
       q.bytes -= data.length;
       if (q.items.length > 0) this.ring.push(key);
-      if (q.paused && q.bytes < this.low) {
-        q.paused = false;
-        q.setPaused(false);
-      }
+      if (q.flow.update(q.bytes) === "resume") q.setPaused(false);
       q.receive(data);
       if (performance.now() >= deadline) break;
     }

@@ -11,12 +11,12 @@ import { RELAY_PATH } from "../protocol/relay-url.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import type { Logger } from "./logger.js";
 import type { ClientPipe, PipeHandler } from "./pipe.js";
-import { WritableGate } from "./writable-gate.js";
+import { SendFlow } from "../relay/flow.js";
+import { SEND_HIGH_WATER, SEND_LOW_WATER } from "./flow-limits.js";
 import { FairScheduler } from "./fair-scheduler.js";
 import { HttpGuard } from "../relay/http-guard.js";
 
 const MAX_FRAME = 1024 * 1024;
-const HIGH_WATER = 4 * 1024 * 1024;
 /** Request headers must be complete this soon after the TCP connection opens (as at the relay, §10). */
 const LOCAL_HEADERS_TIMEOUT_MS = 10_000;
 
@@ -62,7 +62,7 @@ export async function startLocalServer(options: {
       });
       ws.on("close", () => {
         scheduler.remove(id);
-        pipe.gate.cancel();
+        pipe.flow.cancel();
         handler.closed();
       });
       ws.on("error", () => {
@@ -88,24 +88,23 @@ export async function startLocalServer(options: {
 }
 
 class LocalPipe implements ClientPipe {
-  readonly gate: WritableGate;
+  /** Outbound backpressure, driven by ws send callbacks. */
+  readonly flow = new SendFlow({ high: SEND_HIGH_WATER, low: SEND_LOW_WATER });
   constructor(
     private readonly ws: WebSocket,
     readonly label: string,
     readonly source: string,
-  ) {
-    this.gate = new WritableGate(() => ws.bufferedAmount < HIGH_WATER / 2);
-  }
+  ) {}
   send(data: Uint8Array): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(data);
+    if (this.ws.readyState === this.ws.OPEN) this.flow.send(this.ws, data);
   }
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
   }
   get writable(): boolean {
-    return this.ws.bufferedAmount < HIGH_WATER;
+    return this.flow.writable;
   }
   onWritable(listener: () => void): void {
-    this.gate.wait(listener);
+    this.flow.onWritable(listener);
   }
 }

@@ -15,8 +15,9 @@ import { FairScheduler } from "./fair-scheduler.js";
 import type { Logger } from "./logger.js";
 import { shortId } from "../protocol/server-id.js";
 import type { ClientPipe, PipeHandler } from "./pipe.js";
-import { WritableGate } from "./writable-gate.js";
 import { INITIAL_PHASE, isFinal, MAX_MISSED_PONGS, transition, type RelayLinkEvent, type RelayLinkPhase, type RelayLinkState } from "./relay-link-state.js";
+import { SendFlow } from "../relay/flow.js";
+import { SEND_HIGH_WATER, SEND_LOW_WATER } from "./flow-limits.js";
 
 export type { RelayLinkState } from "./relay-link-state.js";
 
@@ -44,7 +45,6 @@ export interface RelayLinkOptions {
   backoff?: { minMs: number; maxMs: number; stableMs: number };
 }
 
-const HIGH_WATER = 4 * 1024 * 1024;
 /** The reporting fields a transition may change (the state name comes from the phase, `clients` from the map). */
 type StatusPatch = Partial<Omit<RelayLinkStatus, "state" | "clients">>;
 
@@ -52,7 +52,8 @@ export class RelayLink {
   private socket: WebSocket | undefined;
   private readonly clients = new Map<number, { pipe: RelayPipe; handler: PipeHandler }>();
   private readonly backoff: Backoff;
-  private readonly gate: WritableGate;
+  /** Outbound backpressure of the current socket, driven by ws send callbacks (shared by every client pipe). */
+  private readonly sendFlow = new SendFlow({ high: SEND_HIGH_WATER, low: SEND_LOW_WATER });
   /** Inbound client messages are served round-robin so one flooding client cannot delay the others. */
   private readonly scheduler = new FairScheduler<number>();
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -72,7 +73,6 @@ export class RelayLink {
 
   constructor(private readonly options: RelayLinkOptions) {
     this.backoff = new Backoff(options.backoff ?? { minMs: 500, maxMs: 30_000, stableMs: 60_000 });
-    this.gate = new WritableGate(() => (this.socket?.bufferedAmount ?? 0) < HIGH_WATER / 2);
     this.current = {
       endpoint: options.relay.endpoint,
       tls: options.relay.tls,
@@ -252,6 +252,7 @@ export class RelayLink {
     }
     this.clients.clear();
     this.socket = undefined;
+    this.sendFlow.reset();
     this.backoff.disconnected();
     const { log, serverId } = this.options;
     const { next, effect } = transition(this.phase, { type: "closed", code });
@@ -330,13 +331,13 @@ export class RelayLink {
 
   /** Internal to RelayPipe. */
   sendRaw(bytes: Uint8Array): void {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(bytes);
+    if (this.socket?.readyState === WebSocket.OPEN) this.sendFlow.send(this.socket, bytes);
   }
   get socketWritable(): boolean {
-    return (this.socket?.bufferedAmount ?? 0) < HIGH_WATER;
+    return this.sendFlow.writable;
   }
   whenSocketWritable(listener: () => void): void {
-    this.gate.wait(listener);
+    this.sendFlow.onWritable(listener);
   }
   /** The daemon closed this client: drop the route and release its handler (once). */
   forget(pipe: RelayPipe, clientId: number): void {

@@ -16,12 +16,13 @@ import { PSK_LEN } from "./noise/index.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "./encoding.js";
 import { OfferError, OfferExpiredError, OfferVersionError } from "./offer-errors.js";
+import { offerLabelProblem } from "./offer-label.js";
 import { describeInput } from "./redact.js";
 import { deriveServerId, SERVER_ID_RE } from "./server-id.js";
 import type { RelayEndpoint } from "./relay-url.js";
 
 export const OFFER_VERSION = 3;
-export const MAX_OFFER_LABEL_CHARS = 64;
+export { MAX_OFFER_LABEL_CHARS } from "./offer-label.js";
 /** Longest text parseOffer() looks at. A real offer link is well under 1 KiB. */
 export const MAX_OFFER_TEXT_CHARS = 64 * 1024;
 export const OFFER_FRAGMENT = "#offer=";
@@ -187,10 +188,9 @@ export function validateOffer(value: unknown, options: ParseOfferOptions = {}): 
   if (obj.label !== undefined) {
     const l = obj.label;
     if (typeof l !== "string") fail(`offer field label must be a string (got ${typeName(l)})`);
-    const chars = [...l].length;
-    if (chars > MAX_OFFER_LABEL_CHARS) fail(`offer field label must be at most ${MAX_OFFER_LABEL_CHARS} characters (got ${chars})`);
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(l)) fail("offer field label must not contain control characters");
+    // An empty label is tolerated in a received offer (it has always parsed); every other case follows the rule.
+    const problem = l === "" ? undefined : offerLabelProblem(l);
+    if (problem !== undefined) fail(`offer field label ${problem}`);
     offer.label = l;
   }
 

@@ -5,7 +5,8 @@
  * closed with 4006 — loud, never silent.
  *
  * High and low marks differ (hysteresis) so a buffer hovering around one threshold does not flood the daemon with
- * PAUSE/RESUME pairs.
+ * PAUSE/RESUME pairs. The same marks serve the daemon (SendFlow below for its sockets, fair-scheduler.ts for inbound
+ * backlogs): one "writable again" mechanism, driven by ws send callbacks, never by polling.
  */
 export interface Watermarks {
   high: number;
@@ -60,4 +61,54 @@ export function watchFlow(
     },
     check,
   };
+}
+
+/**
+ * "Writable again" for a daemon-side socket, on the same mechanism as the relay: `ws` calls a send's callback once
+ * its bytes reached the kernel (the buffer shrank), so the mark is re-checked after every send and in every send
+ * callback — no polling. `writable` is false from crossing the high mark until the buffer falls below the low mark;
+ * `onWritable` listeners run on that edge.
+ */
+export class SendFlow {
+  private readonly flow: OutboundFlow;
+  private listeners: (() => void)[] = [];
+  /** Bumped by reset(): callbacks of a previous socket's sends must not pause the next socket. */
+  private generation = 0;
+
+  constructor(marks: { high: number; low: number }) {
+    this.flow = new OutboundFlow({ high: marks.high, low: marks.low, cap: Number.POSITIVE_INFINITY });
+  }
+
+  get writable(): boolean {
+    return !this.flow.isPaused;
+  }
+
+  /** Send through `socket` and re-check the marks now and when the send completes. */
+  send(socket: { readonly bufferedAmount: number; send(data: Uint8Array, cb: (err?: Error) => void): void }, data: Uint8Array): void {
+    const generation = this.generation;
+    socket.send(data, () => {
+      if (generation === this.generation) this.update(socket.bufferedAmount);
+    });
+    this.update(socket.bufferedAmount);
+  }
+
+  /** The socket is gone (a new one may follow): nothing is buffered any more, so waiters run now. */
+  reset(): void {
+    this.generation++;
+    this.update(0);
+  }
+
+  private update(buffered: number): void {
+    if (this.flow.update(buffered) === "resume") for (const l of this.listeners.splice(0)) l();
+  }
+
+  onWritable(listener: () => void): void {
+    if (this.writable) listener();
+    else this.listeners.push(listener);
+  }
+
+  /** Drop waiters (their socket closed and so did everything waiting on it). */
+  cancel(): void {
+    this.listeners = [];
+  }
 }

@@ -1,17 +1,12 @@
 /**
  * One relay-side WebSocket, with the accounting every leg needs: byte/frame metrics, the close code the relay sent
  * (first one wins), outbound drain notifications for backpressure, read holds, and liveness for keepalive.
- *
- * ws closes an oversized message with 1009; the protocol promises 4005 (FRAME_TOO_LARGE), which clients map to a
- * named error instead of reconnecting in a loop. ws calls `websocket.close(1009)` on the instance when its receiver
- * rejects the length (before buffering the payload), so shadowing `close` on the instance rewrites exactly that
- * one case and keeps ws's cheap early rejection.
+ * Oversized messages are closed with 4005 by RelayWebSocket (relay-websocket.ts); the peer only accounts for it.
  */
 import { WebSocket } from "ws";
 import { CloseCode, closeReason } from "../protocol/close-codes.js";
 import type { RelayMetrics, Role } from "./metrics.js";
-
-const WS_MESSAGE_TOO_BIG = 1009;
+import type { RelayWebSocket } from "./relay-websocket.js";
 
 export class Peer {
   /** Last message in either direction (ms since epoch), for the idle timeout. */
@@ -25,18 +20,11 @@ export class Peer {
   private progressed = false;
 
   constructor(
-    readonly ws: WebSocket,
+    readonly ws: RelayWebSocket,
     readonly role: Role,
     private readonly metrics: RelayMetrics,
   ) {
-    const originalClose = ws.close.bind(ws);
-    ws.close = (code?: number, data?: string | Buffer) => {
-      if (code === WS_MESSAGE_TOO_BIG) {
-        this.noteClose(CloseCode.FRAME_TOO_LARGE);
-        return originalClose(CloseCode.FRAME_TOO_LARGE, closeReason[CloseCode.FRAME_TOO_LARGE]);
-      }
-      return originalClose(code, data);
-    };
+    ws.onFrameTooLarge = () => this.noteClose(CloseCode.FRAME_TOO_LARGE);
     ws.on("pong", () => this.alive());
     metrics.opened(role);
   }

@@ -6,6 +6,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
+import { RelayWebSocket } from "./relay-websocket.js";
 import { type RelayEndpoint, RELAY_PATH, parseRelayEndpoint } from "../protocol/relay-url.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { loadDefaultBackend } from "../protocol/crypto/select.js";
@@ -121,7 +122,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
 
   // Two servers because the message limit differs per leg: a daemon DATA carries a client-sized payload plus the
   // 5-byte mux header. Compression is off: payloads are ciphertext, and inflating is a memory/CPU attack surface.
-  const common = { noServer: true, clientTracking: false, perMessageDeflate: false } as const;
+  // RelayWebSocket: oversized messages close with 4005, not ws's 1009 (relay-websocket.ts).
+  const common = { noServer: true, clientTracking: false, perMessageDeflate: false, WebSocket: RelayWebSocket } as const;
   const clientWss = new WebSocketServer({ ...common, maxPayload: opts.maxFrameBytes });
   const daemonWss = new WebSocketServer({ ...common, maxPayload: opts.maxFrameBytes + CLIENT_HEADER_BYTES });
 

@@ -234,7 +234,7 @@ describe("validation errors name what is wrong", () => {
     ["expiresAt number", withField("expiresAt", 123), /expiresAt must be an ISO 8601 time string \(got number\)/],
     ["expiresAt garbage", withField("expiresAt", "tomorrow"), /expiresAt must be an ISO 8601 time/],
     ["expiresAt null", withField("expiresAt", null), /expiresAt must be an ISO 8601 time string \(got null\)/],
-    ["label too long", withField("label", "x".repeat(65)), /label must be at most 64 characters \(got 65\)/],
+    ["label too long", withField("label", "x".repeat(65)), /label must be 1 to 64 characters \(got 65\)/],
     ["label control char", withField("label", "a\nb"), /label must not contain control characters/],
     ["label not string", withField("label", 7), /label must be a string/],
     ["not an object", "[1,2]", /must be an object/],

@@ -17,7 +17,7 @@ import { NO_APP_URL_HINT, createPairing, hasNoAppUrl, runningDaemonRelay } from 
 import { parseAppUrl, saveAppUrl } from "../app-url.js";
 import { info, printJson, table } from "../output.js";
 import { QR_SKIPPED_NOTE, type QrChoice, renderQr, shouldPrintQr } from "../qr.js";
-import { MAX_OFFER_LABEL_CHARS } from "../../protocol/offer.js";
+import { MAX_OFFER_LABEL_CHARS, offerLabelProblem } from "../../protocol/offer-label.js";
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const MAX_TTL_MS = 366 * 86_400_000;
@@ -52,8 +52,8 @@ function parseRelayOption(text: string): RelayEndpoint {
 }
 
 function parseLabel(text: string): string {
-  const n = [...text].length;
-  if (n === 0 || n > MAX_OFFER_LABEL_CHARS) throw new InvalidArgumentError(`the label must be 1 to ${MAX_OFFER_LABEL_CHARS} characters (got ${n})`);
+  const problem = offerLabelProblem(text);
+  if (problem !== undefined) throw new InvalidArgumentError(`the label ${problem}`);
   return text;
 }
 

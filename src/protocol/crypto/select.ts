@@ -2,8 +2,9 @@
  * Backend selection. Node uses `native` by default; browsers (and anyone who asks) use `noble`.
  * Force one with `PASEO_CRYPTO=noble|native` or by passing a backend explicitly to the APIs that take one.
  *
- * The native backend is loaded with a dynamic import so that a browser bundle never pulls in node:crypto:
- * call `await loadDefaultBackend()` once at startup (DaemonClient and the daemon do this).
+ * The native backend is loaded with a dynamic import, only in Node; a browser bundle never pulls in node:crypto
+ * because package.json's `browser` field maps ./native.js to nothing (the isNode() check runs first). Call
+ * `await loadDefaultBackend()` once at startup (DaemonClient and the daemon do this).
  */
 import type { CryptoBackend } from "./backend.js";
 import { PaseoError } from "../errors.js";
@@ -25,10 +26,8 @@ export async function loadBackend(name: "noble" | "native"): Promise<CryptoBacke
   // never is, which keeps ~40 ms of curve code out of `paseo ls`).
   if (name === "noble") return (await import("./noble.js")).nobleBackend;
   if (!isNode()) throw new PaseoError("CRYPTO_BACKEND", "the native crypto backend needs Node.js; use noble in browsers");
-  // The specifier is built at run time so bundlers for the browser do not follow it.
-  const path = ["./native", "js"].join("."); // a minifier would fold a plain constant back into import("./native.js")
-  const mod = (await import(/* @vite-ignore */ path)) as typeof import("./native.js");
-  return mod.nativeBackend;
+  // Browser bundlers replace this module with an empty one (package.json `browser`), so it is only ever real here.
+  return (await import("./native.js")).nativeBackend;
 }
 
 /** The process-wide default backend: PASEO_CRYPTO if set, else native in Node, else noble. */
