@@ -47,8 +47,9 @@ export function handshakeFailed(detail: string): HandshakeError {
 }
 
 export class TimeoutError extends PaseoError {
-  constructor(what: string, ms: number) {
-    super("TIMEOUT", `${what} timed out after ${ms} ms`);
+  /** `ms`: how long we waited; omitted when the other side timed out (a close code), whose wait we do not know. */
+  constructor(what: string, ms?: number) {
+    super("TIMEOUT", ms === undefined ? `${what} timed out` : `${what} timed out after ${ms} ms`);
   }
 }
 
@@ -115,7 +116,8 @@ function closeError(code: number, reason: string): PaseoError {
       return new FrameTooLargeError(reason || "refused by the peer");
     case CloseCode.HANDSHAKE_TIMEOUT:
     case CloseCode.TIMEOUT:
-      return new TimeoutError(reason || "connection", 0);
+      // The peer's timeout, reported by its close code: its reason says what timed out; we never waited 0 ms.
+      return new TimeoutError(`${reason || "connection"} (close ${code})`);
     default:
       return new ConnectionClosedError(code, reason);
   }

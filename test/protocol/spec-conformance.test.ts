@@ -160,7 +160,7 @@ describe(`${SPEC} §8 lists every RPC method, parameter, result type and error c
 
   it("each RPC error code a client can receive is in the §8.2 table", () => {
     // Files whose errors never reach a client: the daemon's own files, relay link, local server and CLI-side pairing.
-    const LOCAL_ONLY = ["home.ts", "home-safety.ts", "offer-store.ts", "runtime-files.ts", "identity.ts", "relay-link.ts", "local-server.ts", "pairing.ts", "daemon.ts", "logger.ts"];
+    const LOCAL_ONLY = ["home.ts", "home-safety.ts", "offer-store.ts", "offer-record.ts", "offers-file.ts", "offers-file-format.ts", "offer-uses.ts", "runtime-files.ts", "identity.ts", "relay-link.ts", "local-server.ts", "pairing.ts", "daemon.ts", "logger.ts"];
     const codes = new Map<string, string>();
     for (const c of Object.values(RpcErrorCode)) codes.set(c, "src/protocol/rpc.ts RpcErrorCode");
     codes.set(new ParamsError("").code, "src/protocol/rpc-params.ts ParamsError");
