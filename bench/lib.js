@@ -241,7 +241,7 @@ export async function stopAll() {
 
 export function machineInfo() {
   const cpus = os.cpus();
-  let memTotal = os.totalmem();
+  const memTotal = os.totalmem();
   return {
     date: new Date().toISOString(),
     node: process.version,

@@ -35,7 +35,7 @@ function runDriver() {
   const daemons = []; // { serverId, keyPair, ws, opens, ready }
   const clients = []; // { ws, daemon }
   const closes = new Map(); // unexpected close code → count
-  let latencySink = undefined; // (payload: Buffer) => void while a latency run is active
+  let latencySink ; // (payload: Buffer) => void while a latency run is active
   let stopped = false;
 
   const noteClose = (code) => {

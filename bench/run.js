@@ -686,7 +686,7 @@ async function main() {
   let failure;
   let relay;
   let daemon;
-  let agentIds = [];
+  const agentIds = [];
   try {
     if (ONLY.has(2)) sectionCpu();
     if (ONLY.has(1) || ONLY.has(3) || ONLY.has(5)) {

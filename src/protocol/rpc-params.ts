@@ -166,7 +166,7 @@ const validators: { [M in MethodName]: (p: Obj) => Params<M> } = {
 };
 
 export function isMethod(name: string): name is MethodName {
-  return Object.prototype.hasOwnProperty.call(validators, name);
+  return  Object.hasOwn(validators, name);
 }
 
 export function validateParams<M extends MethodName>(method: M, params: Record<string, unknown>): Params<M> {

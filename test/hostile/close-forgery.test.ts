@@ -16,7 +16,7 @@ import { startMitm, type MitmProxy, type ProxyConn } from "./mitm-proxy.js";
 import { offerToLink, parseOffer } from "../../src/protocol/offer.js";
 import { PRE_HANDSHAKE_REFUSALS_BELIEVED } from "../../src/client/permanent.js";
 
-let proxies: MitmProxy[] = [];
+const proxies: MitmProxy[] = [];
 afterEach(async () => {
   for (const p of proxies.splice(0)) await p.close();
 });

@@ -10,7 +10,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { createPairing, startDaemon, type Daemon } from "../../src/daemon/index.js";
 import { silentLogger } from "../../src/daemon/logger.js";
 import { startRelay, type Relay } from "../../src/relay/index.js";
-// @ts-ignore — plain JS build script without type declarations
+// @ts-expect-error — plain JS build script without type declarations
 import { buildWeb, isWebBuildStale, WEB_OUT } from "../../scripts/build-web.js";
 import { CHROMIUM_ERROR_ENV, chromiumPath, NoChromiumError } from "./chromium-path.js";
 import { killAgentProcesses } from "../setup/agent-procs.js";

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-ignore — plain JS build helper without type declarations
+// @ts-expect-error — plain JS build helper without type declarations
 import { rewriteXterm } from "../../scripts/xterm-csp.js";
 import { newPage, nodeAgent, removeHomes, SKIP_BROWSER, startBrowserAndStack, type Stack } from "./helpers.js";
 

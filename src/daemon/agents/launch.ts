@@ -8,7 +8,7 @@ import { basename } from "node:path";
 import { agentDir, logPath } from "./agent-record.js";
 import { AgentError } from "./errors.js";
 import { HostClient } from "./host/host-client.js";
-import { hostSocketPath, SocketPathError } from "./host/host-socket.js";
+import { hostSocketPath, type SocketPathError } from "./host/host-socket.js";
 import { startHost, type HostProcess, type StartedHost } from "./host/spawn-host.js";
 import { LogFile } from "./log-file.js";
 import { LogMirror } from "./log-mirror.js";
