@@ -50,9 +50,9 @@ import { sectionTerminal } from "./terminal.js";
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
-const onlyArg = argv.find((a, i) => argv[i - 1] === "--only") ?? argv.find((a) => a.startsWith("--only="))?.slice(7);
+const onlyArg = argv.find((_a, i) => argv[i - 1] === "--only") ?? argv.find((a) => a.startsWith("--only="))?.slice(7);
 const ONLY = onlyArg ? new Set(onlyArg.split(",").map((s) => Number(s.trim()))) : new Set([1, 2, 3, 4, 5, 6]);
-const OUT = argv.find((a, i) => argv[i - 1] === "--out") ?? join(BENCH_DIR, "results.json");
+const OUT = argv.find((_a, i) => argv[i - 1] === "--out") ?? join(BENCH_DIR, "results.json");
 
 const P = QUICK
   ? {
@@ -567,7 +567,7 @@ async function sectionCapacity() {
     figure("cap.bytesPerConn", "relay RSS per connection (above the idle relay)", "KiB", { n: 1, median: last.bytesPerConnection / 1024, p99: last.bytesPerConnection / 1024 });
     // Extrapolate linearly to 11,000 connections when the full count was not run (quick mode / fd limit).
     const at11k = (rss0 + 11000 * last.bytesPerConnection) / 2 ** 30;
-    ratio("cap.rss", `relay RSS at 11,000 connections${last.connections < 11000 ? " (extrapolated from " + last.connections + ")" : ""} / 1 GiB`, { label: "RSS GiB", median: last.connections >= 11000 ? last.relayRss / 2 ** 30 : at11k }, { label: "1 GiB", median: 1 }, { target: 1, op: "<=" });
+    ratio("cap.rss", `relay RSS at 11,000 connections${last.connections < 11000 ? ` (extrapolated from ${last.connections})` : ""} / 1 GiB`, { label: "RSS GiB", median: last.connections >= 11000 ? last.relayRss / 2 ** 30 : at11k }, { label: "1 GiB", median: 1 }, { target: 1, op: "<=" });
 
     log(`4: forwarding latency at ${LATENCY_RATE} msg/s (${P.latencySlices} × ${P.latencySliceSeconds} s slices per path, alternating)`);
     const lat = { relay: [], echo: [] };
@@ -710,6 +710,7 @@ async function main() {
         const admin = new DaemonClient({ offer: daemon.localOffer });
         try {
           const ticker = await admin.runAgent({
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: this string is JS source for the child; its template literal is meant
             argv: [process.execPath, "-e", "let i = 0; setInterval(() => process.stdout.write(`tick ${i++} ${Date.now()}\\n`), 5)"],
             name: "ticker",
           });

@@ -20,7 +20,7 @@ const DEFAULT_TIMEOUT_S = 30;
 export async function runExec(argv: string[], flags: ExecFlags): Promise<void> {
   const timeoutS = flags.execTimeout ?? DEFAULT_TIMEOUT_S;
   const client = await openClient(flags);
-  let r;
+  let r: Awaited<ReturnType<typeof client.exec>>;
   try {
     r = await client.exec(argv, { cwd: flags.cwd, shell: flags.shell, timeoutMs: timeoutS * 1000 });
   } catch (err) {

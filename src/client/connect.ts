@@ -83,7 +83,7 @@ export function connect(options: ConnectOptions): Promise<Connected> {
     socket.onmessage = (ev) => {
       const bytes = toBytes(ev.data);
       if (!bytes) return finish(handshakeFailed("the relay sent a non-binary frame during the handshake"));
-      let reply;
+      let reply: ReturnType<typeof handshake.readReply>;
       try {
         reply = handshake.readReply(bytes);
       } catch (err) {
@@ -96,7 +96,7 @@ export function connect(options: ConnectOptions): Promise<Connected> {
       let server: ServerInfo;
       try {
         const welcome = reply.welcome && reply.welcome.type === MessageType.CONTROL ? decodeControl(reply.welcome.body) : undefined;
-        if (!welcome || welcome.t !== "welcome") throw new Error("no welcome");
+        if (welcome?.t !== "welcome") throw new Error("no welcome");
         server = welcome.server;
       } catch {
         return finish(handshakeFailed("the daemon's welcome message was malformed"));

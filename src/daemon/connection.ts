@@ -131,7 +131,7 @@ export class ClientConnection implements PipeHandler {
     this.phase = "open"; // further bytes before the reply are transport messages (and would fail to decrypt)
     clearTimeout(this.helloTimer);
     this.slot?.working();
-    let hello;
+    let hello: ReturnType<typeof parseHello>;
     try {
       hello = parseHello(data);
     } catch (err) {

@@ -73,7 +73,10 @@ export class HandshakeSlots {
     this.entries.add(entry);
     if (source !== undefined) {
       let set = this.waitingBySource.get(source);
-      if (!set) this.waitingBySource.set(source, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.waitingBySource.set(source, set);
+      }
       set.add(entry);
     }
     return new HandshakeSlot(this, entry);

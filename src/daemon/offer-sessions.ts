@@ -178,7 +178,7 @@ export class OfferSessions {
     }
   }
 
-  private armExpiry(offerId: string, entry: OfferEntry, record: OfferRecord): void {
+  private armExpiry(_offerId: string, entry: OfferEntry, record: OfferRecord): void {
     if (entry.expiryTimer || record.expiresAt === undefined) return;
     const delay = Math.min(Math.max(0, Date.parse(record.expiresAt) - this.clock()), MAX_TIMER_MS);
     entry.expiryTimer = setTimeout(() => {

@@ -50,7 +50,10 @@ export class TerminalLanes {
   attach(agentId: string, owner: object, opts: { control: boolean; take?: boolean; running: boolean }, listener: LaneListener): Attachment {
     const a = new Attachment(agentId, owner, opts.control, listener);
     let t = this.terminals.get(agentId);
-    if (!t) this.terminals.set(agentId, (t = { writer: null, all: new Set(), ended: false }));
+    if (!t) {
+      t = { writer: null, all: new Set(), ended: false };
+      this.terminals.set(agentId, t);
+    }
     if (!opts.running) t.ended = true;
     t.all.add(a);
     if (opts.control && !t.ended && (opts.take || !t.writer)) this.setWriter(t, a, a);

@@ -11,7 +11,7 @@
  * ran send them to any host. `connect-src` now names only the relay the page is meant to talk to ('self' for a
  * relay serving its own app, the offer's relay for `paseo open`).
  */
-import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, type Stats } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join } from "node:path";
 import { PaseoError } from "../protocol/errors.js";
@@ -99,7 +99,7 @@ export function loadAppFiles(dir: string): AppFiles {
     for (const name of names.sort()) {
       if (name.startsWith(".")) continue; // never .env, .git, .htpasswd, editor swap files
       const full = join(abs, name);
-      let info;
+      let info: Stats;
       try {
         info = lstatSync(full);
       } catch {

@@ -226,8 +226,8 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
     dispose() {
       disposed = true;
       closeDetail();
-      offs.forEach((off) => off());
-      timers.forEach((t) => clearInterval(t));
+      for (const off of offs) off();
+      for (const t of timers) clearInterval(t);
       document.removeEventListener("visibilitychange", onVisible);
       client.close();
     },

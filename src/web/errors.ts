@@ -92,7 +92,7 @@ export function explain(err: unknown): Explained {
   if (err instanceof HandshakeError) {
     return linkError(
       "The daemon did not accept this link (wrong secret or key)",
-      "The link may be from an older pairing or altered in transit. " + REPAIR + " Compare the fingerprint with `paseo daemon pair`.",
+      `The link may be from an older pairing or altered in transit. ${REPAIR} Compare the fingerprint with \`paseo daemon pair\`.`,
     );
   }
   if (err instanceof DaemonOfflineError) {

@@ -15,7 +15,9 @@ import { killAll, runCli, sleep, startDaemonProcess, startProcess, tmpHome } fro
 afterAll(killAll);
 
 const clients: DaemonClient[] = [];
-afterAll(() => clients.forEach((c) => c.close()));
+afterAll(() => {
+  for (const c of clients) c.close();
+});
 
 async function localClient(home: string): Promise<DaemonClient> {
   const offer = await readLocalOffer(home);

@@ -47,16 +47,16 @@ export function startProcess(args: string[], env: Record<string, string | undefi
   const waiters: (() => void)[] = [];
   proc.stdout!.on("data", (d: Buffer) => {
     out += d.toString();
-    waiters.forEach((w) => w());
+    for (const w of waiters) w();
   });
   proc.stderr!.on("data", (d: Buffer) => {
     err += d.toString();
-    waiters.forEach((w) => w());
+    for (const w of waiters) w();
   });
   const exited = new Promise<number | null>((res) =>
     proc.once("exit", (code) => {
       live.delete(proc);
-      waiters.forEach((w) => w());
+      for (const w of waiters) w();
       res(code);
     }),
   );

@@ -78,7 +78,7 @@ describe("offer parser", () => {
           expect(r.error).toBeInstanceOf(OfferError);
           expect(r.error.message).not.toContain(offer.secretB64);
           if (form === "link") expect(r.error.message).not.toContain(render(offer, "link"));
-          expect(r.error.message).not.toContain("#offer=" + encodeOffer(offer).slice(0, 40));
+          expect(r.error.message).not.toContain(`#offer=${encodeOffer(offer).slice(0, 40)}`);
         },
       ),
       { numRuns: 1500 },
@@ -92,8 +92,8 @@ describe("offer parser", () => {
           fc.string({ unit: "binary", maxLength: 300 }),
           fc.string({ unit: "grapheme", maxLength: 300 }),
           fc.base64String({ maxLength: 600 }),
-          fc.string({ maxLength: 50 }).map((s) => "https://x/#offer=" + s),
-          fc.integer({ min: 64 * 1024 - 2, max: 200 * 1024 }).map((n) => "{" + "a".repeat(n)),
+          fc.string({ maxLength: 50 }).map((s) => `https://x/#offer=${s}`),
+          fc.integer({ min: 64 * 1024 - 2, max: 200 * 1024 }).map((n) => `{${"a".repeat(n)}`),
         ),
         (text) => {
           const r = parse(text);

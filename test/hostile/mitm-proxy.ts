@@ -38,7 +38,7 @@ export type Action =
   /** Order-preserving delay: later frames of this direction wait behind this one. */
   | { delay: number };
 
-export type Hook = (frame: Frame) => Action | void;
+export type Hook = (frame: Frame) => Action | undefined;
 
 export interface ProxyConn {
   readonly id: number;
@@ -144,7 +144,7 @@ export async function startMitm(target: RelayEndpoint, hook: Hook = () => "forwa
         const index = counters[dir]++;
         const data = Buffer.from(raw);
         conn.frames.push({ dir, index, data });
-        let action: Action | void;
+        let action: Action | undefined;
         try {
           action = proxy.hook({ conn, dir, index, data, isBinary });
         } catch {

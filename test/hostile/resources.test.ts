@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { ConnectionClosedError, FrameTooLargeError, TimeoutError } from "../../src/client/errors.js";
+import { FrameTooLargeError, TimeoutError } from "../../src/client/errors.js";
 import { ClientConnection } from "../../src/daemon/connection.js";
 import { PaseoError } from "../../src/protocol/errors.js";
 import { encodeChunks, MessageType } from "../../src/protocol/frame.js";
@@ -89,9 +89,13 @@ describe("handshake caps and timeouts", () => {
     // Batches of 15: the relay lets at most 16 silent legs per IP per serverId wait for their first message (§10).
     for (let batch = 0; batch < 8; batch++) {
       const socks = await Promise.all(Array.from({ length: 15 }, () => rawSocket(url(env))));
-      socks.forEach((s, i) => s.send(kinds[names[i % names.length]!]()));
+      socks.forEach((s, i) => {
+        s.send(kinds[names[i % names.length]!]());
+      });
       const codes = await Promise.all(socks.map((s) => closeCode(s)));
-      codes.forEach((code, i) => expect(code).toBe(expected[names[i % names.length]!]));
+      codes.forEach((code, i) => {
+        expect(code).toBe(expected[names[i % names.length]!]);
+      });
       await expect(honestLs(env)).resolves.toBeGreaterThanOrEqual(0);
     }
     await expectNoConnectionsLeft(env);

@@ -62,7 +62,7 @@ describe("taking the daemon's slot", () => {
   });
 
   it("with an all-zero or low-order S claiming that key's own serverId: 4003", async () => {
-    for (const hex of ["00".repeat(32), "01" + "00".repeat(31), "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"]) {
+    for (const hex of ["00".repeat(32), `01${"00".repeat(31)}`, "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"]) {
       const S = Buffer.from(hex, "hex");
       const id = deriveServerId(backend, S);
       // The MAC a relay that accepted the all-zero shared secret would expect: computable without any secret key.

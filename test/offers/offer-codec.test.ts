@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { nobleBackend } from "../../src/protocol/crypto/noble.js";
 import { loadBackend } from "../../src/protocol/crypto/select.js";
 import { fromBase64Url, toBase64Url, utf8 } from "../../src/protocol/encoding.js";
 import { PaseoError } from "../../src/protocol/errors.js";
@@ -10,7 +9,6 @@ import {
   OfferVersionError,
 } from "../../src/protocol/offer-errors.js";
 import {
-  type Offer,
   encodeOffer,
   isOfferExpired,
   isValidRelayEndpoint,
@@ -21,10 +19,8 @@ import {
   parseOffer,
   validateOffer,
 } from "../../src/protocol/offer.js";
-import { deriveServerId } from "../../src/protocol/server-id.js";
 import { makeOffer } from "./make-offer.js";
 
-const be = nobleBackend;
 
 
 const b64json = (value: unknown) => toBase64Url(utf8(JSON.stringify(value)));
@@ -317,8 +313,8 @@ describe("no error message contains the secret or the link", () => {
     for (const text of [link, enc, json]) {
       for (let cut = 1; cut < text.length; cut += 7) inputs.push(text.slice(0, cut), text.slice(cut));
       for (let i = 0; i < text.length; i += 11) {
-        inputs.push(text.slice(0, i) + "!" + text.slice(i + 1));
-        inputs.push(text.slice(0, i) + "A" + text.slice(i + 1));
+        inputs.push(`${text.slice(0, i)}!${text.slice(i + 1)}`);
+        inputs.push(`${text.slice(0, i)}A${text.slice(i + 1)}`);
         inputs.push(text.slice(0, i) + text.slice(i + 1));
       }
     }

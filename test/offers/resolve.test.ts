@@ -4,13 +4,11 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_OFFER_FILE_BYTES, resolveOffer } from "../../src/client/offer-resolve.js";
-import { nobleBackend } from "../../src/protocol/crypto/noble.js";
 import { toBase64Url } from "../../src/protocol/encoding.js";
 import { OfferError, OfferExpiredError, OfferVersionError } from "../../src/protocol/offer-errors.js";
 import { type Offer, encodeOffer, offerToJson, offerToLink } from "../../src/protocol/offer.js";
 import { makeOffer as makeOfferWith } from "./make-offer.js";
 
-const be = nobleBackend;
 
 function makeOffer(extra: Partial<Offer> = {}): Offer {
   return makeOfferWith(extra, { endpoint: "127.0.0.1:7431", tls: false });

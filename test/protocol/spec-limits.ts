@@ -38,6 +38,7 @@ const entries = (k: number) => Object.fromEntries(Array.from({ length: k }, (_, 
 const s = (k: number) => "x".repeat(k);
 const P = "src/protocol/rpc-params.ts";
 /** What a cols/rows BAD_PARAMS must name: the whole range, e.g. "[2, 1000]". */
+// biome-ignore lint/performance/noDynamicNamespaceImportAccess: test-only lookup of both bounds by axis name
 const tty = (d: "COLS" | "ROWS") => `[${rpcParams[`TTY_MIN_${d}`]}, ${rpcParams[`TTY_MAX_${d}`]}]`;
 
 export const LIMITS: Limit[] = [

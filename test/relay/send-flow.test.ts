@@ -47,7 +47,10 @@ describe("SendFlow", () => {
     expect(flow.writable).toBe(false);
     expect(sender.bufferedAmount).toBeGreaterThan(HIGH);
     let woke = false;
-    const writableAgain = new Promise<void>((resolve) => flow.onWritable(() => ((woke = true), resolve())));
+    const writableAgain = new Promise<void>((resolve) => flow.onWritable(() => {
+        woke = true;
+        resolve();
+      }));
     await new Promise((r) => setTimeout(r, 50));
     expect(woke).toBe(false); // the reader is still paused: nothing drained
     reader.resume();

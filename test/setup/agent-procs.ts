@@ -5,7 +5,7 @@
  * against the recorded kernel start time, never a reused pid) and from the process table (a host's title is
  * `paseo-host <agentDir>`, which covers a host whose record was not written yet).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 function startTime(pid: number): string | null {
@@ -29,7 +29,7 @@ function kill(target: number): void {
 function agentDirs(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string, depth: number): void => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = readdirSync(d, { withFileTypes: true });
     } catch {
@@ -89,7 +89,7 @@ export function killAgentProcesses(dir: string): void {
       const pid = rec.info?.pid;
       if (pid && rec.procStart && startTime(pid) === rec.procStart) kill(-pid);
       const h = rec.host;
-      if (h && h.procStart && startTime(h.pid) === h.procStart) kill(h.pid);
+      if (h?.procStart && startTime(h.pid) === h.procStart) kill(h.pid);
     } catch {
       /* no readable record */
     }

@@ -60,7 +60,7 @@ function metaPath(root: string, id: string): string {
 }
 
 export async function writeRecord(root: string, rec: AgentRecord): Promise<void> {
-  await writeFileAtomic(metaPath(root, rec.info.id), JSON.stringify(rec, null, 2) + "\n", 0o600);
+  await writeFileAtomic(metaPath(root, rec.info.id), `${JSON.stringify(rec, null, 2)}\n`, 0o600);
 }
 
 /** Directory names under root that look like agent ids. */

@@ -33,7 +33,7 @@ export async function finalScreen(proc: AgentRuntime, agentDir: string, log: Log
 }
 
 export async function writeScreen(agentDir: string, snap: ScreenSnapshot): Promise<void> {
-  await writeFileAtomic(screenPath(agentDir), JSON.stringify(snap) + "\n", 0o600);
+  await writeFileAtomic(screenPath(agentDir), `${JSON.stringify(snap)}\n`, 0o600);
 }
 
 /** The saved final screen, or one rebuilt from the log's tail. */

@@ -74,7 +74,9 @@ export function createExtraKeys(options: { send: (data: string) => void; applica
     setEnabled(on) {
       enabled = on;
       if (!on) setCtrl(false);
-      el.querySelectorAll("button").forEach((b) => (b.disabled = !on));
+      el.querySelectorAll("button").forEach((b) => {
+        b.disabled = !on;
+      });
     },
   };
 }

@@ -36,7 +36,7 @@ describe("LogFile", () => {
       const chunks = await readAllFrom(lf, since, 2000);
       expect(chunks.length).toBe(1001 - since);
       expectContiguous(chunks, since);
-      chunks.forEach((c) => expect(Buffer.from(c.data).equals(payload(c.seq))).toBe(true));
+      for (const c of chunks) expect(Buffer.from(c.data).equals(payload(c.seq))).toBe(true);
       expect(chunks.every((c) => c.fd === (c.seq % 3 === 0 ? 2 : 1))).toBe(true);
     }
     const one = await lf.read(10, 1);
@@ -68,10 +68,10 @@ describe("LogFile", () => {
   });
 
   for (const [label, damage] of [
-    ["a partial header", (size: number, path: string) => appendFile(path, Buffer.from([0, 0, 0]))],
+    ["a partial header", (_size: number, path: string) => appendFile(path, Buffer.from([0, 0, 0]))],
     ["a length past EOF", (size: number, path: string) => truncate(path, size - 3)],
-    ["a wrong seq", (size: number, path: string) => appendFile(path, Buffer.from([0, 0, 0, 0, 0, 0, 0, 9, 1, 0, 0, 0, 0]))],
-    ["a bad fd", (size: number, path: string) => appendFile(path, Buffer.from([0, 0, 0, 0, 0, 0, 0, 51, 7, 0, 0, 0, 0]))],
+    ["a wrong seq", (_size: number, path: string) => appendFile(path, Buffer.from([0, 0, 0, 0, 0, 0, 0, 9, 1, 0, 0, 0, 0]))],
+    ["a bad fd", (_size: number, path: string) => appendFile(path, Buffer.from([0, 0, 0, 0, 0, 0, 0, 51, 7, 0, 0, 0, 0]))],
   ] as const) {
     it(`repairs a torn tail: ${label}`, async () => {
       const { path, lf } = await filled(50);

@@ -73,7 +73,9 @@ describe("persistence", () => {
       return /n 150\n/.test(t) ? t : null;
     }, 15_000, "n 150");
     const lines = text.split("\n").filter(Boolean);
-    lines.forEach((l, i) => expect(l).toBe(`n ${i}`));
+    lines.forEach((l, i) => {
+      expect(l).toBe(`n ${i}`);
+    });
     expectContiguous(await readAll(m2, a.id));
     const stopped = await m2.stop(a.id, 1000);
     expect(stopped).toMatchObject({ state: "killed", signal: "SIGTERM", reason: "stopped" });

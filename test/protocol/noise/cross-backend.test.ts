@@ -86,7 +86,7 @@ describe("mixed-backend NKpsk0 with random keys", () => {
       const down = rBackend.randomBytes(n * 5);
       expect(b.recv.decryptWithAd(EMPTY, a.send.encryptWithAd(EMPTY, up))).toEqual(up);
       expect(a.recv.decryptWithAd(EMPTY, b.send.encryptWithAd(EMPTY, down))).toEqual(down);
-      if (n % 10 === 0) [a.send, a.recv, b.send, b.recv].forEach((c) => c.rekey());
+      if (n % 10 === 0) for (const c of [a.send, a.recv, b.send, b.recv]) c.rekey();
     }
   });
 });

@@ -152,7 +152,7 @@ export class AgentHost {
       if (this.state === "ended") this.leave?.();
     });
     sock.on("data", (chunk: Buffer) => {
-      let frames;
+      let frames: ReturnType<typeof decoder.push>;
       try {
         frames = decoder.push(chunk);
       } catch (err) {

@@ -359,7 +359,7 @@ export function connectOnce(path: string, timeoutMs: number): Promise<Connection
       if (frames.length === 0) return;
       const first = frames[0]!;
       const h = first.kind === KIND_JSON ? (first.msg as Partial<Hello> & { t?: string; v?: number }) : null;
-      if (!h || h.t !== "hello" || h.v !== HOST_PROTOCOL_VERSION || !Number.isInteger(h.pid) || !Number.isInteger(h.nextSeq)) {
+      if (h?.t !== "hello" || h.v !== HOST_PROTOCOL_VERSION || !Number.isInteger(h.pid) || !Number.isInteger(h.nextSeq)) {
         return fail(new Error(`the host at ${path} does not speak host protocol version ${HOST_PROTOCOL_VERSION}`));
       }
       clearTimeout(timer);

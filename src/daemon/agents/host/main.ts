@@ -42,14 +42,14 @@ async function readSpec(): Promise<HostSpec> {
     parts.push(chunk);
   }
   const spec = JSON.parse(Buffer.concat(parts).toString("utf8")) as HostSpec;
-  if (!spec || spec.v !== 1 || typeof spec.dir !== "string" || typeof spec.socket !== "string" || !Array.isArray(spec.argv)) {
+  if (spec?.v !== 1 || typeof spec.dir !== "string" || typeof spec.socket !== "string" || !Array.isArray(spec.argv)) {
     throw new Error("not a version 1 host spec");
   }
   return spec;
 }
 
 function report(msg: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify(msg) + "\n");
+  process.stdout.write(`${JSON.stringify(msg)}\n`);
   process.stdout.end();
 }
 
