@@ -5,7 +5,13 @@
  */
 import { PaseoError } from "../protocol/errors.js";
 import { openClient, type ClientFlags } from "./client-factory.js";
-import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_PASEO_FAILED, EXIT_TIMED_OUT, signalExitStatus } from "./exit-status.js";
+import {
+  EXIT_CANNOT_EXECUTE,
+  EXIT_NOT_FOUND,
+  EXIT_PASEO_FAILED,
+  EXIT_TIMED_OUT,
+  signalExitStatus,
+} from "./exit-status.js";
 import { info, printJson, reportError } from "./output.js";
 
 export interface ExecFlags extends ClientFlags {

@@ -105,7 +105,8 @@ export class HandshakeSlots {
     let best: Entry[] | undefined;
     for (const list of groups.values()) {
       // Ties go to the source whose oldest waiting connection is older: it has been silent the longest.
-      if (!best || list.length > best.length || (list.length === best.length && list[0]!.seq < best[0]!.seq)) best = list;
+      if (!best || list.length > best.length || (list.length === best.length && list[0]!.seq < best[0]!.seq))
+        best = list;
     }
     return best?.[0];
   }

@@ -81,7 +81,10 @@ export class OfferSessions {
         this.watcher = undefined;
       });
     } catch (err) {
-      this.log("warn", `cannot watch ${this.store.home} (${(err as Error).message}); revocations are checked every ${SWEEP_MS} ms`);
+      this.log(
+        "warn",
+        `cannot watch ${this.store.home} (${(err as Error).message}); revocations are checked every ${SWEEP_MS} ms`,
+      );
     }
   }
 
@@ -157,7 +160,9 @@ export class OfferSessions {
       return;
     }
     this.checking = this.check()
-      .catch((err: Error) => this.log("warn", `cannot re-check offers (${err.message}); live sessions kept until it reads again`))
+      .catch((err: Error) =>
+        this.log("warn", `cannot re-check offers (${err.message}); live sessions kept until it reads again`),
+      )
       .finally(() => {
         this.checking = undefined;
         if (this.recheckQueued) {
@@ -191,7 +196,10 @@ export class OfferSessions {
   private closeOffer(offerId: string, code: number): void {
     const entry = this.byOffer.get(offerId);
     if (!entry) return;
-    this.log("info", `offer ${offerId.slice(0, 6)}… is no longer valid (${code}): closing its ${entry.sessions.size} session(s)`);
+    this.log(
+      "info",
+      `offer ${offerId.slice(0, 6)}… is no longer valid (${code}): closing its ${entry.sessions.size} session(s)`,
+    );
     this.forget(offerId);
     for (const session of entry.sessions) session.close(code);
   }

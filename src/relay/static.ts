@@ -114,7 +114,9 @@ export function loadAppFiles(dir: string): AppFiles {
       if (type === undefined) continue; // not part of a web app (e.g. a stray archive): never served
       total += info.size;
       if (files.size >= MAX_APP_FILES || total > MAX_APP_BYTES) {
-        throw new AppDirError(`the app directory ${dir} holds more than ${MAX_APP_FILES} files or ${MAX_APP_BYTES} bytes: is it really the built app (dist/web)?`);
+        throw new AppDirError(
+          `the app directory ${dir} holds more than ${MAX_APP_FILES} files or ${MAX_APP_BYTES} bytes: is it really the built app (dist/web)?`,
+        );
       }
       files.set(`${urlPrefix}${name}`, {
         body: readFileSync(full),
@@ -125,7 +127,10 @@ export function loadAppFiles(dir: string): AppFiles {
   };
   walk(dir, "/", 0);
   const index = files.get("/index.html");
-  if (!index) throw new AppDirError(`the app directory ${dir} has no index.html (build it with \`npm run build\`; it lands in dist/web)`);
+  if (!index)
+    throw new AppDirError(
+      `the app directory ${dir} has no index.html (build it with \`npm run build\`; it lands in dist/web)`,
+    );
   files.set("/", index);
   return { dir, files };
 }
@@ -150,7 +155,13 @@ function sendText(res: ServerResponse, status: number, text: string, head: boole
  * Answer a GET/HEAD for a non-API path: the app file at exactly `path` (no decoding, no normalization: the
  * allow-list holds the only valid spellings), else 404. Without an app, `/` is a short text page.
  */
-export function serveApp(app: AppFiles | undefined, path: string, req: IncomingMessage, res: ServerResponse, csp = CONTENT_SECURITY_POLICY): void {
+export function serveApp(
+  app: AppFiles | undefined,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  csp = CONTENT_SECURITY_POLICY,
+): void {
   const head = req.method === "HEAD";
   if (app === undefined) {
     if (path === "/") sendText(res, 200, ROOT_PAGE, head, csp);

@@ -27,7 +27,9 @@ function setup() {
 }
 
 function session() {
-  const s = { closedWith: undefined as number | undefined, close: (code: number) => {
+  const s = {
+    closedWith: undefined as number | undefined,
+    close: (code: number) => {
       s.closedWith ??= code;
     },
   };

@@ -87,12 +87,15 @@ export function parseReadme(readme: string): ReadmeCommands {
 export function linePattern(shown: string): RegExp {
   const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
   const randomLike = /^(?:[a-z2-7]{8}|[a-z2-7]{26}|[A-Za-z0-9_-]{16}|[a-z2-7]{4}(?:-[a-z2-7]{4}){3})$/;
-  const words = shown.trim().split(/\s+/).map((w) => {
-    if (w.includes("…")) return w.split("…").map(escapeRe).join("\\S*");
-    const core = w.replace(/^[("'`]+|[)"'`,.:;]+$/g, "");
-    if (/\d.*\d/.test(w) || randomLike.test(core) || /^\d+(?:ms|s|m|h|d)$/.test(core)) return "\\S+";
-    return escapeRe(w);
-  });
+  const words = shown
+    .trim()
+    .split(/\s+/)
+    .map((w) => {
+      if (w.includes("…")) return w.split("…").map(escapeRe).join("\\S*");
+      const core = w.replace(/^[("'`]+|[)"'`,.:;]+$/g, "");
+      if (/\d.*\d/.test(w) || randomLike.test(core) || /^\d+(?:ms|s|m|h|d)$/.test(core)) return "\\S+";
+      return escapeRe(w);
+    });
   return new RegExp(`^\\s*${words.join("\\s+")}\\s*$`);
 }
 

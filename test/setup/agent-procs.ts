@@ -74,7 +74,8 @@ function matchingPids(dir: string): number[] {
     try {
       const cmd = readFileSync(`/proc/${name}/cmdline`, "utf8").replace(/\0+$/, "").replace(/\0/g, " ");
       const args = cmd.split(" ");
-      if (cmd.startsWith(prefix) || (args.length >= 3 && starting.test(args[1]!) && args[2]!.startsWith(resolve(dir)))) pids.push(Number(name));
+      if (cmd.startsWith(prefix) || (args.length >= 3 && starting.test(args[1]!) && args[2]!.startsWith(resolve(dir))))
+        pids.push(Number(name));
     } catch {
       /* exited meanwhile */
     }
@@ -85,7 +86,11 @@ function matchingPids(dir: string): number[] {
 export function killAgentProcesses(dir: string): void {
   for (const d of agentDirs(dir)) {
     try {
-      const rec = JSON.parse(readFileSync(join(d, "meta.json"), "utf8")) as { info?: { pid?: number }; procStart?: string | null; host?: { pid: number; procStart: string | null } | null };
+      const rec = JSON.parse(readFileSync(join(d, "meta.json"), "utf8")) as {
+        info?: { pid?: number };
+        procStart?: string | null;
+        host?: { pid: number; procStart: string | null } | null;
+      };
       const pid = rec.info?.pid;
       if (pid && rec.procStart && startTime(pid) === rec.procStart) kill(-pid);
       const h = rec.host;

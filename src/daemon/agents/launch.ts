@@ -48,7 +48,13 @@ export interface Launched {
  * Start the host for agent `id` (its directory exists) and connect to it. `recordHost` persists the provisional
  * record (see startHost).
  */
-export async function launch(root: string, id: string, spec: RunSpec, log: Logger, recordHost: (host: HostProcess) => Promise<void>): Promise<Launched> {
+export async function launch(
+  root: string,
+  id: string,
+  spec: RunSpec,
+  log: Logger,
+  recordHost: (host: HostProcess) => Promise<void>,
+): Promise<Launched> {
   const dir = agentDir(root, id);
   let started: StartedHost | undefined;
   try {
@@ -58,11 +64,21 @@ export async function launch(root: string, id: string, spec: RunSpec, log: Logge
     } catch (err) {
       throw new AgentError("SPAWN_FAILED", (err as SocketPathError).message);
     }
-    started = await startHost({ v: 1, id, dir, socket, argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, tty: spec.tty }, recordHost);
+    started = await startHost(
+      { v: 1, id, dir, socket, argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, tty: spec.tty },
+      recordHost,
+    );
     const lf = await LogFile.follow(logPath(root, id), log);
     const mirror = new LogMirror(lf, log);
     const client = await HostClient.connect({
-      id, dir, host: started.host, agentPid: started.agentPid, agentStart: started.agentStart, tty: spec.tty !== null, mirror, log,
+      id,
+      dir,
+      host: started.host,
+      agentPid: started.agentPid,
+      agentStart: started.agentStart,
+      tty: spec.tty !== null,
+      mirror,
+      log,
     });
     return { started, client, log: lf };
   } catch (err) {
@@ -75,6 +91,8 @@ export async function launch(root: string, id: string, spec: RunSpec, log: Logge
       }
     }
     await rm(dir, { recursive: true, force: true });
-    throw err instanceof AgentError ? err : new AgentError("SPAWN_FAILED", `cannot start the agent: ${(err as Error).message}`, { cause: err });
+    throw err instanceof AgentError
+      ? err
+      : new AgentError("SPAWN_FAILED", `cannot start the agent: ${(err as Error).message}`, { cause: err });
   }
 }

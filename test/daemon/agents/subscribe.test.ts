@@ -36,7 +36,12 @@ interface Collected {
   handle: ReturnType<AgentManager["subscribe"]>;
 }
 
-function collect(m: AgentManager, id: string, since: number, onChunk?: (c: OutputChunk, all: OutputChunk[]) => void): Collected {
+function collect(
+  m: AgentManager,
+  id: string,
+  since: number,
+  onChunk?: (c: OutputChunk, all: OutputChunk[]) => void,
+): Collected {
   const chunks: OutputChunk[] = [];
   let handle!: Collected["handle"];
   const ended = new Promise<AgentInfo>((resolve, reject) => {
@@ -112,7 +117,11 @@ describe("subscribe: replay + live without gap or duplicate", () => {
 
   it("nothing is delivered while paused; resume continues from disk", async () => {
     const m = await newManager();
-    const a = await m.run({ argv: node(`let i = 0; const t = setInterval(() => { console.log("tick " + i++); if (i === 20) clearInterval(t); }, 5);`) });
+    const a = await m.run({
+      argv: node(
+        `let i = 0; const t = setInterval(() => { console.log("tick " + i++); if (i === 20) clearInterval(t); }, 5);`,
+      ),
+    });
     const sub = collect(m, a.id, 1, (_c, all) => {
       if (all.length === 3) sub.handle.pause();
     });
