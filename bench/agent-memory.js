@@ -44,7 +44,9 @@ async function settledRss(pid) {
 }
 
 const home = mkdtempSync(join(tmpdir(), "paseo-mem-"));
-const daemon = spawn(process.execPath, [CLI, "daemon", "start", "--home", home, "--no-relay", "--no-qr"], { stdio: ["ignore", "pipe", "pipe"] });
+const daemon = spawn(process.execPath, [CLI, "daemon", "start", "--home", home, "--no-relay", "--no-qr"], {
+  stdio: ["ignore", "pipe", "pipe"],
+});
 let out = "";
 daemon.stdout.on("data", (d) => (out += d));
 try {
@@ -54,7 +56,8 @@ try {
   await sleep(1000);
   const before = await settledRss(daemon.pid);
   const agents = [];
-  for (let i = 0; i < N; i++) agents.push(await client.runAgent({ argv: ["sleep", "600"], tty: true, name: `idle${i}` }));
+  for (let i = 0; i < N; i++)
+    agents.push(await client.runAgent({ argv: ["sleep", "600"], tty: true, name: `idle${i}` }));
   await sleep(2000);
   const after = await settledRss(daemon.pid);
   const hosts = agents.map((a) => JSON.parse(readFileSync(join(home, "agents", a.id, "meta.json"), "utf8")).host.pid);
@@ -62,17 +65,27 @@ try {
   const hostMem = hosts.map(privateKiB);
   const avgMiB = (xs) => +(xs.reduce((a, b) => a + b, 0) / xs.length / 1024).toFixed(1);
   client.close();
-  console.log(JSON.stringify({
-    agents: N,
-    daemonRssBeforeMiB: +(before / 1024).toFixed(1),
-    daemonRssAfterMiB: +(after / 1024).toFixed(1),
-    daemonPerAgentKiB: Math.round((after - before) / N),
-    hostRssMiB: { min: +(Math.min(...hostRss) / 1024).toFixed(1), avg: avgMiB(hostRss), max: +(Math.max(...hostRss) / 1024).toFixed(1) },
-    // RSS counts the Node binary's pages shared by every host; private memory is what one more agent really costs.
-    hostPrivateMiB: avgMiB(hostMem.map((m) => m.priv)),
-    hostPssMiB: avgMiB(hostMem.map((m) => m.pss)),
-    node: process.version,
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        agents: N,
+        daemonRssBeforeMiB: +(before / 1024).toFixed(1),
+        daemonRssAfterMiB: +(after / 1024).toFixed(1),
+        daemonPerAgentKiB: Math.round((after - before) / N),
+        hostRssMiB: {
+          min: +(Math.min(...hostRss) / 1024).toFixed(1),
+          avg: avgMiB(hostRss),
+          max: +(Math.max(...hostRss) / 1024).toFixed(1),
+        },
+        // RSS counts the Node binary's pages shared by every host; private memory is what one more agent really costs.
+        hostPrivateMiB: avgMiB(hostMem.map((m) => m.priv)),
+        hostPssMiB: avgMiB(hostMem.map((m) => m.pss)),
+        node: process.version,
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   // Asynchronously: a blocked parent could neither reap the daemon nor read its output.
   const stop = spawn(process.execPath, [CLI, "daemon", "stop", "--kill-agents", "--home", home], { stdio: "ignore" });

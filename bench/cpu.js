@@ -35,11 +35,23 @@ function handshakeOnce(backend, fx) {
   const welcome = { type: MessageType.CONTROL, body: fx.welcome };
   const early = { type: MessageType.CONTROL, body: fx.early };
   const t0 = performance.now();
-  const ch = new ClientHandshake({ backend, serverId: fx.serverId, daemonPublicKey: fx.staticKey.publicKey, offerId: fx.offerId, psk: fx.psk });
+  const ch = new ClientHandshake({
+    backend,
+    serverId: fx.serverId,
+    daemonPublicKey: fx.staticKey.publicKey,
+    offerId: fx.offerId,
+    psk: fx.psk,
+  });
   const hello = ch.hello(early);
   const t1 = performance.now();
   const parsed = parseHello(hello);
-  const sh = new ServerHandshake({ backend, serverId: fx.serverId, staticKey: fx.staticKey, offerId: parsed.offerId, psk: fx.psk });
+  const sh = new ServerHandshake({
+    backend,
+    serverId: fx.serverId,
+    staticKey: fx.staticKey,
+    offerId: parsed.offerId,
+    psk: fx.psk,
+  });
   sh.readHello(parsed.noiseMessage);
   const { message } = sh.reply(welcome);
   const t2 = performance.now();
@@ -57,7 +69,9 @@ function fixture(backend) {
     psk: backend.randomBytes(32),
     // Realistic payloads: an early `agents.list` request and a welcome with a ServerInfo-sized body.
     early: enc.encode(JSON.stringify({ t: "req", id: 0, method: "agents.list", params: {} })),
-    welcome: enc.encode(JSON.stringify({ t: "welcome", server: { serverId: "x".repeat(26), hostname: "bench", pad: "y".repeat(400) } })),
+    welcome: enc.encode(
+      JSON.stringify({ t: "welcome", server: { serverId: "x".repeat(26), hostname: "bench", pad: "y".repeat(400) } }),
+    ),
   };
 }
 
@@ -182,9 +196,23 @@ function channelPair() {
   const backend = nativeBackend;
   const fx = fixture(backend);
   const big = 64 << 20;
-  const ch = new ClientHandshake({ backend, serverId: fx.serverId, daemonPublicKey: fx.staticKey.publicKey, offerId: fx.offerId, psk: fx.psk, channel: { maxOutgoingMessage: big } });
+  const ch = new ClientHandshake({
+    backend,
+    serverId: fx.serverId,
+    daemonPublicKey: fx.staticKey.publicKey,
+    offerId: fx.offerId,
+    psk: fx.psk,
+    channel: { maxOutgoingMessage: big },
+  });
   const hello = parseHello(ch.hello());
-  const sh = new ServerHandshake({ backend, serverId: fx.serverId, staticKey: fx.staticKey, offerId: hello.offerId, psk: fx.psk, channel: { maxIncomingMessage: big } });
+  const sh = new ServerHandshake({
+    backend,
+    serverId: fx.serverId,
+    staticKey: fx.staticKey,
+    offerId: hello.offerId,
+    psk: fx.psk,
+    channel: { maxIncomingMessage: big },
+  });
   sh.readHello(hello.noiseMessage);
   const { message, channel: server } = sh.reply({ type: MessageType.CONTROL, body: fx.welcome });
   const { channel: client } = ch.readReply(message);

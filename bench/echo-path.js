@@ -31,8 +31,25 @@ async function start(root) {
   const { readLocalOffer } = await import(pathToFileURL(join(root, "dist/daemon/runtime-files.js")).href);
   const cli = join(root, "dist/cli/main.js");
   const home = mkdtempSync(join(tmpdir(), "paseo-echo-"));
-  const daemon = spawn(process.execPath, [cli, "daemon", "start", "--home", home, "--no-relay", "--no-qr"], { stdio: ["ignore", "pipe", "pipe"] });
-  const b = { root, cli, home, daemon, c: null, a: null, waiter: null, seen: "", echo: [], rpc: [], term: null, tseen: "", twaiter: null, techo: [] };
+  const daemon = spawn(process.execPath, [cli, "daemon", "start", "--home", home, "--no-relay", "--no-qr"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const b = {
+    root,
+    cli,
+    home,
+    daemon,
+    c: null,
+    a: null,
+    waiter: null,
+    seen: "",
+    echo: [],
+    rpc: [],
+    term: null,
+    tseen: "",
+    twaiter: null,
+    techo: [],
+  };
   let out = "";
   daemon.stdout.on("data", (d) => (out += d));
   for (let i = 0; i < 150 && !out.includes("is running"); i++) await sleep(100);
@@ -97,13 +114,23 @@ try {
   for (let i = 0; i < KEYS; i++) for (const b of i % 2 ? [...builds].reverse() : builds) await key(b, i);
   for (const b of builds) {
     const attach = b.techo.length ? { attachEchoP50Ms: +median(b.techo).toFixed(3) } : {};
-    console.log(JSON.stringify({ root: b.root, keys: KEYS, echoP50Ms: +median(b.echo).toFixed(3), ...attach, agentsGetP50Ms: +median(b.rpc).toFixed(3) }));
+    console.log(
+      JSON.stringify({
+        root: b.root,
+        keys: KEYS,
+        echoP50Ms: +median(b.echo).toFixed(3),
+        ...attach,
+        agentsGetP50Ms: +median(b.rpc).toFixed(3),
+      }),
+    );
   }
 } finally {
   for (const b of builds) {
     b.term?.detach?.().catch?.(() => {});
     b.c?.close();
-    const stop = spawn(process.execPath, [b.cli, "daemon", "stop", "--kill-agents", "--home", b.home], { stdio: "ignore" });
+    const stop = spawn(process.execPath, [b.cli, "daemon", "stop", "--kill-agents", "--home", b.home], {
+      stdio: "ignore",
+    });
     await new Promise((r) => stop.once("exit", r));
     b.daemon.kill("SIGKILL");
     rmSync(b.home, { recursive: true, force: true });

@@ -241,7 +241,7 @@ export async function stopAll() {
 
 export function machineInfo() {
   const cpus = os.cpus();
-  let memTotal = os.totalmem();
+  const memTotal = os.totalmem();
   return {
     date: new Date().toISOString(),
     node: process.version,
@@ -260,7 +260,11 @@ export function nofileLimit() {
   try {
     const text = readFileSync("/proc/self/limits", "utf8");
     const m = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(text);
-    if (m) return { soft: m[1] === "unlimited" ? Infinity : Number(m[1]), hard: m[2] === "unlimited" ? Infinity : Number(m[2]) };
+    if (m)
+      return {
+        soft: m[1] === "unlimited" ? Infinity : Number(m[1]),
+        hard: m[2] === "unlimited" ? Infinity : Number(m[2]),
+      };
   } catch {
     // not Linux
   }

@@ -35,7 +35,7 @@ function runDriver() {
   const daemons = []; // { serverId, keyPair, ws, opens, ready }
   const clients = []; // { ws, daemon }
   const closes = new Map(); // unexpected close code → count
-  let latencySink = undefined; // (payload: Buffer) => void while a latency run is active
+  let latencySink; // (payload: Buffer) => void while a latency run is active
   let stopped = false;
 
   const noteClose = (code) => {
@@ -64,7 +64,8 @@ function runDriver() {
         } catch (err) {
           return fail(err);
         }
-        if (msg.type === "challenge") ws.send(answerChallenge(nativeBackend, d.keyPair, d.serverId, new Uint8Array(data)));
+        if (msg.type === "challenge")
+          ws.send(answerChallenge(nativeBackend, d.keyPair, d.serverId, new Uint8Array(data)));
         else if (msg.type === "ready") {
           d.ready = true;
           settled = true;
@@ -140,7 +141,13 @@ function runDriver() {
       const fresh = [];
       while (daemons.length < count) {
         const keyPair = nativeBackend.generateKeyPair();
-        const d = { keyPair, serverId: deriveServerId(nativeBackend, keyPair.publicKey), ws: undefined, opens: 0, ready: false };
+        const d = {
+          keyPair,
+          serverId: deriveServerId(nativeBackend, keyPair.publicKey),
+          ws: undefined,
+          opens: 0,
+          ready: false,
+        };
         daemons.push(d);
         fresh.push(d);
       }
@@ -186,7 +193,10 @@ function runDriver() {
       let extra = [];
       if (path === "relay") {
         // One sender per daemon where possible (client i is attached to daemon i % daemons).
-        sockets = clients.slice(0, senders).map((c) => c.ws).filter((ws) => ws?.readyState === WebSocket.OPEN);
+        sockets = clients
+          .slice(0, senders)
+          .map((c) => c.ws)
+          .filter((ws) => ws?.readyState === WebSocket.OPEN);
       } else {
         sockets = await Promise.all(
           Array.from(

@@ -89,7 +89,8 @@ function runPeer(relayBase) {
   function finishIfDone(clientId, c) {
     if (c.total > 0 && c.got >= c.total) {
       const ack = enc.encode(JSON.stringify({ done: c.got }));
-      if (c.mode === "paseo") for (const m of c.channel.encrypt({ type: MessageType.CONTROL, body: ack })) send(clientId, m);
+      if (c.mode === "paseo")
+        for (const m of c.channel.encrypt({ type: MessageType.CONTROL, body: ack })) send(clientId, m);
       else send(clientId, ack);
       c.total = 0;
       c.got = 0;
@@ -100,7 +101,14 @@ function runPeer(relayBase) {
     if (c.mode === undefined) {
       if (payload[0] === 0x01) {
         const hello = parseHello(payload);
-        const hs = new ServerHandshake({ backend, serverId, staticKey, offerId: hello.offerId, psk, channel: { maxIncomingMessage: 64 << 20 } });
+        const hs = new ServerHandshake({
+          backend,
+          serverId,
+          staticKey,
+          offerId: hello.offerId,
+          psk,
+          channel: { maxIncomingMessage: 64 << 20 },
+        });
         hs.readHello(hello.noiseMessage);
         const { message, channel } = hs.reply({ type: MessageType.CONTROL, body: enc.encode('{"t":"welcome"}') });
         c.mode = "paseo";
@@ -188,7 +196,11 @@ export async function streamPaseo(relayBase, info, total, msgBytes) {
     let wireBytes = 0;
     const ackP = nextMessage(ws);
     const t0 = performance.now();
-    for (const m of channel.encrypt({ type: MessageType.CONTROL, body: enc.encode(JSON.stringify({ total: count * msgBytes })) })) ws.send(m);
+    for (const m of channel.encrypt({
+      type: MessageType.CONTROL,
+      body: enc.encode(JSON.stringify({ total: count * msgBytes })),
+    }))
+      ws.send(m);
     await pump(ws, count, () => {
       const frames = channel.encrypt({ type: MessageType.STREAM, body });
       for (const f of frames) wireBytes += f.length;
@@ -231,7 +243,8 @@ async function streamSimple(mode, relayBase, info, total, msgBytes) {
   }
 }
 
-export const streamPlain = (relayBase, info, total, msgBytes) => streamSimple("plain", relayBase, info, total, msgBytes);
+export const streamPlain = (relayBase, info, total, msgBytes) =>
+  streamSimple("plain", relayBase, info, total, msgBytes);
 export const streamRef = (relayBase, info, total, msgBytes) => streamSimple("ref", relayBase, info, total, msgBytes);
 
 // ---------------------------------------------------------------------------------------------------------------

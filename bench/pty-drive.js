@@ -60,7 +60,11 @@ export class Endpoint {
   expect(needle, timeoutMs, what = `"${needle}" from ${this.name}`) {
     if (this.error) return Promise.reject(this.error);
     this.tail = "";
-    return withTimeout(new Promise((resolve, reject) => (this.waiter = { needle, resolve, reject })), timeoutMs, what).finally(() => {
+    return withTimeout(
+      new Promise((resolve, reject) => (this.waiter = { needle, resolve, reject })),
+      timeoutMs,
+      what,
+    ).finally(() => {
       this.waiter = null;
     });
   }
@@ -77,7 +81,8 @@ export class Endpoint {
   /** Resolves once no output arrived for quietMs (bounded by timeoutMs: a chatty program is not an error here). */
   async quiet(quietMs = 50, timeoutMs = 3000) {
     const t0 = performance.now();
-    while (performance.now() - this.lastDataAt < quietMs && performance.now() - t0 < timeoutMs) await sleep(quietMs / 2);
+    while (performance.now() - this.lastDataAt < quietMs && performance.now() - t0 < timeoutMs)
+      await sleep(quietMs / 2);
   }
 
   async close() {
@@ -89,7 +94,14 @@ export class Endpoint {
 export function ptyClient(name, argv, { cols = 80, rows = 24, env = {}, cwd = os.tmpdir() } = {}) {
   const fullEnv = { ...process.env, TERM: "xterm-256color", ...env };
   for (const [k, v] of Object.entries(fullEnv)) if (v === undefined) delete fullEnv[k];
-  const p = pty.spawn(argv[0], argv.slice(1), { name: "xterm-256color", cols, rows, cwd, env: fullEnv, encoding: null });
+  const p = pty.spawn(argv[0], argv.slice(1), {
+    name: "xterm-256color",
+    cols,
+    rows,
+    cwd,
+    env: fullEnv,
+    encoding: null,
+  });
   // The PTY child leads its own session and process group: kill the group on any exit path of the bench.
   trackPid(-p.pid);
   let exited = false;
@@ -123,7 +135,12 @@ export function ptyClient(name, argv, { cols = 80, rows = 24, env = {}, cwd = os
   });
   p.onData((d) => ep.push(d));
   exit.then((e) => {
-    if (ep.waiter) ep.fail(new Error(`${name} exited (code ${e.exitCode}${e.signal ? `, signal ${e.signal}` : ""}) while waiting; last output: ${JSON.stringify(ep.tail.slice(-300))}`));
+    if (ep.waiter)
+      ep.fail(
+        new Error(
+          `${name} exited (code ${e.exitCode}${e.signal ? `, signal ${e.signal}` : ""}) while waiting; last output: ${JSON.stringify(ep.tail.slice(-300))}`,
+        ),
+      );
   });
   ep.pid = p.pid;
   ep.exit = exit;
@@ -144,7 +161,12 @@ export async function sdkClient(name, client, agentId, opts = { cols: 80, rows: 
   term.onData((d) => ep.push(d));
   term.done.then(
     (info) => {
-      if (ep.waiter) ep.fail(new Error(`${name}: agent ended (${info ? `exit ${info.exitCode}` : "detached"}) while waiting; last output: ${JSON.stringify(ep.tail.slice(-300))}`));
+      if (ep.waiter)
+        ep.fail(
+          new Error(
+            `${name}: agent ended (${info ? `exit ${info.exitCode}` : "detached"}) while waiting; last output: ${JSON.stringify(ep.tail.slice(-300))}`,
+          ),
+        );
     },
     (err) => ep.fail(err),
   );
@@ -185,7 +207,11 @@ export async function keystrokeLatency(endpoints, { samples, warmup = 20, gapMs 
       } catch (err) {
         // A lost echo is reported, never silently retried; the endpoint is dropped from the rest of the run.
         onFailure?.(ep, err);
-        return probeRest(out, endpoints.filter((e) => e !== ep), { samples: samples - Math.max(i, 0), warmup: 0, gapMs, timeoutMs, onFailure });
+        return probeRest(
+          out,
+          endpoints.filter((e) => e !== ep),
+          { samples: samples - Math.max(i, 0), warmup: 0, gapMs, timeoutMs, onFailure },
+        );
       }
     }
   }

@@ -24,7 +24,10 @@ export function refSeal(key, plaintext) {
 
 /** Inverse of refSeal; throws when the box does not authenticate. */
 export function refOpen(key, wire) {
-  const raw = Buffer.from(Buffer.isBuffer(wire) ? wire.toString("latin1") : Buffer.from(wire).toString("latin1"), "base64");
+  const raw = Buffer.from(
+    Buffer.isBuffer(wire) ? wire.toString("latin1") : Buffer.from(wire).toString("latin1"),
+    "base64",
+  );
   const opened = nacl.secretbox.open(raw.subarray(NONCE), raw.subarray(0, NONCE), key);
   if (!opened) throw new Error("reference framing: secretbox did not authenticate");
   return opened;

@@ -50,9 +50,9 @@ import { sectionTerminal } from "./terminal.js";
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
-const onlyArg = argv.find((a, i) => argv[i - 1] === "--only") ?? argv.find((a) => a.startsWith("--only="))?.slice(7);
+const onlyArg = argv.find((_a, i) => argv[i - 1] === "--only") ?? argv.find((a) => a.startsWith("--only="))?.slice(7);
 const ONLY = onlyArg ? new Set(onlyArg.split(",").map((s) => Number(s.trim()))) : new Set([1, 2, 3, 4, 5, 6]);
-const OUT = argv.find((a, i) => argv[i - 1] === "--out") ?? join(BENCH_DIR, "results.json");
+const OUT = argv.find((_a, i) => argv[i - 1] === "--out") ?? join(BENCH_DIR, "results.json");
 
 const P = QUICK
   ? {
@@ -115,7 +115,17 @@ function ratio(id, label, a, b, { target, op, invert = false, note, value: given
   const fb = typeof b === "string" ? figures[b] : b;
   const value = given ?? (invert ? fb.median / fa.median : fa.median / fb.median);
   const met = target === undefined ? null : op === "<=" ? value <= target : value >= target;
-  ratios.push({ id, label, value, target: target ?? null, op: op ?? null, met, a: typeof a === "string" ? a : fa.label, b: typeof b === "string" ? b : fb.label, note });
+  ratios.push({
+    id,
+    label,
+    value,
+    target: target ?? null,
+    op: op ?? null,
+    met,
+    a: typeof a === "string" ? a : fa.label,
+    b: typeof b === "string" ? b : fb.label,
+    note,
+  });
 }
 
 const log = (msg) => process.stderr.write(`[bench ${((performance.now() - START) / 1000).toFixed(1)}s] ${msg}\n`);
@@ -132,9 +142,12 @@ async function startRelayProc(extra = []) {
 
 async function startDaemonProc(relayBase) {
   const home = tmpDir("paseo-bench-home-");
-  const daemon = startNode([CLI, "daemon", "start", "--home", home, "--no-qr", "--relay", relayBase, "--log-level", "warn"], {
-    env: { PASEO_HOME: home },
-  });
+  const daemon = startNode(
+    [CLI, "daemon", "start", "--home", home, "--no-qr", "--relay", relayBase, "--log-level", "warn"],
+    {
+      env: { PASEO_HOME: home },
+    },
+  );
   await daemon.waitFor(/is running/, 20_000);
   const link = daemon.output().match(/(https?:\/\/\S+#offer=[A-Za-z0-9_-]+)/)?.[1];
   if (!link) throw new Error(`daemon printed no pairing link:\n${daemon.output()}`);
@@ -152,7 +165,9 @@ function recordingWebSocket(sink) {
       this.rec = rec;
       sink.push(rec);
       this.on("open", () => rec.events.push({ t: performance.now(), kind: "open" }));
-      this.on("message", (data) => rec.events.push({ t: performance.now(), kind: "recv", bytes: data.length ?? data.byteLength }));
+      this.on("message", (data) =>
+        rec.events.push({ t: performance.now(), kind: "recv", bytes: data.length ?? data.byteLength }),
+      );
     }
     send(data, ...rest) {
       this.rec.events.push({ t: performance.now(), kind: "send", bytes: data.length ?? data.byteLength });
@@ -198,7 +213,11 @@ async function sectionLs(daemon) {
     const order = i % 2 === 0 ? ["relay", "direct"] : ["direct", "relay"];
     for (const path of order) {
       const recs = [];
-      const client = new DaemonClient({ offer: paths[path], WebSocket: recordingWebSocket(recs), connectTimeoutMs: 10_000 });
+      const client = new DaemonClient({
+        offer: paths[path],
+        WebSocket: recordingWebSocket(recs),
+        connectTimeoutMs: 10_000,
+      });
       const t0 = performance.now();
       let agents;
       try {
@@ -211,7 +230,9 @@ async function sectionLs(daemon) {
           sample: i,
           error: String(err?.message ?? err),
           afterMs: performance.now() - t0,
-          socket: ev.map((e) => `${e.kind}${e.bytes !== undefined ? `(${e.bytes})` : ""}@${(e.t - t0).toFixed(1)}`).join(" "),
+          socket: ev
+            .map((e) => `${e.kind}${e.bytes !== undefined ? `(${e.bytes})` : ""}@${(e.t - t0).toFixed(1)}`)
+            .join(" "),
         });
         client.close();
         continue;
@@ -237,8 +258,18 @@ async function sectionLs(daemon) {
   figure("ls.rt.direct", "ls round trips, socket open → answer (direct)", "RT", rtDirect, { max: rtDirect.max });
   figure("ls.fresh.relay", "ls, fresh connection (connect+handshake+ls), relay", "ms", summarize(fresh.relay));
   figure("ls.fresh.direct", "ls, fresh connection (connect+handshake+ls), direct", "ms", summarize(fresh.direct));
-  figure("ls.open.relay", "  of which: WebSocket open (TCP + HTTP upgrade), relay", "ms", summarize(wire.relay.map((w) => w.openMs)));
-  figure("ls.open.direct", "  of which: WebSocket open (TCP + HTTP upgrade), direct", "ms", summarize(wire.direct.map((w) => w.openMs)));
+  figure(
+    "ls.open.relay",
+    "  of which: WebSocket open (TCP + HTTP upgrade), relay",
+    "ms",
+    summarize(wire.relay.map((w) => w.openMs)),
+  );
+  figure(
+    "ls.open.direct",
+    "  of which: WebSocket open (TCP + HTTP upgrade), direct",
+    "ms",
+    summarize(wire.direct.map((w) => w.openMs)),
+  );
 
   log("1: ls on established connections");
   const est = { relay: [], direct: [] };
@@ -277,7 +308,8 @@ async function sectionLs(daemon) {
     const order = paths.map((_, k) => paths[(k + i + 2) % paths.length]);
     for (const path of order) {
       const r = await runNode(cliArgs[path]);
-      if (r.code !== 0) throw new Error(`paseo ${cliArgs[path].slice(1, 3).join(" ")} exited ${r.code}: ${r.out.slice(-500)}`);
+      if (r.code !== 0)
+        throw new Error(`paseo ${cliArgs[path].slice(1, 3).join(" ")} exited ${r.code}: ${r.out.slice(-500)}`);
       if (i >= 0) cli[path].push(r.ms);
     }
   }
@@ -289,17 +321,43 @@ async function sectionLs(daemon) {
   figure("cli.relay.own", "`paseo ls --relay <link>` − `node -e 0`, per round", "ms", aboveNode("relay"));
   figure("cli.version.own", "`paseo --version` − `node -e 0`, per round", "ms", aboveNode("version"));
 
-  const anchorRt = { label: "closest existing system: ls over its relay (cited, not run here)", median: 4, p99: 4, unit: "RT" };
-  ratio("ls.rt", "ls round trips over the relay: anchor (4 RT) / paseo", "ls.rt.relay", anchorRt, { target: 4, op: ">=", invert: true, note: "target: 1 RT via early data" });
+  const anchorRt = {
+    label: "closest existing system: ls over its relay (cited, not run here)",
+    median: 4,
+    p99: 4,
+    unit: "RT",
+  };
+  ratio("ls.rt", "ls round trips over the relay: anchor (4 RT) / paseo", "ls.rt.relay", anchorRt, {
+    target: 4,
+    op: ">=",
+    invert: true,
+    note: "target: 1 RT via early data",
+  });
   ratio("ls.cli", "CLI `ls` wall time, relay / direct", "cli.relay", "cli.direct", { target: 1.15, op: "<=" });
   // Differences, not ratios: the targets are the CLI's own cost on top of starting Node (issue 12, "CLI speed").
-  ratio("cli.relay.own", "CLI `ls --relay` wall time above `node -e 0` (ms)", "cli.relay.own", "cli.node", { target: 50, op: "<=", value: figures["cli.relay.own"].median });
-  ratio("cli.version.own", "CLI `--version` wall time above `node -e 0` (ms)", "cli.version.own", "cli.node", { target: 15, op: "<=", value: figures["cli.version.own"].median });
-  ratio("ls.cli.net", "CLI `ls` wall time above node startup, relay / direct", { label: "relay − node", median: figures["cli.relay"].median - figures["cli.node"].median }, { label: "direct − node", median: figures["cli.direct"].median - figures["cli.node"].median });
+  ratio("cli.relay.own", "CLI `ls --relay` wall time above `node -e 0` (ms)", "cli.relay.own", "cli.node", {
+    target: 50,
+    op: "<=",
+    value: figures["cli.relay.own"].median,
+  });
+  ratio("cli.version.own", "CLI `--version` wall time above `node -e 0` (ms)", "cli.version.own", "cli.node", {
+    target: 15,
+    op: "<=",
+    value: figures["cli.version.own"].median,
+  });
+  ratio(
+    "ls.cli.net",
+    "CLI `ls` wall time above node startup, relay / direct",
+    { label: "relay − node", median: figures["cli.relay"].median - figures["cli.node"].median },
+    { label: "direct − node", median: figures["cli.direct"].median - figures["cli.node"].median },
+  );
   ratio("ls.fresh", "ls fresh connection, relay / direct", "ls.fresh.relay", "ls.fresh.direct");
   ratio("ls.est", "ls established connection, relay / direct", "ls.est.relay", "ls.est.direct");
   details.ls = { agentsListed: agentsSeen, wireSample: { relay: wire.relay[0], direct: wire.direct[0] }, failures };
-  for (const f of failures) notes.push(`ls fresh connection FAILED (${f.path}, sample ${f.sample}): ${f.error} after ${f.afterMs.toFixed(0)} ms; socket saw: ${f.socket}`);
+  for (const f of failures)
+    notes.push(
+      `ls fresh connection FAILED (${f.path}, sample ${f.sample}): ${f.error} after ${f.afterMs.toFixed(0)} ms; socket saw: ${f.socket}`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -310,10 +368,25 @@ function sectionCpu() {
   const hs = {};
   for (const backend of [nativeBackend, nobleBackend]) {
     hs[backend.name] = benchHandshake(backend, P.handshakes);
-    figure(`hs.${backend.name}.client`, `handshake CPU, client side (hello + readReply), ${backend.name}`, "ms", hs[backend.name].client);
-    figure(`hs.${backend.name}.server`, `handshake CPU, daemon side (readHello + reply), ${backend.name}`, "ms", hs[backend.name].server);
+    figure(
+      `hs.${backend.name}.client`,
+      `handshake CPU, client side (hello + readReply), ${backend.name}`,
+      "ms",
+      hs[backend.name].client,
+    );
+    figure(
+      `hs.${backend.name}.server`,
+      `handshake CPU, daemon side (readHello + reply), ${backend.name}`,
+      "ms",
+      hs[backend.name].server,
+    );
     const c = hs[backend.name].cpuPerHandshakeMs;
-    figure(`hs.${backend.name}.cpuTotal`, `  cross-check: process CPU per full handshake (both sides, mean), ${backend.name}`, "ms", { n: P.handshakes, median: c, p99: NaN });
+    figure(
+      `hs.${backend.name}.cpuTotal`,
+      `  cross-check: process CPU per full handshake (both sides, mean), ${backend.name}`,
+      "ms",
+      { n: P.handshakes, median: c, p99: NaN },
+    );
   }
   log("2: X25519 per backend vs tweetnacl");
   const dh = benchDh(P.dh);
@@ -324,8 +397,14 @@ function sectionCpu() {
   figure("keygen.noble", "X25519 key generation, noble", "ms", dh.nobleKeygen);
 
   const oneMs = { label: "target 1 ms", median: 1, p99: 1, unit: "ms" };
-  ratio("hs.native.client", "handshake CPU client side, native / 1 ms target", "hs.native.client", oneMs, { target: 1, op: "<=" });
-  ratio("hs.native.server", "handshake CPU daemon side, native / 1 ms target", "hs.native.server", oneMs, { target: 1, op: "<=" });
+  ratio("hs.native.client", "handshake CPU client side, native / 1 ms target", "hs.native.client", oneMs, {
+    target: 1,
+    op: "<=",
+  });
+  ratio("hs.native.server", "handshake CPU daemon side, native / 1 ms target", "hs.native.server", oneMs, {
+    target: 1,
+    op: "<=",
+  });
   ratio("hs.noble.vs.native", "handshake CPU daemon side, noble / native", "hs.noble.server", "hs.native.server");
   ratio("dh.tweetnacl.vs.native", "X25519: tweetnacl / native (anchor is slower by)", "dh.tweetnacl", "dh.native");
   ratio("dh.tweetnacl.vs.noble", "X25519: tweetnacl / noble", "dh.tweetnacl", "dh.noble");
@@ -334,15 +413,35 @@ function sectionCpu() {
   const aead = benchAead(P.aead);
   for (const [size, row] of Object.entries(aead)) {
     for (const [impl, { seal, open }] of Object.entries(row)) {
-      const name = impl === "raw" ? "raw node:crypto chacha20-poly1305" : impl === "reference" ? "reference tweetnacl secretbox+base64" : `${impl} backend`;
+      const name =
+        impl === "raw"
+          ? "raw node:crypto chacha20-poly1305"
+          : impl === "reference"
+            ? "reference tweetnacl secretbox+base64"
+            : `${impl} backend`;
       figure(`aead.${size}.${impl}.seal`, `seal ${size} B, ${name}`, "MB/s", seal);
       figure(`aead.${size}.${impl}.open`, `open ${size} B, ${name}`, "MB/s", open);
     }
     for (const dir of ["seal", "open"]) {
-      ratio(`aead.${size}.native.${dir}`, `AEAD ${dir} ${size} B: native / raw node:crypto`, `aead.${size}.native.${dir}`, `aead.${size}.raw.${dir}`);
-      ratio(`aead.${size}.noble.${dir}`, `AEAD ${dir} ${size} B: noble / raw node:crypto`, `aead.${size}.noble.${dir}`, `aead.${size}.raw.${dir}`);
+      ratio(
+        `aead.${size}.native.${dir}`,
+        `AEAD ${dir} ${size} B: native / raw node:crypto`,
+        `aead.${size}.native.${dir}`,
+        `aead.${size}.raw.${dir}`,
+      );
+      ratio(
+        `aead.${size}.noble.${dir}`,
+        `AEAD ${dir} ${size} B: noble / raw node:crypto`,
+        `aead.${size}.noble.${dir}`,
+        `aead.${size}.raw.${dir}`,
+      );
     }
-    ratio(`aead.${size}.native.vs.ref`, `AEAD seal ${size} B: native / reference framing`, `aead.${size}.native.seal`, `aead.${size}.reference.seal`);
+    ratio(
+      `aead.${size}.native.vs.ref`,
+      `AEAD seal ${size} B: native / reference framing`,
+      `aead.${size}.native.seal`,
+      `aead.${size}.reference.seal`,
+    );
   }
   log("2: SecureChannel 64 KiB messages");
   const ch = benchChannel(P.aead);
@@ -388,9 +487,15 @@ async function sectionStream(relay) {
         overhead[mode] = r.wireBytes / r.bytes;
       }
     }
-    figure("stream.paseo", "stream through relay, paseo SecureChannel (64 KiB msgs)", "MB/s", summarize(rates.paseo), { wireOverhead: overhead.paseo });
-    figure("stream.plain", "stream through relay, plaintext ws (physical limit)", "MB/s", summarize(rates.plain), { wireOverhead: overhead.plain });
-    figure("stream.ref", "stream through relay, reference secretbox+base64", "MB/s", summarize(rates.ref), { wireOverhead: overhead.ref });
+    figure("stream.paseo", "stream through relay, paseo SecureChannel (64 KiB msgs)", "MB/s", summarize(rates.paseo), {
+      wireOverhead: overhead.paseo,
+    });
+    figure("stream.plain", "stream through relay, plaintext ws (physical limit)", "MB/s", summarize(rates.plain), {
+      wireOverhead: overhead.plain,
+    });
+    figure("stream.ref", "stream through relay, reference secretbox+base64", "MB/s", summarize(rates.ref), {
+      wireOverhead: overhead.ref,
+    });
     for (const mode of Object.keys(rates)) {
       figure(`stream.${mode}.relayCpu`, `relay CPU per MiB forwarded, ${mode}`, "ms/MiB", summarize(relayCpu[mode]));
       figure(`stream.${mode}.peerCpu`, `receiving peer CPU per MiB, ${mode}`, "ms/MiB", summarize(peerCpu[mode]));
@@ -398,9 +503,25 @@ async function sectionStream(relay) {
     }
     // Ratios per rep (the modes of one rep ran back to back), then the median: robust to slow load drift.
     const paired = (a, b) => summarize(rates[a].map((x, i) => x / rates[b][i])).median;
-    ratio("stream.vs.plain", "stream throughput, paseo / plaintext over the same relay", "stream.paseo", "stream.plain", { target: 0.6, op: ">=", value: paired("paseo", "plain") });
-    ratio("stream.vs.ref", "stream throughput, paseo / reference framing", "stream.paseo", "stream.ref", { target: 10, op: ">=", value: paired("paseo", "ref") });
-    ratio("stream.plain.vs.ref", "stream throughput, plaintext / reference framing (ceiling of the above)", "stream.plain", "stream.ref", { value: paired("plain", "ref") });
+    ratio(
+      "stream.vs.plain",
+      "stream throughput, paseo / plaintext over the same relay",
+      "stream.paseo",
+      "stream.plain",
+      { target: 0.6, op: ">=", value: paired("paseo", "plain") },
+    );
+    ratio("stream.vs.ref", "stream throughput, paseo / reference framing", "stream.paseo", "stream.ref", {
+      target: 10,
+      op: ">=",
+      value: paired("paseo", "ref"),
+    });
+    ratio(
+      "stream.plain.vs.ref",
+      "stream throughput, plaintext / reference framing (ceiling of the above)",
+      "stream.plain",
+      "stream.ref",
+      { value: paired("plain", "ref") },
+    );
     details.stream = { wireOverhead: overhead, messageBytes: MSG_BYTES, totalBytes: P.streamBytes, ratesMBps: rates };
   } finally {
     await peer.stop();
@@ -416,7 +537,12 @@ async function sectionResume(daemon, agentId) {
   const out = {};
   for (const path of ["relay", "direct"]) {
     const recs = [];
-    const client = new DaemonClient({ offer: paths[path], WebSocket: recordingWebSocket(recs), reconnect: { minMs: 250, maxMs: 2000 }, connectTimeoutMs: 10_000 });
+    const client = new DaemonClient({
+      offer: paths[path],
+      WebSocket: recordingWebSocket(recs),
+      reconnect: { minMs: 250, maxMs: 2000 },
+      connectTimeoutMs: 10_000,
+    });
     const controller = new AbortController();
     let onChunk = () => {};
     let lastSeq = 0;
@@ -473,7 +599,12 @@ async function sectionResume(daemon, agentId) {
       await Promise.race([reader.catch(() => {}), sleep(1000)]);
     }
     figure(`resume.${path}`, `logs -f: socket dropped → first resumed chunk, ${path}`, "ms", summarize(gaps));
-    figure(`resume.${path}.detect`, `  of which: drop noticed → new socket created, ${path}`, "ms", summarize(parts.close));
+    figure(
+      `resume.${path}.detect`,
+      `  of which: drop noticed → new socket created, ${path}`,
+      "ms",
+      summarize(parts.close),
+    );
     figure(`resume.${path}.open`, `  of which: new socket → open, ${path}`, "ms", summarize(parts.open));
     figure(`resume.${path}.handshake`, `  of which: open → handshake reply, ${path}`, "ms", summarize(parts.reply));
     out[path] = { chunksSeen: chunks };
@@ -517,7 +648,13 @@ async function sectionCapacity() {
   // The relay needs one fd per connection, and so does the load generator (same limit, inherited).
   const fdBudget = Number.isFinite(limit.soft) ? limit.soft - 500 : Infinity;
   let steps = P.capacitySteps.filter(([d, c]) => d + c <= fdBudget);
-  const cap = { requested: wanted, ulimitNofile: limit, steps: [], stoppedAt: null, fdLimited: steps.length < P.capacitySteps.length };
+  const cap = {
+    requested: wanted,
+    ulimitNofile: limit,
+    steps: [],
+    stoppedAt: null,
+    fdLimited: steps.length < P.capacitySteps.length,
+  };
   if (cap.fdLimited) {
     notes.push(`ulimit -n is ${limit.soft}: capacity steps above ${fdBudget} connections per process were skipped`);
     if (steps.length === 0) steps = [[Math.floor(fdBudget / 11), Math.floor((fdBudget * 10) / 11)]];
@@ -555,21 +692,43 @@ async function sectionCapacity() {
         loadgenRss: st.rss,
       };
       cap.steps.push(step);
-      log(`4: ${step.daemons} daemons / ${step.clients} clients (attached ${step.attached}): relay RSS ${(rss / 2 ** 20).toFixed(1)} MiB`);
+      log(
+        `4: ${step.daemons} daemons / ${step.clients} clients (attached ${step.attached}): relay RSS ${(rss / 2 ** 20).toFixed(1)} MiB`,
+      );
       if (step.failures > 0 || step.daemons < d || step.clients < c || step.attached < c) {
         cap.stoppedAt = { requested: [d, c], reached: [step.daemons, step.clients], error: step.firstError };
-        notes.push(`capacity: stopped at ${d}/${c}: reached ${step.daemons} daemons / ${step.clients} clients (${step.firstError ?? "attach incomplete"})`);
+        notes.push(
+          `capacity: stopped at ${d}/${c}: reached ${step.daemons} daemons / ${step.clients} clients (${step.firstError ?? "attach incomplete"})`,
+        );
         break;
       }
     }
     const last = cap.steps[cap.steps.length - 1];
-    figure("cap.rss", `relay RSS with ${last.daemons} daemons + ${last.clients} idle clients`, "MiB", { n: 1, median: last.relayRss / 2 ** 20, p99: last.relayRss / 2 ** 20 }, { connections: last.connections });
-    figure("cap.bytesPerConn", "relay RSS per connection (above the idle relay)", "KiB", { n: 1, median: last.bytesPerConnection / 1024, p99: last.bytesPerConnection / 1024 });
+    figure(
+      "cap.rss",
+      `relay RSS with ${last.daemons} daemons + ${last.clients} idle clients`,
+      "MiB",
+      { n: 1, median: last.relayRss / 2 ** 20, p99: last.relayRss / 2 ** 20 },
+      { connections: last.connections },
+    );
+    figure("cap.bytesPerConn", "relay RSS per connection (above the idle relay)", "KiB", {
+      n: 1,
+      median: last.bytesPerConnection / 1024,
+      p99: last.bytesPerConnection / 1024,
+    });
     // Extrapolate linearly to 11,000 connections when the full count was not run (quick mode / fd limit).
     const at11k = (rss0 + 11000 * last.bytesPerConnection) / 2 ** 30;
-    ratio("cap.rss", `relay RSS at 11,000 connections${last.connections < 11000 ? " (extrapolated from " + last.connections + ")" : ""} / 1 GiB`, { label: "RSS GiB", median: last.connections >= 11000 ? last.relayRss / 2 ** 30 : at11k }, { label: "1 GiB", median: 1 }, { target: 1, op: "<=" });
+    ratio(
+      "cap.rss",
+      `relay RSS at 11,000 connections${last.connections < 11000 ? ` (extrapolated from ${last.connections})` : ""} / 1 GiB`,
+      { label: "RSS GiB", median: last.connections >= 11000 ? last.relayRss / 2 ** 30 : at11k },
+      { label: "1 GiB", median: 1 },
+      { target: 1, op: "<=" },
+    );
 
-    log(`4: forwarding latency at ${LATENCY_RATE} msg/s (${P.latencySlices} × ${P.latencySliceSeconds} s slices per path, alternating)`);
+    log(
+      `4: forwarding latency at ${LATENCY_RATE} msg/s (${P.latencySlices} × ${P.latencySliceSeconds} s slices per path, alternating)`,
+    );
     const lat = { relay: [], echo: [] };
     const runs = [];
     let relayCpuMs = 0;
@@ -580,26 +739,61 @@ async function sectionCapacity() {
         const c0 = cpuMsOf(relay.pid);
         const t0 = performance.now();
         const seconds = r < 0 ? 0.3 : P.latencySliceSeconds; // r = -1: warm-up
-        const res = await call("latency", { path, rate: LATENCY_RATE, seconds, senders: LATENCY_SENDERS, echoPort }, 60_000);
+        const res = await call(
+          "latency",
+          { path, rate: LATENCY_RATE, seconds, senders: LATENCY_SENDERS, echoPort },
+          60_000,
+        );
         if (r < 0) continue;
         if (path === "relay") {
           relayCpuMs += cpuMsOf(relay.pid) - c0;
           relaySeconds += (performance.now() - t0) / 1000;
         }
-        runs.push({ path, sent: res.sent, received: res.received, achievedRate: res.achievedRate, oneWayMs: res.oneWayMs });
+        runs.push({
+          path,
+          sent: res.sent,
+          received: res.received,
+          achievedRate: res.achievedRate,
+          oneWayMs: res.oneWayMs,
+        });
         for (const x of res.samples) lat[path].push(x);
       }
     }
     const relayLat = summarize(lat.relay);
     const echoLat = summarize(lat.echo);
-    figure("lat.relay", `client → relay → daemon one-way at ${LATENCY_RATE} msg/s (with all idle connections)`, "ms", relayLat);
+    figure(
+      "lat.relay",
+      `client → relay → daemon one-way at ${LATENCY_RATE} msg/s (with all idle connections)`,
+      "ms",
+      relayLat,
+    );
     figure("lat.echo", `baseline: client → plain ws echo process → client at ${LATENCY_RATE} msg/s`, "ms", echoLat);
-    figure("lat.added", "latency added by the relay (relay − echo baseline)", "ms", { n: relayLat.n, median: relayLat.median - echoLat.median, p99: relayLat.p99 - echoLat.p99 });
-    figure("lat.relayCpu", `relay CPU at ${LATENCY_RATE} msg/s`, "% of a core", { n: 1, median: (100 * relayCpuMs) / 1000 / relaySeconds, p99: NaN });
+    figure("lat.added", "latency added by the relay (relay − echo baseline)", "ms", {
+      n: relayLat.n,
+      median: relayLat.median - echoLat.median,
+      p99: relayLat.p99 - echoLat.p99,
+    });
+    figure("lat.relayCpu", `relay CPU at ${LATENCY_RATE} msg/s`, "% of a core", {
+      n: 1,
+      median: (100 * relayCpuMs) / 1000 / relaySeconds,
+      p99: NaN,
+    });
     const lost = runs.reduce((s, x) => s + (x.sent - x.received), 0);
     if (lost > 0) notes.push(`forwarding latency: ${lost} messages not received within 2 s of the end of their slice`);
-    ratio("lat.added.p99", "relay-added forwarding latency p99 / 1 ms", { label: "added p99", median: relayLat.p99 - echoLat.p99 }, { label: "1 ms", median: 1 }, { target: 1, op: "<=" });
-    ratio("lat.added.p50", "relay-added forwarding latency p50 / 1 ms", { label: "added p50", median: relayLat.median - echoLat.median }, { label: "1 ms", median: 1 }, { target: 1, op: "<=" });
+    ratio(
+      "lat.added.p99",
+      "relay-added forwarding latency p99 / 1 ms",
+      { label: "added p99", median: relayLat.p99 - echoLat.p99 },
+      { label: "1 ms", median: 1 },
+      { target: 1, op: "<=" },
+    );
+    ratio(
+      "lat.added.p50",
+      "relay-added forwarding latency p50 / 1 ms",
+      { label: "added p50", median: relayLat.median - echoLat.median },
+      { label: "1 ms", median: 1 },
+      { target: 1, op: "<=" },
+    );
     ratio("lat.relay.vs.echo", "forwarding latency p50, relay / plain ws echo", "lat.relay", "lat.echo");
     cap.latencyRuns = runs;
     details.capacity = cap;
@@ -615,7 +809,8 @@ async function sectionCapacity() {
 function fmt(x, unit) {
   if (typeof x !== "number" || !Number.isFinite(x)) return "—";
   const a = Math.abs(x);
-  const s = a >= 1000 ? x.toFixed(0) : a >= 100 ? x.toFixed(1) : a >= 10 ? x.toFixed(2) : a >= 1 ? x.toFixed(2) : x.toFixed(3);
+  const s =
+    a >= 1000 ? x.toFixed(0) : a >= 100 ? x.toFixed(1) : a >= 10 ? x.toFixed(2) : a >= 1 ? x.toFixed(2) : x.toFixed(3);
   return unit ? `${s} ${unit}` : s;
 }
 
@@ -639,7 +834,9 @@ function renderTable() {
   lines.push(`${pad("absolute figure", F[0])} ${pad("median", F[1])} ${pad("p99", F[2])} ${pad("n", F[3])}`);
   lines.push("-".repeat(F[0] + F[1] + F[2] + F[3] + 3));
   for (const f of Object.values(figures)) {
-    lines.push(`${pad(f.label, F[0])} ${pad(fmt(f.median, f.unit), F[1])} ${pad(fmt(f.p99, f.unit), F[2])} ${pad(f.n, F[3])}`);
+    lines.push(
+      `${pad(f.label, F[0])} ${pad(fmt(f.median, f.unit), F[1])} ${pad(fmt(f.p99, f.unit), F[2])} ${pad(f.n, F[3])}`,
+    );
   }
   return lines.join("\n");
 }
@@ -663,7 +860,8 @@ function compactJson(value, indent = "") {
 function gitCommit() {
   try {
     const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
+    const dirty =
+      execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
     return `${sha}${dirty ? " (src/ has uncommitted changes)" : ""}`;
   } catch {
     return "unknown";
@@ -676,17 +874,22 @@ async function main() {
   installExitHandlers();
   const machine = machineInfo();
   const meta = {
-    command: (process.env.npm_lifecycle_event === "bench" ? `npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}` : `node bench/run.js ${argv.join(" ")}`).trim(),
+    command: (process.env.npm_lifecycle_event === "bench"
+      ? `npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}`
+      : `node bench/run.js ${argv.join(" ")}`
+    ).trim(),
     mode: QUICK ? "quick" : "full",
     sections: [...ONLY].sort(),
     commit: gitCommit(),
     machine,
   };
-  log(`mode ${meta.mode}, node ${process.version}, ${machine.cpus} × ${machine.cpuModel}, load ${machine.loadAvgAtStart.join(" ")}`);
+  log(
+    `mode ${meta.mode}, node ${process.version}, ${machine.cpus} × ${machine.cpuModel}, load ${machine.loadAvgAtStart.join(" ")}`,
+  );
   let failure;
   let relay;
   let daemon;
-  let agentIds = [];
+  const agentIds = [];
   try {
     if (ONLY.has(2)) sectionCpu();
     if (ONLY.has(1) || ONLY.has(3) || ONLY.has(5)) {
@@ -697,7 +900,10 @@ async function main() {
       const admin = new DaemonClient({ offer: daemon.localOffer });
       try {
         for (let i = 0; i < 3; i++) {
-          const a = await admin.runAgent({ argv: [process.execPath, "-e", "setInterval(() => {}, 1e6)"], name: `idle-${i}` });
+          const a = await admin.runAgent({
+            argv: [process.execPath, "-e", "setInterval(() => {}, 1e6)"],
+            name: `idle-${i}`,
+          });
           trackPid(-a.pid);
           agentIds.push(a);
         }
@@ -710,7 +916,12 @@ async function main() {
         const admin = new DaemonClient({ offer: daemon.localOffer });
         try {
           const ticker = await admin.runAgent({
-            argv: [process.execPath, "-e", "let i = 0; setInterval(() => process.stdout.write(`tick ${i++} ${Date.now()}\\n`), 5)"],
+            argv: [
+              process.execPath,
+              "-e",
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: this string is JS source for the child; its template literal is meant
+              "let i = 0; setInterval(() => process.stdout.write(`tick ${i++} ${Date.now()}\\n`), 5)",
+            ],
             name: "ticker",
           });
           trackPid(-ticker.pid);
@@ -733,7 +944,18 @@ async function main() {
       await relay.stop();
     }
     if (ONLY.has(4)) await sectionCapacity();
-    if (ONLY.has(6)) await sectionTerminal({ quick: QUICK, figures, figure, ratio, notes, details, log, startRelayProc, startDaemonProc });
+    if (ONLY.has(6))
+      await sectionTerminal({
+        quick: QUICK,
+        figures,
+        figure,
+        ratio,
+        notes,
+        details,
+        log,
+        startRelayProc,
+        startDaemonProc,
+      });
   } catch (err) {
     failure = err;
     log(`FAILED: ${err?.stack ?? err}`);
@@ -743,12 +965,23 @@ async function main() {
   meta.machine.loadAvgAtEnd = os.loadavg().map((x) => round(x, 2));
   meta.durationSec = round((performance.now() - START) / 1000, 1);
   const table = renderTable();
-  process.stdout.write(`\npaseo bench — ${meta.mode} — ${machine.date} — node ${machine.node} — ${machine.cpus} × ${machine.cpuModel}\n`);
-  process.stdout.write(`load average at start ${machine.loadAvgAtStart.join(" ")}, at end ${meta.machine.loadAvgAtEnd.join(" ")}; ${meta.durationSec} s\n\n`);
+  process.stdout.write(
+    `\npaseo bench — ${meta.mode} — ${machine.date} — node ${machine.node} — ${machine.cpus} × ${machine.cpuModel}\n`,
+  );
+  process.stdout.write(
+    `load average at start ${machine.loadAvgAtStart.join(" ")}, at end ${meta.machine.loadAvgAtEnd.join(" ")}; ${meta.durationSec} s\n\n`,
+  );
   process.stdout.write(`${table}\n`);
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
   if (failure) process.stdout.write(`\nbench FAILED: ${failure.message}\n`);
-  const results = roundDeep({ meta, ratios, figures, details, notes, failure: failure ? String(failure.message ?? failure) : null });
+  const results = roundDeep({
+    meta,
+    ratios,
+    figures,
+    details,
+    notes,
+    failure: failure ? String(failure.message ?? failure) : null,
+  });
   writeFileSync(OUT, `${compactJson(results)}\n`);
   process.stdout.write(`\nwrote ${OUT}\n`);
   process.exitCode = failure ? 1 : 0;

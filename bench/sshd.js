@@ -36,8 +36,11 @@ export function findSsh() {
   const sshd = pick ? (existsSync(pick) ? pick : null) : (SSHD_CANDIDATES.find((p) => existsSync(p)) ?? which("sshd"));
   const ssh = which("ssh");
   const keygen = which("ssh-keygen");
-  const missing = [!sshd && "sshd (openssh-server)", !ssh && "ssh (openssh-client)", !keygen && "ssh-keygen"].filter(Boolean);
-  if (missing.length) return { missing: `${missing.join(", ")} not installed (Debian: apt-get install -y openssh-server)` };
+  const missing = [!sshd && "sshd (openssh-server)", !ssh && "ssh (openssh-client)", !keygen && "ssh-keygen"].filter(
+    Boolean,
+  );
+  if (missing.length)
+    return { missing: `${missing.join(", ")} not installed (Debian: apt-get install -y openssh-server)` };
   return { sshd, ssh, keygen };
 }
 
@@ -141,17 +144,28 @@ export async function startSshd(tools = findSsh()) {
     writeFileSync(join(dir, "known_hosts"), `[127.0.0.1]:${port} ${hostPub}\n`);
     const base = [
       tools.ssh,
-      "-F", "/dev/null",
-      "-i", join(dir, "client_key"),
-      "-o", "IdentitiesOnly=yes",
-      "-o", "IdentityAgent=none",
-      "-o", `UserKnownHostsFile=${join(dir, "known_hosts")}`,
-      "-o", "StrictHostKeyChecking=yes",
-      "-o", "BatchMode=yes",
-      "-o", "ControlMaster=no",
-      "-o", "ControlPath=none",
-      "-o", "LogLevel=ERROR",
-      "-p", String(port),
+      "-F",
+      "/dev/null",
+      "-i",
+      join(dir, "client_key"),
+      "-o",
+      "IdentitiesOnly=yes",
+      "-o",
+      "IdentityAgent=none",
+      "-o",
+      `UserKnownHostsFile=${join(dir, "known_hosts")}`,
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "ControlMaster=no",
+      "-o",
+      "ControlPath=none",
+      "-o",
+      "LogLevel=ERROR",
+      "-p",
+      String(port),
     ];
     return {
       port,

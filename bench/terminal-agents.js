@@ -15,7 +15,9 @@ export function makePayload(path, bytes) {
   try {
     let left = bytes;
     while (left > 0) {
-      const lines = randomBytes(57 * 13_000).toString("base64").match(/.{1,76}/g);
+      const lines = randomBytes(57 * 13_000)
+        .toString("base64")
+        .match(/.{1,76}/g);
       const text = Buffer.from(`${lines.join("\n")}\n`, "latin1");
       const n = Math.min(left, text.length);
       writeSync(fd, text, 0, n);
@@ -61,18 +63,35 @@ export async function measureMemory({ P, figure, agents, daemon, clients }) {
   await sleep(1000);
   const before = await settledRss(daemon.pid);
   const started = [];
-  for (let i = 0; i < n; i++) started.push(await agents.run({ argv: BASH, env: { PS1: PROMPT }, tty: true, cols: 80, rows: 24, name: `idle-${i}` }));
+  for (let i = 0; i < n; i++)
+    started.push(
+      await agents.run({ argv: BASH, env: { PS1: PROMPT }, tty: true, cols: 80, rows: 24, name: `idle-${i}` }),
+    );
   await sleep(2000);
   const after = await settledRss(daemon.pid);
-  figure("term.mem.daemon", `daemon RSS growth per idle terminal agent (${n} × bash under a PTY)`, "KiB", { n, median: (after - before) / n / 1024, p99: NaN });
+  figure("term.mem.daemon", `daemon RSS growth per idle terminal agent (${n} × bash under a PTY)`, "KiB", {
+    n,
+    median: (after - before) / n / 1024,
+    p99: NaN,
+  });
   const hosts = started.map((a) => a.hostPid).filter(Boolean);
   const result = { agents: n, daemonRssBefore: before, daemonRssAfter: after, hosts: hosts.length };
   if (hosts.length) {
     const rss = hosts.map((pid) => rssOf(pid) / MiB);
     const mem = hosts.map(smaps);
     figure("term.mem.host.rss", "agent host process RSS, per idle terminal agent", "MiB", summarize(rss));
-    figure("term.mem.host.private", "  of which private to it (Private_Clean + Private_Dirty)", "MiB", summarize(mem.map((m) => m.priv / MiB)));
-    figure("term.mem.host.pss", "  proportional share (Pss: shared pages split among hosts)", "MiB", summarize(mem.map((m) => m.pss / MiB)));
+    figure(
+      "term.mem.host.private",
+      "  of which private to it (Private_Clean + Private_Dirty)",
+      "MiB",
+      summarize(mem.map((m) => m.priv / MiB)),
+    );
+    figure(
+      "term.mem.host.pss",
+      "  proportional share (Pss: shared pages split among hosts)",
+      "MiB",
+      summarize(mem.map((m) => m.pss / MiB)),
+    );
     Object.assign(result, { hostRssMiB: rss, hostPrivateMiB: mem.map((m) => m.priv / MiB) });
   }
   for (const a of started) await agents.stop(a);
@@ -85,10 +104,12 @@ async function waitForHistory(client, id, bytes, timeoutMs = 300_000) {
   let last = -1;
   for (;;) {
     const info = await client.getAgent(id);
-    if (info.state !== "running") throw new Error(`history agent ${id} ended early (${info.state}, exit ${info.exitCode})`);
+    if (info.state !== "running")
+      throw new Error(`history agent ${id} ended early (${info.state}, exit ${info.exitCode})`);
     if (info.bytes >= bytes && info.bytes === last) return info.bytes;
     last = info.bytes;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`history agent ${id}: ${info.bytes} of ${bytes} bytes after ${timeoutMs} ms`);
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(`history agent ${id}: ${info.bytes} of ${bytes} bytes after ${timeoutMs} ms`);
     await sleep(500);
   }
 }
@@ -139,9 +160,20 @@ export async function measureAttach({ P, figure, ratio, agents, clients }) {
   const mb = (b) => `${Math.round(b / 1e6)} MB`;
   for (const via of ["relay", "direct"]) {
     for (const k of ["small", "large"]) {
-      figure(`term.attach.${via}.${k}`, `attach → screen snapshot, ${mb(hist[k])} of history, ${via}`, "ms", summarize(ms[via][k]));
+      figure(
+        `term.attach.${via}.${k}`,
+        `attach → screen snapshot, ${mb(hist[k])} of history, ${via}`,
+        "ms",
+        summarize(ms[via][k]),
+      );
     }
-    ratio(`term.attach.${via}`, `attach time, ${mb(hist.large)} / ${mb(hist.small)} of history, ${via}`, `term.attach.${via}.large`, `term.attach.${via}.small`, { target: 1.5, op: "<=" });
+    ratio(
+      `term.attach.${via}`,
+      `attach time, ${mb(hist.large)} / ${mb(hist.small)} of history, ${via}`,
+      `term.attach.${via}.large`,
+      `term.attach.${via}.small`,
+      { target: 1.5, op: "<=" },
+    );
   }
   return { historyBytes: logged, snapshotBytes };
 }

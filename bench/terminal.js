@@ -22,8 +22,26 @@ import { keystrokeLatency, ptyClient, sdkClient, throughputRun } from "./pty-dri
 import { findSsh, startSshd } from "./sshd.js";
 import { BASH, PROMPT, makePayload, measureAttach, measureMemory } from "./terminal-agents.js";
 
-const FULL = { keys: 400, execRuns: 20, tputBytes: 50e6, tputReps: 3, attachSmall: 1e6, attachLarge: 100e6, attachReps: 30, idleAgents: 10 };
-const QUICK = { keys: 80, execRuns: 5, tputBytes: 8e6, tputReps: 1, attachSmall: 1e6, attachLarge: 10e6, attachReps: 6, idleAgents: 3 };
+const FULL = {
+  keys: 400,
+  execRuns: 20,
+  tputBytes: 50e6,
+  tputReps: 3,
+  attachSmall: 1e6,
+  attachLarge: 100e6,
+  attachReps: 30,
+  idleAgents: 10,
+};
+const QUICK = {
+  keys: 80,
+  execRuns: 5,
+  tputBytes: 8e6,
+  tputReps: 1,
+  attachSmall: 1e6,
+  attachLarge: 10e6,
+  attachReps: 6,
+  idleAgents: 3,
+};
 const MARKER = "__TB_END__";
 
 /** The paths every probe runs, in this order (the ones that cannot run here are dropped with a note). */
@@ -36,7 +54,17 @@ const PATHS = [
   { name: "sdk.direct", label: "SDK client.attach in-process, direct" },
 ];
 
-export async function sectionTerminal({ quick, figures, figure, ratio, notes, details, log, startRelayProc, startDaemonProc }) {
+export async function sectionTerminal({
+  quick,
+  figures,
+  figure,
+  ratio,
+  notes,
+  details,
+  log,
+  startRelayProc,
+  startDaemonProc,
+}) {
   const P = quick ? QUICK : FULL;
   const out = { sizes: P };
   details.terminal = out;
@@ -53,7 +81,9 @@ export async function sectionTerminal({ quick, figures, figure, ratio, notes, de
     }
   }
   if (sshMissing) {
-    notes.push(`terminal: the ssh column could NOT be run — ${sshMissing}; ssh figures and ratios are missing from this run`);
+    notes.push(
+      `terminal: the ssh column could NOT be run — ${sshMissing}; ssh figures and ratios are missing from this run`,
+    );
     log(`6: ssh column skipped: ${sshMissing}`);
   } else log(`6: sshd ${tools.sshd} on 127.0.0.1:${sshd.port} (throwaway keys and config in a temp dir)`);
   out.ssh = sshMissing ? { skipped: sshMissing } : { sshd: tools.sshd, version: sshVersion(tools.ssh) };
@@ -69,7 +99,11 @@ export async function sectionTerminal({ quick, figures, figure, ratio, notes, de
   };
   const agents = trackAgents(clients.direct, daemon.home);
   const cliAttach = (via, id) =>
-    ptyClient(`cli.${via}`, [process.execPath, CLI, "attach", id, ...(via === "relay" ? ["--relay", offerFile] : ["--home", daemon.home])], { env: { PASEO_HOME: undefined, PASEO_RELAY_OFFER: undefined } });
+    ptyClient(
+      `cli.${via}`,
+      [process.execPath, CLI, "attach", id, ...(via === "relay" ? ["--relay", offerFile] : ["--home", daemon.home])],
+      { env: { PASEO_HOME: undefined, PASEO_RELAY_OFFER: undefined } },
+    );
   const has = (name) => name !== "ssh" || !sshMissing;
   const ctx = { P, figures, figure, ratio, notes, log, out, dir, sshd, has, clients, agents, cliAttach, daemon };
   try {
@@ -147,7 +181,8 @@ function trackAgents(admin, home) {
       }
       // A host waits up to 5 s for the daemon's goodbye after its agent ended.
       const deadline = performance.now() + 8000;
-      const left = () => started.filter((a) => alive(-a.pid) || (a.hostPid && alive(a.hostPid) && isHostOf(a.hostPid, a.id)));
+      const left = () =>
+        started.filter((a) => alive(-a.pid) || (a.hostPid && alive(a.hostPid) && isHostOf(a.hostPid, a.id)));
       while (left().length && performance.now() < deadline) await sleep(100);
       for (const a of left()) {
         // A live group with this pgid can only be ours; a host pid is checked by its title.
@@ -174,7 +209,8 @@ async function keystrokes(ctx) {
     if (has("ssh")) eps.push(ptyClient("ssh", sshd.sshArgv(`PS1='${PROMPT}' exec ${BASH.join(" ")}`, { tty: true })));
     const shell = () => agents.run({ argv: BASH, env: { PS1: PROMPT }, tty: true, cols: 80, rows: 24 });
     for (const via of ["relay", "direct"]) eps.push(cliAttach(via, (await shell()).id));
-    for (const via of ["relay", "direct"]) eps.push(await sdkClient(`sdk.${via}`, clients[via], (await shell()).id, { cols: 80, rows: 24 }));
+    for (const via of ["relay", "direct"])
+      eps.push(await sdkClient(`sdk.${via}`, clients[via], (await shell()).id, { cols: 80, rows: 24 }));
     for (const ep of eps) await ep.waitSeen(PROMPT, 20_000);
     await Promise.all(eps.map((ep) => ep.quiet(200)));
     const failures = [];
@@ -205,14 +241,32 @@ async function keystrokes(ctx) {
       if (i >= 0) rtt[via].push(performance.now() - t0);
     }
   }
-  for (const via of ["relay", "direct"]) figure(`term.rpc.${via}`, `  reference: agents.get round trip (SDK, same connection), ${via}`, "ms", summarize(rtt[via]));
+  for (const via of ["relay", "direct"])
+    figure(
+      `term.rpc.${via}`,
+      `  reference: agents.get round trip (SDK, same connection), ${via}`,
+      "ms",
+      summarize(rtt[via]),
+    );
   const ssh = has("ssh") ? "term.key.ssh" : null;
-  vsSsh(ctx, "term.key.p50", "keystroke echo p50, paseo attach via relay / ssh -tt", "term.key.cli.relay", ssh, { target: 1, op: "<=" });
-  vsSsh(ctx, "term.key.p99", "keystroke echo p99, paseo attach via relay / ssh -tt", "term.key.cli.relay", ssh, { p99: true });
+  vsSsh(ctx, "term.key.p50", "keystroke echo p50, paseo attach via relay / ssh -tt", "term.key.cli.relay", ssh, {
+    target: 1,
+    op: "<=",
+  });
+  vsSsh(ctx, "term.key.p99", "keystroke echo p99, paseo attach via relay / ssh -tt", "term.key.cli.relay", ssh, {
+    p99: true,
+  });
   vsSsh(ctx, "term.key.direct", "keystroke echo p50, paseo attach direct / ssh -tt", "term.key.cli.direct", ssh);
   vsSsh(ctx, "term.key.sdk", "keystroke echo p50, SDK in-process via relay / ssh -tt", "term.key.sdk.relay", ssh);
-  if (figureOk(ctx, "term.key.ssh")) ratio("term.key.ssh.floor", "keystroke echo p50, ssh -tt / local PTY (floor)", "term.key.ssh", "term.key.local");
-  if (figureOk(ctx, "term.key.cli.relay")) ratio("term.key.paseo.floor", "keystroke echo p50, paseo attach via relay / local PTY (floor)", "term.key.cli.relay", "term.key.local");
+  if (figureOk(ctx, "term.key.ssh"))
+    ratio("term.key.ssh.floor", "keystroke echo p50, ssh -tt / local PTY (floor)", "term.key.ssh", "term.key.local");
+  if (figureOk(ctx, "term.key.cli.relay"))
+    ratio(
+      "term.key.paseo.floor",
+      "keystroke echo p50, paseo attach via relay / local PTY (floor)",
+      "term.key.cli.relay",
+      "term.key.local",
+    );
 }
 
 /** The figures run.js keeps, read through the ratio bookkeeping (a path that failed has no figure). */
@@ -224,13 +278,25 @@ function figureOk(ctx, id) {
 function vsSsh(ctx, id, label, a, ssh, { target, op, p99 = false } = {}) {
   if (!figureOk(ctx, a)) return;
   if (!ssh || !figureOk(ctx, ssh)) {
-    ctx.ratio(id, `${label} (ssh NOT RUN)`, { label: a, median: NaN }, { label: "ssh (not run)", median: NaN }, { value: NaN });
+    ctx.ratio(
+      id,
+      `${label} (ssh NOT RUN)`,
+      { label: a, median: NaN },
+      { label: "ssh (not run)", median: NaN },
+      { value: NaN },
+    );
     return;
   }
   if (p99) {
     const fa = ctx.figures[a];
     const fb = ctx.figures[ssh];
-    ctx.ratio(id, label, { label: `${fa.label} p99`, median: fa.p99 }, { label: `${fb.label} p99`, median: fb.p99 }, { target, op });
+    ctx.ratio(
+      id,
+      label,
+      { label: `${fa.label} p99`, median: fa.p99 },
+      { label: `${fb.label} p99`, median: fb.p99 },
+      { target, op },
+    );
   } else ctx.ratio(id, label, a, ssh, { target, op });
 }
 
@@ -276,9 +342,16 @@ async function execWall(ctx, offerFile) {
   }
   figure("term.exec.relay", "`paseo exec --relay FILE -- true` process wall time", "ms", summarize(ms.relay));
   figure("term.exec.direct", "`paseo exec --home DIR -- true` (direct) process wall time", "ms", summarize(ms.direct));
-  if (ms.ssh) figure("term.exec.ssh", "`ssh 127.0.0.1 true` process wall time (new connection)", "ms", summarize(ms.ssh));
+  if (ms.ssh)
+    figure("term.exec.ssh", "`ssh 127.0.0.1 true` process wall time (new connection)", "ms", summarize(ms.ssh));
   figure("term.exec.node", "`node -e 0` process wall time (floor)", "ms", summarize(ms.node));
-  vsSsh(ctx, "term.exec", "wall time `paseo exec --relay … -- true` / `ssh localhost true`", "term.exec.relay", has("ssh") ? "term.exec.ssh" : null);
+  vsSsh(
+    ctx,
+    "term.exec",
+    "wall time `paseo exec --relay … -- true` / `ssh localhost true`",
+    "term.exec.relay",
+    has("ssh") ? "term.exec.ssh" : null,
+  );
   ratio("term.exec.direct", "`paseo exec` wall time, relay / direct", "term.exec.relay", "term.exec.direct");
 }
 
@@ -301,8 +374,13 @@ async function throughput(ctx) {
     ssh: async () => ({ ep: ptyClient("ssh", sshd.sshArgv(argv.join(" "), { tty: true })) }),
     "cli.relay": () => agent().then((a) => ({ a, ep: cliAttach("relay", a.id) })),
     "cli.direct": () => agent().then((a) => ({ a, ep: cliAttach("direct", a.id) })),
-    "sdk.relay": () => agent().then(async (a) => ({ a, ep: await sdkClient("sdk.relay", clients.relay, a.id, { cols: 80, rows: 24 }) })),
-    "sdk.direct": () => agent().then(async (a) => ({ a, ep: await sdkClient("sdk.direct", clients.direct, a.id, { cols: 80, rows: 24 }) })),
+    "sdk.relay": () =>
+      agent().then(async (a) => ({ a, ep: await sdkClient("sdk.relay", clients.relay, a.id, { cols: 80, rows: 24 }) })),
+    "sdk.direct": () =>
+      agent().then(async (a) => ({
+        a,
+        ep: await sdkClient("sdk.direct", clients.direct, a.id, { cols: 80, rows: 24 }),
+      })),
   };
   const names = PATHS.map((p) => p.name).filter(has);
   const rates = Object.fromEntries(names.map((n) => [n, []]));
@@ -323,12 +401,23 @@ async function throughput(ctx) {
   }
   for (const p of PATHS) {
     if (!rates[p.name]?.length) continue;
-    figure(`term.tput.${p.name}`, `throughput, ${P.tputBytes / 1e6} MB burst, ${p.label}`, "MB/s", summarize(rates[p.name]));
+    figure(
+      `term.tput.${p.name}`,
+      `throughput, ${P.tputBytes / 1e6} MB burst, ${p.label}`,
+      "MB/s",
+      summarize(rates[p.name]),
+    );
   }
   out.throughput = { payloadBytes: P.tputBytes, ratesMBps: rates, bytesReceived: received };
   const ssh = has("ssh") ? "term.tput.ssh" : null;
   // Throughput is higher-is-better: paseo / ssh ≥ 1 means paseo is at least as fast.
   vsSsh(ctx, "term.tput", "terminal throughput, paseo attach via relay / ssh -tt", "term.tput.cli.relay", ssh);
   vsSsh(ctx, "term.tput.sdk", "terminal throughput, SDK in-process via relay / ssh -tt", "term.tput.sdk.relay", ssh);
-  if (figureOk(ctx, "term.tput.cli.relay")) ctx.ratio("term.tput.floor", "terminal throughput, paseo attach via relay / local PTY (floor)", "term.tput.cli.relay", "term.tput.local");
+  if (figureOk(ctx, "term.tput.cli.relay"))
+    ctx.ratio(
+      "term.tput.floor",
+      "terminal throughput, paseo attach via relay / local PTY (floor)",
+      "term.tput.cli.relay",
+      "term.tput.local",
+    );
 }

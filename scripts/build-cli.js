@@ -96,7 +96,8 @@ const cliPlugin = {
       if (lines.length === 0) return undefined;
       let text = await readFile(args.path, "utf8");
       for (const { line } of lines) {
-        if (!text.includes(line)) throw new Error(`${rel} no longer contains ${line}: update LAZY_BUILTINS in scripts/build-cli.js`);
+        if (!text.includes(line))
+          throw new Error(`${rel} no longer contains ${line}: update LAZY_BUILTINS in scripts/build-cli.js`);
         text = text.replace(line, lazyRequire(line));
       }
       return { contents: text, loader: "js" };
@@ -110,7 +111,15 @@ const cliPlugin = {
   },
 };
 
-const common = { bundle: true, platform: "node", target: "node20", sourcemap: true, keepNames: true, legalComments: "inline", logLevel: "warning" };
+const common = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  sourcemap: true,
+  keepNames: true,
+  legalComments: "inline",
+  logLevel: "warning",
+};
 
 export async function buildCli() {
   await rm(CLI_OUT, { recursive: true, force: true });
@@ -145,7 +154,8 @@ export async function buildCli() {
     ],
   });
   const inputs = Object.keys(bin.metafile.inputs);
-  if (inputs.some((p) => !/^src\/(cli\/bin|version)\.ts$/.test(p))) throw new Error(`the bin must stay alone, it pulls in: ${inputs.join(", ")}`);
+  if (inputs.some((p) => !/^src\/(cli\/bin|version)\.ts$/.test(p)))
+    throw new Error(`the bin must stay alone, it pulls in: ${inputs.join(", ")}`);
   return { bundle: bundle.metafile, bin: bin.metafile };
 }
 
@@ -154,7 +164,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   buildCli().then(
     (m) => {
       const kib = (meta) => (Object.values(meta.outputs).find((o) => o.entryPoint).bytes / 1024).toFixed(0);
-      process.stdout.write(`built ${BIN_OUT} (${kib(m.bin)} KiB) and ${BUNDLE_OUT} (${kib(m.bundle)} KiB) in ${Date.now() - started} ms\n`);
+      process.stdout.write(
+        `built ${BIN_OUT} (${kib(m.bin)} KiB) and ${BUNDLE_OUT} (${kib(m.bundle)} KiB) in ${Date.now() - started} ms\n`,
+      );
     },
     (err) => {
       process.stderr.write(`build-cli: ${err.message}\n`);

@@ -29,7 +29,10 @@ export const WEB_FILES = ["index.html", "app.js", "app.css"];
 /** Inputs that may not appear in the browser bundle. */
 export function forbiddenInputs(metafile) {
   return Object.keys(metafile.inputs).filter(
-    (p) => p.startsWith("node:") || /(^|\/)node_modules\/ws\//.test(p) || /^(fs|path|crypto|os|net|http|https|stream|child_process)$/.test(p),
+    (p) =>
+      p.startsWith("node:") ||
+      /(^|\/)node_modules\/ws\//.test(p) ||
+      /^(fs|path|crypto|os|net|http|https|stream|child_process)$/.test(p),
   );
 }
 
@@ -94,7 +97,12 @@ async function newestMtime(dir) {
 export async function isWebBuildStale(outDir = WEB_OUT) {
   try {
     const built = Math.min(...(await Promise.all(WEB_FILES.map(async (f) => (await stat(join(outDir, f))).mtimeMs))));
-    const inputs = ["scripts/build-web.js", "scripts/xterm-csp.js", "node_modules/@xterm/xterm/package.json", "node_modules/@xterm/addon-fit/package.json"];
+    const inputs = [
+      "scripts/build-web.js",
+      "scripts/xterm-csp.js",
+      "node_modules/@xterm/xterm/package.json",
+      "node_modules/@xterm/addon-fit/package.json",
+    ];
     const mtimes = await Promise.all(inputs.map(async (f) => (await stat(join(ROOT, f))).mtimeMs));
     return Math.max(await newestMtime(join(ROOT, "src")), ...mtimes) > built;
   } catch {

@@ -26,14 +26,15 @@ export const XTERM_STYLE_TAG = "paseo-xterm-style";
 
 const REWRITES = [
   {
-    what: '<style> elements → adopted stylesheets',
+    what: "<style> elements → adopted stylesheets",
     pattern: /createElement\("style"\)/g,
     replace: () => `createElement("${XTERM_STYLE_TAG}")`,
     expected: 3,
   },
   {
     what: 'setAttribute("style") → CSSOM',
-    pattern: /_addStyle\((\w+),(\w+)\)\{\1\.setAttribute\("style",`\$\{\1\.getAttribute\("style"\)\|\|""\}\$\{\2\};`\)\}/g,
+    pattern:
+      /_addStyle\((\w+),(\w+)\)\{\1\.setAttribute\("style",`\$\{\1\.getAttribute\("style"\)\|\|""\}\$\{\2\};`\)\}/g,
     replace: (_m, el, css) => `_addStyle(${el},${css}){${el}.style.cssText+=${css}+";"}`,
     expected: 1,
   },
@@ -45,11 +46,14 @@ export function rewriteXterm(source) {
   for (const r of REWRITES) {
     const found = out.match(r.pattern)?.length ?? 0;
     if (found !== r.expected) {
-      throw new Error(`xterm CSP rewrite "${r.what}": expected ${r.expected} match(es), found ${found} — @xterm/xterm changed; update scripts/xterm-csp.js`);
+      throw new Error(
+        `xterm CSP rewrite "${r.what}": expected ${r.expected} match(es), found ${found} — @xterm/xterm changed; update scripts/xterm-csp.js`,
+      );
     }
     out = out.replace(r.pattern, r.replace);
   }
-  if (/setAttribute\("style"|createElement\("style"\)/.test(out)) throw new Error("xterm still sets inline styles after the CSP rewrite");
+  if (/setAttribute\("style"|createElement\("style"\)/.test(out))
+    throw new Error("xterm still sets inline styles after the CSP rewrite");
   return out;
 }
 

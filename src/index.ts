@@ -36,5 +36,13 @@ export { OfferError, OfferExpiredError, OfferRevokedError, OfferVersionError } f
 export { PaseoError } from "./protocol/errors.js";
 export { CloseCode } from "./protocol/close-codes.js";
 export { RpcProtocolError } from "./protocol/rpc.js";
-export type { AgentInfo, ServerInfo, ExecResult, HostMetrics, TerminalLane, LaneReason, TerminalScreen } from "./protocol/rpc.js";
+export type {
+  AgentInfo,
+  ServerInfo,
+  ExecResult,
+  HostMetrics,
+  TerminalLane,
+  LaneReason,
+  TerminalScreen,
+} from "./protocol/rpc.js";
 export { PASEO_VERSION, PROTOCOL_VERSION } from "./version.js";

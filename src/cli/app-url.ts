@@ -16,9 +16,12 @@ export function parseAppUrl(text: string): string {
     throw new InvalidArgumentError(`expected a URL like https://you.github.io/paseo/ (got "${describeInput(text)}")`);
   }
   if ((url.protocol !== "https:" && url.protocol !== "http:") || url.hash !== "" || text.includes("#")) {
-    throw new InvalidArgumentError(`the app URL must be http(s):// without a # fragment (got "${describeInput(text)}")`);
+    throw new InvalidArgumentError(
+      `the app URL must be http(s):// without a # fragment (got "${describeInput(text)}")`,
+    );
   }
-  if (url.username !== "" || url.password !== "") throw new InvalidArgumentError("the app URL must not hold a user name or password");
+  if (url.username !== "" || url.password !== "")
+    throw new InvalidArgumentError("the app URL must not hold a user name or password");
   return url.href;
 }
 

@@ -99,7 +99,8 @@ export function scrubOfferArgs(argv: readonly string[] = process.argv): ScrubRes
     // an exotic platform without a settable title: the check below reports the outcome
   }
   const cmdline = readCmdline();
-  const state: ScrubState = cmdline === undefined ? "unverified" : cmdlineHoldsOffer(cmdline, offers) ? "failed" : "scrubbed";
+  const state: ScrubState =
+    cmdline === undefined ? "unverified" : cmdlineHoldsOffer(cmdline, offers) ? "failed" : "scrubbed";
   return { state, offerArgs, atSeconds: process.uptime() };
 }
 
@@ -177,9 +178,12 @@ export function machineFacts(): MachineFacts | undefined {
 /** The one warning line, or undefined when none is due. Never contains the offer. */
 export function argvWarning(result: ScrubResult, facts: MachineFacts | undefined): string | undefined {
   if (result.state === "clean") return undefined;
-  const safe = "pass `--relay <file>` (a file with mode 0600, e.g. from `paseo daemon pair --save`) or set PASEO_RELAY_OFFER instead";
-  if (result.state === "failed") return `paseo: warning: the pairing link in this command's arguments could NOT be hidden from other users (ps, /proc/${process.pid}/cmdline) while it runs — ${safe}`;
-  if (result.state === "unverified" || facts === undefined) return `paseo: warning: a pairing link on the command line may be visible to other users of this machine in \`ps\` — ${safe}`;
+  const safe =
+    "pass `--relay <file>` (a file with mode 0600, e.g. from `paseo daemon pair --save`) or set PASEO_RELAY_OFFER instead";
+  if (result.state === "failed")
+    return `paseo: warning: the pairing link in this command's arguments could NOT be hidden from other users (ps, /proc/${process.pid}/cmdline) while it runs — ${safe}`;
+  if (result.state === "unverified" || facts === undefined)
+    return `paseo: warning: a pairing link on the command line may be visible to other users of this machine in \`ps\` — ${safe}`;
   if (!isMultiUser(facts)) return undefined;
   return `paseo: warning: other users of this machine could read the pairing link in this command's arguments until paseo hid it (and your shell history keeps it) — ${safe}`;
 }

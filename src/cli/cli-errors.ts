@@ -18,7 +18,10 @@ export class NoLocalDaemonError extends PaseoError {
 /** The local daemon went away while a command was using it (its local offer dies with it: reconnecting is futile). */
 export class LocalDaemonStoppedError extends PaseoError {
   constructor(home: string, detail: string) {
-    super("DAEMON_OFFLINE", `the daemon with home ${home} went away: ${detail}; start it again with \`paseo daemon start\` and rerun the command`);
+    super(
+      "DAEMON_OFFLINE",
+      `the daemon with home ${home} went away: ${detail}; start it again with \`paseo daemon start\` and rerun the command`,
+    );
   }
 }
 

@@ -26,11 +26,21 @@ export async function openClient(flags: ClientFlags, options: { reconnect?: bool
   return (await openClientTarget(flags, options)).client;
 }
 
-export async function openClientTarget(flags: ClientFlags, options: { reconnect?: boolean } = {}): Promise<ClientTarget> {
+export async function openClientTarget(
+  flags: ClientFlags,
+  options: { reconnect?: boolean } = {},
+): Promise<ClientTarget> {
   const resolved = await resolveOffer({ relay: flags.relay, env: process.env });
   const requestTimeoutMs = flags.timeout ? flags.timeout * 1000 : undefined;
   if (resolved) {
-    return { client: new DaemonClient({ offer: resolved.offer, reconnect: options.reconnect, requestTimeoutMs, connectTimeoutMs: 10_000 }) };
+    return {
+      client: new DaemonClient({
+        offer: resolved.offer,
+        reconnect: options.reconnect,
+        requestTimeoutMs,
+        connectTimeoutMs: 10_000,
+      }),
+    };
   }
   const home = resolveHome(flags.home);
   const local = await readLocalOffer(home); // HomeError HOME_UNSAFE / FILE_UNSAFE when another user controls it

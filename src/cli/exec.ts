@@ -5,7 +5,13 @@
  */
 import { PaseoError } from "../protocol/errors.js";
 import { openClient, type ClientFlags } from "./client-factory.js";
-import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_PASEO_FAILED, EXIT_TIMED_OUT, signalExitStatus } from "./exit-status.js";
+import {
+  EXIT_CANNOT_EXECUTE,
+  EXIT_NOT_FOUND,
+  EXIT_PASEO_FAILED,
+  EXIT_TIMED_OUT,
+  signalExitStatus,
+} from "./exit-status.js";
 import { info, printJson, reportError } from "./output.js";
 
 export interface ExecFlags extends ClientFlags {
@@ -20,7 +26,7 @@ const DEFAULT_TIMEOUT_S = 30;
 export async function runExec(argv: string[], flags: ExecFlags): Promise<void> {
   const timeoutS = flags.execTimeout ?? DEFAULT_TIMEOUT_S;
   const client = await openClient(flags);
-  let r;
+  let r: Awaited<ReturnType<typeof client.exec>>;
   try {
     r = await client.exec(argv, { cwd: flags.cwd, shell: flags.shell, timeoutMs: timeoutS * 1000 });
   } catch (err) {

@@ -75,7 +75,10 @@ export function describeEnd(a: AgentInfo): { message: string; status: number } {
         status: EXIT_PASEO_FAILED,
       };
     case "lost":
-      return { message: `${who} was lost${reason ? `: ${reason}` : ""}; its exit status is unknown`, status: EXIT_PASEO_FAILED };
+      return {
+        message: `${who} was lost${reason ? `: ${reason}` : ""}; its exit status is unknown`,
+        status: EXIT_PASEO_FAILED,
+      };
     case "failed":
       return { message: `${who} failed${reason ? `: ${reason}` : ""}`, status: EXIT_PASEO_FAILED };
     case "running":

@@ -32,7 +32,15 @@ export function agentsTable(agents: AgentInfo[]): string {
   if (agents.length === 0) return "no agents";
   const rows = table(
     ["ID", "NAME", "STATUS", "PID", "TTY", "STARTED", "COMMAND"],
-    agents.map((a) => [a.id, a.name, agentStatus(a), a.pid === null ? "-" : String(a.pid), agentTty(a), age(a.startedAt), a.argv.join(" ").slice(0, 60)]),
+    agents.map((a) => [
+      a.id,
+      a.name,
+      agentStatus(a),
+      a.pid === null ? "-" : String(a.pid),
+      agentTty(a),
+      age(a.startedAt),
+      a.argv.join(" ").slice(0, 60),
+    ]),
   );
   // Why an agent is lost is a sentence (see AgentState); it does not fit a cell, so it follows the table.
   const reasons = agents

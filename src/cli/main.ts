@@ -49,7 +49,8 @@ for (const stream of [process.stdout, process.stderr]) {
 // Before the subcommand parses its options, so that its usage errors already exit with its failure status.
 program.hook("preSubcommand", (_program, sub) => {
   const follows = process.argv.some((a) => a === "--follow" || /^-[a-z]*f[a-z]*$/.test(a));
-  if (sub.name() === "exec" || sub.name() === "attach" || (sub.name() === "logs" && follows)) useRemoteStatusConvention();
+  if (sub.name() === "exec" || sub.name() === "attach" || (sub.name() === "logs" && follows))
+    useRemoteStatusConvention();
 });
 
 // No top-level await: this module is the entry of the CommonJS bundle dist/cli/paseo.cjs (see ./bin.ts).

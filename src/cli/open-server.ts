@@ -43,7 +43,11 @@ export interface OpenServer {
   close(): Promise<void>;
 }
 
-export async function startOpenServer(app: AppFiles, offer: Offer, options: { claimTtlMs?: number } = {}): Promise<OpenServer> {
+export async function startOpenServer(
+  app: AppFiles,
+  offer: Offer,
+  options: { claimTtlMs?: number } = {},
+): Promise<OpenServer> {
   const csp = appContentSecurityPolicy(relayConnectSource(offer));
   const token = toBase64Url(randomBytes(32));
   const tokenBytes = utf8(token);
@@ -54,7 +58,11 @@ export async function startOpenServer(app: AppFiles, offer: Offer, options: { cl
   let port = 0;
 
   const sendText = (res: ServerResponse, status: number, text: string): void => {
-    res.writeHead(status, { ...securityHeaders(csp), "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" });
+    res.writeHead(status, {
+      ...securityHeaders(csp),
+      "Content-Type": "text/plain; charset=utf-8",
+      "Cache-Control": "no-store",
+    });
     res.end(text);
   };
 
@@ -66,19 +74,29 @@ export async function startOpenServer(app: AppFiles, offer: Offer, options: { cl
         if (!match) return sendText(res, 403, "paseo open: this is not the URL `paseo open` printed\n");
         state = "claimed";
         clearTimeout(expiry);
-        res.writeHead(303, { ...securityHeaders(csp), Location: fragment, "Cache-Control": "no-store", "Content-Length": 0 });
+        res.writeHead(303, {
+          ...securityHeaders(csp),
+          Location: fragment,
+          "Cache-Control": "no-store",
+          "Content-Length": 0,
+        });
         res.end();
         settle(true);
         return;
       case "claimed":
-        return sendText(res, 410, "paseo open: this URL was already used (single use). If it was not you, revoke the offer: paseo daemon offers revoke <id>\n");
+        return sendText(
+          res,
+          410,
+          "paseo open: this URL was already used (single use). If it was not you, revoke the offer: paseo daemon offers revoke <id>\n",
+        );
       case "expired":
         return sendText(res, 410, "paseo open: this URL expired; run `paseo open` again\n");
     }
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    if (req.headers.host !== `127.0.0.1:${port}`) return sendText(res, 421, "paseo open: wrong Host (open the URL exactly as printed)\n");
+    if (req.headers.host !== `127.0.0.1:${port}`)
+      return sendText(res, 421, "paseo open: wrong Host (open the URL exactly as printed)\n");
     if (req.method !== "GET" && req.method !== "HEAD") return sendText(res, 405, "method not allowed\n");
     let url: URL;
     try {

@@ -55,13 +55,23 @@ export class ResilientHost {
   async nextSession(error: PaseoError): Promise<Session> {
     if (isPermanent(error)) throw error;
     const shutdown = error instanceof DaemonOfflineError && error.closeCode === CloseCode.DAEMON_SHUTDOWN;
-    const what = shutdown ? "the daemon is shutting down" : `lost the connection to the daemon (${escapeControls(error.message)})`;
+    const what = shutdown
+      ? "the daemon is shutting down"
+      : `lost the connection to the daemon (${escapeControls(error.message)})`;
     if (this.windowS === 0) {
       this.client.close();
-      throw this.localHome !== undefined ? new LocalDaemonStoppedError(this.localHome, shutdown ? "it is shutting down" : `the connection was lost (${error.code})`) : error;
+      throw this.localHome !== undefined
+        ? new LocalDaemonStoppedError(
+            this.localHome,
+            shutdown ? "it is shutting down" : `the connection was lost (${error.code})`,
+          )
+        : error;
     }
-    this.say(`paseo: ${what}; ${this.localHome !== undefined ? `waiting up to ${this.windowS} s for it to start again` : `reconnecting for up to ${this.windowS} s`}`);
-    const session = this.localHome === undefined ? await this.viaRelay(error) : await this.local(this.localHome, error, shutdown);
+    this.say(
+      `paseo: ${what}; ${this.localHome !== undefined ? `waiting up to ${this.windowS} s for it to start again` : `reconnecting for up to ${this.windowS} s`}`,
+    );
+    const session =
+      this.localHome === undefined ? await this.viaRelay(error) : await this.local(this.localHome, error, shutdown);
     this.say("paseo: reconnected; the output resumes where it stopped");
     return session;
   }

@@ -19,7 +19,10 @@ export const MAX_LISTED_CANDIDATES = 8;
 export class AgentNotFoundError extends PaseoError {
   readonly ref: string;
   constructor(ref: string) {
-    super("NOT_FOUND", `no agent on this daemon, running or ended, has the id, id prefix or name "${escapeControls(ref)}"`);
+    super(
+      "NOT_FOUND",
+      `no agent on this daemon, running or ended, has the id, id prefix or name "${escapeControls(ref)}"`,
+    );
     this.ref = ref;
   }
 }
@@ -29,7 +32,8 @@ export class AgentAmbiguousError extends PaseoError {
   readonly candidates: AgentInfo[];
   constructor(ref: string, how: "name" | "id prefix", candidates: AgentInfo[]) {
     const listed = candidates.slice(0, MAX_LISTED_CANDIDATES).map(describe).join(", ");
-    const more = candidates.length > MAX_LISTED_CANDIDATES ? ` and ${candidates.length - MAX_LISTED_CANDIDATES} more` : "";
+    const more =
+      candidates.length > MAX_LISTED_CANDIDATES ? ` and ${candidates.length - MAX_LISTED_CANDIDATES} more` : "";
     super(
       "AGENT_AMBIGUOUS",
       `"${escapeControls(ref)}" is the ${how} of ${candidates.length} agents: ${listed}${more}; use a longer id prefix or the full id`,
@@ -62,6 +66,9 @@ export function matchAgentRef(agents: readonly AgentInfo[], ref: string): AgentI
 }
 
 /** Resolve `ref` with one `agents.list {all: true}` (read-only: rides in the handshake on a fresh client). */
-export async function resolveAgentRef(client: { listAgents(options: { all?: boolean }): Promise<AgentInfo[]> }, ref: string): Promise<AgentInfo> {
+export async function resolveAgentRef(
+  client: { listAgents(options: { all?: boolean }): Promise<AgentInfo[]> },
+  ref: string,
+): Promise<AgentInfo> {
   return matchAgentRef(await client.listAgents({ all: true }), ref);
 }

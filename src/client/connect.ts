@@ -46,7 +46,11 @@ export function connect(options: ConnectOptions): Promise<Connected> {
     let opened = false;
     const socket = new options.WebSocket(url);
     socket.binaryType = "arraybuffer";
-    const timer = setTimeout(() => finish(new TimeoutError(opened ? "handshake with the daemon" : `connecting to ${where}`, options.timeoutMs)), options.timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish(new TimeoutError(opened ? "handshake with the daemon" : `connecting to ${where}`, options.timeoutMs)),
+      options.timeoutMs,
+    );
 
     const finish = (err: PaseoError | undefined, connected?: Connected) => {
       if (settled) return;
@@ -78,12 +82,16 @@ export function connect(options: ConnectOptions): Promise<Connected> {
       // The close event that follows carries the code; an error before open means the relay is unreachable.
     };
     socket.onclose = (ev) => {
-      finish(opened || ev.code >= 4000 ? errorForClose(ev.code, ev.reason) : new RelayUnreachableError(where, `close ${ev.code}`, offer.relay.endpoint));
+      finish(
+        opened || ev.code >= 4000
+          ? errorForClose(ev.code, ev.reason)
+          : new RelayUnreachableError(where, `close ${ev.code}`, offer.relay.endpoint),
+      );
     };
     socket.onmessage = (ev) => {
       const bytes = toBytes(ev.data);
       if (!bytes) return finish(handshakeFailed("the relay sent a non-binary frame during the handshake"));
-      let reply;
+      let reply: ReturnType<typeof handshake.readReply>;
       try {
         reply = handshake.readReply(bytes);
       } catch (err) {
@@ -95,8 +103,9 @@ export function connect(options: ConnectOptions): Promise<Connected> {
       }
       let server: ServerInfo;
       try {
-        const welcome = reply.welcome && reply.welcome.type === MessageType.CONTROL ? decodeControl(reply.welcome.body) : undefined;
-        if (!welcome || welcome.t !== "welcome") throw new Error("no welcome");
+        const welcome =
+          reply.welcome && reply.welcome.type === MessageType.CONTROL ? decodeControl(reply.welcome.body) : undefined;
+        if (welcome?.t !== "welcome") throw new Error("no welcome");
         server = welcome.server;
       } catch {
         return finish(handshakeFailed("the daemon's welcome message was malformed"));

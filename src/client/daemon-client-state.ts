@@ -43,7 +43,10 @@ export type ClientEvent<S, A, W> =
 export const INITIAL_CLIENT_PHASE: ClientPhase<never, never, never> = { name: "idle" };
 
 /** The one place the next state is decided. "closed" is final: every event leaves it as it is. */
-export function nextClientPhase<S, A, W>(phase: ClientPhase<S, A, W>, event: ClientEvent<S, A, W>): ClientPhase<S, A, W> {
+export function nextClientPhase<S, A, W>(
+  phase: ClientPhase<S, A, W>,
+  event: ClientEvent<S, A, W>,
+): ClientPhase<S, A, W> {
   if (phase.name === "closed") return phase;
   switch (event.type) {
     case "close":

@@ -10,7 +10,15 @@ import type { CryptoBackend } from "../protocol/crypto/backend.js";
 import { loadDefaultBackend } from "../protocol/crypto/select.js";
 import { parseOffer, type Offer } from "../protocol/offer.js";
 import { OfferError } from "../protocol/offer-errors.js";
-import { READ_ONLY_METHODS, type MethodName, type Params, type Result, type AgentInfo, type ServerInfo, type ExecResult } from "../protocol/rpc.js";
+import {
+  READ_ONLY_METHODS,
+  type MethodName,
+  type Params,
+  type Result,
+  type AgentInfo,
+  type ServerInfo,
+  type ExecResult,
+} from "../protocol/rpc.js";
 import { fromBase64Url, toBase64Url } from "../protocol/encoding.js";
 import { PaseoError } from "../protocol/errors.js";
 import { Backoff } from "../shared/backoff.js";
@@ -130,10 +138,16 @@ export class DaemonClient extends Emitter<ClientEvents> {
    */
   constructor(private readonly options: DaemonClientOptions) {
     super();
-    this.offer = typeof options.offer === "string" ? parseOffer(options.offer, { backend: options.backend }) : options.offer;
+    this.offer =
+      typeof options.offer === "string" ? parseOffer(options.offer, { backend: options.backend }) : options.offer;
     if (!this.offer || typeof this.offer !== "object") throw new OfferError("no offer given");
     const r = options.reconnect;
-    if (r) this.backoff = new Backoff({ minMs: (r !== true && r.minMs) || 250, maxMs: (r !== true && r.maxMs) || 10_000, stableMs: 10_000 });
+    if (r)
+      this.backoff = new Backoff({
+        minMs: (r !== true && r.minMs) || 250,
+        maxMs: (r !== true && r.maxMs) || 10_000,
+        stableMs: 10_000,
+      });
     const requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.host = {
       sessionForStreaming: () => this.ensureSession(),
@@ -227,10 +241,17 @@ export class DaemonClient extends Emitter<ClientEvents> {
    * @throws RpcError with code BAD_PARAMS, BAD_CWD or SPAWN_FAILED (it could not start); the request errors listed
    *   on the class.
    */
-  async exec(argv: string[], options: Omit<Params<"exec">, "argv"> = {}): Promise<ExecResult & { stdout: Uint8Array; stderr: Uint8Array }> {
+  async exec(
+    argv: string[],
+    options: Omit<Params<"exec">, "argv"> = {},
+  ): Promise<ExecResult & { stdout: Uint8Array; stderr: Uint8Array }> {
     const timeout = (options.timeoutMs ?? 30_000) + (this.options.requestTimeoutMs ?? 15_000);
     const result = await this.call("exec", { argv, ...options }, timeout);
-    return { ...result, stdout: fromBase64Url(result.stdoutB64) ?? new Uint8Array(), stderr: fromBase64Url(result.stderrB64) ?? new Uint8Array() };
+    return {
+      ...result,
+      stdout: fromBase64Url(result.stdoutB64) ?? new Uint8Array(),
+      stderr: fromBase64Url(result.stderrB64) ?? new Uint8Array(),
+    };
   }
 
   /**

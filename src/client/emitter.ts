@@ -3,7 +3,9 @@ export class Emitter<Events extends Record<string, unknown[]>> {
   private readonly listeners: { [K in keyof Events]?: ((...args: Events[K]) => void)[] } = {};
 
   on<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): () => void {
-    (this.listeners[event] ??= []).push(listener);
+    const list = this.listeners[event] ?? [];
+    this.listeners[event] = list;
+    list.push(listener);
     return () => this.off(event, listener);
   }
 

@@ -10,7 +10,6 @@ import { isLoopbackEndpoint } from "../protocol/relay-url.js";
 export { OfferError, OfferExpiredError, OfferRevokedError, OfferVersionError } from "../protocol/offer-errors.js";
 import { OfferExpiredError, OfferRevokedError } from "../protocol/offer-errors.js";
 
-
 export class RelayUnreachableError extends PaseoError {
   /** `endpoint` is host:port. On loopback nothing but this machine can be at fault, so the advice differs. */
   constructor(where: string, detail?: string, endpoint?: string) {
@@ -28,7 +27,10 @@ export class DaemonOfflineError extends PaseoError {
   /** The close code that reported it (4001 offline, 4002 gone, 4110 shutting down), when one did. */
   readonly closeCode: number | undefined;
   constructor(detail = "the daemon is not connected to the relay", closeCode?: number) {
-    super("DAEMON_OFFLINE", `daemon offline: ${detail} — start it with \`paseo daemon start\` on that machine, or wait for it to reconnect`);
+    super(
+      "DAEMON_OFFLINE",
+      `daemon offline: ${detail} — start it with \`paseo daemon start\` on that machine, or wait for it to reconnect`,
+    );
     this.closeCode = closeCode;
   }
 }

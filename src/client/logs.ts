@@ -39,7 +39,12 @@ interface LogSource {
   nextSession(error: PaseoError): Promise<Session>;
 }
 
-type Item = { kind: "chunk"; chunk: StreamChunk } | { kind: "end" } | { kind: "abort" } | { kind: "error"; error: PaseoError } | { kind: "overflow" };
+type Item =
+  | { kind: "chunk"; chunk: StreamChunk }
+  | { kind: "end" }
+  | { kind: "abort" }
+  | { kind: "error"; error: PaseoError }
+  | { kind: "overflow" };
 
 export const QUEUE_HIGH_BYTES = 8 * 1024 * 1024;
 
@@ -95,7 +100,11 @@ export async function* followLogs(client: LogSource, id: string, options: LogsOp
       },
       onEvent: (event: RpcEvent) => {
         if (event.event === "end") queue.push({ kind: "end" });
-        else queue.push({ kind: "error", error: new PaseoError(event.error?.code ?? "STREAM_ERROR", event.error?.message ?? "log stream failed") });
+        else
+          queue.push({
+            kind: "error",
+            error: new PaseoError(event.error?.code ?? "STREAM_ERROR", event.error?.message ?? "log stream failed"),
+          });
       },
     });
     session
@@ -125,7 +134,8 @@ export async function* followLogs(client: LogSource, id: string, options: LogsOp
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
       unsubscribe();
-      if (!finished && !overflowed && !session.closed) session.request("agents.unsubscribe", { sub }, 5_000).catch(() => {});
+      if (!finished && !overflowed && !session.closed)
+        session.request("agents.unsubscribe", { sub }, 5_000).catch(() => {});
     }
   }
 }

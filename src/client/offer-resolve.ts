@@ -53,7 +53,8 @@ function defaultEnv(): Record<string, string | undefined> {
 /** The default reader: node:fs, loaded on first use (an empty module in browser bundles, see the header). */
 const nodeReadFile: OfferFileReader = async (path, maxBytes) => {
   const mod = (await import("./offer-file-node.js")) as Partial<typeof import("./offer-file-node.js")>;
-  if (typeof mod.readOfferFileNode !== "function") throw Object.assign(new Error("no file system here"), { code: "ENOTSUP" });
+  if (typeof mod.readOfferFileNode !== "function")
+    throw Object.assign(new Error("no file system here"), { code: "ENOTSUP" });
   return mod.readOfferFileNode(path, maxBytes);
 };
 
@@ -73,7 +74,11 @@ async function readOfferFile(path: string, reader: OfferFileReader, origin: stri
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     if (code === "EFBIG") throw tooLarge(shown, origin);
     const why =
-      code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (code ?? "read error");
+      code === "EACCES" || code === "EPERM"
+        ? "permission denied"
+        : code === "EISDIR"
+          ? "it is a directory"
+          : (code ?? "read error");
     throw new OfferError(`${origin}: cannot read offer file ${shown}: ${why}`, { cause: err });
   }
   const size = typeof data === "string" ? utf8(data).length : data.length;
@@ -121,7 +126,8 @@ async function resolveValue(
  * Throws OfferError (and subclasses) with a message naming where the bad offer came from; never the secret.
  */
 export async function resolveOffer(options: ResolveOfferOptions = {}): Promise<ResolvedOffer | undefined> {
-  if (options.relay !== undefined && options.relay.trim() !== "") return resolveValue(options.relay, "argument", options);
+  if (options.relay !== undefined && options.relay.trim() !== "")
+    return resolveValue(options.relay, "argument", options);
   const fromEnv = (options.env ?? defaultEnv())[OFFER_ENV];
   if (fromEnv !== undefined && fromEnv.trim() !== "") return resolveValue(fromEnv, "env", options);
   return undefined;

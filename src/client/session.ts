@@ -2,7 +2,14 @@
  * Session: one established, encrypted connection to a daemon — RPC correlation, per-request timeouts and STREAM
  * routing to subscriptions. Knows nothing about offers or reconnecting (DaemonClient does that).
  */
-import { MessageType, type AppMessage, decodeClose, decodeStream, encodeClose, type StreamChunk } from "../protocol/frame.js";
+import {
+  MessageType,
+  type AppMessage,
+  decodeClose,
+  decodeStream,
+  encodeClose,
+  type StreamChunk,
+} from "../protocol/frame.js";
 import { decodeControl, encodeControl, type RpcEvent, type RpcRequest, type ServerInfo } from "../protocol/rpc.js";
 import type { SecureChannel } from "../protocol/secure-channel.js";
 import { PaseoError } from "../protocol/errors.js";
@@ -65,7 +72,9 @@ export class Session {
         const terminate = (this.socket as { terminate?: () => void }).terminate;
         if (terminate) terminate.call(this.socket);
         else this.socket.close(4008, "keepalive timeout");
-        this.shutdown(err instanceof TimeoutError ? new TimeoutError("keepalive (the path to the daemon went silent)", ms) : err);
+        this.shutdown(
+          err instanceof TimeoutError ? new TimeoutError("keepalive (the path to the daemon went silent)", ms) : err,
+        );
       },
     );
   }
@@ -108,7 +117,8 @@ export class Session {
     // (`paseo ls`) would otherwise never send one. docs/protocol.md §3.3.
     if (!this.closedError) {
       try {
-        for (const m of this.channel.encrypt({ type: MessageType.CLOSE, body: encodeClose(code, reason) })) this.socket.send(m);
+        for (const m of this.channel.encrypt({ type: MessageType.CLOSE, body: encodeClose(code, reason) }))
+          this.socket.send(m);
       } catch {
         // socket or channel already gone: the transport close below still ends the session
       }
@@ -135,7 +145,8 @@ export class Session {
   }
 
   private sendControl(request: RpcRequest): void {
-    for (const m of this.channel.encrypt({ type: MessageType.CONTROL, body: encodeControl(request) })) this.socket.send(m);
+    for (const m of this.channel.encrypt({ type: MessageType.CONTROL, body: encodeControl(request) }))
+      this.socket.send(m);
   }
 
   private onWire(data: unknown): void {
@@ -144,7 +155,8 @@ export class Session {
     const bytes = toBytes(data);
     let message: AppMessage | undefined;
     try {
-      if (!bytes) throw new PaseoError("PROTOCOL_ERROR", "the relay sent a non-binary frame: paseo messages are binary");
+      if (!bytes)
+        throw new PaseoError("PROTOCOL_ERROR", "the relay sent a non-binary frame: paseo messages are binary");
       message = this.channel.decrypt(bytes);
     } catch (err) {
       // Tampered, replayed, reordered or reflected: fatal, named, and the socket is closed.
@@ -204,7 +216,8 @@ export class Session {
       p.reject(err);
     }
     this.pending.clear();
-    for (const sub of this.subs.values()) sub.onEvent({ t: "evt", sub: -1, event: "error", error: { code: err.code, message: err.message } });
+    for (const sub of this.subs.values())
+      sub.onEvent({ t: "evt", sub: -1, event: "error", error: { code: err.code, message: err.message } });
     this.subs.clear();
     for (const l of this.closeListeners.splice(0)) l(err);
   }

@@ -27,7 +27,9 @@ export function takeBatch(queue: InputItem[]): Batch {
     return {
       bytes: head.bytes.subarray(0, TERMINAL_INPUT_MAX_BYTES),
       ok() {},
-      undo: () => void (queue[0] = head),
+      undo: () => {
+        queue[0] = head;
+      },
       fail: (err) => {
         queue.shift();
         head.reject(err);
@@ -49,8 +51,12 @@ export function takeBatch(queue: InputItem[]): Batch {
   }
   return {
     bytes,
-    ok: () => done.forEach((w) => w.resolve()),
+    ok: () => {
+      for (const w of done) w.resolve();
+    },
     undo: () => void queue.unshift(...done),
-    fail: (err) => done.forEach((w) => w.reject(err)),
+    fail: (err) => {
+      for (const w of done) w.reject(err);
+    },
   };
 }

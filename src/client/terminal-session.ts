@@ -76,7 +76,8 @@ export class TerminalSession extends Emitter<Events> {
     private readonly options: AttachOptions,
   ) {
     super();
-    if (options.cols !== undefined && options.rows !== undefined) this.localSize = { cols: options.cols, rows: options.rows };
+    if (options.cols !== undefined && options.rows !== undefined)
+      this.localSize = { cols: options.cols, rows: options.rows };
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => {}); // observed through `done` or the iterator; never an unhandled rejection
   }
@@ -125,7 +126,12 @@ export class TerminalSession extends Emitter<Events> {
     if (bytes.length === 0) return Promise.resolve();
     const queued = this.input.reduce((n, w) => n + w.bytes.length, 0);
     if (queued + bytes.length > MAX_QUEUED_INPUT_BYTES) {
-      return Promise.reject(new PaseoError("INPUT_QUEUE_FULL", `more than ${MAX_QUEUED_INPUT_BYTES} bytes of input are waiting for agent ${this.id}; wait for earlier writes`));
+      return Promise.reject(
+        new PaseoError(
+          "INPUT_QUEUE_FULL",
+          `more than ${MAX_QUEUED_INPUT_BYTES} bytes of input are waiting for agent ${this.id}; wait for earlier writes`,
+        ),
+      );
     }
     return new Promise((resolve, reject) => {
       this.input.push({ bytes, resolve, reject });
@@ -147,7 +153,8 @@ export class TerminalSession extends Emitter<Events> {
     const r = validateResult("terminal.take", await this.request("terminal.take", { sub: this.sub }));
     this.lane = r.lane;
     this.writer = r.writer;
-    if (this.localSize && (this.localSize.cols !== this.cols || this.localSize.rows !== this.rows)) await this.resize(this.localSize.cols, this.localSize.rows);
+    if (this.localSize && (this.localSize.cols !== this.cols || this.localSize.rows !== this.rows))
+      await this.resize(this.localSize.cols, this.localSize.rows);
   }
 
   /** Give the writer lane up and keep watching. */
@@ -162,7 +169,8 @@ export class TerminalSession extends Emitter<Events> {
     if (this.isOver()) return;
     const session = this.session;
     this.finish("detached", null);
-    if (session && !session.closed) await session.request("agents.unsubscribe", { sub: this.sub }, this.host.requestTimeoutMs).catch(() => {});
+    if (session && !session.closed)
+      await session.request("agents.unsubscribe", { sub: this.sub }, this.host.requestTimeoutMs).catch(() => {});
   }
 
   private isOver(): boolean {
@@ -170,8 +178,12 @@ export class TerminalSession extends Emitter<Events> {
   }
 
   private request(method: string, params: Record<string, unknown>): Promise<unknown> {
-    if (this.isOver()) return Promise.reject(new PaseoError("TERMINAL_CLOSED", `the attachment to agent ${this.id} is over (${this.currentState})`));
-    if (!this.session || this.session.closed) return Promise.reject(new PaseoError("TERMINAL_RECONNECTING", `reconnecting to agent ${this.id}; try again`));
+    if (this.isOver())
+      return Promise.reject(
+        new PaseoError("TERMINAL_CLOSED", `the attachment to agent ${this.id} is over (${this.currentState})`),
+      );
+    if (!this.session || this.session.closed)
+      return Promise.reject(new PaseoError("TERMINAL_RECONNECTING", `reconnecting to agent ${this.id}; try again`));
     return this.session.request(method, params, this.host.requestTimeoutMs);
   }
 
@@ -190,7 +202,10 @@ export class TerminalSession extends Emitter<Events> {
     if (since !== undefined) params.since = since;
     let result: TerminalAttachResult;
     try {
-      result = validateResult("terminal.attach", await session.request("terminal.attach", params, this.host.requestTimeoutMs));
+      result = validateResult(
+        "terminal.attach",
+        await session.request("terminal.attach", params, this.host.requestTimeoutMs),
+      );
     } catch (err) {
       unsubscribe();
       throw err;
@@ -236,7 +251,8 @@ export class TerminalSession extends Emitter<Events> {
   private onEvent(session: Session, sub: number, e: RpcEvent): void {
     if (this.isOver()) return;
     if (e.sub === -1 || session.closed) {
-      if (session === this.session) void this.recover(session.closeError ?? new PaseoError("CONNECTION_LOST", "connection lost"));
+      if (session === this.session)
+        void this.recover(session.closeError ?? new PaseoError("CONNECTION_LOST", "connection lost"));
       return;
     }
     if (sub !== this.sub) return;
@@ -254,7 +270,8 @@ export class TerminalSession extends Emitter<Events> {
         this.emit("resize", { cols: this.cols, rows: this.rows });
         break;
       case "end":
-        if (e.nextSeq !== undefined && e.nextSeq !== this.nextSeq) return this.fail(new LogGapError(this.nextSeq, e.nextSeq));
+        if (e.nextSeq !== undefined && e.nextSeq !== this.nextSeq)
+          return this.fail(new LogGapError(this.nextSeq, e.nextSeq));
         if (e.agent) this.agent = e.agent;
         this.lane = "watcher";
         this.writer = false;
@@ -332,7 +349,8 @@ export class TerminalSession extends Emitter<Events> {
 
   private drain(): void {
     if (this.dataListeners.length === 0) return;
-    for (let item = this.pending.shift(); item; item = this.pending.shift()) for (const l of [...this.dataListeners]) l(item);
+    for (let item = this.pending.shift(); item; item = this.pending.shift())
+      for (const l of [...this.dataListeners]) l(item);
     if (this.suspended) void this.resumeStream();
   }
 
@@ -345,7 +363,11 @@ export class TerminalSession extends Emitter<Events> {
         if (!this.session || this.session.closed || this.currentState !== "attached") return; // re-attach resumes
         const batch = takeBatch(this.input);
         try {
-          await this.session.request("terminal.input", { id: this.id, dataB64: toBase64Url(batch.bytes) }, this.host.requestTimeoutMs);
+          await this.session.request(
+            "terminal.input",
+            { id: this.id, dataB64: toBase64Url(batch.bytes) },
+            this.host.requestTimeoutMs,
+          );
           batch.ok();
         } catch (err) {
           if (err instanceof RpcError && err.code === "INPUT_RATE_LIMITED") {
@@ -360,7 +382,9 @@ export class TerminalSession extends Emitter<Events> {
           batch.fail(err);
         }
       }
-      if (this.isOver()) for (const w of this.input.splice(0)) w.reject(new PaseoError("TERMINAL_CLOSED", `the attachment to agent ${this.id} is over`));
+      if (this.isOver())
+        for (const w of this.input.splice(0))
+          w.reject(new PaseoError("TERMINAL_CLOSED", `the attachment to agent ${this.id} is over`));
     } finally {
       this.pumping = false;
     }

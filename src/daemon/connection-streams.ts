@@ -39,9 +39,11 @@ export class ConnectionStreams {
    */
   prepare(sub: number, id: string, since: number): { nextSeq: number } {
     if (this.subs.has(sub)) throw new ParamsError(`subscription ${sub} is already open on this connection`);
-    if (this.subs.size >= MAX_SUBSCRIPTIONS) throw new ParamsError(`at most ${MAX_SUBSCRIPTIONS} log subscriptions per connection`);
+    if (this.subs.size >= MAX_SUBSCRIPTIONS)
+      throw new ParamsError(`at most ${MAX_SUBSCRIPTIONS} log subscriptions per connection`);
     const { nextSeq } = this.agents.get(id);
-    if (since > nextSeq) throw new ParamsError(`"since" ${since} is past the end of the log (next chunk is ${nextSeq})`);
+    if (since > nextSeq)
+      throw new ParamsError(`"since" ${since} is past the end of the log (next chunk is ${nextSeq})`);
     return { nextSeq };
   }
 
@@ -94,7 +96,12 @@ export class ConnectionStreams {
 
   /** Non-follow: everything recorded before the request (seq < untilSeq), paced by the pipe, then "end". */
   private async snapshot(sub: number, id: string, since: number, untilSeq: number): Promise<void> {
-    const marker: SubscriptionHandle = { nextSeq: since, unsubscribe: () => void this.subs.delete(sub), pause() {}, resume() {} };
+    const marker: SubscriptionHandle = {
+      nextSeq: since,
+      unsubscribe: () => void this.subs.delete(sub),
+      pause() {},
+      resume() {},
+    };
     this.subs.set(sub, marker);
     let next = since;
     try {
@@ -105,7 +112,8 @@ export class ConnectionStreams {
           if (chunk.seq >= untilSeq) break;
           this.sink.sendChunk(sub, chunk.seq, chunk.fd, chunk.data);
         }
-        if (batch.nextSeq <= next) throw new PaseoError("LOG_READ", `log of ${id} ended at chunk ${next}, before ${untilSeq}`);
+        if (batch.nextSeq <= next)
+          throw new PaseoError("LOG_READ", `log of ${id} ended at chunk ${next}, before ${untilSeq}`);
         next = Math.min(batch.nextSeq, untilSeq);
       }
       if (this.subs.get(sub) === marker) this.sink.sendEnd(sub, next);
@@ -139,5 +147,7 @@ export class ConnectionStreams {
 }
 
 function errorBody(err: unknown): { code: string; message: string } {
-  return err instanceof PaseoError ? { code: err.code, message: err.message } : { code: "INTERNAL", message: "reading the log failed" };
+  return err instanceof PaseoError
+    ? { code: err.code, message: err.message }
+    : { code: "INTERNAL", message: "reading the log failed" };
 }

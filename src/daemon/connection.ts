@@ -7,10 +7,24 @@ import type { CryptoBackend, KeyPair } from "../protocol/crypto/backend.js";
 import { CloseCode, closeReason } from "../protocol/close-codes.js";
 import { toBase64Url } from "../protocol/encoding.js";
 import { PaseoError } from "../protocol/errors.js";
-import { type AppMessage, encodeClose, encodeStream, FrameError, MessageTooLargeError, MessageType } from "../protocol/frame.js";
+import {
+  type AppMessage,
+  encodeClose,
+  encodeStream,
+  FrameError,
+  MessageTooLargeError,
+  MessageType,
+} from "../protocol/frame.js";
 import { NoiseMessageTooLargeError } from "../protocol/noise/index.js";
 import { parseHello, HelloError, ServerHandshake } from "../protocol/handshake.js";
-import { decodeControl, encodeControl, READ_ONLY_METHODS, RpcErrorCode, type ControlMessage, type RpcRequest } from "../protocol/rpc.js";
+import {
+  decodeControl,
+  encodeControl,
+  READ_ONLY_METHODS,
+  RpcErrorCode,
+  type ControlMessage,
+  type RpcRequest,
+} from "../protocol/rpc.js";
 import { isMethod, ParamsError, validateParams } from "../protocol/rpc-params.js";
 import type { SecureChannel } from "../protocol/secure-channel.js";
 import type { AgentInfo, AgentManager } from "./agents/index.js";
@@ -27,7 +41,6 @@ import type { OfferRefusal } from "./offer-store.js";
 
 /** `once`: a single-use offer (consumed at admission; see offer-sessions.ts). The local offer is reusable. */
 export type OfferLookup = { psk: Uint8Array; once?: boolean } | { refused: OfferRefusal };
-
 
 export interface ConnectionContext {
   backend: CryptoBackend;
@@ -70,7 +83,12 @@ type Phase = "hello" | "open" | "closed";
 
 /** Errors of a hello whose shape is wrong (4112), as opposed to one that did not authenticate (4100). */
 function isMalformedHello(err: unknown): boolean {
-  return err instanceof HelloError || err instanceof FrameError || err instanceof MessageTooLargeError || err instanceof NoiseMessageTooLargeError;
+  return (
+    err instanceof HelloError ||
+    err instanceof FrameError ||
+    err instanceof MessageTooLargeError ||
+    err instanceof NoiseMessageTooLargeError
+  );
 }
 
 export class ClientConnection implements PipeHandler {
@@ -90,7 +108,10 @@ export class ClientConnection implements PipeHandler {
   ) {
     this.handlers = createHandlers(ctx);
     // A silent connection may lose its slot to a newcomer (handshake-slots.ts says why): the client hears 4105.
-    this.slot = ctx.handshakes.acquire({ evict: () => this.close(CloseCode.BUSY, "daemon busy: slot reclaimed from a silent connection") }, pipe.source);
+    this.slot = ctx.handshakes.acquire(
+      { evict: () => this.close(CloseCode.BUSY, "daemon busy: slot reclaimed from a silent connection") },
+      pipe.source,
+    );
     if (!this.slot) {
       this.close(CloseCode.BUSY);
       return;
@@ -131,11 +152,15 @@ export class ClientConnection implements PipeHandler {
     this.phase = "open"; // further bytes before the reply are transport messages (and would fail to decrypt)
     clearTimeout(this.helloTimer);
     this.slot?.working();
-    let hello;
+    let hello: ReturnType<typeof parseHello>;
     try {
       hello = parseHello(data);
     } catch (err) {
-      return this.close(err instanceof HelloError && err.code === "UNSUPPORTED_VERSION" ? CloseCode.UNSUPPORTED_VERSION : CloseCode.HELLO_INVALID);
+      return this.close(
+        err instanceof HelloError && err.code === "UNSUPPORTED_VERSION"
+          ? CloseCode.UNSUPPORTED_VERSION
+          : CloseCode.HELLO_INVALID,
+      );
     }
     const offerId = toBase64Url(hello.offerId);
     const found = await this.ctx.lookupOffer(offerId);
@@ -195,7 +220,8 @@ export class ClientConnection implements PipeHandler {
 
   private onMessage(message: AppMessage, early: boolean): void {
     if (message.type === MessageType.CLOSE) return this.close(1000, "client closed");
-    if (message.type !== MessageType.CONTROL) return this.close(CloseCode.PROTOCOL_ERROR, "unexpected stream message from client");
+    if (message.type !== MessageType.CONTROL)
+      return this.close(CloseCode.PROTOCOL_ERROR, "unexpected stream message from client");
     let control: ControlMessage;
     try {
       control = decodeControl(message.body);
@@ -208,9 +234,13 @@ export class ClientConnection implements PipeHandler {
 
   private async handle(req: RpcRequest, early: boolean): Promise<void> {
     try {
-      if (!isMethod(req.method)) throw new PaseoError(RpcErrorCode.UNKNOWN_METHOD, `unknown method "${req.method.slice(0, 40)}"`);
+      if (!isMethod(req.method))
+        throw new PaseoError(RpcErrorCode.UNKNOWN_METHOD, `unknown method "${req.method.slice(0, 40)}"`);
       if (early && !READ_ONLY_METHODS.has(req.method)) {
-        throw new PaseoError(RpcErrorCode.EARLY_DATA_REJECTED, `${req.method} is not read-only and cannot be sent as early data`);
+        throw new PaseoError(
+          RpcErrorCode.EARLY_DATA_REJECTED,
+          `${req.method} is not read-only and cannot be sent as early data`,
+        );
       }
       const method = req.method;
       if (method === "agents.logs") {
@@ -232,17 +262,27 @@ export class ClientConnection implements PipeHandler {
         attached.begin();
         return;
       }
-      if (method === "terminal.input") return this.respond(req.id, await this.terminals!.input(validateParams(method, req.params)));
-      if (method === "terminal.resize") return this.respond(req.id, await this.terminals!.resize(validateParams(method, req.params)));
-      if (method === "terminal.take") return this.respond(req.id, this.terminals!.take(validateParams(method, req.params)));
-      if (method === "terminal.release") return this.respond(req.id, this.terminals!.release(validateParams(method, req.params)));
+      if (method === "terminal.input")
+        return this.respond(req.id, await this.terminals!.input(validateParams(method, req.params)));
+      if (method === "terminal.resize")
+        return this.respond(req.id, await this.terminals!.resize(validateParams(method, req.params)));
+      if (method === "terminal.take")
+        return this.respond(req.id, this.terminals!.take(validateParams(method, req.params)));
+      if (method === "terminal.release")
+        return this.respond(req.id, this.terminals!.release(validateParams(method, req.params)));
       if (method === "agents.input") this.terminals!.checkPlainInput(validateParams(method, req.params).id);
       const handler = this.handlers[method] as (p: unknown) => Promise<unknown>;
       this.respond(req.id, await handler(validateParams(method, req.params)));
     } catch (err) {
-      const code = err instanceof ParamsError ? RpcErrorCode.BAD_PARAMS : err instanceof PaseoError ? err.code : RpcErrorCode.INTERNAL;
+      const code =
+        err instanceof ParamsError
+          ? RpcErrorCode.BAD_PARAMS
+          : err instanceof PaseoError
+            ? err.code
+            : RpcErrorCode.INTERNAL;
       const message = err instanceof PaseoError ? err.message : "internal error";
-      if (!(err instanceof PaseoError)) this.ctx.log("warn", `${this.pipe.label}: ${req.method} failed: ${(err as Error)?.message}`);
+      if (!(err instanceof PaseoError))
+        this.ctx.log("warn", `${this.pipe.label}: ${req.method} failed: ${(err as Error)?.message}`);
       this.send({ t: "res", id: req.id, ok: false, error: { code, message } });
     }
   }

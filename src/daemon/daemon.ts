@@ -27,7 +27,13 @@ import { OfferSessions } from "./offer-sessions.js";
 import { buildOffer, createPairing, type Pairing } from "./pairing.js";
 import { RelayLink, type RelayLinkStatus } from "./relay-link.js";
 import { startLocalServer, type LocalServer } from "./local-server.js";
-import { acquireDaemonLock, removeRuntimeFiles, writeLocalOffer, writeStatus, type DaemonStatusFile } from "./runtime-files.js";
+import {
+  acquireDaemonLock,
+  removeRuntimeFiles,
+  writeLocalOffer,
+  writeStatus,
+  type DaemonStatusFile,
+} from "./runtime-files.js";
 import { ServerInfoSource } from "./server-info.js";
 
 /** The built browser app (dist/web/ next to dist/daemon/), served by the embedded relay so pairing links open it. */
@@ -96,7 +102,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const identity = await loadOrCreateIdentity(home, backend);
     const config = await loadConfig(home);
     const offers = new OfferStore(home, { backend });
-    cleanups.push(() => offers.flush().catch((err: Error) => log("warn", `could not record offer uses: ${err.message}`)));
+    cleanups.push(() =>
+      offers.flush().catch((err: Error) => log("warn", `could not record offer uses: ${err.message}`)),
+    );
     const offerSessions = new OfferSessions(offers, log);
     offerSessions.start();
     cleanups.push(() => offerSessions.stop());
@@ -161,14 +169,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const local: LocalServer = await startLocalServer({ ...listen, serverId: identity.serverId, log, onClient });
     cleanups.push(() => local.close());
     const localEndpoint = { endpoint: `${local.host}:${local.port}`, tls: false };
-    await writeLocalOffer(home, buildOffer(identity, localEndpoint, { id: localOfferId, secretB64: toBase64Url(localSecret), label: "local" }, backend));
+    await writeLocalOffer(
+      home,
+      buildOffer(
+        identity,
+        localEndpoint,
+        { id: localOfferId, secretB64: toBase64Url(localSecret), label: "local" },
+        backend,
+      ),
+    );
     cleanups.push(() => removeRuntimeFiles(home));
 
     // Relay: explicit, configured, or embedded on loopback.
     let relayEndpoint = options.relay === undefined ? config.relay : options.relay;
     let embeddedRelay: Relay | undefined;
     if (relayEndpoint === undefined) {
-      const port = options.embeddedRelayPort ?? config.embeddedRelayPort ?? Number(DEFAULT_EMBEDDED_RELAY.endpoint.split(":")[1]);
+      const port =
+        options.embeddedRelayPort ?? config.embeddedRelayPort ?? Number(DEFAULT_EMBEDDED_RELAY.endpoint.split(":")[1]);
       const webApp = builtWebApp();
       embeddedRelay = await startRelay({
         host: "127.0.0.1",
@@ -201,7 +218,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // Relay state changes are written at once (status must never look green while the path is down);
     // other updates (pongs, agents) are coalesced to at most one write every 200 ms.
     let lastState: string | undefined;
-    const writeNow = () => writeStatus(home, status()).catch((err: Error) => log("warn", `could not write status: ${err.message}`));
+    const writeNow = () =>
+      writeStatus(home, status()).catch((err: Error) => log("warn", `could not write status: ${err.message}`));
     const onLinkStatus = (s: RelayLinkStatus) => {
       if (s.state !== lastState) {
         lastState = s.state;
@@ -245,7 +263,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
     let pairing: Pairing | undefined;
     if (relayEndpoint && options.pairOnStart !== false) {
-      pairing = await createPairing({ home, backend, identity, store: offers, relay: relayEndpoint, label: "daemon start", ttlMs: 24 * 3600_000 });
+      pairing = await createPairing({
+        home,
+        backend,
+        identity,
+        store: offers,
+        relay: relayEndpoint,
+        label: "daemon start",
+        ttlMs: 24 * 3600_000,
+      });
     }
     log("info", `daemon ${shortId(identity.serverId)} started (home ${home}, local ws://${local.host}:${local.port})`);
 

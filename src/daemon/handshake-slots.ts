@@ -73,7 +73,10 @@ export class HandshakeSlots {
     this.entries.add(entry);
     if (source !== undefined) {
       let set = this.waitingBySource.get(source);
-      if (!set) this.waitingBySource.set(source, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.waitingBySource.set(source, set);
+      }
       set.add(entry);
     }
     return new HandshakeSlot(this, entry);
@@ -102,7 +105,8 @@ export class HandshakeSlots {
     let best: Entry[] | undefined;
     for (const list of groups.values()) {
       // Ties go to the source whose oldest waiting connection is older: it has been silent the longest.
-      if (!best || list.length > best.length || (list.length === best.length && list[0]!.seq < best[0]!.seq)) best = list;
+      if (!best || list.length > best.length || (list.length === best.length && list[0]!.seq < best[0]!.seq))
+        best = list;
     }
     return best?.[0];
   }

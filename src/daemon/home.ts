@@ -42,7 +42,12 @@ export class HomeError extends PaseoError {
 
 /** PASEO_HOME as an absolute path: `arg` (the --home flag) > env.PASEO_HOME > ~/.paseo. "~/" is expanded. */
 export function resolveHome(arg?: string, env: Record<string, string | undefined> = process.env): string {
-  const chosen = arg !== undefined && arg !== "" ? arg : env.PASEO_HOME !== undefined && env.PASEO_HOME !== "" ? env.PASEO_HOME : undefined;
+  const chosen =
+    arg !== undefined && arg !== ""
+      ? arg
+      : env.PASEO_HOME !== undefined && env.PASEO_HOME !== ""
+        ? env.PASEO_HOME
+        : undefined;
   if (chosen === undefined) return join(homedir(), ".paseo");
   if (chosen === "~") return homedir();
   if (chosen.startsWith("~/")) return join(homedir(), chosen.slice(2));
@@ -57,7 +62,10 @@ export async function ensureHome(home: string): Promise<string> {
   } catch (err) {
     const code = errnoCode(err);
     if (code === "EEXIST" || code === "ENOTDIR") {
-      throw new HomeError("HOME_INVALID", `paseo home ${home} exists but is not a directory (set --home or PASEO_HOME to a directory)`);
+      throw new HomeError(
+        "HOME_INVALID",
+        `paseo home ${home} exists but is not a directory (set --home or PASEO_HOME to a directory)`,
+      );
     }
     throw new HomeError("HOME_INVALID", `cannot create paseo home ${home}: ${code ?? String(err)}`, { cause: err });
   }
@@ -89,7 +97,11 @@ async function fsyncDir(dir: string): Promise<void> {
  * over `path`, fsync the directory. Readers see the old or the new content, never a mix; no temp file is left
  * behind on failure.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode: number = SECRET_FILE_MODE): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  mode: number = SECRET_FILE_MODE,
+): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${path.slice(dir.length + 1)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   let handle: fs.FileHandle | undefined;
@@ -105,9 +117,13 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await handle?.close().catch(() => undefined);
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     const code = errnoCode(err);
-    throw new HomeError("FILE_WRITE_FAILED", `cannot write ${path}: ${code ?? (err instanceof Error ? err.message : String(err))}`, {
-      cause: err,
-    });
+    throw new HomeError(
+      "FILE_WRITE_FAILED",
+      `cannot write ${path}: ${code ?? (err instanceof Error ? err.message : String(err))}`,
+      {
+        cause: err,
+      },
+    );
   }
   await fsyncDir(dir);
 }
@@ -128,7 +144,12 @@ export async function readJsonFile(path: string): Promise<unknown> {
     if (err instanceof HomeError) throw err;
     const code = errnoCode(err);
     if (code === "ENOENT") return undefined;
-    const why = code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (code ?? String(err));
+    const why =
+      code === "EACCES" || code === "EPERM"
+        ? "permission denied"
+        : code === "EISDIR"
+          ? "it is a directory"
+          : (code ?? String(err));
     throw new HomeError("FILE_UNREADABLE", `cannot read ${path}: ${why}`, { cause: err });
   } finally {
     await handle?.close().catch(() => undefined);
@@ -168,7 +189,11 @@ export function isProcessAlive(pid: number): boolean {
 
 async function tryAcquire(lockPath: string, staleMs: number): Promise<{ ok: true } | { ok: false; owner?: number }> {
   try {
-    const handle = await fs.open(lockPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, SECRET_FILE_MODE);
+    const handle = await fs.open(
+      lockPath,
+      fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL,
+      SECRET_FILE_MODE,
+    );
     try {
       await handle.writeFile(JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
     } finally {
@@ -177,7 +202,11 @@ async function tryAcquire(lockPath: string, staleMs: number): Promise<{ ok: true
     return { ok: true };
   } catch (err) {
     if (errnoCode(err) !== "EEXIST") {
-      throw new HomeError("FILE_WRITE_FAILED", `cannot create lock file ${lockPath}: ${errnoCode(err) ?? String(err)}`, { cause: err });
+      throw new HomeError(
+        "FILE_WRITE_FAILED",
+        `cannot create lock file ${lockPath}: ${errnoCode(err) ?? String(err)}`,
+        { cause: err },
+      );
     }
   }
   // Someone holds it: is the holder still alive?
@@ -198,7 +227,8 @@ async function tryAcquire(lockPath: string, staleMs: number): Promise<{ ok: true
   }
   // Locks are held for milliseconds (one small read-modify-write): a dead owner, or any lock older than staleMs
   // (e.g. its pid was reused by an unrelated process), is stale.
-  const stale = (owner !== undefined && owner !== process.pid && !isProcessAlive(owner)) || Date.now() - mtimeMs > staleMs;
+  const stale =
+    (owner !== undefined && owner !== process.pid && !isProcessAlive(owner)) || Date.now() - mtimeMs > staleMs;
   if (stale) {
     // Remove it only if it is still the same stale file (narrow the window against a racing breaker).
     const again = await fs.readFile(lockPath, "utf8").catch(() => undefined);
@@ -281,18 +311,22 @@ function validateConfig(value: unknown, path: string): PaseoConfig {
   const cfg = value as PaseoConfig;
   if (cfg.relay !== undefined) {
     const r = cfg.relay as unknown;
-    if (typeof r !== "object" || r === null || Array.isArray(r)) bad('"relay" must be an object {"endpoint": "host:port", "tls": true|false}');
+    if (typeof r !== "object" || r === null || Array.isArray(r))
+      bad('"relay" must be an object {"endpoint": "host:port", "tls": true|false}');
     const { endpoint, tls } = r as Record<string, unknown>;
-    if (typeof endpoint !== "string" || !isValidRelayEndpoint(endpoint)) bad('"relay.endpoint" must be "host:port" (no scheme)');
+    if (typeof endpoint !== "string" || !isValidRelayEndpoint(endpoint))
+      bad('"relay.endpoint" must be "host:port" (no scheme)');
     if (typeof tls !== "boolean") bad('"relay.tls" must be true or false');
   }
   for (const key of ["appUrl", "publicUrl"] as const) {
     const v = cfg[key];
-    if (v !== undefined && (typeof v !== "string" || !/^https?:\/\/[^\s#]+$/i.test(v))) bad(`"${key}" must be an http(s) URL without a # fragment`);
+    if (v !== undefined && (typeof v !== "string" || !/^https?:\/\/[^\s#]+$/i.test(v)))
+      bad(`"${key}" must be an http(s) URL without a # fragment`);
   }
   if (cfg.embeddedRelayPort !== undefined) {
     const port = cfg.embeddedRelayPort;
-    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) bad('"embeddedRelayPort" must be a port number from 1 to 65535');
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)
+      bad('"embeddedRelayPort" must be a port number from 1 to 65535');
   }
   return cfg;
 }

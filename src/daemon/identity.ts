@@ -94,7 +94,10 @@ function decodeIdentity(value: unknown, path: string, backend: CryptoBackend): O
 }
 
 /** Read identity.json; undefined if it does not exist. IdentityError if corrupt or unreadable. */
-async function readIdentity(home: string, backend: CryptoBackend): Promise<Omit<DaemonIdentity, "created"> | undefined> {
+async function readIdentity(
+  home: string,
+  backend: CryptoBackend,
+): Promise<Omit<DaemonIdentity, "created"> | undefined> {
   const path = identityPath(home);
   let value: unknown;
   try {

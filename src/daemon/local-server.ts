@@ -46,7 +46,11 @@ export async function startLocalServer(options: {
   http.on("upgrade", (req, socket, head) => {
     guard.upgraded(socket as Socket);
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname !== RELAY_PATH || url.searchParams.get("role") !== "client" || url.searchParams.get("serverId") !== options.serverId) {
+    if (
+      url.pathname !== RELAY_PATH ||
+      url.searchParams.get("role") !== "client" ||
+      url.searchParams.get("serverId") !== options.serverId
+    ) {
       socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
       return;
     }
@@ -55,7 +59,11 @@ export async function startLocalServer(options: {
       // The peer's address is its source for fair handshake slots (handshake-slots.ts); loopback users share one.
       const pipe = new LocalPipe(ws, `local#${id}`, `local:${req.socket.remoteAddress ?? "unknown"}`);
       const handler = options.onClient(pipe);
-      scheduler.add(id, (data) => handler.receive(data), (paused) => (paused ? ws.pause() : ws.resume()));
+      scheduler.add(
+        id,
+        (data) => handler.receive(data),
+        (paused) => (paused ? ws.pause() : ws.resume()),
+      );
       ws.on("message", (data: Buffer, isBinary) => {
         if (!isBinary) return pipe.close(CloseCode.BAD_REQUEST, "text frame");
         scheduler.push(id, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));

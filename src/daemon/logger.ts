@@ -7,7 +7,9 @@ export type { LogLevel, Logger } from "../shared/logger.js";
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export function createLogger(options: { level?: LogLevel; json?: boolean; write?: (line: string) => void } = {}): Logger {
+export function createLogger(
+  options: { level?: LogLevel; json?: boolean; write?: (line: string) => void } = {},
+): Logger {
   const threshold = ORDER[options.level ?? "info"];
   const write = options.write ?? ((line: string) => process.stderr.write(line));
   return (level, msg) => {

@@ -36,7 +36,12 @@ export interface CreateOfferOptions {
   once?: boolean;
 }
 
-export type OfferStoreErrorCode = "OFFER_STORE_CORRUPT" | "OFFER_STORE_UNREADABLE" | "OFFER_NOT_FOUND" | "OFFER_AMBIGUOUS" | "OFFER_OPTIONS";
+export type OfferStoreErrorCode =
+  | "OFFER_STORE_CORRUPT"
+  | "OFFER_STORE_UNREADABLE"
+  | "OFFER_NOT_FOUND"
+  | "OFFER_AMBIGUOUS"
+  | "OFFER_OPTIONS";
 
 export class OfferStoreError extends PaseoError {
   declare readonly code: OfferStoreErrorCode;
@@ -60,7 +65,11 @@ export function summarizeOffer(record: OfferRecord, now: number = Date.now()): O
 }
 
 /** A new active record (options checked first: OfferStoreError OFFER_OPTIONS). It holds the secret — never log it. */
-export function newOfferRecord(options: CreateOfferOptions, now: number, randomBytes: (n: number) => Uint8Array): OfferRecord {
+export function newOfferRecord(
+  options: CreateOfferOptions,
+  now: number,
+  randomBytes: (n: number) => Uint8Array,
+): OfferRecord {
   const { label, ttlMs, once } = options;
   if (label !== undefined) {
     const problem = offerLabelProblem(label);

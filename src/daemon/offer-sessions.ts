@@ -81,7 +81,10 @@ export class OfferSessions {
         this.watcher = undefined;
       });
     } catch (err) {
-      this.log("warn", `cannot watch ${this.store.home} (${(err as Error).message}); revocations are checked every ${SWEEP_MS} ms`);
+      this.log(
+        "warn",
+        `cannot watch ${this.store.home} (${(err as Error).message}); revocations are checked every ${SWEEP_MS} ms`,
+      );
     }
   }
 
@@ -157,7 +160,9 @@ export class OfferSessions {
       return;
     }
     this.checking = this.check()
-      .catch((err: Error) => this.log("warn", `cannot re-check offers (${err.message}); live sessions kept until it reads again`))
+      .catch((err: Error) =>
+        this.log("warn", `cannot re-check offers (${err.message}); live sessions kept until it reads again`),
+      )
       .finally(() => {
         this.checking = undefined;
         if (this.recheckQueued) {
@@ -178,7 +183,7 @@ export class OfferSessions {
     }
   }
 
-  private armExpiry(offerId: string, entry: OfferEntry, record: OfferRecord): void {
+  private armExpiry(_offerId: string, entry: OfferEntry, record: OfferRecord): void {
     if (entry.expiryTimer || record.expiresAt === undefined) return;
     const delay = Math.min(Math.max(0, Date.parse(record.expiresAt) - this.clock()), MAX_TIMER_MS);
     entry.expiryTimer = setTimeout(() => {
@@ -191,7 +196,10 @@ export class OfferSessions {
   private closeOffer(offerId: string, code: number): void {
     const entry = this.byOffer.get(offerId);
     if (!entry) return;
-    this.log("info", `offer ${offerId.slice(0, 6)}… is no longer valid (${code}): closing its ${entry.sessions.size} session(s)`);
+    this.log(
+      "info",
+      `offer ${offerId.slice(0, 6)}… is no longer valid (${code}): closing its ${entry.sessions.size} session(s)`,
+    );
     this.forget(offerId);
     for (const session of entry.sessions) session.close(code);
   }

@@ -121,15 +121,25 @@ export class OfferStore {
     // Labels only name offers that still work: after a re-pair with the same label, the old revoked or expired
     // offers must not make the label ambiguous.
     const matches = records.filter(
-      (r) => (ref.length >= 4 && r.id.startsWith(ref)) || (r.label === ref && offerState(this.effective(r), now) === "active"),
+      (r) =>
+        (ref.length >= 4 && r.id.startsWith(ref)) ||
+        (r.label === ref && offerState(this.effective(r), now) === "active"),
     );
     if (matches.length === 1) return matches[0]!;
     const shown = describeInput(ref).slice(0, 40);
     if (matches.length > 1) {
-      const ids = matches.map((r) => `${r.id}${r.label !== undefined ? ` (${describeInput(r.label)})` : ""}`).join(", ");
-      throw new OfferStoreError("OFFER_AMBIGUOUS", `"${shown}" matches ${matches.length} offers: ${ids}; revoke one by its id`);
+      const ids = matches
+        .map((r) => `${r.id}${r.label !== undefined ? ` (${describeInput(r.label)})` : ""}`)
+        .join(", ");
+      throw new OfferStoreError(
+        "OFFER_AMBIGUOUS",
+        `"${shown}" matches ${matches.length} offers: ${ids}; revoke one by its id`,
+      );
     }
-    throw new OfferStoreError("OFFER_NOT_FOUND", `no offer with id "${shown}" and no active offer labelled so (see \`paseo daemon offers\`)`);
+    throw new OfferStoreError(
+      "OFFER_NOT_FOUND",
+      `no offer with id "${shown}" and no active offer labelled so (see \`paseo daemon offers\`)`,
+    );
   }
 
   /** Revoke every active (or used single-use) offer and create one new offer, in one locked update. */

@@ -91,7 +91,10 @@ export class OfferUses {
     } catch (err) {
       for (const [id, use] of batch) {
         const later = this.pendingUses.get(id);
-        this.pendingUses.set(id, { count: use.count + (later?.count ?? 0), lastUsedAt: later?.lastUsedAt ?? use.lastUsedAt });
+        this.pendingUses.set(id, {
+          count: use.count + (later?.count ?? 0),
+          lastUsedAt: later?.lastUsedAt ?? use.lastUsedAt,
+        });
       }
       throw err;
     }

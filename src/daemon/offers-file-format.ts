@@ -35,14 +35,16 @@ export function parseOffersFile(value: unknown, path: string): OfferRecord[] {
     const where = `offer #${i + 1}`;
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw corrupt(`${where} is not an object`);
     const r = raw as Record<string, unknown>;
-    if (typeof r.id !== "string" || fromBase64Url(r.id)?.length !== OFFER_ID_LEN) throw corrupt(`${where} has a bad id`);
+    if (typeof r.id !== "string" || fromBase64Url(r.id)?.length !== OFFER_ID_LEN)
+      throw corrupt(`${where} has a bad id`);
     const at = `offer ${r.id}`;
     if (typeof r.secretB64 !== "string" || fromBase64Url(r.secretB64)?.length !== PSK_LEN) {
       throw corrupt(`${at} has a bad secret (expected 32 bytes of base64url)`);
     }
     if (!isIso(r.createdAt)) throw corrupt(`${at} has a bad createdAt`);
     if (typeof r.once !== "boolean") throw corrupt(`${at}: "once" must be true or false`);
-    if (typeof r.uses !== "number" || !Number.isInteger(r.uses) || r.uses < 0) throw corrupt(`${at}: "uses" must be a count`);
+    if (typeof r.uses !== "number" || !Number.isInteger(r.uses) || r.uses < 0)
+      throw corrupt(`${at}: "uses" must be a count`);
     for (const k of ["expiresAt", "lastUsedAt", "revokedAt"] as const) {
       if (r[k] !== undefined && !isIso(r[k])) throw corrupt(`${at} has a bad ${k}`);
     }

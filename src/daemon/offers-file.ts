@@ -8,7 +8,13 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { HomeError, SECRET_FILE_MODE, ensureHome, readJsonFile, withFileLock, writeFileAtomic } from "./home.js";
 import { type OfferRecord, OfferStoreError } from "./offer-record.js";
-import { OFFERS_FILE, offersFileCorrupt, parseOffersFile, pruneInactive, serializeOffersFile } from "./offers-file-format.js";
+import {
+  OFFERS_FILE,
+  offersFileCorrupt,
+  parseOffersFile,
+  pruneInactive,
+  serializeOffersFile,
+} from "./offers-file-format.js";
 
 interface Snapshot {
   records: OfferRecord[];
@@ -37,7 +43,11 @@ export class OffersFile {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === "ENOENT") return "";
-      throw new OfferStoreError("OFFER_STORE_UNREADABLE", `cannot read offer store ${this.path}: ${code ?? String(err)}`, { cause: err });
+      throw new OfferStoreError(
+        "OFFER_STORE_UNREADABLE",
+        `cannot read offer store ${this.path}: ${code ?? String(err)}`,
+        { cause: err },
+      );
     }
   }
 
@@ -51,7 +61,9 @@ export class OffersFile {
     } catch (err) {
       if (err instanceof HomeError && err.code === "FILE_CORRUPT") throw offersFileCorrupt(this.path, "not valid JSON");
       if (err instanceof HomeError && err.code === "FILE_UNSAFE") throw err; // its message says the fix
-      throw new OfferStoreError("OFFER_STORE_UNREADABLE", err instanceof Error ? err.message : String(err), { cause: err });
+      throw new OfferStoreError("OFFER_STORE_UNREADABLE", err instanceof Error ? err.message : String(err), {
+        cause: err,
+      });
     }
     const records = parseOffersFile(value, this.path);
     // The signature taken before the read may be older than what we read: that only causes one extra re-read later.

@@ -72,7 +72,12 @@ export class RelayOrderError extends Error {
 }
 
 /** Close codes after which retrying cannot help. */
-export const FATAL_CLOSES: ReadonlySet<number> = new Set<number>([CloseCode.AUTH_FAILED, CloseCode.PROTOCOL_MISMATCH, CloseCode.REPLACED, CloseCode.BAD_REQUEST]);
+export const FATAL_CLOSES: ReadonlySet<number> = new Set<number>([
+  CloseCode.AUTH_FAILED,
+  CloseCode.PROTOCOL_MISMATCH,
+  CloseCode.REPLACED,
+  CloseCode.BAD_REQUEST,
+]);
 
 /** Pings that may go unanswered in a row before the path counts as dead (so: 2 intervals of silence). */
 export const MAX_MISSED_PONGS = 2;
@@ -93,12 +98,16 @@ export function transition(phase: RelayLinkPhase, event: RelayLinkEvent): RelayL
     case "dial":
       return isFinal(phase) ? stay : { next: { name: "connecting" }, effect: "none" };
     case "open":
-      return phase.name === "connecting" ? { next: { name: "authenticating", step: "challenge" }, effect: "none" } : stay;
+      return phase.name === "connecting"
+        ? { next: { name: "authenticating", step: "challenge" }, effect: "none" }
+        : stay;
     case "challenge":
-      if (phase.name !== "authenticating" || phase.step !== "challenge") throw new RelayOrderError("a second CHALLENGE on one connection");
+      if (phase.name !== "authenticating" || phase.step !== "challenge")
+        throw new RelayOrderError("a second CHALLENGE on one connection");
       return { next: { name: "authenticating", step: "auth-sent" }, effect: "send-auth" };
     case "ready":
-      if (phase.name !== "authenticating" || phase.step !== "auth-sent") throw new RelayOrderError("READY without a preceding CHALLENGE/AUTH");
+      if (phase.name !== "authenticating" || phase.step !== "auth-sent")
+        throw new RelayOrderError("READY without a preceding CHALLENGE/AUTH");
       return { next: { name: "connected", missedPongs: 0 }, effect: "registered" };
     case "client-message":
       if (phase.name !== "connected") throw new RelayOrderError(`${event.kind.toUpperCase()} before READY`);
@@ -111,7 +120,8 @@ export function transition(phase: RelayLinkPhase, event: RelayLinkEvent): RelayL
       return phase.name === "connected" ? { next: { name: "connected", missedPongs: 0 }, effect: "none" } : stay;
     case "closed":
       if (phase.name === "stopped") return stay;
-      if (FATAL_CLOSES.has(event.code)) return { next: { name: "rejected", code: event.code, why: rejectionReason(event.code) }, effect: "give-up" };
+      if (FATAL_CLOSES.has(event.code))
+        return { next: { name: "rejected", code: event.code, why: rejectionReason(event.code) }, effect: "give-up" };
       return { next: { name: "backoff" }, effect: "retry-later" };
   }
 }

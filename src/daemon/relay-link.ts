@@ -10,12 +10,28 @@ import { Backoff } from "../shared/backoff.js";
 import type { CryptoBackend, KeyPair } from "../protocol/crypto/backend.js";
 import { CloseCode } from "../protocol/close-codes.js";
 import { authForChallenge } from "../protocol/relay-auth.js";
-import { decodeMux, encodeClose, encodeData, encodePause, encodeResume, MUX_VERSION_TAGGED, type MuxMessage } from "../protocol/relay-mux.js";
+import {
+  decodeMux,
+  encodeClose,
+  encodeData,
+  encodePause,
+  encodeResume,
+  MUX_VERSION_TAGGED,
+  type MuxMessage,
+} from "../protocol/relay-mux.js";
 import { FairScheduler } from "./fair-scheduler.js";
 import type { Logger } from "./logger.js";
 import { shortId } from "../protocol/server-id.js";
 import type { ClientPipe, PipeHandler } from "./pipe.js";
-import { INITIAL_PHASE, isFinal, MAX_MISSED_PONGS, transition, type RelayLinkEvent, type RelayLinkPhase, type RelayLinkState } from "./relay-link-state.js";
+import {
+  INITIAL_PHASE,
+  isFinal,
+  MAX_MISSED_PONGS,
+  transition,
+  type RelayLinkEvent,
+  type RelayLinkPhase,
+  type RelayLinkState,
+} from "./relay-link-state.js";
 import { SendFlow } from "../relay/flow.js";
 import { SEND_HIGH_WATER, SEND_LOW_WATER } from "./flow-limits.js";
 
@@ -137,7 +153,10 @@ export class RelayLink {
     const { relay, serverId, log } = this.options;
     this.apply({ type: "dial" }, {});
     // mux=2: ask for OPENs tagged with the client's source (§5.3); a relay that predates it ignores the parameter.
-    const socket = new WebSocket(`${buildRelayUrl(relay, "server", serverId)}&mux=${MUX_VERSION_TAGGED}`, { maxPayload: 2 * 1024 * 1024, perMessageDeflate: false });
+    const socket = new WebSocket(`${buildRelayUrl(relay, "server", serverId)}&mux=${MUX_VERSION_TAGGED}`, {
+      maxPayload: 2 * 1024 * 1024,
+      perMessageDeflate: false,
+    });
     this.socket = socket;
     // Same rule as the keepalive: nothing that completes registration within two ping intervals = a dead path.
     const deadline = 2 * (this.options.pingIntervalMs ?? 15_000);
@@ -165,7 +184,10 @@ export class RelayLink {
     socket.on("pong", () => {
       if (socket !== this.socket) return;
       this.apply({ type: "pong" });
-      this.update({ lastRttMs: Math.round((performance.now() - this.pingSentAt) * 100) / 100, lastPongAt: new Date().toISOString() });
+      this.update({
+        lastRttMs: Math.round((performance.now() - this.pingSentAt) * 100) / 100,
+        lastPongAt: new Date().toISOString(),
+      });
     });
     socket.on("error", (err) => {
       if (socket === this.socket) this.current.lastError = err.message;
@@ -258,7 +280,10 @@ export class RelayLink {
     const { next, effect } = transition(this.phase, { type: "closed", code });
     if (next.name === "rejected") {
       this.enter(next, { connectedSince: null, lastError: `${next.why} [${code}]` });
-      log("error", `relay ${shortId(serverId)}: ${next.why}; not retrying. Check the relay address and restart the daemon.`);
+      log(
+        "error",
+        `relay ${shortId(serverId)}: ${next.why}; not retrying. Check the relay address and restart the daemon.`,
+      );
       return;
     }
     if (effect !== "retry-later") return; // stopped: nothing more happens
@@ -268,7 +293,10 @@ export class RelayLink {
       reconnects: this.current.reconnects + 1,
       lastError: this.current.lastError ?? `closed ${code}${reason ? ` ${reason}` : ""}`,
     });
-    log("info", `relay ${shortId(serverId)}: disconnected (${code}${reason ? ` ${reason}` : ""}); retrying in ${delay} ms`);
+    log(
+      "info",
+      `relay ${shortId(serverId)}: disconnected (${code}${reason ? ` ${reason}` : ""}); retrying in ${delay} ms`,
+    );
     this.timer = setTimeout(() => this.connect(), delay);
   }
 
@@ -280,7 +308,10 @@ export class RelayLink {
       const { next, effect } = transition(this.phase, { type: "ping-due" });
       this.phase = next;
       if (effect === "keepalive-timeout") {
-        this.options.log("warn", `relay ${shortId(this.options.serverId)}: no pong for ${MAX_MISSED_PONGS * interval} ms; reconnecting`);
+        this.options.log(
+          "warn",
+          `relay ${shortId(this.options.serverId)}: no pong for ${MAX_MISSED_PONGS * interval} ms; reconnecting`,
+        );
         this.current.lastError = "keepalive timeout";
         this.socket.terminate();
       } else if (effect === "send-ping") {

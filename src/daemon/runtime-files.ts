@@ -23,7 +23,6 @@ export class DaemonLockError extends PaseoError {
   }
 }
 
-
 export async function readPid(home: string): Promise<number | undefined> {
   try {
     const pid = Number.parseInt((await fs.readFile(join(home, PID_FILE), "utf8")).trim(), 10);
@@ -48,7 +47,9 @@ export async function acquireDaemonLock(home: string): Promise<() => Promise<voi
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const pid = await readPid(home);
       if (pid !== undefined && pid !== process.pid && isProcessAlive(pid)) {
-        throw new DaemonLockError(`a paseo daemon (pid ${pid}) is already running with home ${home}; stop it with \`paseo daemon stop\``);
+        throw new DaemonLockError(
+          `a paseo daemon (pid ${pid}) is already running with home ${home}; stop it with \`paseo daemon stop\``,
+        );
       }
       await fs.rm(path, { force: true }); // stale: its process is gone
     }

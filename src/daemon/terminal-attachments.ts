@@ -47,26 +47,47 @@ export class TerminalAttachments {
    */
   async attach(p: Params<"terminal.attach">): Promise<{ result: Result<"terminal.attach">; begin(): void }> {
     const info = this.agents.get(p.id);
-    if (!info.tty) throw new AgentError("NOT_A_TERMINAL", `agent ${p.id} runs with pipes, not a terminal (start it with tty: true, \`paseo run --tty\`): follow it with agents.logs (\`paseo logs -f\`) and write with agents.input (\`paseo send\`)`);
+    if (!info.tty)
+      throw new AgentError(
+        "NOT_A_TERMINAL",
+        `agent ${p.id} runs with pipes, not a terminal (start it with tty: true, \`paseo run --tty\`): follow it with agents.logs (\`paseo logs -f\`) and write with agents.input (\`paseo send\`)`,
+      );
     this.streams.prepare(p.sub, p.id, p.since ?? 1);
     this.streams.reserve(p.sub);
     const sub = p.sub;
-    const a = this.lanes.attach(p.id, this, { control: p.mode !== "watch", take: p.take, running: info.state === "running" }, {
-      lane: (lane, writer, reason) => this.sendEvent({ t: "evt", sub, event: "lane", lane, writer, reason }),
-      resize: (cols, rows) => this.sendEvent({ t: "evt", sub, event: "resize", cols, rows }),
-    });
+    const a = this.lanes.attach(
+      p.id,
+      this,
+      { control: p.mode !== "watch", take: p.take, running: info.state === "running" },
+      {
+        lane: (lane, writer, reason) => this.sendEvent({ t: "evt", sub, event: "lane", lane, writer, reason }),
+        resize: (cols, rows) => this.sendEvent({ t: "evt", sub, event: "resize", cols, rows }),
+      },
+    );
     this.bySub.set(sub, a);
     try {
       // The writer's size wins: resize before the snapshot, so the snapshot already has the new size.
-      if (a.lane === "writer" && p.cols !== undefined && p.rows !== undefined && (p.cols !== info.cols || p.rows !== info.rows)) {
+      if (
+        a.lane === "writer" &&
+        p.cols !== undefined &&
+        p.rows !== undefined &&
+        (p.cols !== info.cols || p.rows !== info.rows)
+      ) {
         await this.agents.resize(p.id, p.cols, p.rows).catch((err: unknown) => {
           if (!(err instanceof AgentError && err.code === "NOT_RUNNING")) throw err;
         });
       }
       const screen = p.since === undefined ? await this.agents.screen(p.id) : null;
-      if (!this.streams.isReserved(sub) || this.bySub.get(sub) !== a) throw new TerminalError("NOT_ATTACHED", "unsubscribed while attaching");
+      if (!this.streams.isReserved(sub) || this.bySub.get(sub) !== a)
+        throw new TerminalError("NOT_ATTACHED", "unsubscribed while attaching");
       const fromSeq = screen ? screen.seq : p.since!;
-      const result = { lane: a.lane, writer: this.lanes.hasWriter(p.id), agent: this.agents.get(p.id), screen, fromSeq };
+      const result = {
+        lane: a.lane,
+        writer: this.lanes.hasWriter(p.id),
+        agent: this.agents.get(p.id),
+        screen,
+        fromSeq,
+      };
       return { result, begin: () => this.streams.start(sub, p.id, fromSeq, true, 0) };
     } catch (err) {
       this.detach(sub);
@@ -124,7 +145,11 @@ export class TerminalAttachments {
 
   private attachment(sub: number): Attachment {
     const a = this.bySub.get(sub);
-    if (!a) throw new TerminalError("NOT_ATTACHED", `subscription ${sub} is not a terminal attachment on this connection; attach first`);
+    if (!a)
+      throw new TerminalError(
+        "NOT_ATTACHED",
+        `subscription ${sub} is not a terminal attachment on this connection; attach first`,
+      );
     return a;
   }
 

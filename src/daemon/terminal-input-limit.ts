@@ -26,11 +26,17 @@ export class InputLimiter {
     this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.rate);
     this.last = t;
     if (this.tokens < 1) {
-      throw new TerminalError("INPUT_RATE_LIMITED", `terminal input is limited to ${this.rate} messages per second per connection (bursts of ${this.burst}); retry shortly`);
+      throw new TerminalError(
+        "INPUT_RATE_LIMITED",
+        `terminal input is limited to ${this.rate} messages per second per connection (bursts of ${this.burst}); retry shortly`,
+      );
     }
     this.tokens -= 1;
     if (bytes > TERMINAL_INPUT_MAX_BYTES) {
-      throw new TerminalError("INPUT_TOO_LARGE", `one terminal.input carries at most ${TERMINAL_INPUT_MAX_BYTES} bytes (got ${bytes}); split larger input`);
+      throw new TerminalError(
+        "INPUT_TOO_LARGE",
+        `one terminal.input carries at most ${TERMINAL_INPUT_MAX_BYTES} bytes (got ${bytes}); split larger input`,
+      );
     }
   }
 }

@@ -47,10 +47,18 @@ export class TerminalLanes {
   private readonly terminals = new Map<string, Terminal>();
 
   /** Register an attachment; `running` = the agent is still running (an ended agent has no writer). */
-  attach(agentId: string, owner: object, opts: { control: boolean; take?: boolean; running: boolean }, listener: LaneListener): Attachment {
+  attach(
+    agentId: string,
+    owner: object,
+    opts: { control: boolean; take?: boolean; running: boolean },
+    listener: LaneListener,
+  ): Attachment {
     const a = new Attachment(agentId, owner, opts.control, listener);
     let t = this.terminals.get(agentId);
-    if (!t) this.terminals.set(agentId, (t = { writer: null, all: new Set(), ended: false }));
+    if (!t) {
+      t = { writer: null, all: new Set(), ended: false };
+      this.terminals.set(agentId, t);
+    }
     if (!opts.running) t.ended = true;
     t.all.add(a);
     if (opts.control && !t.ended && (opts.take || !t.writer)) this.setWriter(t, a, a);
@@ -59,7 +67,11 @@ export class TerminalLanes {
 
   take(a: Attachment): void {
     const t = this.live(a);
-    if (!a.control) throw new TerminalError("READ_ONLY", `this attachment to agent ${a.agentId} is read-only ("watch"); re-attach with control to write`);
+    if (!a.control)
+      throw new TerminalError(
+        "READ_ONLY",
+        `this attachment to agent ${a.agentId} is read-only ("watch"); re-attach with control to write`,
+      );
     if (t.ended) throw new AgentError("NOT_RUNNING", `agent ${a.agentId} has ended: there is nothing to write to`);
     if (t.writer !== a) this.setWriter(t, a, a);
   }
@@ -117,7 +129,11 @@ export class TerminalLanes {
 
   private live(a: Attachment): Terminal {
     const t = a.detached ? undefined : this.terminals.get(a.agentId);
-    if (!t) throw new TerminalError("NOT_ATTACHED", `this subscription is no longer attached to agent ${a.agentId}; attach again`);
+    if (!t)
+      throw new TerminalError(
+        "NOT_ATTACHED",
+        `this subscription is no longer attached to agent ${a.agentId}; attach again`,
+      );
     return t;
   }
 
@@ -133,7 +149,8 @@ export class TerminalLanes {
       if (a === cause) continue;
       if (a === prev) a.listener.lane("watcher", next !== null, next ? "taken" : "released");
       else if (a === next) a.listener.lane("writer", true, "took");
-      else if (hadWriter !== (next !== null)) a.listener.lane(a.lane, next !== null, next ? "writer-joined" : "writer-left");
+      else if (hadWriter !== (next !== null))
+        a.listener.lane(a.lane, next !== null, next ? "writer-joined" : "writer-left");
     }
   }
 }

@@ -21,7 +21,9 @@ export class LowOrderPointError extends PaseoError {
 
 /** AEAD authentication failed (tampered, replayed, reordered, reflected, or wrong key). Fatal for a channel. */
 export class DecryptError extends PaseoError {
-  constructor(message = "decryption failed: the message was tampered with, replayed, reordered or sent under another key") {
+  constructor(
+    message = "decryption failed: the message was tampered with, replayed, reordered or sent under another key",
+  ) {
     super("DECRYPT_FAILED", message);
   }
 }

@@ -49,7 +49,11 @@ function isKnownType(t: number): t is MessageTypeValue {
 }
 
 /** Split one application message into chunk plaintexts, each ≤ maxChunk bytes. */
-export function encodeChunks(message: AppMessage, maxChunk = MAX_CHUNK_PLAINTEXT, maxMessage = DEFAULT_MAX_MESSAGE): Uint8Array[] {
+export function encodeChunks(
+  message: AppMessage,
+  maxChunk = MAX_CHUNK_PLAINTEXT,
+  maxMessage = DEFAULT_MAX_MESSAGE,
+): Uint8Array[] {
   const { type, body } = message;
   if (!isKnownType(type)) throw new FrameError(`unknown message type ${type}`);
   if (body.length > maxMessage) throw new MessageTooLargeError(body.length, maxMessage);
@@ -105,7 +109,8 @@ export class Reassembler {
         // The common case (every RPC message and log chunk): one chunk, no copy into a reassembly buffer.
         const data = chunk.subarray(FIRST_HEADER);
         if (data.length > total) throw new FrameError("chunk carries more bytes than the message declared");
-        if (data.length < total) throw new FrameError(`truncated message: ${data.length} of ${total} bytes before LAST`);
+        if (data.length < total)
+          throw new FrameError(`truncated message: ${data.length} of ${total} bytes before LAST`);
         return { type, body: data };
       }
       this.type = type;
@@ -117,15 +122,18 @@ export class Reassembler {
       data = chunk.subarray(CONT_HEADER);
     }
     const buffer = this.buffer!;
-    if (this.filled + data.length > buffer.length) throw new FrameError("chunk carries more bytes than the message declared");
+    if (this.filled + data.length > buffer.length)
+      throw new FrameError("chunk carries more bytes than the message declared");
     buffer.set(data, this.filled);
     this.filled += data.length;
     const last = (flags & FLAG_LAST) !== 0;
     if (!last) {
-      if (this.filled === buffer.length && buffer.length > 0) throw new FrameError("message complete but LAST flag missing");
+      if (this.filled === buffer.length && buffer.length > 0)
+        throw new FrameError("message complete but LAST flag missing");
       return undefined;
     }
-    if (this.filled !== buffer.length) throw new FrameError(`truncated message: ${this.filled} of ${buffer.length} bytes before LAST`);
+    if (this.filled !== buffer.length)
+      throw new FrameError(`truncated message: ${this.filled} of ${buffer.length} bytes before LAST`);
     const message: AppMessage = { type: this.type!, body: buffer };
     this.buffer = undefined;
     this.type = undefined;

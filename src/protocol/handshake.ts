@@ -78,7 +78,11 @@ export class ClientHandshake {
   }
 
   /** Process message 2: returns the channel and the daemon's welcome message. */
-  readReply(message2: Uint8Array): { channel: SecureChannel; welcome: AppMessage | undefined; handshakeHash: Uint8Array } {
+  readReply(message2: Uint8Array): {
+    channel: SecureChannel;
+    welcome: AppMessage | undefined;
+    handshakeHash: Uint8Array;
+  } {
     const payload = this.state.readMessage(message2);
     const { send, recv } = this.state.split();
     return {
@@ -99,10 +103,17 @@ export interface ParsedHello {
 export function parseHello(bytes: Uint8Array): ParsedHello {
   if (bytes.length < 1) throw new HelloError("HELLO_INVALID", "empty hello");
   if (bytes[0] !== HELLO_VERSION) {
-    throw new HelloError("UNSUPPORTED_VERSION", `hello version ${bytes[0]} is not supported (supports ${HELLO_VERSION})`);
+    throw new HelloError(
+      "UNSUPPORTED_VERSION",
+      `hello version ${bytes[0]} is not supported (supports ${HELLO_VERSION})`,
+    );
   }
   if (bytes.length < 1 + OFFER_ID_LEN + 32 + 16) throw new HelloError("HELLO_INVALID", "truncated hello");
-  return { version: bytes[0]!, offerId: bytes.subarray(1, 1 + OFFER_ID_LEN), noiseMessage: bytes.subarray(1 + OFFER_ID_LEN) };
+  return {
+    version: bytes[0]!,
+    offerId: bytes.subarray(1, 1 + OFFER_ID_LEN),
+    noiseMessage: bytes.subarray(1 + OFFER_ID_LEN),
+  };
 }
 
 export interface ServerHandshakeOptions {

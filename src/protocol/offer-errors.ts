@@ -16,7 +16,11 @@ export type OfferErrorCode = "OFFER_INVALID" | "OFFER_EXPIRED" | "OFFER_VERSION"
 export class OfferError extends PaseoError {
   declare readonly code: OfferErrorCode;
   constructor(message: string, options?: { cause?: unknown; code?: OfferErrorCode }) {
-    super(options?.code ?? "OFFER_INVALID", message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      options?.code ?? "OFFER_INVALID",
+      message,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
   }
 }
 

@@ -8,7 +8,8 @@ export const MAX_OFFER_LABEL_CHARS = 64;
 /** Why `label` is not a valid offer label ("must …", to follow the caller's subject), or undefined when it is. */
 export function offerLabelProblem(label: string): string | undefined {
   const chars = [...label].length;
-  if (chars === 0 || chars > MAX_OFFER_LABEL_CHARS) return `must be 1 to ${MAX_OFFER_LABEL_CHARS} characters (got ${chars})`;
+  if (chars === 0 || chars > MAX_OFFER_LABEL_CHARS)
+    return `must be 1 to ${MAX_OFFER_LABEL_CHARS} characters (got ${chars})`;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(label)) return "must not contain control characters";
   return undefined;

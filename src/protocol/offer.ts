@@ -63,10 +63,20 @@ export interface OfferBytes {
 }
 
 const B64URL_TEXT_RE = /^[A-Za-z0-9_-]+$/;
-const HOST_NAME_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const HOST_NAME_RE =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 const IPV6_RE = /^\[[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.-]+)?\]$/;
 const ISO_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
-const TOP_KEYS = new Set(["v", "serverId", "daemonPublicKeyB64", "relay", "offerId", "secretB64", "expiresAt", "label"]);
+const TOP_KEYS = new Set([
+  "v",
+  "serverId",
+  "daemonPublicKeyB64",
+  "relay",
+  "offerId",
+  "secretB64",
+  "expiresAt",
+  "label",
+]);
 const RELAY_KEYS = new Set(["endpoint", "tls"]);
 
 /** true when `endpoint` is `host:port` (IPv6 hosts in brackets), port 1–65535, no scheme or path. */
@@ -95,15 +105,19 @@ function decodeB64Field(obj: Record<string, unknown>, field: string, bytes: numb
   if (typeof value !== "string") fail(`offer field ${field} must be a base64url string (got ${typeName(value)})`);
   const decoded = fromBase64Url(value);
   if (decoded === undefined) {
-    fail(`offer field ${field} is not valid base64url (${value.length} characters; expected ${bytes} bytes as A-Z a-z 0-9 - _ without padding)`);
+    fail(
+      `offer field ${field} is not valid base64url (${value.length} characters; expected ${bytes} bytes as A-Z a-z 0-9 - _ without padding)`,
+    );
   }
-  if (decoded.length !== bytes) fail(`offer field ${field} must be ${bytes} bytes (${what}), got ${decoded.length} bytes`);
+  if (decoded.length !== bytes)
+    fail(`offer field ${field} must be ${bytes} bytes (${what}), got ${decoded.length} bytes`);
   return decoded;
 }
 
 function checkUnknownKeys(obj: Record<string, unknown>, allowed: Set<string>, where: string): void {
   for (const key of Object.keys(obj)) {
-    if (!allowed.has(key)) fail(`offer has an unknown field ${JSON.stringify(describeInput(key).slice(0, 40))}${where}`);
+    if (!allowed.has(key))
+      fail(`offer has an unknown field ${JSON.stringify(describeInput(key).slice(0, 40))}${where}`);
   }
 }
 
@@ -142,12 +156,15 @@ export function validateOffer(value: unknown, options: ParseOfferOptions = {}): 
   const serverId = obj.serverId;
   if (serverId === undefined) fail("offer is missing field serverId");
   if (typeof serverId !== "string") fail(`offer field serverId must be a string (got ${typeName(serverId)})`);
-  if (!SERVER_ID_RE.test(serverId)) fail(`offer field serverId must be 26 base32 characters [a-z2-7] (got ${serverId.length} characters)`);
+  if (!SERVER_ID_RE.test(serverId))
+    fail(`offer field serverId must be 26 base32 characters [a-z2-7] (got ${serverId.length} characters)`);
 
   const daemonPublicKey = decodeB64Field(obj, "daemonPublicKeyB64", KEY_LEN, "the daemon's X25519 public key");
   const derived = deriveServerId(options.backend ?? plainSha256, daemonPublicKey);
   if (derived !== serverId) {
-    fail(`offer field serverId ${serverId} does not match daemonPublicKeyB64 (which gives ${derived}): the offer was altered or corrupted`);
+    fail(
+      `offer field serverId ${serverId} does not match daemonPublicKeyB64 (which gives ${derived}): the offer was altered or corrupted`,
+    );
   }
 
   const relay = obj.relay;
@@ -158,7 +175,8 @@ export function validateOffer(value: unknown, options: ParseOfferOptions = {}): 
   const r = relay as Record<string, unknown>;
   checkUnknownKeys(r, RELAY_KEYS, " in relay");
   if (r.endpoint === undefined) fail("offer is missing field relay.endpoint (host:port)");
-  if (typeof r.endpoint !== "string") fail(`offer field relay.endpoint must be a string host:port (got ${typeName(r.endpoint)})`);
+  if (typeof r.endpoint !== "string")
+    fail(`offer field relay.endpoint must be a string host:port (got ${typeName(r.endpoint)})`);
   if (!isValidRelayEndpoint(r.endpoint)) {
     fail(`offer field relay.endpoint must be host:port without scheme or path (got "${describeInput(r.endpoint)}")`);
   }
@@ -181,7 +199,9 @@ export function validateOffer(value: unknown, options: ParseOfferOptions = {}): 
     const e = obj.expiresAt;
     if (typeof e !== "string") fail(`offer field expiresAt must be an ISO 8601 time string (got ${typeName(e)})`);
     if (!ISO_TIME_RE.test(e) || !Number.isFinite(Date.parse(e))) {
-      fail(`offer field expiresAt must be an ISO 8601 time like 2026-12-01T00:00:00.000Z (got "${describeInput(e).slice(0, 40)}")`);
+      fail(
+        `offer field expiresAt must be an ISO 8601 time like 2026-12-01T00:00:00.000Z (got "${describeInput(e).slice(0, 40)}")`,
+      );
     }
     offer.expiresAt = e;
   }
@@ -221,7 +241,8 @@ function decodeB64Json(payload: string, what: string): unknown {
   } catch {
     fail(`${what} decodes to bytes that are not UTF-8 text (it may be truncated or altered)`);
   }
-  if (!json.trimStart().startsWith("{")) fail(`${what} does not decode to an offer (expected JSON text starting with "{")`);
+  if (!json.trimStart().startsWith("{"))
+    fail(`${what} does not decode to an offer (expected JSON text starting with "{")`);
   return parseJsonText(json, `${what} decodes to text that`);
 }
 
@@ -240,18 +261,23 @@ function parseOfferInner(raw: string, options: ParseOfferOptions): Offer {
     const amp = payload.indexOf("&");
     if (amp >= 0) payload = payload.slice(0, amp);
     payload = payload.replace(/(?:=|%3[Dd])+$/, "");
-    if (payload.length === 0) fail("the link's #offer= fragment is empty — copy the whole link printed by `paseo daemon pair`");
+    if (payload.length === 0)
+      fail("the link's #offer= fragment is empty — copy the whole link printed by `paseo daemon pair`");
     if (!B64URL_TEXT_RE.test(payload)) {
-      fail(`the link's #offer= fragment is not valid base64url (${payload.length} characters; expected only A-Z a-z 0-9 - _)`);
+      fail(
+        `the link's #offer= fragment is not valid base64url (${payload.length} characters; expected only A-Z a-z 0-9 - _)`,
+      );
     }
     return validateOffer(decodeB64Json(payload, "the link's #offer= fragment"), options);
   }
   if (text.startsWith("{")) return validateOffer(parseJsonText(text, "the offer"), options);
-  if (text.startsWith("[") || text.startsWith('"')) fail("the offer JSON must be an object {\"v\":3, …}");
+  if (text.startsWith("[") || text.startsWith('"')) fail('the offer JSON must be an object {"v":3, …}');
   const bare = text.replace(/=+$/, "");
   if (B64URL_TEXT_RE.test(bare)) return validateOffer(decodeB64Json(bare, "the offer text"), options);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    fail("this link has no #offer= fragment — copy the whole link printed by `paseo daemon pair` (everything after # included)");
+    fail(
+      "this link has no #offer= fragment — copy the whole link printed by `paseo daemon pair` (everything after # included)",
+    );
   }
   fail(`not a pairing offer (${text.length} characters): expected a link containing #offer=, base64url text or JSON`);
 }
@@ -304,7 +330,9 @@ export function encodeOffer(offer: Offer): string {
 export function offerToLink(offer: Offer, base: string): string {
   const b = base.trim();
   if (!/^[a-z][a-z0-9+.-]*:\/\/[^\s#]+$/i.test(b)) {
-    throw new OfferError(`link base must be a URL like https://app.paseo.sh without a # fragment (got "${describeInput(b)}")`);
+    throw new OfferError(
+      `link base must be a URL like https://app.paseo.sh without a # fragment (got "${describeInput(b)}")`,
+    );
   }
   const prefix = b.includes("?") ? b : `${b.replace(/\/+$/, "")}/`;
   return `${prefix}${OFFER_FRAGMENT}${encodeOffer(offer)}`;

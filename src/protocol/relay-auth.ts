@@ -30,7 +30,12 @@ export interface ChallengeState {
 }
 
 /** The MAC both sides compute from the X25519 shared secret. */
-export function relayAuthMac(backend: CryptoBackend, shared: Uint8Array, nonce: Uint8Array, serverId: string): Uint8Array {
+export function relayAuthMac(
+  backend: CryptoBackend,
+  shared: Uint8Array,
+  nonce: Uint8Array,
+  serverId: string,
+): Uint8Array {
   return backend.hmac("SHA256", shared, concatBytes(DOMAIN_BYTES, nonce, utf8(serverId)));
 }
 
@@ -71,7 +76,12 @@ export function answerChallenge(
  * Relay side: does `authMsg` prove possession of the key behind `serverId` for this challenge? Never throws for
  * peer input — every malformed, low-order, mismatched or replayed answer is simply `false`.
  */
-export function verifyAuth(backend: CryptoBackend, state: ChallengeState, serverId: string, authMsg: Uint8Array): boolean {
+export function verifyAuth(
+  backend: CryptoBackend,
+  state: ChallengeState,
+  serverId: string,
+  authMsg: Uint8Array,
+): boolean {
   if (state.used) return false;
   state.used = true;
   if (!SERVER_ID_RE.test(serverId) || authMsg.length === 0 || authMsg[0] !== MuxType.AUTH) return false;

@@ -68,7 +68,8 @@ function checkClientId(clientId: number): void {
 }
 
 function checkFixed(what: string, bytes: Uint8Array, length: number): void {
-  if (!(bytes instanceof Uint8Array) || bytes.length !== length) throw new MuxEncodeError(`${what} must be ${length} bytes`);
+  if (!(bytes instanceof Uint8Array) || bytes.length !== length)
+    throw new MuxEncodeError(`${what} must be ${length} bytes`);
 }
 
 function withClientHeader(type: number, clientId: number, bodyLength: number): Uint8Array {
@@ -127,7 +128,8 @@ export function encodeData(clientId: number, payload: Uint8Array): Uint8Array {
 }
 
 export function encodeClose(clientId: number, code: number, reason = ""): Uint8Array {
-  if (!Number.isInteger(code) || code < 0 || code > 0xffff) throw new MuxEncodeError(`close code must be a u16 (got ${code})`);
+  if (!Number.isInteger(code) || code < 0 || code > 0xffff)
+    throw new MuxEncodeError(`close code must be a u16 (got ${code})`);
   const reasonBytes = utf8(reason);
   if (reasonBytes.length > MAX_CLOSE_REASON_BYTES) {
     throw new MuxEncodeError(`close reason is ${reasonBytes.length} bytes; the limit is ${MAX_CLOSE_REASON_BYTES}`);

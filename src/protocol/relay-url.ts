@@ -34,6 +34,9 @@ export function parseRelayEndpoint(text: string): RelayEndpoint {
 
 /** A loopback host: 127.0.0.0/8, ::1 or localhost. A relay there is on this machine — usually a daemon's embedded one. */
 export function isLoopbackEndpoint(endpoint: string): boolean {
-  const host = endpoint.replace(/:\d+$/, "").replace(/^\[|\]$/g, "").toLowerCase();
+  const host = endpoint
+    .replace(/:\d+$/, "")
+    .replace(/^\[|\]$/g, "")
+    .toLowerCase();
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -44,13 +44,15 @@ type Obj = Record<string, unknown>;
 function str(p: Obj, key: string, required: boolean, max = 4096): string | undefined {
   const v = p[key];
   if (v === undefined && !required) return undefined;
-  if (typeof v !== "string" || v.length === 0 || v.length > max) throw new ParamsError(`"${key}" must be a non-empty string (≤ ${max} chars)`);
+  if (typeof v !== "string" || v.length === 0 || v.length > max)
+    throw new ParamsError(`"${key}" must be a non-empty string (≤ ${max} chars)`);
   return v;
 }
 function int(p: Obj, key: string, min: number, max: number): number | undefined {
   const v = p[key];
   if (v === undefined) return undefined;
-  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw new ParamsError(`"${key}" must be an integer in [${min}, ${max}]`);
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max)
+    throw new ParamsError(`"${key}" must be an integer in [${min}, ${max}]`);
   return v as number;
 }
 function bool(p: Obj, key: string): boolean | undefined {
@@ -61,10 +63,12 @@ function bool(p: Obj, key: string): boolean | undefined {
 }
 function argv(p: Obj): string[] {
   const v = p.argv;
-  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_ARGV) throw new ParamsError(`"argv" must be a non-empty array of ≤ ${MAX_ARGV} strings`);
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_ARGV)
+    throw new ParamsError(`"argv" must be a non-empty array of ≤ ${MAX_ARGV} strings`);
   v.forEach((a, i) => {
     if (typeof a !== "string") throw new ParamsError(`"argv[${i}]" must be a string`);
-    if (a.length > MAX_ARG_LEN) throw new ParamsError(`"argv[${i}]" is ${a.length} characters; at most ${MAX_ARG_LEN} are allowed`);
+    if (a.length > MAX_ARG_LEN)
+      throw new ParamsError(`"argv[${i}]" is ${a.length} characters; at most ${MAX_ARG_LEN} are allowed`);
   });
   if ((v[0] as string).length === 0) throw new ParamsError(`"argv[0]" must name a program`);
   return v as string[];
@@ -72,11 +76,14 @@ function argv(p: Obj): string[] {
 function env(p: Obj): Record<string, string> | undefined {
   const v = p.env;
   if (v === undefined) return undefined;
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ParamsError(`"env" must be an object of strings`);
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new ParamsError(`"env" must be an object of strings`);
   const entries = Object.entries(v as Obj);
-  if (entries.length > MAX_ENV) throw new ParamsError(`"env" has ${entries.length} entries; at most ${MAX_ENV} are allowed`);
+  if (entries.length > MAX_ENV)
+    throw new ParamsError(`"env" has ${entries.length} entries; at most ${MAX_ENV} are allowed`);
   for (const [k, val] of entries) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || typeof val !== "string") throw new ParamsError(`"env.${k.slice(0, 40)}" must be a valid name with a string value`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || typeof val !== "string")
+      throw new ParamsError(`"env.${k.slice(0, 40)}" must be a valid name with a string value`);
   }
   return v as Record<string, string>;
 }
@@ -88,11 +95,13 @@ function sub(p: Obj): number {
 function size(p: Obj, required: boolean): { cols?: number; rows?: number } {
   const cols = int(p, "cols", TTY_MIN_COLS, TTY_MAX_COLS);
   const rows = int(p, "rows", TTY_MIN_ROWS, TTY_MAX_ROWS);
-  if ((cols === undefined) !== (rows === undefined) || (required && cols === undefined)) throw new ParamsError(`"cols" and "rows" go together`);
+  if ((cols === undefined) !== (rows === undefined) || (required && cols === undefined))
+    throw new ParamsError(`"cols" and "rows" go together`);
   return cols === undefined ? {} : { cols, rows };
 }
 function only(p: Obj, allowed: string[]): void {
-  for (const k of Object.keys(p)) if (!allowed.includes(k)) throw new ParamsError(`unknown parameter "${k.slice(0, 40)}"`);
+  for (const k of Object.keys(p))
+    if (!allowed.includes(k)) throw new ParamsError(`unknown parameter "${k.slice(0, 40)}"`);
 }
 
 const validators: { [M in MethodName]: (p: Obj) => Params<M> } = {
@@ -105,14 +114,29 @@ const validators: { [M in MethodName]: (p: Obj) => Params<M> } = {
     const tty = bool(p, "tty");
     const cols = int(p, "cols", TTY_MIN_COLS, TTY_MAX_COLS);
     const rows = int(p, "rows", TTY_MIN_ROWS, TTY_MAX_ROWS);
-    if (tty !== true && (cols !== undefined || rows !== undefined)) throw new ParamsError(`"cols" and "rows" need "tty": true`);
-    return { argv: argv(p), cwd: str(p, "cwd", false), env: env(p), name: str(p, "name", false, 128), shell: bool(p, "shell"), tty, cols, rows };
+    if (tty !== true && (cols !== undefined || rows !== undefined))
+      throw new ParamsError(`"cols" and "rows" need "tty": true`);
+    return {
+      argv: argv(p),
+      cwd: str(p, "cwd", false),
+      env: env(p),
+      name: str(p, "name", false, 128),
+      shell: bool(p, "shell"),
+      tty,
+      cols,
+      rows,
+    };
   },
   "agents.logs": (p) => {
     only(p, ["id", "sub", "since", "follow"]);
     const sub = int(p, "sub", 0, MAX_SUB);
     if (sub === undefined) throw new ParamsError(`"sub" is required`);
-    return { id: str(p, "id", true, 64)!, sub, since: int(p, "since", 1, Number.MAX_SAFE_INTEGER), follow: bool(p, "follow") };
+    return {
+      id: str(p, "id", true, 64)!,
+      sub,
+      since: int(p, "since", 1, Number.MAX_SAFE_INTEGER),
+      follow: bool(p, "follow"),
+    };
   },
   "agents.unsubscribe": (p) => {
     only(p, ["sub"]);
@@ -124,11 +148,14 @@ const validators: { [M in MethodName]: (p: Obj) => Params<M> } = {
     only(p, ["id", "dataB64"]);
     return { id: str(p, "id", true, 64)!, dataB64: str(p, "dataB64", true, 4 * 1024 * 1024)! };
   },
-  "agents.stop": (p) => (only(p, ["id", "graceMs"]), { id: str(p, "id", true, 64)!, graceMs: int(p, "graceMs", 0, MAX_GRACE_MS) }),
+  "agents.stop": (p) => (
+    only(p, ["id", "graceMs"]), { id: str(p, "id", true, 64)!, graceMs: int(p, "graceMs", 0, MAX_GRACE_MS) }
+  ),
   "terminal.attach": (p) => {
     only(p, ["id", "sub", "mode", "take", "cols", "rows", "since"]);
     const mode = p.mode;
-    if (mode !== undefined && mode !== "control" && mode !== "watch") throw new ParamsError(`"mode" must be "control" or "watch"`);
+    if (mode !== undefined && mode !== "control" && mode !== "watch")
+      throw new ParamsError(`"mode" must be "control" or "watch"`);
     const take = bool(p, "take");
     if (take && mode === "watch") throw new ParamsError(`"take" needs "mode": "control"`);
     return {
@@ -166,7 +193,7 @@ const validators: { [M in MethodName]: (p: Obj) => Params<M> } = {
 };
 
 export function isMethod(name: string): name is MethodName {
-  return Object.prototype.hasOwnProperty.call(validators, name);
+  return Object.hasOwn(validators, name);
 }
 
 export function validateParams<M extends MethodName>(method: M, params: Record<string, unknown>): Params<M> {

@@ -93,7 +93,9 @@ const validators: { [M in MethodName]: (v: unknown) => void } = {
   ping: empty,
   "agents.list": (v) => {
     if (!Array.isArray(v)) throw new Bad("result", "an array of agents");
-    v.forEach((a, i) => agentInfo(a, `result[${i}]`));
+    v.forEach((a, i) => {
+      agentInfo(a, `result[${i}]`);
+    });
   },
   "agents.get": (v) => agentInfo(v),
   "agents.run": (v) => agentInfo(v),

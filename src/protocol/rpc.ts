@@ -109,7 +109,16 @@ export interface Methods {
   "agents.list": [{ all?: boolean }, AgentInfo[]];
   "agents.get": [{ id: string }, AgentInfo];
   "agents.run": [
-    { argv: string[]; cwd?: string; env?: Record<string, string>; name?: string; shell?: boolean; tty?: boolean; cols?: number; rows?: number },
+    {
+      argv: string[];
+      cwd?: string;
+      env?: Record<string, string>;
+      name?: string;
+      shell?: boolean;
+      tty?: boolean;
+      cols?: number;
+      rows?: number;
+    },
     AgentInfo,
   ];
   "agents.logs": [{ id: string; sub: number; since?: number; follow?: boolean }, { nextSeq: number }];
@@ -117,7 +126,15 @@ export interface Methods {
   "agents.input": [{ id: string; dataB64: string }, { bytes: number }];
   "agents.stop": [{ id: string; graceMs?: number }, AgentInfo];
   "terminal.attach": [
-    { id: string; sub: number; mode?: "control" | "watch"; take?: boolean; cols?: number; rows?: number; since?: number },
+    {
+      id: string;
+      sub: number;
+      mode?: "control" | "watch";
+      take?: boolean;
+      cols?: number;
+      rows?: number;
+      since?: number;
+    },
     TerminalAttachResult,
   ];
   "terminal.input": [{ id: string; dataB64: string }, { bytes: number }];
@@ -125,7 +142,14 @@ export interface Methods {
   "terminal.take": [{ sub: number }, TerminalLaneResult];
   "terminal.release": [{ sub: number }, TerminalLaneResult];
   exec: [
-    { argv: string[]; cwd?: string; env?: Record<string, string>; shell?: boolean; timeoutMs?: number; maxOutputBytes?: number },
+    {
+      argv: string[];
+      cwd?: string;
+      env?: Record<string, string>;
+      shell?: boolean;
+      timeoutMs?: number;
+      maxOutputBytes?: number;
+    },
     ExecResult,
   ];
 }
@@ -147,7 +171,9 @@ export interface RpcErrorBody {
   code: string;
   message: string;
 }
-export type RpcResponse = { t: "res"; id: number; ok: true; result: unknown } | { t: "res"; id: number; ok: false; error: RpcErrorBody };
+export type RpcResponse =
+  | { t: "res"; id: number; ok: true; result: unknown }
+  | { t: "res"; id: number; ok: false; error: RpcErrorBody };
 export type RpcEventKind = "end" | "error" | "lane" | "resize";
 const EVENT_KINDS: ReadonlySet<unknown> = new Set(["end", "error", "lane", "resize"]);
 export interface RpcEvent {
@@ -215,11 +241,15 @@ export function decodeControl(body: Uint8Array): ControlMessage {
       if (!isId(value.id) || typeof value.method !== "string" || value.method.length > 64) {
         throw new RpcProtocolError("malformed request: needs integer id and method name");
       }
-      if (value.params !== undefined && !isObject(value.params)) throw new RpcProtocolError("malformed request: params must be an object");
+      if (value.params !== undefined && !isObject(value.params))
+        throw new RpcProtocolError("malformed request: params must be an object");
       return { t: "req", id: value.id, method: value.method, params: (value.params as Record<string, unknown>) ?? {} };
     case "res":
       if (!isId(value.id) || typeof value.ok !== "boolean") throw new RpcProtocolError("malformed response");
-      if (!value.ok && !(isObject(value.error) && typeof value.error.code === "string" && typeof value.error.message === "string")) {
+      if (
+        !value.ok &&
+        !(isObject(value.error) && typeof value.error.code === "string" && typeof value.error.message === "string")
+      ) {
         throw new RpcProtocolError("malformed error response");
       }
       return value as unknown as RpcResponse;
@@ -227,7 +257,8 @@ export function decodeControl(body: Uint8Array): ControlMessage {
       if (!isId(value.sub) || !EVENT_KINDS.has(value.event)) throw new RpcProtocolError("malformed event");
       return value as unknown as RpcEvent;
     case "welcome":
-      if (!isObject(value.server) || typeof value.server.serverId !== "string") throw new RpcProtocolError("malformed welcome");
+      if (!isObject(value.server) || typeof value.server.serverId !== "string")
+        throw new RpcProtocolError("malformed welcome");
       return value as unknown as Welcome;
     default:
       throw new RpcProtocolError("unknown control message kind");

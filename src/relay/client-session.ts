@@ -31,7 +31,9 @@ export class ClientSession implements Session {
   /** Until the first message: counted in ctx.pending and on the first-message clock. */
   private silent = true;
   private firstMessageTimer: NodeJS.Timeout | undefined;
-  private readonly pendingLeg = { evict: () => this.closeFromRelay(CloseCode.RATE_LIMITED, "too many silent connections from this address") };
+  private readonly pendingLeg = {
+    evict: () => this.closeFromRelay(CloseCode.RATE_LIMITED, "too many silent connections from this address"),
+  };
   /** The opaque per-source tag the daemon gets in OPEN (§5.3). */
   readonly sourceTag: Uint8Array;
 
@@ -48,7 +50,10 @@ export class ClientSession implements Session {
 
   start(): void {
     // A client sends its hello as soon as the socket opens; one that stays silent is holding a daemon slot hostage.
-    this.firstMessageTimer = setTimeout(() => this.closeFromRelay(CloseCode.TIMEOUT, "no first message in time"), this.ctx.opts.firstMessageTimeoutMs);
+    this.firstMessageTimer = setTimeout(
+      () => this.closeFromRelay(CloseCode.TIMEOUT, "no first message in time"),
+      this.ctx.opts.firstMessageTimeoutMs,
+    );
     this.ctx.pending.add(this.source, this.serverId, this.pendingLeg);
     const daemon = this.ctx.router.lookup(this.serverId);
     if (daemon) return this.attachTo(daemon);

@@ -80,7 +80,7 @@ export class DaemonSession implements Session {
     if (this.state === "closed") return;
     if (!isBinary) return this.closeFromRelay(CloseCode.BAD_REQUEST, "text frames are not allowed");
     if (this.state === "auth") return this.onAuth(data);
-    let msg;
+    let msg: ReturnType<typeof decodeMux>;
     try {
       msg = decodeMux(data);
     } catch (err) {

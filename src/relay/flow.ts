@@ -84,7 +84,10 @@ export class SendFlow {
   }
 
   /** Send through `socket` and re-check the marks now and when the send completes. */
-  send(socket: { readonly bufferedAmount: number; send(data: Uint8Array, cb: (err?: Error) => void): void }, data: Uint8Array): void {
+  send(
+    socket: { readonly bufferedAmount: number; send(data: Uint8Array, cb: (err?: Error) => void): void },
+    data: Uint8Array,
+  ): void {
     const generation = this.generation;
     socket.send(data, () => {
       if (generation === this.generation) this.update(socket.bufferedAmount);

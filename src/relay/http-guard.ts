@@ -31,7 +31,11 @@ export class HttpGuard {
 
   /** Options for http.createServer that make Node's own timeouts effective. */
   static serverOptions(headersTimeoutMs: number) {
-    return { headersTimeout: headersTimeoutMs, requestTimeout: Math.max(30_000, headersTimeoutMs), connectionsCheckingInterval: CONNECTIONS_CHECK_MS };
+    return {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: Math.max(30_000, headersTimeoutMs),
+      connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+    };
   }
 
   attach(server: Server): void {

@@ -91,7 +91,8 @@ export function limiterKey(address: string): string {
   const [head = "", tail] = bare.split("::");
   const headParts = head ? head.split(":") : [];
   const tailParts = tail ? tail.split(":") : [];
-  const fill = tail === undefined ? [] : new Array<string>(Math.max(0, 8 - headParts.length - tailParts.length)).fill("0");
+  const fill =
+    tail === undefined ? [] : new Array<string>(Math.max(0, 8 - headParts.length - tailParts.length)).fill("0");
   const groups = [...headParts, ...fill, ...tailParts].slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16));
   return `${groups.join(":")}::/64`;
 }

@@ -102,24 +102,43 @@ export function renderPrometheus(stats: RelayStats): string {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
   };
-  const byRole = (values: Record<Role, number>): Array<[string, number]> => roles.map((r) => [`{role="${r}"}`, values[r]]);
+  const byRole = (values: Record<Role, number>): Array<[string, number]> =>
+    roles.map((r) => [`{role="${r}"}`, values[r]]);
   const byCode = (values: Record<number, number>): Array<[string, number]> =>
     Object.entries(values).map(([code, n]) => [`{code="${code}",name="${closeCodeName(Number(code))}"}`, n]);
 
-  metric("paseo_relay_uptime_seconds", "gauge", "Seconds since the relay started.", [["", Math.floor(stats.uptimeMs / 1000)]]);
+  metric("paseo_relay_uptime_seconds", "gauge", "Seconds since the relay started.", [
+    ["", Math.floor(stats.uptimeMs / 1000)],
+  ]);
   metric("paseo_relay_daemons", "gauge", "Daemons holding a serverId slot.", [["", stats.daemons]]);
   metric("paseo_relay_clients", "gauge", "Clients attached to a daemon.", [["", stats.clients]]);
-  metric("paseo_relay_pending_clients", "gauge", "Clients waiting for a daemon (offline grace).", [["", stats.pendingClients]]);
+  metric("paseo_relay_pending_clients", "gauge", "Clients waiting for a daemon (offline grace).", [
+    ["", stats.pendingClients],
+  ]);
   metric("paseo_relay_connections", "gauge", "Open WebSocket connections by role.", byRole(stats.connections));
-  metric("paseo_relay_connections_total", "counter", "WebSocket connections accepted since start, by role.", byRole(stats.connectionsTotal));
+  metric(
+    "paseo_relay_connections_total",
+    "counter",
+    "WebSocket connections accepted since start, by role.",
+    byRole(stats.connectionsTotal),
+  );
   metric("paseo_relay_bytes_in_total", "counter", "WebSocket payload bytes received, by role.", byRole(stats.bytesIn));
   metric("paseo_relay_bytes_out_total", "counter", "WebSocket payload bytes sent, by role.", byRole(stats.bytesOut));
   metric("paseo_relay_frames_in_total", "counter", "WebSocket messages received, by role.", byRole(stats.framesIn));
   metric("paseo_relay_frames_out_total", "counter", "WebSocket messages sent, by role.", byRole(stats.framesOut));
   metric("paseo_relay_closes_sent_total", "counter", "Close codes sent by the relay.", byCode(stats.closesSent));
-  metric("paseo_relay_closes_received_total", "counter", "Close codes received from peers.", byCode(stats.closesReceived));
-  metric("paseo_relay_auth_failures_total", "counter", "Daemon registrations that failed proof of possession.", [["", stats.authFailures]]);
+  metric(
+    "paseo_relay_closes_received_total",
+    "counter",
+    "Close codes received from peers.",
+    byCode(stats.closesReceived),
+  );
+  metric("paseo_relay_auth_failures_total", "counter", "Daemon registrations that failed proof of possession.", [
+    ["", stats.authFailures],
+  ]);
   metric("paseo_relay_pauses_total", "counter", "PAUSE messages sent to daemons.", [["", stats.pausesSent]]);
-  metric("paseo_relay_keepalive_timeouts_total", "counter", "Sockets terminated after unanswered pings.", [["", stats.keepaliveTimeouts]]);
+  metric("paseo_relay_keepalive_timeouts_total", "counter", "Sockets terminated after unanswered pings.", [
+    ["", stats.keepaliveTimeouts],
+  ]);
   return `${lines.join("\n")}\n`;
 }

@@ -117,10 +117,14 @@ export class RelayConfigError extends PaseoError {
 /** The app's allow-list when the operator opted in; a directory without serveApp is a mistake worth naming. */
 function checkApp(serveApp: boolean | undefined, dir: string | undefined): AppFiles | undefined {
   if (!serveApp) {
-    if (dir !== undefined) throw new RelayConfigError("staticDir is only served with serveApp: true (`paseo relay --serve-app`): the relay serves the app only when its operator opts in");
+    if (dir !== undefined)
+      throw new RelayConfigError(
+        "staticDir is only served with serveApp: true (`paseo relay --serve-app`): the relay serves the app only when its operator opts in",
+      );
     return undefined;
   }
-  if (dir === undefined) throw new RelayConfigError("serveApp needs staticDir: the built app directory (dist/web, made by `npm run build`)");
+  if (dir === undefined)
+    throw new RelayConfigError("serveApp needs staticDir: the built app directory (dist/web, made by `npm run build`)");
   let real: string;
   try {
     real = realpathSync(dir);
@@ -136,7 +140,13 @@ function checkApp(serveApp: boolean | undefined, dir: string | undefined): AppFi
   }
 }
 
-function intOption(name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function intOption(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min || v > max) {
     throw new RelayConfigError(`relay option ${name} must be an integer in [${min}, ${max}] (got ${String(value)})`);
@@ -150,10 +160,14 @@ function checkPublicUrl(text: string | undefined): string | undefined {
   try {
     url = new URL(text);
   } catch {
-    throw new RelayConfigError(`relay publicUrl must be an absolute URL like https://relay.example.com (got "${describeInput(text)}")`);
+    throw new RelayConfigError(
+      `relay publicUrl must be an absolute URL like https://relay.example.com (got "${describeInput(text)}")`,
+    );
   }
   if (!["http:", "https:", "ws:", "wss:"].includes(url.protocol) || (url.pathname !== "/" && url.pathname !== "")) {
-    throw new RelayConfigError(`relay publicUrl must be http(s):// or ws(s):// with no path (got "${describeInput(text)}")`);
+    throw new RelayConfigError(
+      `relay publicUrl must be http(s):// or ws(s):// with no path (got "${describeInput(text)}")`,
+    );
   }
   return `${url.protocol}//${url.host}`;
 }
@@ -163,7 +177,12 @@ const silent: Logger = () => {};
 export function resolveOptions(options: RelayOptions, backend: CryptoBackend): ResolvedRelayOptions {
   const d = RELAY_DEFAULTS;
   const maxFrameBytes = intOption("maxFrameBytes", options.maxFrameBytes, d.maxFrameBytes, 1024, 64 * 1024 * 1024);
-  const maxBufferedBytes = intOption("maxBufferedBytes", options.maxBufferedBytes, d.maxBufferedBytes, 2 * maxFrameBytes);
+  const maxBufferedBytes = intOption(
+    "maxBufferedBytes",
+    options.maxBufferedBytes,
+    d.maxBufferedBytes,
+    2 * maxFrameBytes,
+  );
   // PAUSE at 1/8 of the cap leaves 7/8 for what the daemon already had in flight when PAUSE reached it.
   const highWaterBytes = Math.max(64 * 1024, Math.floor(maxBufferedBytes / 8));
   return {
@@ -183,7 +202,12 @@ export function resolveOptions(options: RelayOptions, backend: CryptoBackend): R
     idleTimeoutMs: intOption("idleTimeoutMs", options.idleTimeoutMs, d.idleTimeoutMs, 0),
     offlineGraceMs: intOption("offlineGraceMs", options.offlineGraceMs, d.offlineGraceMs, 0, MAX_OFFLINE_GRACE_MS),
     app: checkApp(options.serveApp, options.staticDir),
-    firstMessageTimeoutMs: intOption("firstMessageTimeoutMs", options.firstMessageTimeoutMs, d.firstMessageTimeoutMs, 10),
+    firstMessageTimeoutMs: intOption(
+      "firstMessageTimeoutMs",
+      options.firstMessageTimeoutMs,
+      d.firstMessageTimeoutMs,
+      10,
+    ),
     perIpPendingClients: intOption("perIpPendingClients", options.perIpPendingClients, d.perIpPendingClients, 1),
     perIpHttpConnections: intOption("perIpHttpConnections", options.perIpHttpConnections, d.perIpHttpConnections, 1),
     headersTimeoutMs: intOption("headersTimeoutMs", options.headersTimeoutMs, d.headersTimeoutMs, 10),

@@ -27,7 +27,10 @@ export class PendingClients {
   add(source: string, serverId: string, leg: PendingLeg): void {
     const key = `${source}|${serverId}`;
     let group = this.groups.get(key);
-    if (!group) this.groups.set(key, (group = new Set()));
+    if (!group) {
+      group = new Set();
+      this.groups.set(key, group);
+    }
     group.add(leg);
     while (group.size > this.perSourcePerServer) {
       const oldest = group.values().next().value as PendingLeg;

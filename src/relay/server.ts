@@ -45,7 +45,9 @@ export interface Relay {
 const SHUTDOWN_GRACE_MS = 2000;
 const LIMITER_SWEEP_MS = 60_000;
 
-type Route = { ok: true; role: Role; serverId: string; taggedOpen: boolean } | { ok: false; code: number; reason: string };
+type Route =
+  | { ok: true; role: Role; serverId: string; taggedOpen: boolean }
+  | { ok: false; code: number; reason: string };
 
 /** Parse a request target; undefined for a malformed one (which must never throw out of a request handler). */
 function parseUrl(rawUrl: string | undefined): URL | undefined {
@@ -80,7 +82,11 @@ function parseRoute(rawUrl: string | undefined): Route {
 function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolvePromise, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      reject(new PaseoError("RELAY_LISTEN", `relay cannot listen on ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
+      reject(
+        new PaseoError("RELAY_LISTEN", `relay cannot listen on ${host}:${port}: ${err.code ?? err.message}`, {
+          cause: err,
+        }),
+      );
     };
     server.once("error", onError);
     server.listen(port, host, () => {
@@ -123,7 +129,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   // Two servers because the message limit differs per leg: a daemon DATA carries a client-sized payload plus the
   // 5-byte mux header. Compression is off: payloads are ciphertext, and inflating is a memory/CPU attack surface.
   // RelayWebSocket: oversized messages close with 4005, not ws's 1009 (relay-websocket.ts).
-  const common = { noServer: true, clientTracking: false, perMessageDeflate: false, WebSocket: RelayWebSocket } as const;
+  const common = {
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    WebSocket: RelayWebSocket,
+  } as const;
   const clientWss = new WebSocketServer({ ...common, maxPayload: opts.maxFrameBytes });
   const daemonWss = new WebSocketServer({ ...common, maxPayload: opts.maxFrameBytes + CLIENT_HEADER_BYTES });
 
@@ -136,21 +147,32 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     };
     const path = parseUrl(req.url)?.pathname;
     if (path === undefined) return send(400, "text/plain; charset=utf-8", "malformed URL\n");
-    if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain; charset=utf-8", "method not allowed\n", { Allow: "GET, HEAD" });
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return send(405, "text/plain; charset=utf-8", "method not allowed\n", { Allow: "GET, HEAD" });
     if (path === "/health") {
       const s = stats();
-      const body = { status: closing ? "stopping" : "ok", uptime: Math.floor(s.uptimeMs / 1000), daemons: s.daemons, clients: s.clients, version: PASEO_VERSION };
+      const body = {
+        status: closing ? "stopping" : "ok",
+        uptime: Math.floor(s.uptimeMs / 1000),
+        daemons: s.daemons,
+        clients: s.clients,
+        version: PASEO_VERSION,
+      };
       return send(closing ? 503 : 200, "application/json; charset=utf-8", `${JSON.stringify(body)}\n`);
     }
     if (path === "/metrics") return send(200, "text/plain; version=0.0.4; charset=utf-8", renderPrometheus(stats()));
-    if (path === RELAY_PATH) return send(426, "text/plain; charset=utf-8", "this is a WebSocket endpoint\n", { Upgrade: "websocket" });
+    if (path === RELAY_PATH)
+      return send(426, "text/plain; charset=utf-8", "this is a WebSocket endpoint\n", { Upgrade: "websocket" });
     serveApp(opts.app, path, req, res); // only when the operator opted in (serveApp); else a text page at /
   };
 
   // Slow-header clients must not hold sockets open (upgrade requests included): counted per IP and on a deadline.
   const server = createServer(HttpGuard.serverOptions(opts.headersTimeoutMs), onRequest);
   // Behind the operator's proxy every connection comes from the proxy's address: only the deadline applies then.
-  const httpGuard = new HttpGuard(opts.trustForwardedFor ? Number.MAX_SAFE_INTEGER : opts.perIpHttpConnections, opts.headersTimeoutMs);
+  const httpGuard = new HttpGuard(
+    opts.trustForwardedFor ? Number.MAX_SAFE_INTEGER : opts.perIpHttpConnections,
+    opts.headersTimeoutMs,
+  );
   httpGuard.attach(server);
 
   const startSession = (ws: WebSocket, peer: Peer, route: Extract<Route, { ok: true }>, source: string): void => {
@@ -194,7 +216,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
         if (closing) return peer.close(CloseCode.RELAY_RESTARTING);
         if (admission !== "ok") {
           ctx.log("debug", `connection refused: ${admission}`);
-          return peer.close(CloseCode.RATE_LIMITED, admission === "too-fast" ? "too many connections per second" : "too many connections");
+          return peer.close(
+            CloseCode.RATE_LIMITED,
+            admission === "too-fast" ? "too many connections per second" : "too many connections",
+          );
         }
         if (!route.ok) return peer.close(route.code, route.reason);
       }

@@ -11,7 +11,7 @@
  * ran send them to any host. `connect-src` now names only the relay the page is meant to talk to ('self' for a
  * relay serving its own app, the offer's relay for `paseo open`).
  */
-import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, type Stats } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join } from "node:path";
 import { PaseoError } from "../protocol/errors.js";
@@ -99,7 +99,7 @@ export function loadAppFiles(dir: string): AppFiles {
     for (const name of names.sort()) {
       if (name.startsWith(".")) continue; // never .env, .git, .htpasswd, editor swap files
       const full = join(abs, name);
-      let info;
+      let info: Stats;
       try {
         info = lstatSync(full);
       } catch {
@@ -114,7 +114,9 @@ export function loadAppFiles(dir: string): AppFiles {
       if (type === undefined) continue; // not part of a web app (e.g. a stray archive): never served
       total += info.size;
       if (files.size >= MAX_APP_FILES || total > MAX_APP_BYTES) {
-        throw new AppDirError(`the app directory ${dir} holds more than ${MAX_APP_FILES} files or ${MAX_APP_BYTES} bytes: is it really the built app (dist/web)?`);
+        throw new AppDirError(
+          `the app directory ${dir} holds more than ${MAX_APP_FILES} files or ${MAX_APP_BYTES} bytes: is it really the built app (dist/web)?`,
+        );
       }
       files.set(`${urlPrefix}${name}`, {
         body: readFileSync(full),
@@ -125,7 +127,10 @@ export function loadAppFiles(dir: string): AppFiles {
   };
   walk(dir, "/", 0);
   const index = files.get("/index.html");
-  if (!index) throw new AppDirError(`the app directory ${dir} has no index.html (build it with \`npm run build\`; it lands in dist/web)`);
+  if (!index)
+    throw new AppDirError(
+      `the app directory ${dir} has no index.html (build it with \`npm run build\`; it lands in dist/web)`,
+    );
   files.set("/", index);
   return { dir, files };
 }
@@ -150,7 +155,13 @@ function sendText(res: ServerResponse, status: number, text: string, head: boole
  * Answer a GET/HEAD for a non-API path: the app file at exactly `path` (no decoding, no normalization: the
  * allow-list holds the only valid spellings), else 404. Without an app, `/` is a short text page.
  */
-export function serveApp(app: AppFiles | undefined, path: string, req: IncomingMessage, res: ServerResponse, csp = CONTENT_SECURITY_POLICY): void {
+export function serveApp(
+  app: AppFiles | undefined,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  csp = CONTENT_SECURITY_POLICY,
+): void {
   const head = req.method === "HEAD";
   if (app === undefined) {
     if (path === "/") sendText(res, 200, ROOT_PAGE, head, csp);

@@ -51,7 +51,8 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
   const topbar = createTopbar({ onSwitch: () => options.onLeave() });
   const banner = createBanner();
   const stale = createStaleNotice();
-  const rememberNow = (server?: ServerInfo) => remember(offer, server ? { name: server.hostname, fingerprint: server.fingerprint } : {});
+  const rememberNow = (server?: ServerInfo) =>
+    remember(offer, server ? { name: server.hostname, fingerprint: server.fingerprint } : {});
   if (options.remember) rememberNow();
   const identity = createIdentityCard({
     remembered: options.remember || isRemembered(offer.serverId),
@@ -65,9 +66,25 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
   });
   const list = createAgentList({ onOpen: (a) => showAgent(a), onNew: () => showNew() });
   const pane = h("div", { class: "detail" });
-  const placeholder = h("div", { class: "card placeholder muted" }, h("p", { text: "Select an agent to follow its output, send input or stop it." }));
-  const layout = h("div", { class: "layout", attrs: { "data-view": "list" } }, h("aside", { class: "sidebar" }, list.el, identity.el), pane);
-  const el = h("div", { class: "screen", attrs: { "data-connection": "stale" } }, topbar.el, banner.el, stale.el, layout);
+  const placeholder = h(
+    "div",
+    { class: "card placeholder muted" },
+    h("p", { text: "Select an agent to follow its output, send input or stop it." }),
+  );
+  const layout = h(
+    "div",
+    { class: "layout", attrs: { "data-view": "list" } },
+    h("aside", { class: "sidebar" }, list.el, identity.el),
+    pane,
+  );
+  const el = h(
+    "div",
+    { class: "screen", attrs: { "data-connection": "stale" } },
+    topbar.el,
+    banner.el,
+    stale.el,
+    layout,
+  );
   replace(pane, placeholder);
   if (offer.label) topbar.setHost(offer.label);
 
@@ -86,7 +103,11 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
   }
   function showAgent(agent: AgentInfo): void {
     closeDetail();
-    detail = createAgentView(client, agent, { onBack: showList, onChanged: () => void refreshAgents(), live: isLive() });
+    detail = createAgentView(client, agent, {
+      onBack: showList,
+      onChanged: () => void refreshAgents(),
+      live: isLive(),
+    });
     list.select(agent.id);
     replace(pane, detail.el);
     setView("agent");
@@ -146,7 +167,6 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
     }
   }
 
-
   /**
    * Live ⇄ stale. While the client is not connected, everything on screen is the last known state: it is marked
    * as such and every action is disabled (a Stop that cannot reach the daemon would only fail or, worse, seem to
@@ -190,7 +210,10 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
     }),
     client.on("server", onServer),
   ];
-  const timers = [setInterval(() => void refreshAgents(), AGENTS_EVERY_MS), setInterval(() => void refreshMetrics(), METRICS_EVERY_MS)];
+  const timers = [
+    setInterval(() => void refreshAgents(), AGENTS_EVERY_MS),
+    setInterval(() => void refreshMetrics(), METRICS_EVERY_MS),
+  ];
   // Polling pauses while the tab is hidden (a phone in a pocket); coming back refreshes at once.
   const onVisible = () => {
     if (!document.hidden) {
@@ -226,8 +249,8 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
     dispose() {
       disposed = true;
       closeDetail();
-      offs.forEach((off) => off());
-      timers.forEach((t) => clearInterval(t));
+      for (const off of offs) off();
+      for (const t of timers) clearInterval(t);
       document.removeEventListener("visibilitychange", onVisible);
       client.close();
     },

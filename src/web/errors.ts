@@ -41,10 +41,16 @@ const REPAIR = "On the daemon machine run `paseo daemon pair` and open the new l
 const TERMINAL_CODES = new Set(["TERMINAL_CLOSED", "TERMINAL_RECONNECTING"]);
 
 /** The terminal lanes' and input bounds' errors (docs/protocol.md "Terminals"), in the terms the view uses. */
-function explainTerminal(code: string, out: (title: string, next: string, transient?: boolean) => Explained): Explained | undefined {
+function explainTerminal(
+  code: string,
+  out: (title: string, next: string, transient?: boolean) => Explained,
+): Explained | undefined {
   switch (code) {
     case "NOT_WRITER":
-      return out("Another client has control of this terminal", "Press “Take control” to type here (the other client will watch).");
+      return out(
+        "Another client has control of this terminal",
+        "Press “Take control” to type here (the other client will watch).",
+      );
     case "READ_ONLY":
       return out("This view is read-only", "Open the agent again to get a view that can take control.");
     case "NOT_RUNNING":
@@ -58,7 +64,10 @@ function explainTerminal(code: string, out: (title: string, next: string, transi
     case "TERMINAL_CLOSED":
       return out("This terminal view is closed", "Go back to the agents and open it again.");
     case "NOT_A_TERMINAL":
-      return out("This agent is not a terminal", "Go back to the agents and open it again: it opens as output with an input line.");
+      return out(
+        "This agent is not a terminal",
+        "Go back to the agents and open it again: it opens as output with an input line.",
+      );
     default:
       return undefined;
   }
@@ -67,7 +76,14 @@ function explainTerminal(code: string, out: (title: string, next: string, transi
 export function explain(err: unknown): Explained {
   const detail = err instanceof Error ? err.message : String(err);
   const code = err instanceof PaseoError ? err.code : "ERROR";
-  const out = (title: string, next: string, transient = false): Explained => ({ code, title, detail, next, transient, detailRepeats: false });
+  const out = (title: string, next: string, transient = false): Explained => ({
+    code,
+    title,
+    detail,
+    next,
+    transient,
+    detailRepeats: false,
+  });
   const linkError = (title: string, next: string): Explained => ({ ...out(title, next), detailRepeats: true });
 
   if (err instanceof OfferExpiredError) return linkError("This pairing link has expired", REPAIR);
@@ -81,7 +97,10 @@ export function explain(err: unknown): Explained {
     return linkError(title, REPAIR);
   }
   if (err instanceof OfferVersionError) {
-    return linkError("This link comes from a different paseo version", `Update paseo on the daemon machine, then ${REPAIR[0]!.toLowerCase()}${REPAIR.slice(1)}`);
+    return linkError(
+      "This link comes from a different paseo version",
+      `Update paseo on the daemon machine, then ${REPAIR[0]!.toLowerCase()}${REPAIR.slice(1)}`,
+    );
   }
   if (err instanceof OfferError) {
     return linkError(
@@ -92,7 +111,7 @@ export function explain(err: unknown): Explained {
   if (err instanceof HandshakeError) {
     return linkError(
       "The daemon did not accept this link (wrong secret or key)",
-      "The link may be from an older pairing or altered in transit. " + REPAIR + " Compare the fingerprint with `paseo daemon pair`.",
+      `The link may be from an older pairing or altered in transit. ${REPAIR} Compare the fingerprint with \`paseo daemon pair\`.`,
     );
   }
   if (err instanceof DaemonOfflineError) {
@@ -103,16 +122,31 @@ export function explain(err: unknown): Explained {
     );
   }
   if (err instanceof RelayUnreachableError) {
-    return out("Cannot reach the relay", "Check this device's network connection and that the relay is running. This page keeps retrying.", true);
+    return out(
+      "Cannot reach the relay",
+      "Check this device's network connection and that the relay is running. This page keeps retrying.",
+      true,
+    );
   }
   if (err instanceof TimeoutError) {
-    return out("No answer in time", "The network or the daemon is slow or unreachable. This page keeps retrying.", true);
+    return out(
+      "No answer in time",
+      "The network or the daemon is slow or unreachable. This page keeps retrying.",
+      true,
+    );
   }
-  if (err instanceof FrameTooLargeError) return out("A message was too large for the relay", "Try a smaller input; the relay limits message sizes.");
-  if (err instanceof LogGapError) return out("The output stream skipped data", "Close the agent's output and open it again.");
+  if (err instanceof FrameTooLargeError)
+    return out("A message was too large for the relay", "Try a smaller input; the relay limits message sizes.");
+  if (err instanceof LogGapError)
+    return out("The output stream skipped data", "Close the agent's output and open it again.");
   if (err instanceof ConnectionClosedError) {
-    if (err.code === "RELAY_RESTARTING") return out("The relay is restarting", "Reconnecting automatically — nothing to do.", true);
-    return out(`The connection was closed (${err.code})`, "Reconnecting automatically; reload the page if this persists.", true);
+    if (err.code === "RELAY_RESTARTING")
+      return out("The relay is restarting", "Reconnecting automatically — nothing to do.", true);
+    return out(
+      `The connection was closed (${err.code})`,
+      "Reconnecting automatically; reload the page if this persists.",
+      true,
+    );
   }
   if (err instanceof PaseoError && err.code === "RELAY_NOT_ALLOWED") {
     return out(
@@ -125,7 +159,8 @@ export function explain(err: unknown): Explained {
     if (terminal) return terminal;
   }
   if (err instanceof RpcError) return out("The daemon refused the request", "Check the values and try again.");
-  if (err instanceof PaseoError && err.code === "CLIENT_CLOSED") return out("Disconnected", "Reload the page to connect again.");
+  if (err instanceof PaseoError && err.code === "CLIENT_CLOSED")
+    return out("Disconnected", "Reload the page to connect again.");
   if (err instanceof PaseoError) return out(`Error: ${err.code}`, "Try again; reload the page if this persists.");
   return out("Unexpected error", "Reload the page; if it keeps happening, report it with the steps that led here.");
 }

@@ -53,7 +53,6 @@ function connect(offer: Offer, remember: boolean): void {
   screen = openDaemonScreen(offer, { remember, onLeave: () => showPair(), onFatal: (err) => showPair(err) });
   replace(root(), screen.el);
   unwatchRelay = watchRelayBlocked(offer, (err) => showPair(err)); // this page's CSP forbids that relay: say so
-
 }
 
 /** Parse (strictly, with the expiry check) and connect; a bad or expired link shows the pairing page with why. */

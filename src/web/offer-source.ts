@@ -45,7 +45,11 @@ export function listRemembered(): RememberedDaemon[] {
     if (!Array.isArray(list)) return [];
     return list.filter(
       (d): d is RememberedDaemon =>
-        typeof d === "object" && d !== null && typeof d.serverId === "string" && typeof d.offer === "string" && typeof d.name === "string",
+        typeof d === "object" &&
+        d !== null &&
+        typeof d.serverId === "string" &&
+        typeof d.offer === "string" &&
+        typeof d.name === "string",
     );
   } catch {
     return [];

@@ -66,12 +66,27 @@ function traced(args: string[], env: Record<string, string> = {}): Promise<Trace
     execFile(
       process.execPath,
       ["--import", pathToFileURL(join(dir, "register.mjs")).href, CLI, ...args],
-      { env: { ...process.env, PASEO_RELAY_OFFER: "", ...env, PASEO_TEST_TRACE: trace, NODE_V8_COVERAGE: coverage }, timeout: 20_000 },
+      {
+        env: { ...process.env, PASEO_RELAY_OFFER: "", ...env, PASEO_TEST_TRACE: trace, NODE_V8_COVERAGE: coverage },
+        timeout: 20_000,
+      },
       (err, stdout, stderr) => {
-        const esm = existsSync(`${trace}.esm`) ? readFileSync(`${trace}.esm`, "utf8").trim().split("\n").map((u) => fileURLToPath(u)) : [];
+        const esm = existsSync(`${trace}.esm`)
+          ? readFileSync(`${trace}.esm`, "utf8")
+              .trim()
+              .split("\n")
+              .map((u) => fileURLToPath(u))
+          : [];
         const exit = JSON.parse(readFileSync(`${trace}.exit`, "utf8")) as { cjs: string[]; builtins: string[] };
         const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-        res({ code, stdout, stderr, esm: esm.filter((p) => !p.startsWith(dir)), ...exit, initialised: initialisers(coverage) });
+        res({
+          code,
+          stdout,
+          stderr,
+          esm: esm.filter((p) => !p.startsWith(dir)),
+          ...exit,
+          initialised: initialisers(coverage),
+        });
       },
     );
   });
@@ -84,7 +99,8 @@ function initialisers(coverageDir: string): string[] {
       result: { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[];
     };
     for (const script of result.filter((r) => r.url === pathToFileURL(BUNDLE).href)) {
-      for (const fn of script.functions) if (/^(src|\S*node_modules)\//.test(fn.functionName) && fn.ranges[0]!.count > 0) names.push(fn.functionName);
+      for (const fn of script.functions)
+        if (/^(src|\S*node_modules)\//.test(fn.functionName) && fn.ranges[0]!.count > 0) names.push(fn.functionName);
     }
   }
   return names;
@@ -125,10 +141,18 @@ describe("the bundled CLI loads only what the command needs", () => {
     expect(t.cjs).toEqual([BIN, BUNDLE]);
     // What ran: the client, ws and the native backend; not the daemon, the relay or noble's curves and ciphers.
     // (a package's name is its path from the repository: it may be hoisted or linked elsewhere)
-    for (const input of ["src/cli/commands/client.ts", "node_modules/ws/lib/websocket.js", "src/protocol/crypto/native.ts"]) {
-      expect(t.initialised.some((n) => n.endsWith(input)), input).toBe(true);
+    for (const input of [
+      "src/cli/commands/client.ts",
+      "node_modules/ws/lib/websocket.js",
+      "src/protocol/crypto/native.ts",
+    ]) {
+      expect(
+        t.initialised.some((n) => n.endsWith(input)),
+        input,
+      ).toBe(true);
     }
-    const notForLs = /^src\/(daemon\/(?!home\.ts$|home-safety\.ts$|runtime-files\.ts$)|relay\/|cli\/commands\/(daemon|daemon-run|pair|relay)\.ts$)|@noble\/(curves|ciphers)/;
+    const notForLs =
+      /^src\/(daemon\/(?!home\.ts$|home-safety\.ts$|runtime-files\.ts$)|relay\/|cli\/commands\/(daemon|daemon-run|pair|relay)\.ts$)|@noble\/(curves|ciphers)/;
     expect(t.initialised.filter((n) => notForLs.test(n))).toEqual([]);
     // Source maps next to both files, mapping back into src/.
     for (const file of [BIN, BUNDLE]) {
@@ -168,7 +192,9 @@ describe("the command table (src/cli/commands/index.ts)", () => {
   it("loads one module for a known command, all of them otherwise", () => {
     const argv = (...args: string[]) => ["node", "paseo", ...args];
     expect(modulesFor(argv("ls", "-a"))).toEqual([COMMAND_MODULES[0]]);
-    expect(modulesFor(argv("daemon", "start", "--relay", "x"))).toEqual(COMMAND_MODULES.filter((m) => m.commands.includes("daemon")));
+    expect(modulesFor(argv("daemon", "start", "--relay", "x"))).toEqual(
+      COMMAND_MODULES.filter((m) => m.commands.includes("daemon")),
+    );
     expect(modulesFor(argv("--help"))).toBe(COMMAND_MODULES);
     expect(modulesFor(argv())).toBe(COMMAND_MODULES);
     expect(modulesFor(argv("help", "ls"))).toBe(COMMAND_MODULES);

@@ -4,10 +4,32 @@ import { agentStatus, agentsTable, LOST_REASON_INLINE } from "../../src/cli/form
 import type { AgentInfo } from "../../src/protocol/rpc.js";
 
 const pipe: AgentInfo = {
-  id: "3kq7x2ab", name: "build", argv: ["make"], cwd: "/", pid: 41, state: "running", exitCode: null, signal: null,
-  startedAt: new Date().toISOString(), endedAt: null, nextSeq: 1, bytes: 0, tty: false, cols: null, rows: null,
+  id: "3kq7x2ab",
+  name: "build",
+  argv: ["make"],
+  cwd: "/",
+  pid: 41,
+  state: "running",
+  exitCode: null,
+  signal: null,
+  startedAt: new Date().toISOString(),
+  endedAt: null,
+  nextSeq: 1,
+  bytes: 0,
+  tty: false,
+  cols: null,
+  rows: null,
 };
-const term: AgentInfo = { ...pipe, id: "7zz2mq4c", name: "sh", argv: ["bash"], pid: 42, tty: true, cols: 100, rows: 30 };
+const term: AgentInfo = {
+  ...pipe,
+  id: "7zz2mq4c",
+  name: "sh",
+  argv: ["bash"],
+  pid: 42,
+  tty: true,
+  cols: 100,
+  rows: 30,
+};
 
 describe("agentsTable", () => {
   it("says which agents are terminals and their size; pipe agents show -", () => {
@@ -26,7 +48,11 @@ describe("agentsTable", () => {
     expect(long.length).toBeGreaterThan(LOST_REASON_INLINE);
     const out = agentsTable([pipe, lost]);
     expect(out.split("\n")[2]).toMatch(/^7zz2mq4c\s+sh\s+lost\s+10\s+100x30\s/);
-    expect(out.endsWith("\n\n7zz2mq4c lost: its host process (pid 9) and the program (pid 10) are gone without recording an exit\\x1b[2J")).toBe(true);
+    expect(
+      out.endsWith(
+        "\n\n7zz2mq4c lost: its host process (pid 9) and the program (pid 10) are gone without recording an exit\\x1b[2J",
+      ),
+    ).toBe(true);
     expect(agentsTable([pipe, { ...lost, reason: "host gone" }])).not.toMatch(/lost:/);
   });
 });

@@ -38,10 +38,15 @@ function paseo(args: string[], env: Record<string, string> = {}): Promise<Run> {
   delete base.PASEO_HOME;
   delete base.PASEO_RELAY_OFFER;
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { env: { ...base, HOME: root, ...env }, timeout: 45_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      { env: { ...base, HOME: root, ...env }, timeout: 45_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -71,7 +76,8 @@ describe("parseDuration", () => {
     expect(parseDuration("2w")).toBe(14 * 86_400_000);
     expect(parseDuration("1.5h")).toBe(90 * 60_000);
     expect(parseDuration(" 90S ")).toBe(90_000);
-    for (const bad of ["", "10", "m", "1y", "-1h", "0m", "500d", "1h 30m"]) expect(() => parseDuration(bad), bad).toThrow();
+    for (const bad of ["", "10", "m", "1y", "-1h", "0m", "500d", "1h 30m"])
+      expect(() => parseDuration(bad), bad).toThrow();
   });
 });
 
@@ -118,7 +124,15 @@ describe("paseo daemon pair", { timeout: 60_000 }, () => {
     const out = await pairJson(home, "--save", file);
     expect((await readFile(file, "utf8")).trim()).toBe(out.link);
     expect(await mode(file)).toBe(0o600);
-    const bad = await paseo(["daemon", "pair", "--home", home, "--no-qr", "--save", join(root, "no", "such", "dir", "x.txt")]);
+    const bad = await paseo([
+      "daemon",
+      "pair",
+      "--home",
+      home,
+      "--no-qr",
+      "--save",
+      join(root, "no", "such", "dir", "x.txt"),
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/cannot write/);
   });
@@ -168,7 +182,9 @@ describe("paseo daemon pair", { timeout: 60_000 }, () => {
     const rv2 = await paseo(["daemon", "offers", "--home", home, "revoke", b.offerId.slice(0, 6), "--json"]);
     expect(rv2.code, rv2.stderr).toBe(0);
     expect(JSON.parse(rv2.stdout)).toMatchObject({ id: b.offerId, state: "revoked" });
-    const states = JSON.parse((await paseo(["daemon", "offers", "--json", "--home", home])).stdout) as Array<{ state: string }>;
+    const states = JSON.parse((await paseo(["daemon", "offers", "--json", "--home", home])).stdout) as Array<{
+      state: string;
+    }>;
     expect(states.map((s) => s.state)).toEqual(["revoked", "revoked"]);
 
     const unknown = await paseo(["daemon", "offers", "revoke", "zzzzzzzz", "--home", home]);
@@ -182,7 +198,10 @@ describe("paseo daemon pair", { timeout: 60_000 }, () => {
     const b = await pairJson(home);
     const c = await pairJson(home, "--rotate");
     expect(c.revoked.sort()).toEqual([a.offerId, b.offerId].sort());
-    const offers = JSON.parse((await paseo(["daemon", "offers", "--json", "--home", home])).stdout) as Array<{ id: string; state: string }>;
+    const offers = JSON.parse((await paseo(["daemon", "offers", "--json", "--home", home])).stdout) as Array<{
+      id: string;
+      state: string;
+    }>;
     expect(Object.fromEntries(offers.map((o) => [o.id, o.state]))).toEqual({
       [a.offerId]: "revoked",
       [b.offerId]: "revoked",

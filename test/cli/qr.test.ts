@@ -40,7 +40,12 @@ describe("which links get a QR code", () => {
     ]) {
       expect(isLocalOnlyLink(link), link).toBe(true);
     }
-    for (const link of ["http://192.168.1.20:7431/#offer=x", "https://relay.example.com/#offer=x", "http://[fd00::1]:7431/#offer=x", "http://128.0.0.1/#offer=x"]) {
+    for (const link of [
+      "http://192.168.1.20:7431/#offer=x",
+      "https://relay.example.com/#offer=x",
+      "http://[fd00::1]:7431/#offer=x",
+      "http://128.0.0.1/#offer=x",
+    ]) {
       expect(isLocalOnlyLink(link), link).toBe(false);
     }
   });
@@ -73,7 +78,9 @@ describe("paseo daemon pair", { timeout: 60_000 }, () => {
   it("a public link (config publicUrl) to a loopback relay: no QR by default", async () => {
     const home = tmpHome();
     chmodSync(home, 0o700);
-    writeFileSync(join(home, "config.json"), JSON.stringify({ publicUrl: "https://app.example.com/" }), { mode: 0o600 });
+    writeFileSync(join(home, "config.json"), JSON.stringify({ publicUrl: "https://app.example.com/" }), {
+      mode: 0o600,
+    });
     const r = await runCli(["daemon", "pair", "--home", home]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ {2}https:\/\/app\.example\.com\/#offer=/m);
@@ -110,7 +117,10 @@ describe("paseo daemon pair", { timeout: 60_000 }, () => {
 });
 
 describe("paseo daemon start (embedded relay on an ephemeral loopback port)", { timeout: 60_000 }, () => {
-  for (const [args, wantsQr] of [[[], false], [["--qr"], true]] as const) {
+  for (const [args, wantsQr] of [
+    [[], false],
+    [["--qr"], true],
+  ] as const) {
     it(`${args.join(" ") || "(default)"}: ${wantsQr ? "a QR code" : "no QR code"}, then the link and the fingerprint last`, async () => {
       const daemon = startProcess(["daemon", "start", "--home", tmpHome(), "--relay-port", "0", ...args]);
       await daemon.waitFor(/Daemon fingerprint: \S+\n/);

@@ -8,30 +8,56 @@ import type { AgentInfo } from "../../src/protocol/rpc.js";
 
 describe("cliWording", () => {
   it("translates the daemon's API wording into the CLI's flags", () => {
-    expect(cliWording(`agents.logs: no agent with id "x" on this daemon; check the id (ended agents are listed with all: true)`)).toBe(
+    expect(
+      cliWording(
+        `agents.logs: no agent with id "x" on this daemon; check the id (ended agents are listed with all: true)`,
+      ),
+    ).toBe(
       'agents.logs: no agent with id "x" on this daemon; check the id (ended agents are listed with `paseo ls -a`)',
     );
-    expect(cliWording("command not found; check the name, or the PATH of the daemon's environment (or pass shell: true)")).toBe(
-      "command not found; check the name, or the PATH of the daemon's environment (or pass --shell)",
+    expect(
+      cliWording("command not found; check the name, or the PATH of the daemon's environment (or pass shell: true)"),
+    ).toBe("command not found; check the name, or the PATH of the daemon's environment (or pass --shell)");
+    expect(cliWording("graceMs must be an integer between 0 and 600000")).toBe(
+      "--grace must be an integer between 0 and 600000",
     );
-    expect(cliWording("graceMs must be an integer between 0 and 600000")).toBe("--grace must be an integer between 0 and 600000");
-    expect(cliWording('agents.run: "name" must be a non-empty string (≤ 64 chars)')).toBe("agents.run: --name must be a non-empty string (≤ 64 chars)");
+    expect(cliWording('agents.run: "name" must be a non-empty string (≤ 64 chars)')).toBe(
+      "agents.run: --name must be a non-empty string (≤ 64 chars)",
+    );
     expect(cliWording("cwd contains a NUL byte")).toBe("--cwd contains a NUL byte");
-    expect(cliWording("a message about the shell and all things true")).toBe("a message about the shell and all things true");
+    expect(cliWording("a message about the shell and all things true")).toBe(
+      "a message about the shell and all things true",
+    );
   });
 });
 
 describe("describeEnd", () => {
-  const base: AgentInfo = { id: "3kq7x2ab", name: "build", argv: [], cwd: "/", pid: null, state: "exited", exitCode: 3, signal: null, startedAt: "", endedAt: "", nextSeq: 1, bytes: 0 };
+  const base: AgentInfo = {
+    id: "3kq7x2ab",
+    name: "build",
+    argv: [],
+    cwd: "/",
+    pid: null,
+    state: "exited",
+    exitCode: 3,
+    signal: null,
+    startedAt: "",
+    endedAt: "",
+    nextSeq: 1,
+    bytes: 0,
+  };
   it("exited → its code", () => {
     expect(describeEnd(base)).toEqual({ message: "agent build exited with code 3", status: 3 });
     expect(describeEnd({ ...base, exitCode: 0 }).status).toBe(0);
   });
   it("killed by a signal → 128 + n", () => {
-    expect(describeEnd({ ...base, state: "killed", exitCode: null, signal: "SIGKILL" })).toEqual({ message: "agent build was killed by SIGKILL", status: 137 });
-    expect(describeEnd({ ...base, state: "killed", exitCode: null, signal: "SIGTERM", reason: "daemon-stopped" }).message).toBe(
-      "agent build was killed by SIGTERM when the daemon stopped",
-    );
+    expect(describeEnd({ ...base, state: "killed", exitCode: null, signal: "SIGKILL" })).toEqual({
+      message: "agent build was killed by SIGKILL",
+      status: 137,
+    });
+    expect(
+      describeEnd({ ...base, state: "killed", exitCode: null, signal: "SIGTERM", reason: "daemon-stopped" }).message,
+    ).toBe("agent build was killed by SIGTERM when the daemon stopped");
   });
   it("lost, failed or still running → 255", () => {
     expect(describeEnd({ ...base, state: "killed", exitCode: null, reason: "daemon-stopped" })).toEqual({
@@ -56,6 +82,8 @@ describe("RelayUnreachableError", () => {
     expect(new RelayUnreachableError("ws://127.0.0.1:17999/x", "close 1006", "127.0.0.1:17999").message).toMatch(
       /^nothing is listening at 127\.0\.0\.1:17999 on this machine \(close 1006\): the daemon that made this link is not running/,
     );
-    expect(new RelayUnreachableError("wss://relay.example.com/x", "close 1006", "relay.example.com:443").message).toMatch(/check the address and your network/);
+    expect(
+      new RelayUnreachableError("wss://relay.example.com/x", "close 1006", "relay.example.com:443").message,
+    ).toMatch(/check the address and your network/);
   });
 });

@@ -4,10 +4,30 @@ import { AgentAmbiguousError, AgentNotFoundError, matchAgentRef } from "../../sr
 import type { AgentInfo } from "../../src/protocol/rpc.js";
 
 function agent(id: string, name: string, state: AgentInfo["state"] = "running"): AgentInfo {
-  return { id, name, argv: ["sh"], cwd: "/", pid: 1, state, exitCode: null, signal: null, startedAt: "", endedAt: null, nextSeq: 1, bytes: 0 };
+  return {
+    id,
+    name,
+    argv: ["sh"],
+    cwd: "/",
+    pid: 1,
+    state,
+    exitCode: null,
+    signal: null,
+    startedAt: "",
+    endedAt: null,
+    nextSeq: 1,
+    bytes: 0,
+  };
 }
 
-const agents = [agent("3kq7x2ab", "build", "exited"), agent("3kq9aaaa", "build"), agent("7zzzzzzz", "web"), agent("8aaaaaaa", "3kq"), agent("9bbbbbbb", "twin", "exited"), agent("9ccccccc", "twin", "exited")];
+const agents = [
+  agent("3kq7x2ab", "build", "exited"),
+  agent("3kq9aaaa", "build"),
+  agent("7zzzzzzz", "web"),
+  agent("8aaaaaaa", "3kq"),
+  agent("9bbbbbbb", "twin", "exited"),
+  agent("9ccccccc", "twin", "exited"),
+];
 
 describe("matchAgentRef", () => {
   it("an exact id wins over a name and a prefix", () => {

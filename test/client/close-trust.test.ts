@@ -18,9 +18,11 @@ describe("close-code trust", () => {
     }
   });
   it("relay codes on a live session are not believed either (the relay can only deny service)", () => {
-    for (const code of [4000, 4005, 4010]) expect(isPermanent(errorForClose(code, "", "unauthenticated")), String(code)).toBe(false);
+    for (const code of [4000, 4005, 4010])
+      expect(isPermanent(errorForClose(code, "", "unauthenticated")), String(code)).toBe(false);
   });
   it("transient codes stay transient whatever their origin", () => {
-    for (const code of [4001, 4002, 4009, 4105, 4110]) expect(isPermanent(errorForClose(code, "", "authenticated")), String(code)).toBe(false);
+    for (const code of [4001, 4002, 4009, 4105, 4110])
+      expect(isPermanent(errorForClose(code, "", "authenticated")), String(code)).toBe(false);
   });
 });

@@ -19,7 +19,10 @@ function closedPort(): Promise<number> {
 describe("DaemonClient.close() while reconnecting", () => {
   it("rejects the pending connect promptly instead of hanging", async () => {
     const port = await closedPort();
-    const client = new DaemonClient({ offer: makeOffer({}, { endpoint: `127.0.0.1:${port}`, tls: false }), reconnect: { minMs: 60_000, maxMs: 60_000 } });
+    const client = new DaemonClient({
+      offer: makeOffer({}, { endpoint: `127.0.0.1:${port}`, tls: false }),
+      reconnect: { minMs: 60_000, maxMs: 60_000 },
+    });
     const errors: string[] = [];
     client.on("error", (e) => errors.push(e.code));
     const pending = client.connect();

@@ -69,7 +69,12 @@ describe("DaemonClient state machine", () => {
   });
 
   it("closed is final: reachable from every state, and no event leaves it", () => {
-    const all: P[] = [idle, step(idle, { type: "dial", attempt: a1 }), connected, { name: "reconnecting", attempt: a1, wait: w1 }];
+    const all: P[] = [
+      idle,
+      step(idle, { type: "dial", attempt: a1 }),
+      connected,
+      { name: "reconnecting", attempt: a1, wait: w1 },
+    ];
     for (const phase of all) expect(step(phase, { type: "close" })).toEqual({ name: "closed" });
     const closed: P = { name: "closed" };
     const events: ClientEvent<S, A, W>[] = [

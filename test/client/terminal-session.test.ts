@@ -51,7 +51,8 @@ function screenText(t: TerminalSession) {
     async until(pattern: RegExp, ms = 5000): Promise<void> {
       const end = Date.now() + ms;
       while (!pattern.test(text)) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${pattern}; got: ${JSON.stringify(text.slice(-400))}`);
+        if (Date.now() > end)
+          throw new Error(`timed out waiting for ${pattern}; got: ${JSON.stringify(text.slice(-400))}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },
@@ -127,7 +128,10 @@ describe("DaemonClient.attach", () => {
 
   it("a dropped connection re-attaches and resumes: every line exactly once", async () => {
     const c = client(true);
-    const agent = await c.runAgent({ argv: ["sh", "-c", "i=0; while [ $i -lt 60 ]; do i=$((i+1)); echo line-$i; sleep 0.02; done"], tty: true });
+    const agent = await c.runAgent({
+      argv: ["sh", "-c", "i=0; while [ $i -lt 60 ]; do i=$((i+1)); echo line-$i; sleep 0.02; done"],
+      tty: true,
+    });
     const t = await c.attach(agent.id);
     const out = screenText(t);
     const states: string[] = [];
@@ -150,16 +154,21 @@ describe("DaemonClient.attach", () => {
     const agent = await c.runAgent({ argv: ["cat"], tty: true });
     const t = await c.attach(agent.id);
     expect(t.lane).toBe("writer");
-    await expect(c.call("terminal.input", { id: agent.id, dataB64: toBase64Url(new Uint8Array(64 * 1024 + 1)) })).rejects.toMatchObject({
+    await expect(
+      c.call("terminal.input", { id: agent.id, dataB64: toBase64Url(new Uint8Array(64 * 1024 + 1)) }),
+    ).rejects.toMatchObject({
       code: "INPUT_TOO_LARGE",
     });
-    await expect(c.call("terminal.attach", { id: agent.id, sub: 7, mode: "watch", take: true })).rejects.toMatchObject({ code: "BAD_PARAMS" });
+    await expect(c.call("terminal.attach", { id: agent.id, sub: 7, mode: "watch", take: true })).rejects.toMatchObject({
+      code: "BAD_PARAMS",
+    });
     await t.detach();
   });
 
   it("a large paste arrives whole (split into bounded messages); a flood of messages meets INPUT_RATE_LIMITED", async () => {
     const c = client();
-    const reader = "import os,sys,tty\ntty.setraw(0)\nprint('raw-ready', flush=True)\nn=0\nwhile n<300000: n+=len(os.read(0,65536))\nprint('got=%d' % n, flush=True)\nos.read(0,1)\n";
+    const reader =
+      "import os,sys,tty\ntty.setraw(0)\nprint('raw-ready', flush=True)\nn=0\nwhile n<300000: n+=len(os.read(0,65536))\nprint('got=%d' % n, flush=True)\nos.read(0,1)\n";
     const agent = await c.runAgent({ argv: ["python3", "-c", reader], tty: true });
     const t = await c.attach(agent.id);
     const out = screenText(t);
@@ -168,7 +177,9 @@ describe("DaemonClient.attach", () => {
     await out.until(/got=300000/);
     // 450 one-byte messages at once: the bucket (burst 400) refuses some, each with the named limit
     const results = await Promise.allSettled(
-      Array.from({ length: 450 }, () => c.call("terminal.input", { id: agent.id, dataB64: toBase64Url(new Uint8Array([0x62])) })),
+      Array.from({ length: 450 }, () =>
+        c.call("terminal.input", { id: agent.id, dataB64: toBase64Url(new Uint8Array([0x62])) }),
+      ),
     );
     const refused = results.filter((r) => r.status === "rejected");
     expect(refused.length).toBeGreaterThan(0);

@@ -27,7 +27,9 @@ function home(): string {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
-async function daemonWithRelay(options: Partial<Parameters<typeof startDaemon>[0]> = {}): Promise<{ daemon: Daemon; relay: Relay }> {
+async function daemonWithRelay(
+  options: Partial<Parameters<typeof startDaemon>[0]> = {},
+): Promise<{ daemon: Daemon; relay: Relay }> {
   const relay = await startRelay({ host: "127.0.0.1", port: 0, log: () => {} });
   cleanups.push(() => relay.close());
   const daemon = await startDaemon({ home: home(), relay: relay.endpoint, log: silentLogger, ...options });

@@ -12,7 +12,12 @@ describe("FairScheduler", () => {
   it("serves the first message of an idle turn at once, the rest round-robin, each client's messages in order", async () => {
     const s = new FairScheduler<string>({ budgetMs: 1000 });
     const seen: string[] = [];
-    for (const k of ["a", "b", "c"]) s.add(k, (d) => seen.push(`${k}${d[0]}`), () => {});
+    for (const k of ["a", "b", "c"])
+      s.add(
+        k,
+        (d) => seen.push(`${k}${d[0]}`),
+        () => {},
+      );
     for (let i = 0; i < 3; i++) s.push("a", msg(1, i));
     s.push("b", msg(1, 0));
     for (let i = 0; i < 2; i++) s.push("c", msg(1, i));
@@ -27,8 +32,16 @@ describe("FairScheduler", () => {
     const s = new FairScheduler<number>({ highWaterBytes: 100, lowWaterBytes: 40, budgetMs: 1000 });
     const pauses: [number, boolean][] = [];
     const got: number[] = [];
-    s.add(1, (d) => got.push(d.length), (p) => pauses.push([1, p]));
-    s.add(2, (d) => got.push(d.length), (p) => pauses.push([2, p]));
+    s.add(
+      1,
+      (d) => got.push(d.length),
+      (p) => pauses.push([1, p]),
+    );
+    s.add(
+      2,
+      (d) => got.push(d.length),
+      (p) => pauses.push([2, p]),
+    );
     // The first is served at once (idle turn); the next six queue: 120 bytes > 100, paused on the sixth.
     for (let i = 0; i < 7; i++) s.push(1, msg(20));
     s.push(2, msg(5));
@@ -45,7 +58,11 @@ describe("FairScheduler", () => {
   it("yields to I/O after its time budget and carries on in a later turn", async () => {
     const s = new FairScheduler<number>({ budgetMs: 0 });
     let served = 0;
-    s.add(1, () => served++, () => {});
+    s.add(
+      1,
+      () => served++,
+      () => {},
+    );
     for (let i = 0; i < 5; i++) s.push(1, msg(1));
     expect(served).toBe(1); // the idle turn's first message, at once
     await tick();
@@ -57,8 +74,16 @@ describe("FairScheduler", () => {
   it("removing a client drops its queue; pushes for unknown clients are ignored", async () => {
     const s = new FairScheduler<number>({ budgetMs: 1000 });
     const got: number[] = [];
-    s.add(1, () => got.push(1), () => {});
-    s.add(2, () => got.push(2), () => {});
+    s.add(
+      1,
+      () => got.push(1),
+      () => {},
+    );
+    s.add(
+      2,
+      () => got.push(2),
+      () => {},
+    );
     s.push(2, msg(1)); // served at once (idle turn)
     s.push(1, msg(1));
     s.push(2, msg(1));

@@ -81,7 +81,9 @@ describe("home helpers", () => {
     await mkdir(target);
     await writeFile(join(target, "x"), "x");
     await expect(writeFileAtomic(target, "data")).rejects.toThrow(HomeError);
-    await expect(writeFileAtomic(join(home, "no", "such", "dir"), "data")).rejects.toThrow(/cannot write .*no\/such\/dir/);
+    await expect(writeFileAtomic(join(home, "no", "such", "dir"), "data")).rejects.toThrow(
+      /cannot write .*no\/such\/dir/,
+    );
     expect(await readdir(home)).toEqual(["dir-in-the-way"]);
   });
 
@@ -118,7 +120,14 @@ describe("home helpers", () => {
     const home = freshHome();
     await ensureHome(home);
     const bundle = join(root, "home-bundle.mjs");
-    await build({ entryPoints: [join(import.meta.dirname, "..", "..", "src", "daemon", "home.ts")], bundle: true, platform: "node", format: "esm", outfile: bundle, logLevel: "silent" });
+    await build({
+      entryPoints: [join(import.meta.dirname, "..", "..", "src", "daemon", "home.ts")],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      outfile: bundle,
+      logLevel: "silent",
+    });
     const script = join(root, "incr.mjs");
     await writeFile(
       script,
@@ -134,7 +143,9 @@ describe("home helpers", () => {
     const p = join(home, "counter.json");
     const run = () =>
       new Promise<void>((resolve, reject) =>
-        execFile(process.execPath, [script, p], (err, _o, stderr) => (err ? reject(new Error(stderr || String(err))) : resolve())),
+        execFile(process.execPath, [script, p], (err, _o, stderr) =>
+          err ? reject(new Error(stderr || String(err))) : resolve(),
+        ),
       );
     await Promise.all([run(), run(), run(), run()]);
     expect(await readJsonFile(p)).toEqual({ n: 120 });
@@ -160,8 +171,16 @@ describe("home helpers", () => {
   it("config: load {} when missing, save/load round trip (0600), invalid config named", async () => {
     const home = freshHome();
     expect(await loadConfig(home)).toEqual({});
-    await saveConfig(home, { relay: { endpoint: "relay.example.com:443", tls: true }, publicUrl: "https://app.paseo.sh", other: 1 });
-    expect(await loadConfig(home)).toEqual({ relay: { endpoint: "relay.example.com:443", tls: true }, publicUrl: "https://app.paseo.sh", other: 1 });
+    await saveConfig(home, {
+      relay: { endpoint: "relay.example.com:443", tls: true },
+      publicUrl: "https://app.paseo.sh",
+      other: 1,
+    });
+    expect(await loadConfig(home)).toEqual({
+      relay: { endpoint: "relay.example.com:443", tls: true },
+      publicUrl: "https://app.paseo.sh",
+      other: 1,
+    });
     expect(await mode(join(home, "config.json"))).toBe(0o600);
     expect(await mode(home)).toBe(0o700);
     await writeFile(join(home, "config.json"), JSON.stringify({ relay: { endpoint: "wss://x", tls: true } }));
@@ -228,7 +247,12 @@ describe("identity", () => {
 
   const good = () => {
     const { publicKey, secretKey } = nobleBackend.generateKeyPair();
-    return { v: 1, secretKeyB64: toBase64Url(secretKey), publicKeyB64: toBase64Url(publicKey), createdAt: new Date().toISOString() };
+    return {
+      v: 1,
+      secretKeyB64: toBase64Url(secretKey),
+      publicKeyB64: toBase64Url(publicKey),
+      createdAt: new Date().toISOString(),
+    };
   };
   const other = nobleBackend.generateKeyPair();
   const corruptions: Array<[string, string, RegExp]> = [
@@ -237,9 +261,17 @@ describe("identity", () => {
     ["not an object", "[1]", /not a JSON object/],
     ["wrong version", JSON.stringify({ ...good(), v: 7 }), /unsupported format version 7/],
     ["missing secret", JSON.stringify({ ...good(), secretKeyB64: undefined }), /secretKeyB64 is missing/],
-    ["short secret", JSON.stringify({ ...good(), secretKeyB64: toBase64Url(new Uint8Array(31)) }), /secretKeyB64 is 31 bytes/],
+    [
+      "short secret",
+      JSON.stringify({ ...good(), secretKeyB64: toBase64Url(new Uint8Array(31)) }),
+      /secretKeyB64 is 31 bytes/,
+    ],
     ["bad base64", JSON.stringify({ ...good(), publicKeyB64: "***" }), /publicKeyB64 is not valid base64url/],
-    ["mismatched public key", JSON.stringify({ ...good(), publicKeyB64: toBase64Url(other.publicKey) }), /public key does not match/],
+    [
+      "mismatched public key",
+      JSON.stringify({ ...good(), publicKeyB64: toBase64Url(other.publicKey) }),
+      /public key does not match/,
+    ],
   ];
   for (const [name, content, re] of corruptions) {
     it(`corrupt key file (${name}) → IdentityError, file NOT replaced`, async () => {

@@ -27,7 +27,12 @@ function setup() {
 }
 
 function session() {
-  const s = { closedWith: undefined as number | undefined, close: (code: number) => void (s.closedWith ??= code) };
+  const s = {
+    closedWith: undefined as number | undefined,
+    close: (code: number) => {
+      s.closedWith ??= code;
+    },
+  };
   return s;
 }
 

@@ -90,7 +90,12 @@ describe("OfferStore", () => {
     expect(await store.lookupForHandshake(once.id)).toEqual({ refused: "used" });
 
     const states = Object.fromEntries((await store.listOffers()).map((o) => [o.id, o.state]));
-    expect(states).toEqual({ [active.id]: "active", [expiring.id]: "expired", [revoked.id]: "revoked", [once.id]: "used" });
+    expect(states).toEqual({
+      [active.id]: "active",
+      [expiring.id]: "expired",
+      [revoked.id]: "revoked",
+      [once.id]: "used",
+    });
   });
 
   it("recordUse counts uses and lastUsedAt for reusable offers", async () => {
@@ -181,7 +186,10 @@ describe("OfferStore", () => {
     expect(err.code).toBe("OFFER_AMBIGUOUS");
     expect(err.message).toContain(a.id);
     expect(err.message).toContain(b.id);
-    expect(Object.fromEntries((await store.listOffers()).map((o) => [o.id, o.state]))).toMatchObject({ [a.id]: "active", [b.id]: "active" });
+    expect(Object.fromEntries((await store.listOffers()).map((o) => [o.id, o.state]))).toMatchObject({
+      [a.id]: "active",
+      [b.id]: "active",
+    });
   });
 
   it("rotate: revokes every standing offer and creates one new", async () => {
@@ -197,7 +205,13 @@ describe("OfferStore", () => {
     expect(revoked.sort()).toEqual([a.id, e.id].sort());
     expect(offer).toMatchObject({ label: "new", once: true, uses: 0 });
     const states = Object.fromEntries((await store.listOffers()).map((o) => [o.id, o.state]));
-    expect(states).toEqual({ [a.id]: "revoked", [b.id]: "expired", [d.id]: "revoked", [e.id]: "revoked", [offer.id]: "active" });
+    expect(states).toEqual({
+      [a.id]: "revoked",
+      [b.id]: "expired",
+      [d.id]: "revoked",
+      [e.id]: "revoked",
+      [offer.id]: "active",
+    });
     expect("psk" in (await store.lookupForHandshake(offer.id))).toBe(true);
     expect(await store.lookupForHandshake(a.id)).toEqual({ refused: "revoked" });
   });
@@ -240,7 +254,9 @@ describe("OfferStore", () => {
 
   it("offerState priority: revoked > used > expired > active", () => {
     const base = { id: "x", secretB64: "y", createdAt: "2030-01-01T00:00:00.000Z", once: true, uses: 1 };
-    expect(offerState({ ...base, revokedAt: "2030-01-01T00:00:00.000Z", expiresAt: "2000-01-01T00:00:00.000Z" })).toBe("revoked");
+    expect(offerState({ ...base, revokedAt: "2030-01-01T00:00:00.000Z", expiresAt: "2000-01-01T00:00:00.000Z" })).toBe(
+      "revoked",
+    );
     expect(offerState({ ...base, expiresAt: "2000-01-01T00:00:00.000Z" })).toBe("used");
     expect(offerState({ ...base, uses: 0, expiresAt: "2000-01-01T00:00:00.000Z" })).toBe("expired");
     expect(offerState({ ...base, uses: 0 })).toBe("active");
@@ -251,15 +267,27 @@ describe("pairing", () => {
   it("relay and base selection", () => {
     expect(pairingRelay({})).toEqual({ endpoint: "127.0.0.1:7431", tls: false });
     expect(pairingRelay({ relay: { endpoint: "r:443", tls: true } })).toEqual({ endpoint: "r:443", tls: true });
-    expect(pairingRelay({ relay: { endpoint: "r:443", tls: true } }, { endpoint: "s:1", tls: false })).toEqual({ endpoint: "s:1", tls: false });
+    expect(pairingRelay({ relay: { endpoint: "r:443", tls: true } }, { endpoint: "s:1", tls: false })).toEqual({
+      endpoint: "s:1",
+      tls: false,
+    });
     // The running daemon's actual relay beats config.json; the saved embedded port beats the 7431 default.
-    expect(pairingRelay({ relay: { endpoint: "r:443", tls: true } }, undefined, { endpoint: "127.0.0.1:17999", tls: false })).toEqual({ endpoint: "127.0.0.1:17999", tls: false });
+    expect(
+      pairingRelay({ relay: { endpoint: "r:443", tls: true } }, undefined, { endpoint: "127.0.0.1:17999", tls: false }),
+    ).toEqual({ endpoint: "127.0.0.1:17999", tls: false });
     expect(pairingRelay({ embeddedRelayPort: 17999 })).toEqual({ endpoint: "127.0.0.1:17999", tls: false });
     expect(pairingBase({}, { endpoint: "127.0.0.1:7431", tls: false })).toBe("http://127.0.0.1:7431");
     // Never a remote relay's own URL (issue 15: whoever serves the page reads the offer): no app URL → paseo://open.
     expect(pairingBase({}, { endpoint: "relay.example.com:443", tls: true })).toBe("paseo://open");
-    expect(pairingBase({ publicUrl: "https://app.paseo.sh" }, { endpoint: "r:1", tls: true })).toBe("https://app.paseo.sh");
-    expect(pairingBase({ appUrl: "https://me.example.io/p/", publicUrl: "https://old.example" }, { endpoint: "r:1", tls: true })).toBe("https://me.example.io/p/");
+    expect(pairingBase({ publicUrl: "https://app.paseo.sh" }, { endpoint: "r:1", tls: true })).toBe(
+      "https://app.paseo.sh",
+    );
+    expect(
+      pairingBase(
+        { appUrl: "https://me.example.io/p/", publicUrl: "https://old.example" },
+        { endpoint: "r:1", tls: true },
+      ),
+    ).toBe("https://me.example.io/p/");
   });
 
   it("buildOffer + createPairing produce a valid offer for the identity", async () => {
@@ -269,12 +297,22 @@ describe("pairing", () => {
     expect(p.link.startsWith("http://127.0.0.1:7431/#offer=")).toBe(true);
     const parsed = parseOffer(p.link);
     expect(parsed).toEqual(p.offer);
-    expect(parsed).toMatchObject({ label: "tablet", offerId: p.record.id, secretB64: p.record.secretB64, serverId: p.serverId });
+    expect(parsed).toMatchObject({
+      label: "tablet",
+      offerId: p.record.id,
+      secretB64: p.record.secretB64,
+      serverId: p.serverId,
+    });
     const identity = await loadOrCreateIdentity(home, nobleBackend);
     expect(identity.fingerprint).toBe(p.fingerprint);
-    expect(buildOffer(identity, { endpoint: "x:1", tls: true }, p.record)).toMatchObject({ relay: { endpoint: "x:1", tls: true } });
+    expect(buildOffer(identity, { endpoint: "x:1", tls: true }, p.record)).toMatchObject({
+      relay: { endpoint: "x:1", tls: true },
+    });
 
-    await saveConfig(home, { relay: { endpoint: "relay.example.com:443", tls: true }, publicUrl: "https://app.paseo.sh" });
+    await saveConfig(home, {
+      relay: { endpoint: "relay.example.com:443", tls: true },
+      publicUrl: "https://app.paseo.sh",
+    });
     const q = await createPairing({ home, backend: nobleBackend, rotate: true });
     expect(q.identityCreated).toBe(false);
     expect(q.revoked).toEqual([p.record.id]);

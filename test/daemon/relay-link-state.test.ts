@@ -37,7 +37,9 @@ describe("relay link state machine", () => {
     expect(() => transition(INITIAL_PHASE, { type: "ready" })).toThrow(RelayOrderError);
     expect(() => transition(registered, { type: "ready" })).toThrow(RelayOrderError);
     for (const kind of ["open", "data", "close", "pause", "resume"]) {
-      expect(() => transition(authSent, { type: "client-message", kind })).toThrow(`${kind.toUpperCase()} before READY`);
+      expect(() => transition(authSent, { type: "client-message", kind })).toThrow(
+        `${kind.toUpperCase()} before READY`,
+      );
       expect(transition(registered, { type: "client-message", kind })).toEqual({ next: registered, effect: "none" });
     }
   });
@@ -61,7 +63,10 @@ describe("relay link state machine", () => {
 
   it("a close retries (backoff) unless its code is fatal (rejected); both from any live state", () => {
     for (const from of [INITIAL_PHASE, run([{ type: "open" }]), registered]) {
-      expect(transition(from, { type: "closed", code: 1006 })).toEqual({ next: { name: "backoff" }, effect: "retry-later" });
+      expect(transition(from, { type: "closed", code: 1006 })).toEqual({
+        next: { name: "backoff" },
+        effect: "retry-later",
+      });
       expect(transition(from, { type: "closed", code: CloseCode.PROTOCOL_ERROR }).effect).toBe("retry-later");
       for (const code of FATAL_CLOSES) {
         const t = transition(from, { type: "closed", code });
@@ -69,8 +74,12 @@ describe("relay link state machine", () => {
         expect(t.next).toMatchObject({ name: "rejected", code });
       }
     }
-    expect(transition(registered, { type: "closed", code: CloseCode.REPLACED }).next).toMatchObject({ why: /took over/ });
-    expect(transition(registered, { type: "closed", code: CloseCode.AUTH_FAILED }).next).toMatchObject({ why: /key proof/ });
+    expect(transition(registered, { type: "closed", code: CloseCode.REPLACED }).next).toMatchObject({
+      why: /took over/,
+    });
+    expect(transition(registered, { type: "closed", code: CloseCode.AUTH_FAILED }).next).toMatchObject({
+      why: /key proof/,
+    });
     expect(transition({ name: "backoff" }, { type: "dial" }).next).toEqual({ name: "connecting" });
   });
 
@@ -84,7 +93,10 @@ describe("relay link state machine", () => {
       expect(transition(phase, { type: "open" }).next).toBe(phase);
     }
     expect(transition(stopped, { type: "closed", code: 1006 })).toEqual({ next: stopped, effect: "none" });
-    expect(transition(stopped, { type: "closed", code: CloseCode.AUTH_FAILED })).toEqual({ next: stopped, effect: "none" });
+    expect(transition(stopped, { type: "closed", code: CloseCode.AUTH_FAILED })).toEqual({
+      next: stopped,
+      effect: "none",
+    });
     expect(transition(rejected, { type: "stop" }).next).toEqual({ name: "stopped" });
     expect(isFinal(registered) || isFinal(INITIAL_PHASE) || isFinal({ name: "backoff" })).toBe(false);
   });

@@ -106,7 +106,9 @@ describe("InputLimiter", () => {
   it("refuses oversized messages and floods with codes that name the limit", () => {
     let now = 0;
     const limiter = new InputLimiter(10, 20, () => now);
-    expect(() => limiter.admit(TERMINAL_INPUT_MAX_BYTES + 1)).toThrow(expect.objectContaining({ code: "INPUT_TOO_LARGE" }));
+    expect(() => limiter.admit(TERMINAL_INPUT_MAX_BYTES + 1)).toThrow(
+      expect.objectContaining({ code: "INPUT_TOO_LARGE" }),
+    );
     for (let i = 0; i < 19; i++) limiter.admit(1);
     expect(() => limiter.admit(1)).toThrow(/10 messages per second/);
     now += 1000; // refills 10

@@ -15,7 +15,9 @@ import { killAll, runCli, sleep, startDaemonProcess, startProcess, tmpHome } fro
 afterAll(killAll);
 
 const clients: DaemonClient[] = [];
-afterAll(() => clients.forEach((c) => c.close()));
+afterAll(() => {
+  for (const c of clients) c.close();
+});
 
 async function localClient(home: string): Promise<DaemonClient> {
   const offer = await readLocalOffer(home);
@@ -52,7 +54,11 @@ async function lsJson(home: string): Promise<AgentInfo[]> {
 }
 
 /** Prints "c 1" … "c N" every `ms`, then exits 0. */
-const counter = (n: number, ms: number): string[] => [process.execPath, "-e", `let i=0;const t=setInterval(()=>{console.log("c "+(++i));if(i>=${n}){clearInterval(t)}},${ms})`];
+const counter = (n: number, ms: number): string[] => [
+  process.execPath,
+  "-e",
+  `let i=0;const t=setInterval(()=>{console.log("c "+(++i));if(i>=${n}){clearInterval(t)}},${ms})`,
+];
 const counted = (text: string): string[] => text.split(/\r?\n/).filter((l) => l.startsWith("c "));
 const oneToN = (n: number): string[] => Array.from({ length: n }, (_, i) => `c ${i + 1}`);
 
@@ -64,7 +70,13 @@ describe("agents outlive the daemon", () => {
     // Counts every 8 ms until a key arrives (raw mode: no echo), so it is surely still running after the restart.
     const script = `process.stdin.setRawMode(true); let i = 0; const t = setInterval(() => console.log("c " + ++i), 8);
       process.stdin.on("data", () => { clearInterval(t); console.log("END " + i); process.exit(0); });`;
-    const a = await c.runAgent({ argv: [process.execPath, "-e", script], name: "counter", tty: true, cols: 100, rows: 30 });
+    const a = await c.runAgent({
+      argv: [process.execPath, "-e", script],
+      name: "counter",
+      tty: true,
+      cols: 100,
+      rows: 30,
+    });
     expect(a).toMatchObject({ tty: true, cols: 100, rows: 30 });
     await until(async () => {
       let t = "";
@@ -166,7 +178,10 @@ describe("agents outlive the daemon", () => {
     const home = tmpHome();
     let daemon = await startDaemonProcess({ home, relay: "none" });
     const c = await localClient(home);
-    const a = await c.runAgent({ argv: [process.execPath, "-e", "console.log('up'); setInterval(() => {}, 1000)"], name: "victim" });
+    const a = await c.runAgent({
+      argv: [process.execPath, "-e", "console.log('up'); setInterval(() => {}, 1000)"],
+      name: "victim",
+    });
     await until(async () => (await c.getAgent(a.id)).bytes > 0, "up");
     await daemon.stop();
     const hostPid = JSON.parse(readFileSync(join(home, "agents", a.id, "meta.json"), "utf8")).host.pid as number;

@@ -45,13 +45,27 @@ const OPOST_STATE = `stty -a | tr ' ' '\\n' | grep -E '^-?(opost|onlcr)$' | tr '
 
 describe("paseo attach", () => {
   it("types into bash, resizes the program's terminal, sends Ctrl-C, detaches and restores the terminal", async () => {
-    const id = await run(["--tty", "--cols", "80", "--rows", "24", "--name", "bash1", "--", "bash", "--norc", "--noprofile", "-i"]);
+    const id = await run([
+      "--tty",
+      "--cols",
+      "80",
+      "--rows",
+      "24",
+      "--name",
+      "bash1",
+      "--",
+      "bash",
+      "--norc",
+      "--noprofile",
+      "-i",
+    ]);
     const t = terminal(100, 30);
     await t.waitFor(/\$ $/);
     t.write(`stty -a > /dev/null; ${ATTACH("bash1")}`);
     t.write("echo hi-$((6*7)) $(tput cols)x$(tput lines)\r"); // typed before attach is up: sent once attached
     await t.waitFor(/hi-42 100x30/); // the writer's size won: 80×24 → 100×30
-    const py = "import signal,os,time; signal.signal(signal.SIGWINCH, lambda *a: print('size=%dx%d' % os.get_terminal_size(), flush=True)); print('ready', flush=True); time.sleep(30)";
+    const py =
+      "import signal,os,time; signal.signal(signal.SIGWINCH, lambda *a: print('size=%dx%d' % os.get_terminal_size(), flush=True)); print('ready', flush=True); time.sleep(30)";
     t.write(`python3 -c "${py}"\r`);
     await t.waitFor(/\bready\r*\n/);
     t.resize(120, 40);
@@ -68,7 +82,11 @@ describe("paseo attach", () => {
     t.write(STTY_STATE);
     await t.waitFor(/icanon echo|echo icanon/, 5000, after); // cooked mode again (not -icanon / -echo)
     const info = await runCli(["ls", "--json", "--home", daemon.home]);
-    expect(JSON.parse(info.stdout).find((a: { id: string }) => a.id === id)).toMatchObject({ state: "running", cols: 120, rows: 40 });
+    expect(JSON.parse(info.stdout).find((a: { id: string }) => a.id === id)).toMatchObject({
+      state: "running",
+      cols: 120,
+      rows: 40,
+    });
     // ssh-style escape: Enter ~ . detaches too
     const again = t.mark();
     t.write(ATTACH(id));
@@ -180,8 +198,17 @@ describe("paseo attach", () => {
   });
 
   it("restores the terminal when attach is killed by SIGTERM or SIGHUP", async () => {
-    const id = await run(["--tty", "--", "python3", "-c", "import curses,time; curses.wrapper(lambda s: (s.addstr(2, 2, 'FULLSCREEN'), s.refresh(), time.sleep(60)))"]);
-    for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    const id = await run([
+      "--tty",
+      "--",
+      "python3",
+      "-c",
+      "import curses,time; curses.wrapper(lambda s: (s.addstr(2, 2, 'FULLSCREEN'), s.refresh(), time.sleep(60)))",
+    ]);
+    for (const [signal, code] of [
+      ["SIGTERM", 143],
+      ["SIGHUP", 129],
+    ] as const) {
       const t = terminal();
       await t.waitFor(/\$ $/);
       const mark = t.mark();

@@ -3,7 +3,15 @@
  * ever contains the pairing secret or the link. Real relay, daemon and CLI processes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { killAll, runCli, sleep, startDaemonProcess, startRelayProcess, type DaemonProc, type RelayProc } from "./harness.js";
+import {
+  killAll,
+  runCli,
+  sleep,
+  startDaemonProcess,
+  startRelayProcess,
+  type DaemonProc,
+  type RelayProc,
+} from "./harness.js";
 
 let relay: RelayProc;
 let daemon: DaemonProc;
@@ -28,7 +36,12 @@ async function expectFailure(link: string, code: RegExp, env: Record<string, str
   const r = await runCli(["ls", "--relay", link], { env });
   expect(r.code, r.stdout + r.stderr).toBe(1);
   // One line — besides, on a multi-user machine, the warning that a link sat in argv (test/hostile/argv-leak.test.ts).
-  expect(r.stderr.trim().split("\n").filter((l) => !l.startsWith("paseo: warning:"))).toHaveLength(1);
+  expect(
+    r.stderr
+      .trim()
+      .split("\n")
+      .filter((l) => !l.startsWith("paseo: warning:")),
+  ).toHaveLength(1);
   expect(r.stderr).toMatch(code);
   expect(r.ms).toBeLessThan(2000);
   for (const [i, s] of [...secrets, link].entries()) {
@@ -102,7 +115,10 @@ describe("CLI failures", () => {
   it("relay unreachable → RELAY_UNREACHABLE", async () => {
     const offer = decode(daemon.link!);
     offer.relay = { endpoint: "127.0.0.1:1", tls: false };
-    await expectFailure(encode("http://127.0.0.1:1", offer), /nothing is listening at 127\.0\.0\.1:1 on this machine.*RELAY_UNREACHABLE/);
+    await expectFailure(
+      encode("http://127.0.0.1:1", offer),
+      /nothing is listening at 127\.0\.0\.1:1 on this machine.*RELAY_UNREACHABLE/,
+    );
   });
 
   it("daemon offline → DAEMON_OFFLINE within the relay's grace", async () => {
@@ -121,11 +137,18 @@ describe("CLI failures", () => {
   it("usage errors exit 2 and never echo a pasted link (commander prints rejected values)", async () => {
     const r = await runCli(["logs"]);
     expect(r.code).toBe(2);
-    for (const args of [["daemon", "pair", "--home", daemon.home, "--ttl", daemon.link!], ["daemon", "pair", "--home", daemon.home, "--label", daemon.link!], ["ls", "--timeout", daemon.link!]]) {
+    for (const args of [
+      ["daemon", "pair", "--home", daemon.home, "--ttl", daemon.link!],
+      ["daemon", "pair", "--home", daemon.home, "--label", daemon.link!],
+      ["ls", "--timeout", daemon.link!],
+    ]) {
       const bad = await runCli(args);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/invalid/);
-      expect(bad.stderr.includes(daemon.link!.split("#offer=")[1]!.slice(0, 40)), "a usage error echoed the offer").toBe(false);
+      expect(
+        bad.stderr.includes(daemon.link!.split("#offer=")[1]!.slice(0, 40)),
+        "a usage error echoed the offer",
+      ).toBe(false);
     }
   });
 });

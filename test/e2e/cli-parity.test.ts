@@ -2,7 +2,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { killAll, runCli, startDaemonProcess, startRelayProcess, tmpHome, type DaemonProc, type RelayProc } from "./harness.js";
+import {
+  killAll,
+  runCli,
+  startDaemonProcess,
+  startRelayProcess,
+  tmpHome,
+  type DaemonProc,
+  type RelayProc,
+} from "./harness.js";
 
 let relay: RelayProc;
 let daemon: DaemonProc;
@@ -10,7 +18,17 @@ let daemon: DaemonProc;
 beforeAll(async () => {
   relay = await startRelayProcess();
   daemon = await startDaemonProcess({ relay: `ws://${relay.endpoint}` });
-  const r = await runCli(["run", "--home", daemon.home, "--name", "sleeper", "--", process.execPath, "-e", "setTimeout(()=>{}, 60000)"]);
+  const r = await runCli([
+    "run",
+    "--home",
+    daemon.home,
+    "--name",
+    "sleeper",
+    "--",
+    process.execPath,
+    "-e",
+    "setTimeout(()=>{}, 60000)",
+  ]);
   expect(r.code).toBe(0);
 });
 afterAll(killAll);
@@ -33,7 +51,9 @@ describe("ls parity: local, --relay link, --relay file, PASEO_RELAY_OFFER", () =
     expect(viaFile.code, viaFile.stderr).toBe(0);
     expect(JSON.parse(viaFile.stdout)).toEqual(agents);
 
-    const viaEnv = await runCli(["ls", "--json", "-a"], { env: { PASEO_RELAY_OFFER: daemon.link!, PASEO_HOME: tmpHome() } });
+    const viaEnv = await runCli(["ls", "--json", "-a"], {
+      env: { PASEO_RELAY_OFFER: daemon.link!, PASEO_HOME: tmpHome() },
+    });
     expect(viaEnv.code, viaEnv.stderr).toBe(0);
     expect(JSON.parse(viaEnv.stdout)).toEqual(agents);
   });

@@ -6,7 +6,15 @@
  */
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { killAll, runCli, startDaemonProcess, startProcess, startRelayProcess, tmpHome, type DaemonProc } from "./harness.js";
+import {
+  killAll,
+  runCli,
+  startDaemonProcess,
+  startProcess,
+  startRelayProcess,
+  tmpHome,
+  type DaemonProc,
+} from "./harness.js";
 
 afterAll(killAll);
 
@@ -23,7 +31,8 @@ function freePort(): Promise<number> {
 }
 
 function relayOf(link: string): string {
-  return (JSON.parse(Buffer.from(link.split("#offer=")[1]!, "base64url").toString()) as { relay: { endpoint: string } }).relay.endpoint;
+  return (JSON.parse(Buffer.from(link.split("#offer=")[1]!, "base64url").toString()) as { relay: { endpoint: string } })
+    .relay.endpoint;
 }
 
 async function pairLink(home: string): Promise<string> {
@@ -106,7 +115,17 @@ describe("exit statuses (items 4, 5)", () => {
   });
 
   it("logs -f says how the agent ended and exits with its status", async () => {
-    const run = await runCli(["run", "--home", home, "--name", "build", "--", "sh", "-c", "echo building; sleep 0.3; exit 3"]);
+    const run = await runCli([
+      "run",
+      "--home",
+      home,
+      "--name",
+      "build",
+      "--",
+      "sh",
+      "-c",
+      "echo building; sleep 0.3; exit 3",
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const follow = await runCli(["logs", "-f", run.stdout.trim(), "--home", home]);
     expect(follow.stdout).toBe("building\n");
@@ -137,7 +156,11 @@ describe("exit statuses (items 4, 5)", () => {
       else await d.kill9();
       expect(await f.exited).toBe(255);
       expect(f.stderr()).toMatch(/waiting up to 1 s for it to start again/);
-      expect(f.stderr()).toMatch(new RegExp(`the daemon with home ${d.home} went away: .*did not start again within 1 s.*paseo daemon start.*\\[DAEMON_OFFLINE\\]`));
+      expect(f.stderr()).toMatch(
+        new RegExp(
+          `the daemon with home ${d.home} went away: .*did not start again within 1 s.*paseo daemon start.*\\[DAEMON_OFFLINE\\]`,
+        ),
+      );
     }
   });
 
@@ -205,7 +228,9 @@ describe("failures name the right hop (item 6)", () => {
     await daemon.stop();
     const r = await runCli(["ls", "--relay", link]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/nothing is listening at 127\.0\.0\.1:\d+ on this machine.*daemon that made this link is not running.*`paseo daemon start`.*\[RELAY_UNREACHABLE\]/);
+    expect(r.stderr).toMatch(
+      /nothing is listening at 127\.0\.0\.1:\d+ on this machine.*daemon that made this link is not running.*`paseo daemon start`.*\[RELAY_UNREACHABLE\]/,
+    );
     expect(r.stderr).not.toMatch(/check the address and your network/);
   });
 
@@ -232,7 +257,9 @@ describe("agent references, wording and escaping (items 7, 8, 9)", () => {
 
   it("send, stop and logs take a unique name or id prefix; ambiguity is a named error listing the candidates", async () => {
     const script = "process.stdin.on('data', d => console.log('got ' + String(d).trim()))";
-    const a = (await runCli(["run", "--home", home, "--name", "chat", "--", process.execPath, "-e", script])).stdout.trim();
+    const a = (
+      await runCli(["run", "--home", home, "--name", "chat", "--", process.execPath, "-e", script])
+    ).stdout.trim();
     const send = await runCli(["send", "chat", "hello", "--home", home]);
     expect(send.code, send.stderr).toBe(0);
     const stop = await runCli(["stop", a.slice(0, 5), "--json", "--home", home]);
@@ -245,7 +272,10 @@ describe("agent references, wording and escaping (items 7, 8, 9)", () => {
     const c = (await runCli(["run", "--home", home, "--name", "twin", "--", "true"])).stdout.trim();
     // Both exit at once; wait until neither runs (no running "twin" to prefer), bounded.
     for (let i = 0; i < 50; i++) {
-      const all = JSON.parse((await runCli(["ls", "-a", "--json", "--home", home])).stdout) as { id: string; state: string }[];
+      const all = JSON.parse((await runCli(["ls", "-a", "--json", "--home", home])).stdout) as {
+        id: string;
+        state: string;
+      }[];
       if (all.filter((x) => x.id === b || x.id === c).every((x) => x.state !== "running")) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -258,7 +288,18 @@ describe("agent references, wording and escaping (items 7, 8, 9)", () => {
 
   it("remote names and commands are escaped in tables and messages; JSON keeps them exact", async () => {
     const evilName = "\x1b]0;pwned\x07\x1b[2Jevil\u202e";
-    const run = await runCli(["run", "--home", home, "--name", evilName, "--", "sh", "-c", "sleep 30 # \x1b[31mred", "x"]);
+    const run = await runCli([
+      "run",
+      "--home",
+      home,
+      "--name",
+      evilName,
+      "--",
+      "sh",
+      "-c",
+      "sleep 30 # \x1b[31mred",
+      "x",
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain("\\x1b]0;pwned\\x07\\x1b[2Jevil\\u202e");
     const ls = await runCli(["ls", "--home", home]);

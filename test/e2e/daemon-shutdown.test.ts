@@ -32,7 +32,9 @@ describe("daemon stop reaches every client as 4110 DAEMON_SHUTDOWN", () => {
     const daemon = await startDaemonProcess({ args: ["--relay-port", "0"] });
     const relayed: Offer = parseOffer(daemon.link!);
     const local: Offer = parseOffer(readFileSync(join(daemon.home, LOCAL_OFFER_FILE), "utf8"));
-    const viaRelay = await rawSession(relayUrl(relayed.relay, relayed.serverId), relayed, { early: request(1, "agents.list") });
+    const viaRelay = await rawSession(relayUrl(relayed.relay, relayed.serverId), relayed, {
+      early: request(1, "agents.list"),
+    });
     const direct = await rawSession(relayUrl(local.relay, local.serverId), local, { early: request(1, "agents.list") });
     expect((await viaRelay.response(1)).ok).toBe(true);
     expect((await direct.response(1)).ok).toBe(true);

@@ -10,13 +10,21 @@ afterEach(() => {
   for (const c of clients.splice(0)) c.close();
 });
 function client(link: string, reconnect = false): DaemonClient {
-  const c = new DaemonClient({ offer: link, reconnect: reconnect ? { minMs: 100, maxMs: 500 } : false, requestTimeoutMs: 10_000 });
+  const c = new DaemonClient({
+    offer: link,
+    reconnect: reconnect ? { minMs: 100, maxMs: 500 } : false,
+    requestTimeoutMs: 10_000,
+  });
   clients.push(c);
   return c;
 }
 
 /** A child that prints `n` numbered lines, 2 ms apart, then exits 0. */
-const printer = (n: number) => [process.execPath, "-e", `let i=0;const t=setInterval(()=>{console.log("line "+(++i));if(i>=${n}){clearInterval(t)}},2)`];
+const printer = (n: number) => [
+  process.execPath,
+  "-e",
+  `let i=0;const t=setInterval(()=>{console.log("line "+(++i));if(i>=${n}){clearInterval(t)}},2)`,
+];
 const expected = (n: number) => Array.from({ length: n }, (_, i) => `line ${i + 1}\n`).join("");
 const sha = (s: string | Uint8Array) => createHash("sha256").update(s).digest("hex");
 
@@ -26,7 +34,11 @@ describe("daemon process with a relay process", () => {
     const daemon = await startDaemonProcess({ relay: `ws://${relay.endpoint}` });
     const c = client(daemon.link!);
     const echo = await c.runAgent({
-      argv: [process.execPath, "-e", "process.stdin.on('data',d=>{process.stdout.write(String(d).toUpperCase()); if(String(d).includes('bye')) process.exit(7)})"],
+      argv: [
+        process.execPath,
+        "-e",
+        "process.stdin.on('data',d=>{process.stdout.write(String(d).toUpperCase()); if(String(d).includes('bye')) process.exit(7)})",
+      ],
       name: "echo",
     });
     expect(echo.state).toBe("running");
@@ -38,7 +50,10 @@ describe("daemon process with a relay process", () => {
     const done = await c.getAgent(echo.id);
     expect(done).toMatchObject({ state: "exited", exitCode: 7 });
 
-    const stubborn = await c.runAgent({ argv: [process.execPath, "-e", "process.on('SIGTERM',()=>{}); console.log('ready'); setInterval(()=>{},1000)"], name: "stubborn" });
+    const stubborn = await c.runAgent({
+      argv: [process.execPath, "-e", "process.on('SIGTERM',()=>{}); console.log('ready'); setInterval(()=>{},1000)"],
+      name: "stubborn",
+    });
     for await (const _ of c.logs(stubborn.id, { follow: true })) break; // its SIGTERM handler is installed
     const stopped = await c.stopAgent(stubborn.id, { graceMs: 300 });
     expect(stopped).toMatchObject({ state: "killed", signal: "SIGKILL" });
@@ -47,7 +62,9 @@ describe("daemon process with a relay process", () => {
     for await (const chunk of c.logs(errs.id, { follow: true })) chunks.push(chunk);
     expect(chunks.map((x) => x.stream)).toEqual(["stderr"]);
     expect((await c.getAgent(errs.id)).exitCode).toBe(3);
-    const r = await c.exec([process.execPath, "-e", "process.stdout.write('x'.repeat(10)); process.exit(2)"], { timeoutMs: 5000 });
+    const r = await c.exec([process.execPath, "-e", "process.stdout.write('x'.repeat(10)); process.exit(2)"], {
+      timeoutMs: 5000,
+    });
     expect(r.exitCode).toBe(2);
     expect(new TextDecoder().decode(r.stdout)).toBe("xxxxxxxxxx");
   });
@@ -66,7 +83,8 @@ describe("daemon process with a relay process", () => {
     }
     c.close();
     const c2 = client(daemon.link!);
-    for await (const chunk of c2.logs(agent.id, { follow: true, since: lastSeq + 1 })) received += new TextDecoder().decode(chunk.data);
+    for await (const chunk of c2.logs(agent.id, { follow: true, since: lastSeq + 1 }))
+      received += new TextDecoder().decode(chunk.data);
     expect(sha(received)).toBe(sha(expected(800)));
   });
 
@@ -115,7 +133,9 @@ describe("daemon process with a relay process", () => {
 
   it("refuses a second daemon on the same home", async () => {
     const daemon = await startDaemonProcess({ relay: "none" });
-    const second = await runCli(["daemon", "start", "--home", daemon.home, "--no-relay", "--no-qr"], { timeoutMs: 10_000 });
+    const second = await runCli(["daemon", "start", "--home", daemon.home, "--no-relay", "--no-qr"], {
+      timeoutMs: 10_000,
+    });
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/already running/);
   });

@@ -47,16 +47,16 @@ export function startProcess(args: string[], env: Record<string, string | undefi
   const waiters: (() => void)[] = [];
   proc.stdout!.on("data", (d: Buffer) => {
     out += d.toString();
-    waiters.forEach((w) => w());
+    for (const w of waiters) w();
   });
   proc.stderr!.on("data", (d: Buffer) => {
     err += d.toString();
-    waiters.forEach((w) => w());
+    for (const w of waiters) w();
   });
   const exited = new Promise<number | null>((res) =>
     proc.once("exit", (code) => {
       live.delete(proc);
-      waiters.forEach((w) => w());
+      for (const w of waiters) w();
       res(code);
     }),
   );
@@ -77,7 +77,10 @@ export function startProcess(args: string[], env: Record<string, string | undefi
             rej(new Error(`process exited before ${pattern}: ${redactLinks(out)}\n${redactLinks(err)}`));
           }
         };
-        const timer = setTimeout(() => rej(new Error(`timed out waiting for ${pattern}:\n${redactLinks(out)}\n${redactLinks(err)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => rej(new Error(`timed out waiting for ${pattern}:\n${redactLinks(out)}\n${redactLinks(err)}`)),
+          timeoutMs,
+        );
         waiters.push(check);
         check();
       });
@@ -117,7 +120,9 @@ export interface DaemonProc extends Proc {
 }
 
 /** `paseo daemon start` with its own home; relay = "ws://127.0.0.1:PORT", or "none" for --no-relay. */
-export async function startDaemonProcess(options: { home?: string; relay?: string; args?: string[] } = {}): Promise<DaemonProc> {
+export async function startDaemonProcess(
+  options: { home?: string; relay?: string; args?: string[] } = {},
+): Promise<DaemonProc> {
   const home = options.home ?? tmpHome();
   const relayArgs = options.relay === "none" ? ["--no-relay"] : options.relay ? ["--relay", options.relay] : [];
   const p = startProcess(["daemon", "start", "--home", home, "--no-qr", ...relayArgs, ...(options.args ?? [])]);
@@ -134,7 +139,10 @@ export interface CliResult {
 }
 
 /** Run one CLI command to completion (bounded). */
-export async function runCli(args: string[], options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   const started = performance.now();
   const p = startProcess(args, options.env);
   if (options.input !== undefined) p.proc.stdin!.end(options.input);

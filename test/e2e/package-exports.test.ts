@@ -26,11 +26,23 @@ describe("package exports", () => {
       writeFileSync(join(dir, "main.ts"), code);
       writeFileSync(
         join(dir, "tsconfig.json"),
-        JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", strict: true, outDir: "out", skipLibCheck: true, types: [] } }),
+        JSON.stringify({
+          compilerOptions: {
+            module: "NodeNext",
+            moduleResolution: "NodeNext",
+            target: "ES2022",
+            strict: true,
+            outDir: "out",
+            skipLibCheck: true,
+            types: [],
+          },
+        }),
       );
       execFileSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", dir], { stdio: "pipe" });
       const out = execFileSync(process.execPath, [join(dir, "out/main.js")], { encoding: "utf8" });
-      expect(out.trim()).toBe("function function function function DAEMON_OFFLINE ws://127.0.0.1:1/v1/ws?role=client&serverId=abc\ntrue true");
+      expect(out.trim()).toBe(
+        "function function function function DAEMON_OFFLINE ws://127.0.0.1:1/v1/ws?role=client&serverId=abc\ntrue true",
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

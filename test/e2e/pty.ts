@@ -30,7 +30,13 @@ export function shellPty(env: Record<string, string> = {}, cols = 100, rows = 30
     cols,
     rows,
     cwd: process.cwd(),
-    env: { ...(process.env as Record<string, string>), PS1: "$ ", PASEO_RELAY_OFFER: "", ...env, PASEO: `${process.execPath} ${CLI}` },
+    env: {
+      ...(process.env as Record<string, string>),
+      PS1: "$ ",
+      PASEO_RELAY_OFFER: "",
+      ...env,
+      PASEO: `${process.execPath} ${CLI}`,
+    },
   });
   live.add(proc);
   let text = "";
@@ -67,7 +73,11 @@ export function shellPty(env: Record<string, string> = {}, cols = 100, rows = 30
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`timed out waiting for ${pattern}; screen tail: ${JSON.stringify(text.slice(-600).replace(/#offer=\S+/g, "#offer=<redacted>"))}`));
+          reject(
+            new Error(
+              `timed out waiting for ${pattern}; screen tail: ${JSON.stringify(text.slice(-600).replace(/#offer=\S+/g, "#offer=<redacted>"))}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

@@ -85,14 +85,17 @@ export function parseReadme(readme: string): ReadmeCommands {
  * there as written, in order; runs of blanks (table alignment) match any run of blanks.
  */
 export function linePattern(shown: string): RegExp {
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
   const randomLike = /^(?:[a-z2-7]{8}|[a-z2-7]{26}|[A-Za-z0-9_-]{16}|[a-z2-7]{4}(?:-[a-z2-7]{4}){3})$/;
-  const words = shown.trim().split(/\s+/).map((w) => {
-    if (w.includes("…")) return w.split("…").map(escape).join("\\S*");
-    const core = w.replace(/^[("'`]+|[)"'`,.:;]+$/g, "");
-    if (/\d.*\d/.test(w) || randomLike.test(core) || /^\d+(?:ms|s|m|h|d)$/.test(core)) return "\\S+";
-    return escape(w);
-  });
+  const words = shown
+    .trim()
+    .split(/\s+/)
+    .map((w) => {
+      if (w.includes("…")) return w.split("…").map(escapeRe).join("\\S*");
+      const core = w.replace(/^[("'`]+|[)"'`,.:;]+$/g, "");
+      if (/\d.*\d/.test(w) || randomLike.test(core) || /^\d+(?:ms|s|m|h|d)$/.test(core)) return "\\S+";
+      return escapeRe(w);
+    });
   return new RegExp(`^\\s*${words.join("\\s+")}\\s*$`);
 }
 

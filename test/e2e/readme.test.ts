@@ -72,7 +72,11 @@ interface Running {
 
 /** `sh -c <command>` with stderr merged into stdout, in the order a terminal would show them. */
 function shell(command: string, e: NodeJS.ProcessEnv): Running {
-  const proc = spawn("/bin/sh", ["-c", `exec 2>&1\n${command}`], { cwd: home, env: e, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn("/bin/sh", ["-c", `exec 2>&1\n${command}`], {
+    cwd: home,
+    env: e,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
@@ -104,18 +108,28 @@ describe("README: the setup and walkthrough commands run as written", () => {
   it("no run step needs a terminal: interactive examples (`paseo attach`) live outside Install and Walkthrough", () => {
     // sh -c gives no TTY, so `paseo attach` would only fail with NOT_A_TTY. README's "## Terminals" section shows
     // them and says it is not run here; test/e2e/attach.test.ts drives them through a real PTY instead.
-    expect(readme.steps.filter((s) => /(^|[;&|]\s*)paseo attach\b/.test(s.command)).map((s) => `README.md:${s.line}`)).toEqual([]);
+    expect(
+      readme.steps.filter((s) => /(^|[;&|]\s*)paseo attach\b/.test(s.command)).map((s) => `README.md:${s.line}`),
+    ).toEqual([]);
   });
 
   it("the comparison is loose only where runs differ (ids, numbers, times, shortened links)", () => {
-    expect(linePattern("started agent 6abmh45o (build, pid 16758)").test("started agent tubiecnk (build, pid 3)")).toBe(true);
-    expect(linePattern("started agent 6abmh45o (build, pid 16758)").test("started agent tubiecnk (test, pid 3)")).toBe(false);
+    expect(linePattern("started agent 6abmh45o (build, pid 16758)").test("started agent tubiecnk (build, pid 3)")).toBe(
+      true,
+    );
+    expect(linePattern("started agent 6abmh45o (build, pid 16758)").test("started agent tubiecnk (test, pid 3)")).toBe(
+      false,
+    );
     expect(linePattern("  http://127.0.0.1:7431/#offer=…").test("  http://127.0.0.1:7431/#offer=eyJ2Ijoz")).toBe(true);
     expect(linePattern("  http://127.0.0.1:7431/#offer=…").test("  http://10.0.0.1:7431/#offer=eyJ2Ijoz")).toBe(false);
     expect(linePattern("ID  NAME   STATUS").test("ID        NAME   STATUS")).toBe(true);
     expect(linePattern("step 1").test("step 2")).toBe(false);
-    expect(linePattern("6abmh45o  build  exited(0)  16758  3s ago").test("tubiecnk  build  exited(1)  99  0s ago")).toBe(false);
-    expect(linePattern("6abmh45o  build  exited(0)  16758  3s ago").test("tubiecnk  build  exited(0)  99  0s ago")).toBe(true);
+    expect(
+      linePattern("6abmh45o  build  exited(0)  16758  3s ago").test("tubiecnk  build  exited(1)  99  0s ago"),
+    ).toBe(false);
+    expect(
+      linePattern("6abmh45o  build  exited(0)  16758  3s ago").test("tubiecnk  build  exited(0)  99  0s ago"),
+    ).toBe(true);
     expect(missingLines(["step 1", "step 2", "step 3"], "step 1\nstep 2\nstep 3\n")).toEqual([]);
     expect(missingLines(["step 1", "step 2", "step 3"], "step 2\nstep 1\nstep 3\n")).toEqual(["step 2"]);
     expect(missingLines(["step 1", "step 3"], "step 1\n")).toEqual(["step 3"]);
@@ -123,7 +137,9 @@ describe("README: the setup and walkthrough commands run as written", () => {
 
   it("each command exits 0 and prints what the README shows", { timeout: 50_000 }, async () => {
     if (!(await portIsFree(README_PORT))) {
-      throw new Error(`127.0.0.1:${README_PORT} is in use: this test runs the README's walkthrough, whose daemon starts the embedded relay on that port. Stop whatever listens there.`);
+      throw new Error(
+        `127.0.0.1:${README_PORT} is in use: this test runs the README's walkthrough, whose daemon starts the embedded relay on that port. Stop whatever listens there.`,
+      );
     }
     const e = env(linkShim());
     const daemons: { step: ReadmeStep; run: Running }[] = [];
@@ -138,7 +154,9 @@ describe("README: the setup and walkthrough commands run as written", () => {
         const deadline = Date.now() + 15_000;
         while (missingLines(shown(step), run.output()).length > 0) {
           if (run.proc.exitCode !== null || Date.now() > deadline) {
-            throw new Error(`${where}\ndid not print, while running:\n${missingLines(shown(step), run.output()).join("\n")}\noutput:\n${redact(run.output())}`);
+            throw new Error(
+              `${where}\ndid not print, while running:\n${missingLines(shown(step), run.output()).join("\n")}\noutput:\n${redact(run.output())}`,
+            );
           }
           await new Promise((r) => setTimeout(r, 50));
         }
@@ -149,12 +167,21 @@ describe("README: the setup and walkthrough commands run as written", () => {
       clearTimeout(timer);
       expect(code, `${where}\nexit code ${code}; output:\n${redact(run.output())}`).toBe(0);
       const missing = missingLines(shown(step), run.output());
-      expect(missing, `${where}\nthe README shows lines the run did not print; output:\n${redact(run.output())}`).toEqual([]);
+      expect(
+        missing,
+        `${where}\nthe README shows lines the run did not print; output:\n${redact(run.output())}`,
+      ).toEqual([]);
     }
     // The walkthrough ends by stopping its daemon; a foreground daemon still running here is a README bug.
     for (const { step, run } of daemons) {
-      const code = await Promise.race([run.exited, new Promise<"running">((r) => setTimeout(() => r("running"), 10_000))]);
-      expect(code, `README.md:${step.line}: $ ${step.command} — should have been stopped by the walkthrough, and exit 0`).toBe(0);
+      const code = await Promise.race([
+        run.exited,
+        new Promise<"running">((r) => setTimeout(() => r("running"), 10_000)),
+      ]);
+      expect(
+        code,
+        `README.md:${step.line}: $ ${step.command} — should have been stopped by the walkthrough, and exit 0`,
+      ).toBe(0);
     }
   });
 });

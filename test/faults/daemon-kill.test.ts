@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DaemonClient } from "../../src/client/daemon-client.js";
 import { DaemonOfflineError } from "../../src/client/errors.js";
 import { parseOffer, type Offer } from "../../src/protocol/offer.js";
-import { killAll, runCli, startDaemonProcess, startRelayProcess, tmpHome, type DaemonProc, type RelayProc } from "../e2e/harness.js";
+import {
+  killAll,
+  runCli,
+  startDaemonProcess,
+  startRelayProcess,
+  tmpHome,
+  type DaemonProc,
+  type RelayProc,
+} from "../e2e/harness.js";
 import { backend, outcome, teardown, track, waitUntil, sleep } from "../hostile/env.js";
 
 let relay: RelayProc;
@@ -35,7 +43,9 @@ afterAll(async () => {
 });
 
 const newClient = (offer: Offer, options: Partial<ConstructorParameters<typeof DaemonClient>[0]> = {}) =>
-  track(new DaemonClient({ offer, backend, connectTimeoutMs: 5000, requestTimeoutMs: 5000, ...options }), (c) => c.close());
+  track(new DaemonClient({ offer, backend, connectTimeoutMs: 5000, requestTimeoutMs: 5000, ...options }), (c) =>
+    c.close(),
+  );
 
 function alive(pid: number): boolean {
   try {
@@ -51,9 +61,15 @@ describe("daemon killed and restarted", () => {
     const link = daemon.link!;
     const offer = parseOffer(link);
     const c = newClient(offer);
-    const done = await c.runAgent({ argv: [process.execPath, "-e", "console.log('written before the crash')"], name: "history" });
+    const done = await c.runAgent({
+      argv: [process.execPath, "-e", "console.log('written before the crash')"],
+      name: "history",
+    });
     for (let i = 0; i < 100 && (await c.getAgent(done.id)).state === "running"; i++) await sleep(20);
-    const running = await c.runAgent({ argv: [process.execPath, "-e", "setTimeout(() => {}, 60000)"], name: "survivor" });
+    const running = await c.runAgent({
+      argv: [process.execPath, "-e", "setTimeout(() => {}, 60000)"],
+      name: "survivor",
+    });
     orphans.push(running.pid!);
     const before = await c.listAgents({ all: true });
     c.close();

@@ -42,22 +42,37 @@ describe("half-open detection", () => {
     proxy.freeze();
     await waitUntil(() => env.relay.stats().daemons === 0, "relay drops the silent daemon", 2000, 2);
     const relayDetectMs = performance.now() - t0;
-    await waitUntil(() => watch.states.some((s) => s.at > t0 && s.state !== "connected"), "daemon leaves 'connected'", 2000, 2);
+    await waitUntil(
+      () => watch.states.some((s) => s.at > t0 && s.state !== "connected"),
+      "daemon leaves 'connected'",
+      2000,
+      2,
+    );
     const daemonDetectMs = watch.states.find((s) => s.at > t0 && s.state !== "connected")!.at - t0;
     expect(relayDetectMs).toBeLessThan(WINDOW);
     expect(daemonDetectMs).toBeLessThan(WINDOW);
     expect(env.daemon.relayStatus!.lastError ?? "").toMatch(/keepalive/);
     // A new TCP connection goes through: the daemon re-registers by itself and serves again.
-    await waitUntil(() => env.daemon.relayStatus!.state === "connected" && env.relay.stats().daemons === 1, "re-registration", 4000);
+    await waitUntil(
+      () => env.daemon.relayStatus!.state === "connected" && env.relay.stats().daemons === 1,
+      "re-registration",
+      4000,
+    );
     watch.stop();
     expect(env.daemon.relayStatus!.reconnects).toBeGreaterThanOrEqual(1);
     await expect(honestLs(env)).resolves.toBeGreaterThanOrEqual(0);
   });
 
   it("a client's path goes dead: the relay drops it within the window and the daemon releases it", async () => {
-    const env = await startEnv({ relay: { pingIntervalMs: PING, perIpRatePerSecond: 1000 }, daemon: { relayPingIntervalMs: PING } });
+    const env = await startEnv({
+      relay: { pingIntervalMs: PING, perIpRatePerSecond: 1000 },
+      daemon: { relayPingIntervalMs: PING },
+    });
     const proxy = track(await startTcpProxy(env.relay.port), (x) => x.close());
-    const victim = client(env.offer, { url: relayUrl({ endpoint: proxy.endpoint, tls: false }, env.offer.serverId), requestTimeoutMs: 500 });
+    const victim = client(env.offer, {
+      url: relayUrl({ endpoint: proxy.endpoint, tls: false }, env.offer.serverId),
+      requestTimeoutMs: 500,
+    });
     await victim.connect();
     await waitUntil(() => env.daemon.relayStatus!.clients === 1, "victim attached");
     const t0 = performance.now();
@@ -76,13 +91,22 @@ describe("half-open detection", () => {
   // The client's own keepalive (a `ping` when the path is quiet) is what lets a follower with no request
   // outstanding learn that its path died: the relay's pings are answered by the socket layer and never surface.
   it("a following client whose path goes dead notices within the keepalive window", async () => {
-    const env = await startEnv({ relay: { pingIntervalMs: PING, perIpRatePerSecond: 1000 }, daemon: { relayPingIntervalMs: PING } });
+    const env = await startEnv({
+      relay: { pingIntervalMs: PING, perIpRatePerSecond: 1000 },
+      daemon: { relayPingIntervalMs: PING },
+    });
     const runner = client(env.offer);
-    const quiet = await runner.runAgent({ argv: [process.execPath, "-e", "setTimeout(() => {}, 20000)"], name: "quiet" });
+    const quiet = await runner.runAgent({
+      argv: [process.execPath, "-e", "setTimeout(() => {}, 20000)"],
+      name: "quiet",
+    });
     runner.close();
     await waitUntil(() => env.daemon.relayStatus!.clients === 0, "runner gone");
     const proxy = track(await startTcpProxy(env.relay.port), (x) => x.close());
-    const follower = client(env.offer, { url: relayUrl({ endpoint: proxy.endpoint, tls: false }, env.offer.serverId), keepaliveMs: PING });
+    const follower = client(env.offer, {
+      url: relayUrl({ endpoint: proxy.endpoint, tls: false }, env.offer.serverId),
+      keepaliveMs: PING,
+    });
     const it = follower.logs(quiet.id, { follow: true })[Symbol.asyncIterator]();
     const next = it.next().then(
       () => "yielded",
@@ -115,7 +139,11 @@ describe("half-open detection", () => {
     expect(env.daemon.relayStatus!.state).not.toBe("connected");
     proxy.blackhole = false;
     const t = performance.now();
-    await waitUntil(() => env.daemon.relayStatus!.state === "connected", "daemon abandons the stuck attempt and registers", 5000);
+    await waitUntil(
+      () => env.daemon.relayStatus!.state === "connected",
+      "daemon abandons the stuck attempt and registers",
+      5000,
+    );
     expect(performance.now() - t).toBeLessThan(3000);
     expect(proxy.connections).toBeGreaterThanOrEqual(2);
   });

@@ -6,7 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { parseOffer } from "../../src/protocol/offer.js";
-import { killAll, runCli, startDaemonProcess, startProcess, startRelayProcess, type DaemonProc, type RelayProc } from "../e2e/harness.js";
+import {
+  killAll,
+  runCli,
+  startDaemonProcess,
+  startProcess,
+  startRelayProcess,
+  type DaemonProc,
+  type RelayProc,
+} from "../e2e/harness.js";
 import { backend, teardown, track, withTimeout } from "../hostile/env.js";
 import { DaemonClient } from "../../src/client/daemon-client.js";
 
@@ -55,7 +63,9 @@ describe("relay killed mid-stream", () => {
     // The agent was still writing when the relay died (so part of the output crossed the reconnect) …
     const ls = await runCli(["ls", "-a", "--json", "--relay", link]);
     expect(ls.code, ls.stderr).toBe(0);
-    const writer = (JSON.parse(ls.stdout) as { id: string; endedAt: string; state: string }[]).find((a) => a.id === agent.id)!;
+    const writer = (JSON.parse(ls.stdout) as { id: string; endedAt: string; state: string }[]).find(
+      (a) => a.id === agent.id,
+    )!;
     expect(writer.state).toBe("exited");
     expect(Date.parse(writer.endedAt)).toBeGreaterThan(killedAt);
     // … and that `ls` went through the restarted relay: the daemon re-registered on its own.

@@ -18,8 +18,14 @@ describe("soak", () => {
   it(`${CLIENTS} clients × ${REQUESTS} mixed requests: zero errors, memory back near its start`, async () => {
     const env = await startEnv({ relay: { perIpRatePerSecond: 1000, perIpMaxConnections: 1000 } });
     const setup = client(env.offer);
-    const printer = await setup.runAgent({ argv: [process.execPath, "-e", "for (let i = 0; i < 50; i++) console.log('chunk', i)"], name: "printer" });
-    const sink = await setup.runAgent({ argv: [process.execPath, "-e", "process.stdin.resume(); setTimeout(() => {}, 60000)"], name: "sink" });
+    const printer = await setup.runAgent({
+      argv: [process.execPath, "-e", "for (let i = 0; i < 50; i++) console.log('chunk', i)"],
+      name: "printer",
+    });
+    const sink = await setup.runAgent({
+      argv: [process.execPath, "-e", "process.stdin.resume(); setTimeout(() => {}, 60000)"],
+      name: "sink",
+    });
     await waitUntil(() => env.daemon.agents.get(printer.id).state !== "running", "printer finished", 5000);
 
     const ops: ((c: DaemonClient, i: number) => Promise<unknown>)[] = [
@@ -53,7 +59,9 @@ describe("soak", () => {
     const rssBefore = process.memoryUsage().rss;
 
     const t = performance.now();
-    const clients = Array.from({ length: CLIENTS }, () => client(env.offer, { requestTimeoutMs: 30_000, connectTimeoutMs: 10_000 }));
+    const clients = Array.from({ length: CLIENTS }, () =>
+      client(env.offer, { requestTimeoutMs: 30_000, connectTimeoutMs: 10_000 }),
+    );
     const errors: unknown[] = [];
     for (const c of clients) c.on("error", (e) => errors.push(e));
     const results = await Promise.allSettled(clients.map((c, k) => run(c, k)));
@@ -63,7 +71,11 @@ describe("soak", () => {
     expect(errors).toEqual([]);
     for (const c of clients) c.close();
 
-    await waitUntil(() => env.daemon.relayStatus!.clients === 0 && env.relay.stats().clients === 0, "all clients released", 5000);
+    await waitUntil(
+      () => env.daemon.relayStatus!.clients === 0 && env.relay.stats().clients === 0,
+      "all clients released",
+      5000,
+    );
     await sleep(200);
     const live = await liveInstances(ClientConnection.prototype);
     const heapAfter = await heapAfterGc();

@@ -9,7 +9,16 @@ import fc from "fast-check";
 import type { CipherState } from "../../src/protocol/noise/index.js";
 import { decodeControl, encodeControl } from "../../src/protocol/rpc.js";
 import { MessageType } from "../../src/protocol/frame.js";
-import { honestLs, rawSession, rawSocket, relayUrl, startEnv, teardown, withTimeout, type Env } from "../hostile/env.js";
+import {
+  honestLs,
+  rawSession,
+  rawSocket,
+  relayUrl,
+  startEnv,
+  teardown,
+  withTimeout,
+  type Env,
+} from "../hostile/env.js";
 import { mutated } from "./fuzz-helpers.js";
 
 let env: Env;
@@ -50,7 +59,17 @@ describe("live daemon", () => {
 
   it("authenticated random chunks and mutated requests: error replies or a daemon close code, never a crash", async () => {
     const readOnly = fc
-      .record({ id: fc.nat({ max: 1000 }), method: fc.constantFrom("agents.list", "server.info", "agents.get", "agents.logs", "agents.unsubscribe", "no.such") })
+      .record({
+        id: fc.nat({ max: 1000 }),
+        method: fc.constantFrom(
+          "agents.list",
+          "server.info",
+          "agents.get",
+          "agents.logs",
+          "agents.unsubscribe",
+          "no.such",
+        ),
+      })
       .map((r) => encodeControl({ t: "req", id: r.id, method: r.method, params: { id: "zz", sub: 1 } }));
     /** One FIRST|LAST chunk carrying `body` as a CONTROL message. */
     const chunk = (body: Uint8Array) => {

@@ -36,49 +36,63 @@ const messageArb: fc.Arbitrary<AppMessage> = fc.record({
 describe("Reassembler", () => {
   it("random chunk sequences: messages or FrameError / MessageTooLargeError; allocation ≤ maxMessage", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 4096 }), fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 40 }), (max, chunks) => {
-        const r = new Reassembler(max);
-        for (const chunk of chunks) {
-          const out = named(() => r.push(chunk));
-          expect(allocated(r)).toBeLessThanOrEqual(max);
-          if (!out.ok) {
-            expect(out.error instanceof FrameError || out.error instanceof MessageTooLargeError).toBe(true);
-            return; // the channel is dead after any error
+      fc.property(
+        fc.integer({ min: 0, max: 4096 }),
+        fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 40 }),
+        (max, chunks) => {
+          const r = new Reassembler(max);
+          for (const chunk of chunks) {
+            const out = named(() => r.push(chunk));
+            expect(allocated(r)).toBeLessThanOrEqual(max);
+            if (!out.ok) {
+              expect(out.error instanceof FrameError || out.error instanceof MessageTooLargeError).toBe(true);
+              return; // the channel is dead after any error
+            }
+            if (out.value) expect(out.value.body.length).toBeLessThanOrEqual(max);
           }
-          if (out.value) expect(out.value.body.length).toBeLessThanOrEqual(max);
-        }
-      }),
+        },
+      ),
       { numRuns: 1000 },
     );
   });
 
   it("first chunks that declare huge lengths are refused before any allocation", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 0xffff_ffff }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 3 }), (total, flags, type) => {
-        const chunk = new Uint8Array(6);
-        chunk[0] = flags | 1;
-        chunk[1] = type;
-        new DataView(chunk.buffer).setUint32(2, total);
-        const r = new Reassembler(1024);
-        const out = named(() => r.push(chunk));
-        expect(allocated(r)).toBeLessThanOrEqual(1024);
-        if (total > 1024) expect(!out.ok && out.error).toBeInstanceOf(MessageTooLargeError);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 0xffff_ffff }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 1, max: 3 }),
+        (total, flags, type) => {
+          const chunk = new Uint8Array(6);
+          chunk[0] = flags | 1;
+          chunk[1] = type;
+          new DataView(chunk.buffer).setUint32(2, total);
+          const r = new Reassembler(1024);
+          const out = named(() => r.push(chunk));
+          expect(allocated(r)).toBeLessThanOrEqual(1024);
+          if (total > 1024) expect(!out.ok && out.error).toBeInstanceOf(MessageTooLargeError);
+        },
+      ),
       RUNS,
     );
   });
 
   it("genuine chunk sequences round-trip at any chunk size", () => {
     fc.assert(
-      fc.property(fc.array(messageArb, { minLength: 1, maxLength: 5 }), fc.integer({ min: 7, max: 300 }), (messages, maxChunk) => {
-        const r = new Reassembler(1024);
-        const got: AppMessage[] = [];
-        for (const m of messages) for (const c of encodeChunks(m, maxChunk)) {
-          const out = r.push(c);
-          if (out) got.push({ type: out.type, body: Uint8Array.from(out.body) });
-        }
-        expect(got).toEqual(messages.map((m) => ({ type: m.type, body: Uint8Array.from(m.body) })));
-      }),
+      fc.property(
+        fc.array(messageArb, { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 7, max: 300 }),
+        (messages, maxChunk) => {
+          const r = new Reassembler(1024);
+          const got: AppMessage[] = [];
+          for (const m of messages)
+            for (const c of encodeChunks(m, maxChunk)) {
+              const out = r.push(c);
+              if (out) got.push({ type: out.type, body: Uint8Array.from(out.body) });
+            }
+          expect(got).toEqual(messages.map((m) => ({ type: m.type, body: Uint8Array.from(m.body) })));
+        },
+      ),
       RUNS,
     );
   });
@@ -93,30 +107,37 @@ describe("Reassembler", () => {
       fc.record({ op: fc.constant("trim" as const), at: fc.nat(), count: fc.integer({ min: 1, max: 10 }) }),
     );
     fc.assert(
-      fc.property(fc.array(messageArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: 7, max: 120 }), fc.array(seqOp, { minLength: 1, maxLength: 3 }), (messages, maxChunk, ops) => {
-        let chunks = messages.flatMap((m) => encodeChunks(m, maxChunk)).map((c) => Uint8Array.from(c));
-        for (const o of ops) {
-          if (chunks.length === 0) break;
-          const i = o.at % chunks.length;
-          if (o.op === "drop") chunks.splice(i, 1);
-          else if (o.op === "dup") chunks.splice(i, 0, Uint8Array.from(chunks[i]!));
-          else if (o.op === "swap" && i + 1 < chunks.length) [chunks[i], chunks[i + 1]] = [chunks[i + 1]!, chunks[i]!];
-          else if (o.op === "flags") chunks[i]![0] = o.value;
-          else if (o.op === "length" && chunks[i]!.length >= 6 && chunks[i]![0]! & 1) new DataView(chunks[i]!.buffer).setUint32(2, o.value);
-          else if (o.op === "trim") chunks[i] = chunks[i]!.slice(0, Math.max(0, chunks[i]!.length - o.count));
-        }
-        chunks = chunks.filter(Boolean);
-        const r = new Reassembler(1024);
-        for (const c of chunks) {
-          const out = named(() => r.push(c));
-          expect(allocated(r)).toBeLessThanOrEqual(1024);
-          if (!out.ok) return;
-          if (out.value) {
-            // Whatever completes is exactly as long as its header declared.
-            expect(out.value.body.length).toBeLessThanOrEqual(1024);
+      fc.property(
+        fc.array(messageArb, { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 7, max: 120 }),
+        fc.array(seqOp, { minLength: 1, maxLength: 3 }),
+        (messages, maxChunk, ops) => {
+          let chunks = messages.flatMap((m) => encodeChunks(m, maxChunk)).map((c) => Uint8Array.from(c));
+          for (const o of ops) {
+            if (chunks.length === 0) break;
+            const i = o.at % chunks.length;
+            if (o.op === "drop") chunks.splice(i, 1);
+            else if (o.op === "dup") chunks.splice(i, 0, Uint8Array.from(chunks[i]!));
+            else if (o.op === "swap" && i + 1 < chunks.length)
+              [chunks[i], chunks[i + 1]] = [chunks[i + 1]!, chunks[i]!];
+            else if (o.op === "flags") chunks[i]![0] = o.value;
+            else if (o.op === "length" && chunks[i]!.length >= 6 && chunks[i]![0]! & 1)
+              new DataView(chunks[i]!.buffer).setUint32(2, o.value);
+            else if (o.op === "trim") chunks[i] = chunks[i]!.slice(0, Math.max(0, chunks[i]!.length - o.count));
           }
-        }
-      }),
+          chunks = chunks.filter(Boolean);
+          const r = new Reassembler(1024);
+          for (const c of chunks) {
+            const out = named(() => r.push(c));
+            expect(allocated(r)).toBeLessThanOrEqual(1024);
+            if (!out.ok) return;
+            if (out.value) {
+              // Whatever completes is exactly as long as its header declared.
+              expect(out.value.body.length).toBeLessThanOrEqual(1024);
+            }
+          }
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -141,7 +162,12 @@ describe("STREAM and CLOSE bodies", () => {
 
   it("round-trip and mutation of genuine STREAM / CLOSE bodies", () => {
     const stream = fc
-      .record({ subId: fc.nat({ max: 0xffff_ffff }), seq: fc.nat({ max: Number.MAX_SAFE_INTEGER }), fd: fc.integer({ min: 0, max: 255 }), data: fc.uint8Array({ maxLength: 40 }) })
+      .record({
+        subId: fc.nat({ max: 0xffff_ffff }),
+        seq: fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+        fd: fc.integer({ min: 0, max: 255 }),
+        data: fc.uint8Array({ maxLength: 40 }),
+      })
       .map((c) => ({ chunk: c, bytes: encodeStream(c) }));
     fc.assert(
       fc.property(stream, (s) => {
@@ -154,7 +180,14 @@ describe("STREAM and CLOSE bodies", () => {
       RUNS,
     );
     fc.assert(
-      fc.property(mutated(fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.string({ maxLength: 60 })).map(([code, reason]) => encodeClose(code, reason))), (bytes) => void named(() => decodeClose(bytes))),
+      fc.property(
+        mutated(
+          fc
+            .tuple(fc.integer({ min: 0, max: 0xffff }), fc.string({ maxLength: 60 }))
+            .map(([code, reason]) => encodeClose(code, reason)),
+        ),
+        (bytes) => void named(() => decodeClose(bytes)),
+      ),
       RUNS,
     );
   });
@@ -194,32 +227,40 @@ describe("hello and handshake decoding", () => {
 
   it("a transport channel fed random or mutated ciphertext: a named error, then it stays failed (even for the genuine message)", () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 100 }), { minLength: 1, maxLength: 5 }), fc.boolean(), fc.nat(), (frames, mutateGenuine, where) => {
-        const client = new ClientHandshake({ backend, serverId, daemonPublicKey: staticKey.publicKey, offerId, psk });
-        const hello = parseHello(client.hello());
-        const server = new ServerHandshake({ backend, serverId, staticKey, offerId, psk });
-        server.readHello(hello.noiseMessage);
-        const { message, channel: serverChannel } = server.reply({ type: MessageType.CONTROL, body: new Uint8Array(2) });
-        const { channel } = client.readReply(message);
-        const genuine = serverChannel.encrypt({ type: MessageType.CONTROL, body: frames[0]! });
-        // Either random frames, or the genuine frame with one bit flipped followed by the genuine frame itself:
-        // after the failure, not even the authentic message may be accepted (no retry of a nonce, no probing).
-        const inputs = mutateGenuine
-          ? (() => {
-              const bad = Uint8Array.from(genuine[0]!);
-              bad[where % bad.length]! ^= 0x80;
-              return [bad, genuine[0]!];
-            })()
-          : frames;
-        let failed = false;
-        for (const f of inputs) {
-          const r = named(() => channel.decrypt(f));
-          if (!r.ok) failed = true;
-          else expect(failed).toBe(false); // nothing decrypts after a failure
-        }
-        expect(failed).toBe(true);
-        expect(channel.isFailed).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 100 }), { minLength: 1, maxLength: 5 }),
+        fc.boolean(),
+        fc.nat(),
+        (frames, mutateGenuine, where) => {
+          const client = new ClientHandshake({ backend, serverId, daemonPublicKey: staticKey.publicKey, offerId, psk });
+          const hello = parseHello(client.hello());
+          const server = new ServerHandshake({ backend, serverId, staticKey, offerId, psk });
+          server.readHello(hello.noiseMessage);
+          const { message, channel: serverChannel } = server.reply({
+            type: MessageType.CONTROL,
+            body: new Uint8Array(2),
+          });
+          const { channel } = client.readReply(message);
+          const genuine = serverChannel.encrypt({ type: MessageType.CONTROL, body: frames[0]! });
+          // Either random frames, or the genuine frame with one bit flipped followed by the genuine frame itself:
+          // after the failure, not even the authentic message may be accepted (no retry of a nonce, no probing).
+          const inputs = mutateGenuine
+            ? (() => {
+                const bad = Uint8Array.from(genuine[0]!);
+                bad[where % bad.length]! ^= 0x80;
+                return [bad, genuine[0]!];
+              })()
+            : frames;
+          let failed = false;
+          for (const f of inputs) {
+            const r = named(() => channel.decrypt(f));
+            if (!r.ok) failed = true;
+            else expect(failed).toBe(false); // nothing decrypts after a failure
+          }
+          expect(failed).toBe(true);
+          expect(channel.isFailed).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });

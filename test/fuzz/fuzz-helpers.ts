@@ -19,7 +19,9 @@ export function named<T>(fn: () => T): Outcome<T> {
     out = { ok: true, value: fn() };
   } catch (error) {
     if (!(error instanceof PaseoError)) {
-      throw new Error(`not a named error: ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`, { cause: error });
+      throw new Error(`not a named error: ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`, {
+        cause: error,
+      });
     }
     expect(error.code).toMatch(/^[A-Z][A-Z0-9_]*$/);
     out = { ok: false, error };
@@ -34,7 +36,11 @@ export function mutated(base: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array
   const op = fc.oneof(
     fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
     fc.record({ kind: fc.constant("set" as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
-    fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+    fc.record({
+      kind: fc.constant("insert" as const),
+      at: fc.nat(),
+      bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
+    }),
     fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), count: fc.integer({ min: 1, max: 8 }) }),
     fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
     fc.record({ kind: fc.constant("extend" as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
@@ -42,7 +48,12 @@ export function mutated(base: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array
   return fc.tuple(base, fc.array(op, { minLength: 1, maxLength: 4 })).map(([input, ops]) => {
     let b = Uint8Array.from(input);
     for (const o of ops) {
-      const at = b.length === 0 ? 0 : o.kind === "extend" ? 0 : o.at % (b.length + (o.kind === "insert" || o.kind === "truncate" ? 1 : 0));
+      const at =
+        b.length === 0
+          ? 0
+          : o.kind === "extend"
+            ? 0
+            : o.at % (b.length + (o.kind === "insert" || o.kind === "truncate" ? 1 : 0));
       switch (o.kind) {
         case "flip":
           if (b.length) b[at % b.length]! ^= 1 << o.bit;

@@ -20,7 +20,12 @@ const muxArb: fc.Arbitrary<MuxMessage> = fc.oneof(
   fc.constant({ type: "ready" as const }),
   fc.record({ type: fc.constant("open" as const), clientId: u32 }),
   fc.record({ type: fc.constant("data" as const), clientId: u32, payload: fc.uint8Array({ maxLength: 100 }) }),
-  fc.record({ type: fc.constant("close" as const), clientId: u32, code: fc.integer({ min: 0, max: 0xffff }), reason: fc.string({ maxLength: 30 }) }),
+  fc.record({
+    type: fc.constant("close" as const),
+    clientId: u32,
+    code: fc.integer({ min: 0, max: 0xffff }),
+    reason: fc.string({ maxLength: 30 }),
+  }),
   fc.record({ type: fc.constant("pause" as const), clientId: u32 }),
   fc.record({ type: fc.constant("resume" as const), clientId: u32 }),
 );
@@ -57,45 +62,105 @@ describe("relay mux decoder", () => {
   it("the relay's AUTH check never throws on hostile input and never accepts it", () => {
     const state = () => createChallenge(nativeBackend);
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 100 }), mutated(muxArb.map(encodeMux))), fc.string({ maxLength: 30 }), (b, serverId) => {
-        const r = named(() => verifyAuth(nativeBackend, state(), serverId, b));
-        expect(r.ok && r.value).toBe(false);
-      }),
+      fc.property(
+        fc.oneof(fc.uint8Array({ maxLength: 100 }), mutated(muxArb.map(encodeMux))),
+        fc.string({ maxLength: 30 }),
+        (b, serverId) => {
+          const r = named(() => verifyAuth(nativeBackend, state(), serverId, b));
+          expect(r.ok && r.value).toBe(false);
+        },
+      ),
       RUNS,
     );
   });
 });
 
-const METHODS = ["server.info", "agents.list", "agents.get", "agents.run", "agents.logs", "agents.unsubscribe", "agents.input", "agents.stop", "exec"];
+const METHODS = [
+  "server.info",
+  "agents.list",
+  "agents.get",
+  "agents.run",
+  "agents.logs",
+  "agents.unsubscribe",
+  "agents.input",
+  "agents.stop",
+  "exec",
+];
 const hostileValue = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
   fc.constantFrom(Number.MAX_SAFE_INTEGER + 2, -1, 2 ** 31, 1.5, "", "x".repeat(70_000), [], {}, null, true),
 );
 const paramsArb = fc.dictionary(
-  fc.oneof(fc.constantFrom("argv", "cwd", "env", "name", "shell", "id", "sub", "since", "follow", "dataB64", "graceMs", "timeoutMs", "maxOutputBytes", "all", "__proto__", "constructor", "toString"), fc.string({ maxLength: 8 })),
-  fc.oneof(hostileValue, fc.array(fc.oneof(fc.string({ maxLength: 10 }), hostileValue), { maxLength: 4 }), fc.dictionary(fc.string({ maxLength: 6 }), hostileValue, { maxKeys: 4 })),
+  fc.oneof(
+    fc.constantFrom(
+      "argv",
+      "cwd",
+      "env",
+      "name",
+      "shell",
+      "id",
+      "sub",
+      "since",
+      "follow",
+      "dataB64",
+      "graceMs",
+      "timeoutMs",
+      "maxOutputBytes",
+      "all",
+      "__proto__",
+      "constructor",
+      "toString",
+    ),
+    fc.string({ maxLength: 8 }),
+  ),
+  fc.oneof(
+    hostileValue,
+    fc.array(fc.oneof(fc.string({ maxLength: 10 }), hostileValue), { maxLength: 4 }),
+    fc.dictionary(fc.string({ maxLength: 6 }), hostileValue, { maxKeys: 4 }),
+  ),
   { maxKeys: 6 },
 );
 
 describe("RPC validator", () => {
   it("decodeControl on random and mutated bytes: a known shape or RpcProtocolError", () => {
     const genuine: fc.Arbitrary<ControlMessage> = fc.oneof(
-      fc.record({ t: fc.constant("req" as const), id: fc.nat({ max: 2 ** 31 - 1 }), method: fc.constantFrom(...METHODS), params: paramsArb }),
-      fc.record({ t: fc.constant("res" as const), id: fc.nat({ max: 2 ** 31 - 1 }), ok: fc.constant(true as const), result: fc.jsonValue({ maxDepth: 2 }) }),
-      fc.record({ t: fc.constant("evt" as const), sub: fc.nat({ max: 2 ** 31 - 1 }), event: fc.constantFrom("end" as const, "error" as const) }),
+      fc.record({
+        t: fc.constant("req" as const),
+        id: fc.nat({ max: 2 ** 31 - 1 }),
+        method: fc.constantFrom(...METHODS),
+        params: paramsArb,
+      }),
+      fc.record({
+        t: fc.constant("res" as const),
+        id: fc.nat({ max: 2 ** 31 - 1 }),
+        ok: fc.constant(true as const),
+        result: fc.jsonValue({ maxDepth: 2 }),
+      }),
+      fc.record({
+        t: fc.constant("evt" as const),
+        sub: fc.nat({ max: 2 ** 31 - 1 }),
+        event: fc.constantFrom("end" as const, "error" as const),
+      }),
     );
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), mutated(genuine.map(encodeControl)), fc.jsonValue().map((v) => new TextEncoder().encode(JSON.stringify(v) ?? ""))), (b) => {
-        const r = named(() => decodeControl(b));
-        if (!r.ok) return void expect(r.error).toBeInstanceOf(RpcProtocolError);
-        const m = r.value;
-        expect(["req", "res", "evt", "welcome"]).toContain(m.t);
-        if (m.t === "req") {
-          expect(Number.isInteger(m.id) && m.id >= 0 && m.id < 2 ** 31).toBe(true);
-          expect(typeof m.method).toBe("string");
-          expect(typeof m.params === "object" && m.params !== null && !Array.isArray(m.params)).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 200 }),
+          mutated(genuine.map(encodeControl)),
+          fc.jsonValue().map((v) => new TextEncoder().encode(JSON.stringify(v) ?? "")),
+        ),
+        (b) => {
+          const r = named(() => decodeControl(b));
+          if (!r.ok) return void expect(r.error).toBeInstanceOf(RpcProtocolError);
+          const m = r.value;
+          expect(["req", "res", "evt", "welcome"]).toContain(m.t);
+          if (m.t === "req") {
+            expect(Number.isInteger(m.id) && m.id >= 0 && m.id < 2 ** 31).toBe(true);
+            expect(typeof m.method).toBe("string");
+            expect(typeof m.params === "object" && m.params !== null && !Array.isArray(m.params)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -130,6 +195,7 @@ describe("RPC validator", () => {
   });
 
   it("method names that exist on Object.prototype are not methods", () => {
-    for (const m of ["toString", "constructor", "__proto__", "hasOwnProperty", "valueOf"]) expect(isMethod(m)).toBe(false);
+    for (const m of ["toString", "constructor", "__proto__", "hasOwnProperty", "valueOf"])
+      expect(isMethod(m)).toBe(false);
   });
 });

@@ -8,7 +8,14 @@ import fc from "fast-check";
 import { nativeBackend } from "../../src/protocol/crypto/native.js";
 import { toBase64Url } from "../../src/protocol/encoding.js";
 import { OfferError } from "../../src/protocol/offer-errors.js";
-import { encodeOffer, offerToJson, offerToLink, parseOffer, validateOffer, type Offer } from "../../src/protocol/offer.js";
+import {
+  encodeOffer,
+  offerToJson,
+  offerToLink,
+  parseOffer,
+  validateOffer,
+  type Offer,
+} from "../../src/protocol/offer.js";
 import { deriveServerId } from "../../src/protocol/server-id.js";
 import { mutatedText, named, RUNS } from "./fuzz-helpers.js";
 
@@ -24,7 +31,10 @@ const offerArb: fc.Arbitrary<Offer> = fc
     endpoint: fc.constantFrom("relay.example.com:443", "127.0.0.1:7431", "[::1]:8080", "a-b.c:1"),
     tls: fc.boolean(),
     expires: fc.option(fc.integer({ min: 1, max: 10 * 365 * 24 * 3600 }), { nil: undefined }),
-    label: fc.option(fc.string({ maxLength: 64 }).filter((s) => !/[\u0000-\u001f\u007f]/.test(s) && [...s].length <= 64), { nil: undefined }),
+    label: fc.option(
+      fc.string({ maxLength: 64 }).filter((s) => !/[\u0000-\u001f\u007f]/.test(s) && [...s].length <= 64),
+      { nil: undefined },
+    ),
   })
   .map((r) => {
     const offer: Offer = {
@@ -42,7 +52,11 @@ const offerArb: fc.Arbitrary<Offer> = fc
 
 type Form = "link" | "base64" | "json";
 const render = (offer: Offer, form: Form): string =>
-  form === "link" ? offerToLink(offer, "https://app.example") : form === "base64" ? encodeOffer(offer) : offerToJson(offer);
+  form === "link"
+    ? offerToLink(offer, "https://app.example")
+    : form === "base64"
+      ? encodeOffer(offer)
+      : offerToJson(offer);
 
 function parse(text: string) {
   return named(() => parseOffer(text, { now: NOW, backend }));
@@ -70,7 +84,9 @@ describe("offer parser", () => {
     fc.assert(
       fc.property(
         offerArb.chain((offer) =>
-          fc.constantFrom<Form>("link", "base64", "json").chain((form) => mutatedText(fc.constant(render(offer, form))).map((text) => ({ offer, form, text }))),
+          fc
+            .constantFrom<Form>("link", "base64", "json")
+            .chain((form) => mutatedText(fc.constant(render(offer, form))).map((text) => ({ offer, form, text }))),
         ),
         ({ offer, form, text }) => {
           const r = parse(text);
@@ -78,7 +94,7 @@ describe("offer parser", () => {
           expect(r.error).toBeInstanceOf(OfferError);
           expect(r.error.message).not.toContain(offer.secretB64);
           if (form === "link") expect(r.error.message).not.toContain(render(offer, "link"));
-          expect(r.error.message).not.toContain("#offer=" + encodeOffer(offer).slice(0, 40));
+          expect(r.error.message).not.toContain(`#offer=${encodeOffer(offer).slice(0, 40)}`);
         },
       ),
       { numRuns: 1500 },
@@ -92,8 +108,8 @@ describe("offer parser", () => {
           fc.string({ unit: "binary", maxLength: 300 }),
           fc.string({ unit: "grapheme", maxLength: 300 }),
           fc.base64String({ maxLength: 600 }),
-          fc.string({ maxLength: 50 }).map((s) => "https://x/#offer=" + s),
-          fc.integer({ min: 64 * 1024 - 2, max: 200 * 1024 }).map((n) => "{" + "a".repeat(n)),
+          fc.string({ maxLength: 50 }).map((s) => `https://x/#offer=${s}`),
+          fc.integer({ min: 64 * 1024 - 2, max: 200 * 1024 }).map((n) => `{${"a".repeat(n)}`),
         ),
         (text) => {
           const r = parse(text);

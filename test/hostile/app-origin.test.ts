@@ -20,7 +20,16 @@ import { startOpenServer } from "../../src/cli/open-server.js";
 import { startRelay } from "../../src/relay/index.js";
 import { loadAppFiles } from "../../src/relay/static.js";
 import { killAll, runCli, startProcess, startRelayProcess, tmpHome } from "../e2e/harness.js";
-import { ensureWebBuild, launchBrowser, newPage, nodeAgent, removeHomes, SKIP_BROWSER, startStack, type Stack } from "../web/helpers.js";
+import {
+  ensureWebBuild,
+  launchBrowser,
+  newPage,
+  nodeAgent,
+  removeHomes,
+  SKIP_BROWSER,
+  startStack,
+  type Stack,
+} from "../web/helpers.js";
 
 const dirs: string[] = [];
 const closers: (() => Promise<unknown>)[] = [];
@@ -34,7 +43,9 @@ afterAll(removeHomes);
 /** One raw HTTP/1.1 request (no client-side path normalization), returning the whole response. */
 function rawGet(port: number, target: string, host = `127.0.0.1:${port}`): Promise<string> {
   return new Promise((resolve, reject) => {
-    const sock = tcpConnect(port, "127.0.0.1", () => sock.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    const sock = tcpConnect(port, "127.0.0.1", () =>
+      sock.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+    );
     let out = "";
     sock.on("data", (d) => (out += d.toString()));
     sock.on("close", () => resolve(out));
@@ -52,7 +63,8 @@ describe("the relay serves the app only when its operator opts in", () => {
     expect(root.status).toBe(200);
     expect(root.headers.get("content-type")).toMatch(/^text\/plain/);
     expect(await root.text()).toContain("does not serve the browser app");
-    for (const path of ["/index.html", "/app.js", "/app.css"]) expect((await fetch(`${base}${path}`)).status, path).toBe(404);
+    for (const path of ["/index.html", "/app.js", "/app.css"])
+      expect((await fetch(`${base}${path}`)).status, path).toBe(404);
     expect(relay.stderr()).toContain("not serving the browser app");
   });
 
@@ -87,10 +99,27 @@ describe("the relay serves the app only when its operator opts in", () => {
     writeFileSync(join(site, "late.js"), "added after start"); // not in the allow-list built at start
 
     expect((await fetch(`${relay.url}/app.js`)).status).toBe(200);
-    for (const path of ["/.env", "/.git/config", "/sub/.htpasswd", "/secrets.json", "/notes.txt", "/link.js", "/late.js", "/%2eenv", "/.%65nv"]) {
+    for (const path of [
+      "/.env",
+      "/.git/config",
+      "/sub/.htpasswd",
+      "/secrets.json",
+      "/notes.txt",
+      "/link.js",
+      "/late.js",
+      "/%2eenv",
+      "/.%65nv",
+    ]) {
       expect((await fetch(`${relay.url}${path}`)).status, path).toBe(404);
     }
-    for (const target of ["/../outside.js", "/%2e%2e/outside.js", "/..%2foutside.js", "/sub/../.env", "/./.env", "/sub/%2e%2e/.env"]) {
+    for (const target of [
+      "/../outside.js",
+      "/%2e%2e/outside.js",
+      "/..%2foutside.js",
+      "/sub/../.env",
+      "/./.env",
+      "/sub/%2e%2e/.env",
+    ]) {
       expect(await rawGet(relay.port, target), target).toMatch(/^HTTP\/1\.1 404/);
     }
     // "//.env" is a protocol-relative target (host ".env", path "/"): whatever it maps to, never the dotfile.
@@ -105,19 +134,51 @@ describe("the relay serves the app only when its operator opts in", () => {
 describe("links point at the app URL, never at a remote relay", () => {
   it("`daemon pair --app-url X` links to X with the offer in the fragment, and X is saved for later links", async () => {
     const home = tmpHome();
-    const first = await runCli(["daemon", "pair", "--home", home, "--relay", "wss://relay.example.com", "--app-url", "https://me.example.io/paseo/", "--json", "--no-qr"]);
+    const first = await runCli([
+      "daemon",
+      "pair",
+      "--home",
+      home,
+      "--relay",
+      "wss://relay.example.com",
+      "--app-url",
+      "https://me.example.io/paseo/",
+      "--json",
+      "--no-qr",
+    ]);
     expect(first.code, first.stderr).toBe(0);
     const { link } = JSON.parse(first.stdout) as { link: string };
     expect(link.startsWith("https://me.example.io/paseo/#offer=")).toBe(true);
     expect(parseOffer(link).relay).toEqual({ endpoint: "relay.example.com:443", tls: true });
     expect(JSON.parse(readFileSync(join(home, "config.json"), "utf8")).appUrl).toBe("https://me.example.io/paseo/");
-    const again = await runCli(["daemon", "pair", "--home", home, "--relay", "wss://relay.example.com", "--json", "--no-qr"]);
-    expect((JSON.parse(again.stdout) as { link: string }).link.startsWith("https://me.example.io/paseo/#offer=")).toBe(true);
+    const again = await runCli([
+      "daemon",
+      "pair",
+      "--home",
+      home,
+      "--relay",
+      "wss://relay.example.com",
+      "--json",
+      "--no-qr",
+    ]);
+    expect((JSON.parse(again.stdout) as { link: string }).link.startsWith("https://me.example.io/paseo/#offer=")).toBe(
+      true,
+    );
   });
 
   it("`daemon start --app-url X` prints a link to X and saves X; the embedded relay still serves the app on loopback", async () => {
     const home = tmpHome();
-    const daemon = startProcess(["daemon", "start", "--home", home, "--relay-port", "0", "--no-qr", "--app-url", "https://me.example.io/paseo/"]);
+    const daemon = startProcess([
+      "daemon",
+      "start",
+      "--home",
+      home,
+      "--relay-port",
+      "0",
+      "--no-qr",
+      "--app-url",
+      "https://me.example.io/paseo/",
+    ]);
     await daemon.waitFor(/Daemon fingerprint/);
     const link = /(\S+#offer=[A-Za-z0-9_-]+)/.exec(daemon.stdout())![1]!;
     expect(link.startsWith("https://me.example.io/paseo/#offer=")).toBe(true);
@@ -220,7 +281,9 @@ describe.skipIf(SKIP_BROWSER)("`paseo open` serves the packaged app from loopbac
     // The CSP names exactly the offer's relay; other files and foreign Hosts (DNS rebinding) are refused.
     const js = await fetch(`http://127.0.0.1:${port}/app.js`);
     expect(js.status).toBe(200);
-    expect(js.headers.get("content-security-policy")).toMatch(new RegExp(`(?:^|; )connect-src ws://127\\.0\\.0\\.1:${st.relay.port};`));
+    expect(js.headers.get("content-security-policy")).toMatch(
+      new RegExp(`(?:^|; )connect-src ws://127\\.0\\.0\\.1:${st.relay.port};`),
+    );
     expect((await fetch(`http://127.0.0.1:${port}/.env`)).status).toBe(404);
     expect(await rawGet(port, "/", `attacker.example:${port}`)).toMatch(/^HTTP\/1\.1 421/);
     expect((await fetch(url, { method: "HEAD" })).status).toBe(204); // a HEAD (link preview) does not spend the URL
@@ -239,7 +302,9 @@ describe.skipIf(SKIP_BROWSER)("`paseo open` serves the packaged app from loopbac
       const blocked = await page.evaluate(
         (target) =>
           new Promise<string>((resolve) => {
-            document.addEventListener("securitypolicyviolation", (e) => resolve(`blocked ${e.violatedDirective}`), { once: true });
+            document.addEventListener("securitypolicyviolation", (e) => resolve(`blocked ${e.violatedDirective}`), {
+              once: true,
+            });
             try {
               const ws = new WebSocket(target);
               ws.onopen = () => resolve("opened");

@@ -29,7 +29,10 @@ afterAll(teardown);
 
 const SLEEPER = [process.execPath, "-e", "setTimeout(() => {}, 15000)"];
 
-function victim(hook: Hook, options: { requestTimeoutMs?: number; connectTimeoutMs?: number } = {}): { c: DaemonClient; errors: PaseoError[] } {
+function victim(
+  hook: Hook,
+  options: { requestTimeoutMs?: number; connectTimeoutMs?: number } = {},
+): { c: DaemonClient; errors: PaseoError[] } {
   proxy.hook = hook;
   const c = client(env.offer, { url: relayUrl(proxy.endpoint, env.offer.serverId), ...options });
   const errors: PaseoError[] = [];
@@ -53,7 +56,10 @@ function expectNamed(error: unknown, cls: new (...args: never[]) => PaseoError, 
   expect((error as PaseoError).code).toBe(code);
 }
 
-const on = (dir: "up" | "down", index: number, action: ReturnType<Hook>): Hook => (f) => (f.dir === dir && f.index === index ? action : "forward");
+const on =
+  (dir: "up" | "down", index: number, action: ReturnType<Hook>): Hook =>
+  (f) =>
+    f.dir === dir && f.index === index ? action : "forward";
 
 async function agentCount(): Promise<number> {
   return env.daemon.agents.list({ all: true }).length;
@@ -68,7 +74,11 @@ function connectThenTwoRequests(c: DaemonClient) {
 }
 
 /** Every outcome failed, each with this named error class and code. */
-function expectAllFailed(results: Awaited<ReturnType<typeof outcome>>[], cls: Parameters<typeof expectNamed>[1], code: string): void {
+function expectAllFailed(
+  results: Awaited<ReturnType<typeof outcome>>[],
+  cls: Parameters<typeof expectNamed>[1],
+  code: string,
+): void {
   for (const x of results) {
     expect(x.ok).toBe(false);
     if (!x.ok) expectNamed(x.error, cls, code);
@@ -92,7 +102,9 @@ describe("tampering (one bit flipped)", () => {
   });
 
   it("daemon→client transport message: the victim raises DecryptError and closes its socket with 4108", async () => {
-    const { c } = victim((f) => (f.dir === "down" && f.index === 1 ? { replace: flipBit(f.data, f.data.length - 3) } : "forward"));
+    const { c } = victim((f) =>
+      f.dir === "down" && f.index === 1 ? { replace: flipBit(f.data, f.data.length - 3) } : "forward",
+    );
     const r = await duringAndAfter(async () => {
       await c.connect();
       return outcome(c.listAgents());
@@ -108,14 +120,19 @@ describe("tampering (one bit flipped)", () => {
     ["the Noise payload", 13 + 40, HandshakeError, "HANDSHAKE_FAILED", 4100],
     ["the offer id", 3, OfferRevokedError, "OFFER_REVOKED", 4101],
     ["the version byte", 0, ConnectionClosedError, "UNSUPPORTED_VERSION", 4111],
-  ] as const)("the hello (%s): refused with its own code and a named error", async (_what, byte, cls, code, closeCode) => {
-    const { c } = victim((f) => (f.dir === "up" && f.index === 0 ? { replace: flipBit(f.data, byte, 1) } : "forward"));
-    const r = await duringAndAfter(() => outcome(c.listAgents()));
-    expect(r.ok).toBe(false);
-    if (!r.ok) expectNamed(r.error, cls as never, code);
-    expect(proxy.conns.at(-1)!.closedByRelay?.code).toBe(closeCode);
-    expect(c.state).not.toBe("connected");
-  });
+  ] as const)(
+    "the hello (%s): refused with its own code and a named error",
+    async (_what, byte, cls, code, closeCode) => {
+      const { c } = victim((f) =>
+        f.dir === "up" && f.index === 0 ? { replace: flipBit(f.data, byte, 1) } : "forward",
+      );
+      const r = await duringAndAfter(() => outcome(c.listAgents()));
+      expect(r.ok).toBe(false);
+      if (!r.ok) expectNamed(r.error, cls as never, code);
+      expect(proxy.conns.at(-1)!.closedByRelay?.code).toBe(closeCode);
+      expect(c.state).not.toBe("connected");
+    },
+  );
 
   it("a truncated hello: closed with 4112 HELLO_INVALID (not 4108, which is for messages after the hello)", async () => {
     const { c } = victim((f) => (f.dir === "up" && f.index === 0 ? { replace: f.data.subarray(0, 20) } : "forward"));
@@ -169,13 +186,17 @@ describe("replay within a session (duplicate)", () => {
 
 describe("reordering", () => {
   it("client→daemon: two requests swapped → 4108 on the first out-of-order frame, both requests fail named", async () => {
-    const { c } = victim((f) => (f.dir === "up" && f.index === 1 ? "hold" : f.dir === "up" && f.index === 2 ? "release" : "forward"));
+    const { c } = victim((f) =>
+      f.dir === "up" && f.index === 1 ? "hold" : f.dir === "up" && f.index === 2 ? "release" : "forward",
+    );
     const r = await connectThenTwoRequests(c);
     expectAllFailed(r, ConnectionClosedError, "PROTOCOL_ERROR");
   });
 
   it("daemon→client: two responses swapped → DecryptError", async () => {
-    const { c } = victim((f) => (f.dir === "down" && f.index === 1 ? "hold" : f.dir === "down" && f.index === 2 ? "release" : "forward"));
+    const { c } = victim((f) =>
+      f.dir === "down" && f.index === 1 ? "hold" : f.dir === "down" && f.index === 2 ? "release" : "forward",
+    );
     const r = await connectThenTwoRequests(c);
     expectAllFailed(r, DecryptError, "DECRYPT_FAILED");
   });
@@ -222,7 +243,9 @@ describe("delaying", () => {
   });
 
   it("a delay beyond the request timeout: TimeoutError, and the late answer is ignored", async () => {
-    const { c, errors } = victim((f) => (f.dir === "down" && f.index >= 1 ? { delay: 600 } : "forward"), { requestTimeoutMs: 200 });
+    const { c, errors } = victim((f) => (f.dir === "down" && f.index >= 1 ? { delay: 600 } : "forward"), {
+      requestTimeoutMs: 200,
+    });
     const r = await duringAndAfter(async () => {
       await c.connect();
       const res = await outcome(c.serverInfo());
@@ -290,7 +313,12 @@ describe("injection of forged messages", () => {
     const { c, errors } = victim(() => "forward");
     await duringAndAfter(async () => {
       await c.connect();
-      proxy.conns.at(-1)!.toRelay(encodeChunks({ type: MessageType.CONTROL, body: encodeControl({ t: "req", id: 1, method: "agents.run", params: { argv: SLEEPER } }) })[0]!);
+      proxy.conns.at(-1)!.toRelay(
+        encodeChunks({
+          type: MessageType.CONTROL,
+          body: encodeControl({ t: "req", id: 1, method: "agents.run", params: { argv: SLEEPER } }),
+        })[0]!,
+      );
       await waitUntil(() => errors.length > 0, "victim error");
     });
     expectNamed(errors[0], ConnectionClosedError, "PROTOCOL_ERROR");
@@ -300,7 +328,7 @@ describe("injection of forged messages", () => {
     const { c, errors } = victim(() => "forward");
     await duringAndAfter(async () => {
       await c.connect();
-      proxy.conns.at(-1)!.toPeer("{\"t\":\"res\",\"id\":1,\"ok\":true,\"result\":[]}");
+      proxy.conns.at(-1)!.toPeer('{"t":"res","id":1,"ok":true,"result":[]}');
       await waitUntil(() => errors.length > 0, "victim error");
     });
     expectNamed(errors[0], PaseoError, "PROTOCOL_ERROR");
@@ -342,39 +370,47 @@ describe("injection of forged messages", () => {
 });
 
 /** X25519 public keys that give an all-zero DH result (Wycheproof), named by their first bytes. */
-const LOW_ORDER_POINTS: Record<string, string> = Object.fromEntries(lowOrderPoints().map((hex) => [`${hex.slice(0, 8)}…`, hex]));
+const LOW_ORDER_POINTS: Record<string, string> = Object.fromEntries(
+  lowOrderPoints().map((hex) => [`${hex.slice(0, 8)}…`, hex]),
+);
 
 describe("low-order / all-zero key substitution", () => {
-  it.each(Object.entries(LOW_ORDER_POINTS))("client ephemeral replaced by %s: the daemon refuses (4100, LOW_ORDER_POINT)", async (name, hex) => {
-    const point = Buffer.from(hex, "hex");
-    const { c } = victim((f) => {
-      if (f.dir !== "up" || f.index !== 0) return "forward";
-      const forged = Buffer.from(f.data);
-      point.copy(forged, 13);
-      return { replace: forged };
-    });
-    const logsBefore = env.logs.length;
-    const r = await duringAndAfter(() => outcome(c.listAgents()));
-    expect(r.ok, name).toBe(false);
-    if (!r.ok) expectNamed(r.error, HandshakeError, "HANDSHAKE_FAILED");
-    expect(proxy.conns.at(-1)!.closedByRelay?.code).toBe(4100);
-    // "p-1" is a low-order point only after reduction; every one of these makes es all-zero.
-    expect(env.logs.slice(logsBefore).some((l) => l.msg.includes("handshake failed (LOW_ORDER_POINT)"))).toBe(true);
-  });
+  it.each(Object.entries(LOW_ORDER_POINTS))(
+    "client ephemeral replaced by %s: the daemon refuses (4100, LOW_ORDER_POINT)",
+    async (name, hex) => {
+      const point = Buffer.from(hex, "hex");
+      const { c } = victim((f) => {
+        if (f.dir !== "up" || f.index !== 0) return "forward";
+        const forged = Buffer.from(f.data);
+        point.copy(forged, 13);
+        return { replace: forged };
+      });
+      const logsBefore = env.logs.length;
+      const r = await duringAndAfter(() => outcome(c.listAgents()));
+      expect(r.ok, name).toBe(false);
+      if (!r.ok) expectNamed(r.error, HandshakeError, "HANDSHAKE_FAILED");
+      expect(proxy.conns.at(-1)!.closedByRelay?.code).toBe(4100);
+      // "p-1" is a low-order point only after reduction; every one of these makes es all-zero.
+      expect(env.logs.slice(logsBefore).some((l) => l.msg.includes("handshake failed (LOW_ORDER_POINT)"))).toBe(true);
+    },
+  );
 
-  it.each(Object.keys(LOW_ORDER_POINTS))("daemon ephemeral in the reply replaced by %s: the victim refuses it (LOW_ORDER_POINT)", async (name) => {
-    const point = Buffer.from(LOW_ORDER_POINTS[name]!, "hex");
-    const { c } = victim((f) => {
-      if (f.dir !== "down" || f.index !== 0) return "forward";
-      const forged = Buffer.from(f.data);
-      point.copy(forged, 0);
-      return { replace: forged };
-    });
-    const r = await duringAndAfter(() => outcome(c.listAgents()));
-    expect(r.ok).toBe(false);
-    if (!r.ok) {
-      expectNamed(r.error, HandshakeError, "HANDSHAKE_FAILED");
-      expect(r.error.message).toContain("LOW_ORDER_POINT");
-    }
-  });
+  it.each(Object.keys(LOW_ORDER_POINTS))(
+    "daemon ephemeral in the reply replaced by %s: the victim refuses it (LOW_ORDER_POINT)",
+    async (name) => {
+      const point = Buffer.from(LOW_ORDER_POINTS[name]!, "hex");
+      const { c } = victim((f) => {
+        if (f.dir !== "down" || f.index !== 0) return "forward";
+        const forged = Buffer.from(f.data);
+        point.copy(forged, 0);
+        return { replace: forged };
+      });
+      const r = await duringAndAfter(() => outcome(c.listAgents()));
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expectNamed(r.error, HandshakeError, "HANDSHAKE_FAILED");
+        expect(r.error.message).toContain("LOW_ORDER_POINT");
+      }
+    },
+  );
 });

@@ -11,12 +11,20 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { killAll, runCli, startDaemonProcess, startProcess, startRelayProcess, tmpHome, type Proc } from "../e2e/harness.js";
+import {
+  killAll,
+  runCli,
+  startDaemonProcess,
+  startProcess,
+  startRelayProcess,
+  tmpHome,
+  type Proc,
+} from "../e2e/harness.js";
 import { startMitm, type MitmProxy, type ProxyConn } from "./mitm-proxy.js";
 import { offerToLink, parseOffer } from "../../src/protocol/offer.js";
 import { PRE_HANDSHAKE_REFUSALS_BELIEVED } from "../../src/client/permanent.js";
 
-let proxies: MitmProxy[] = [];
+const proxies: MitmProxy[] = [];
 afterEach(async () => {
   for (const p of proxies.splice(0)) await p.close();
 });
@@ -41,9 +49,21 @@ async function setup(): Promise<Setup> {
   const dir = tmpHome();
   const viaProxy = join(dir, "proxied.link");
   const direct = join(dir, "direct.link");
-  writeFileSync(viaProxy, offerToLink({ ...offer, relay: proxy.endpoint }, `http://${proxy.endpoint.endpoint}/`), { mode: 0o600 });
+  writeFileSync(viaProxy, offerToLink({ ...offer, relay: proxy.endpoint }, `http://${proxy.endpoint.endpoint}/`), {
+    mode: 0o600,
+  });
   writeFileSync(direct, daemon.link!, { mode: 0o600 });
-  const run = await runCli(["run", "--relay", direct, "--name", "ticker", "--", "sh", "-c", "i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.1; done"]);
+  const run = await runCli([
+    "run",
+    "--relay",
+    direct,
+    "--name",
+    "ticker",
+    "--",
+    "sh",
+    "-c",
+    "i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.1; done",
+  ]);
   expect(run.code, run.stderr).toBe(0);
   return { proxy, home: daemon.home, offerId: offer.offerId, viaProxy, direct };
 }
@@ -72,7 +92,9 @@ describe("a relay cannot make a client stop by forging the daemon's close codes"
     conn.downstream.close(4103, "offer revoked"); // the relay's lie: no encrypted CLOSE precedes it
     conn.upstream?.terminate();
     await follower.waitFor(/reconnected; the output resumes/, 10_000);
-    expect(follower.stderr()).toMatch(/closed with 4103 OFFER_REVOKED \(offer revoked\), but not by the daemon.s authenticated CLOSE — not trusted/);
+    expect(follower.stderr()).toMatch(
+      /closed with 4103 OFFER_REVOKED \(offer revoked\), but not by the daemon.s authenticated CLOSE — not trusted/,
+    );
     expect(clientConns(s.proxy).length).toBeGreaterThan(before);
     const seen = follower.stdout().length;
     await follower.waitFor(new RegExp(`[\\s\\S]{${seen}}[\\s\\S]*tick\\d+\\n`)); // still following
@@ -89,7 +111,13 @@ describe("a relay cannot make a client stop by forging the daemon's close codes"
     let forged = 0;
     s.proxy.hook = (f) => {
       // The first hello after the blip is answered with a forged refusal, before the daemon ever sees it.
-      if (f.conn.role === "client" && f.dir === "up" && f.index === 0 && clientConns(s.proxy).indexOf(f.conn) === next && forged++ === 0) {
+      if (
+        f.conn.role === "client" &&
+        f.dir === "up" &&
+        f.index === 0 &&
+        clientConns(s.proxy).indexOf(f.conn) === next &&
+        forged++ === 0
+      ) {
         f.conn.downstream.close(4103, "offer revoked");
         return "drop";
       }
@@ -113,9 +141,15 @@ describe("a relay cannot make a client stop by forging the daemon's close codes"
     // A daemon that ends revoked sessions at once (issue 15 item 3) sends the encrypted CLOSE 4103: the follower
     // stops without a single reconnect. A daemon that checks offers only at the next handshake needs a reconnect
     // to say so: cut the path, and the real daemon's pre-handshake 4103 is believed once it repeats.
-    const stoppedAlone = await Promise.race([follower.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]);
+    const stoppedAlone = await Promise.race([
+      follower.exited.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 2000)),
+    ]);
     if (!stoppedAlone) conn.sever();
-    const code = await Promise.race([follower.exited, new Promise<string>((r) => setTimeout(() => r("still running"), 15_000))]);
+    const code = await Promise.race([
+      follower.exited,
+      new Promise<string>((r) => setTimeout(() => r("still running"), 15_000)),
+    ]);
     expect(code).not.toBe("still running");
     expect(code).not.toBe(0);
     expect(follower.stderr()).toMatch(/revoked/);

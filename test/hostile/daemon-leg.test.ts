@@ -12,15 +12,39 @@ import { ClientConnection } from "../../src/daemon/connection.js";
 import { readLocalOffer } from "../../src/daemon/runtime-files.js";
 import { LowOrderPointError, PaseoError } from "../../src/protocol/errors.js";
 import { answerChallenge } from "../../src/protocol/relay-auth.js";
-import { decodeMux, encodeChallenge, encodeClose, encodeData, encodeOpen, encodePause, encodeReady, encodeResume, type MuxMessage } from "../../src/protocol/relay-mux.js";
-import { backend, client, honestLs, liveInstances, outcome, startEnv, teardown, track, waitUntil, sleep, type Env } from "./env.js";
+import {
+  decodeMux,
+  encodeChallenge,
+  encodeClose,
+  encodeData,
+  encodeOpen,
+  encodePause,
+  encodeReady,
+  encodeResume,
+  type MuxMessage,
+} from "../../src/protocol/relay-mux.js";
+import {
+  backend,
+  client,
+  honestLs,
+  liveInstances,
+  outcome,
+  startEnv,
+  teardown,
+  track,
+  waitUntil,
+  sleep,
+  type Env,
+} from "./env.js";
 import { startMitm, type Hook, type MitmProxy, type ProxyConn } from "./mitm-proxy.js";
 import { lowOrderPoints } from "../protocol/shared-vectors.js";
 
 afterEach(teardown);
 
 /** X25519 public keys that give an all-zero DH result (Wycheproof), named by their first bytes. */
-const LOW_ORDER: Record<string, string> = Object.fromEntries(lowOrderPoints().map((hex) => [`${hex.slice(0, 8)}…`, hex]));
+const LOW_ORDER: Record<string, string> = Object.fromEntries(
+  lowOrderPoints().map((hex) => [`${hex.slice(0, 8)}…`, hex]),
+);
 
 async function envBehindMitm(hook: Hook = () => "forward"): Promise<{ env: Env; proxy: MitmProxy }> {
   let proxy!: MitmProxy;
@@ -34,7 +58,8 @@ async function envBehindMitm(hook: Hook = () => "forward"): Promise<{ env: Env; 
   return { env, proxy };
 }
 
-const upMessages = (conn: ProxyConn): MuxMessage[] => conn.frames.filter((f) => f.dir === "up").map((f) => decodeMux(new Uint8Array(f.data)));
+const upMessages = (conn: ProxyConn): MuxMessage[] =>
+  conn.frames.filter((f) => f.dir === "up").map((f) => decodeMux(new Uint8Array(f.data)));
 const connectedLogs = (env: Env) => env.logs.filter((l) => l.msg.includes(": connected to ")).length;
 
 /** A client on the daemon's loopback server: proves the daemon process still serves while its relay link is down. */
@@ -49,32 +74,48 @@ async function localLs(env: Env): Promise<number> {
 }
 
 describe("registration attacks", () => {
-  it.each(Object.keys(LOW_ORDER))("a CHALLENGE whose E_r is the low-order point %s: refused with LowOrderPointError, no AUTH, reconnect", async (name) => {
-    const point = Buffer.from(LOW_ORDER[name]!, "hex");
-    // Unit level: the daemon-side primitive refuses it with the named error.
-    const key = backend.generateKeyPair();
-    expect(() => answerChallenge(backend, key, "a".repeat(26), encodeChallenge(point, randomBytes(32)))).toThrow(LowOrderPointError);
+  it.each(Object.keys(LOW_ORDER))(
+    "a CHALLENGE whose E_r is the low-order point %s: refused with LowOrderPointError, no AUTH, reconnect",
+    async (name) => {
+      const point = Buffer.from(LOW_ORDER[name]!, "hex");
+      // Unit level: the daemon-side primitive refuses it with the named error.
+      const key = backend.generateKeyPair();
+      expect(() => answerChallenge(backend, key, "a".repeat(26), encodeChallenge(point, randomBytes(32)))).toThrow(
+        LowOrderPointError,
+      );
 
-    const { env, proxy } = await envBehindMitm((f) =>
-      f.conn.id === 0 && f.dir === "down" && f.index === 0 ? { replace: encodeChallenge(point, randomBytes(32)) } : "forward",
-    );
-    const first = proxy.conns[0]!;
-    expect(upMessages(first)).toEqual([]); // nothing signed for the forged key
-    await waitUntil(() => first.closedByPeer !== undefined, "daemon drops the hostile socket");
-    expect(first.closedByPeer!.code).toBe(4108);
-    expect(env.logs.some((l) => l.level === "warn" && l.msg.includes("low-order point"))).toBe(true);
-    expect(env.daemon.relayStatus!.reconnects).toBeGreaterThanOrEqual(1);
-    expect(connectedLogs(env)).toBe(1); // only the honest registration
-    await expect(honestLs(env)).resolves.toBeGreaterThanOrEqual(0);
-  });
+      const { env, proxy } = await envBehindMitm((f) =>
+        f.conn.id === 0 && f.dir === "down" && f.index === 0
+          ? { replace: encodeChallenge(point, randomBytes(32)) }
+          : "forward",
+      );
+      const first = proxy.conns[0]!;
+      expect(upMessages(first)).toEqual([]); // nothing signed for the forged key
+      await waitUntil(() => first.closedByPeer !== undefined, "daemon drops the hostile socket");
+      expect(first.closedByPeer!.code).toBe(4108);
+      expect(env.logs.some((l) => l.level === "warn" && l.msg.includes("low-order point"))).toBe(true);
+      expect(env.daemon.relayStatus!.reconnects).toBeGreaterThanOrEqual(1);
+      expect(connectedLogs(env)).toBe(1); // only the honest registration
+      await expect(honestLs(env)).resolves.toBeGreaterThanOrEqual(0);
+    },
+  );
 
   it("a forged READY instead of the CHALLENGE: the daemon does not report connected; it drops that socket and reconnects", async () => {
-    const { env, proxy } = await envBehindMitm((f) => (f.conn.id === 0 && f.dir === "down" && f.index === 0 ? { replace: encodeReady() } : "forward"));
+    const { env, proxy } = await envBehindMitm((f) =>
+      f.conn.id === 0 && f.dir === "down" && f.index === 0 ? { replace: encodeReady() } : "forward",
+    );
     const first = proxy.conns[0]!;
-    await waitUntil(() => first.closedByPeer !== undefined, "daemon drops the socket that sent READY before any AUTH", 3000);
+    await waitUntil(
+      () => first.closedByPeer !== undefined,
+      "daemon drops the socket that sent READY before any AUTH",
+      3000,
+    );
     expect(first.closedByPeer!.code).toBe(4108);
     expect(upMessages(first)).toEqual([]);
-    await waitUntil(() => env.daemon.relayStatus!.state === "connected" && proxy.conns.length >= 2, "honest registration");
+    await waitUntil(
+      () => env.daemon.relayStatus!.state === "connected" && proxy.conns.length >= 2,
+      "honest registration",
+    );
     expect(connectedLogs(env)).toBe(1);
     // "connected" now means registered: an honest client reaches the daemon.
     await expect(honestLs(env)).resolves.toBeGreaterThanOrEqual(0);
@@ -109,8 +150,14 @@ describe("forged client traffic on a registered socket", () => {
       })(),
     ]);
     expect(during).toBeGreaterThanOrEqual(0);
-    await waitUntil(() => upMessages(link).some((m) => m.type === "close" && m.clientId === 0xdeadbeef), "daemon refuses the unknown id");
-    const refusal = upMessages(link).find((m) => m.type === "close" && m.clientId === 0xdeadbeef) as Extract<MuxMessage, { type: "close" }>;
+    await waitUntil(
+      () => upMessages(link).some((m) => m.type === "close" && m.clientId === 0xdeadbeef),
+      "daemon refuses the unknown id",
+    );
+    const refusal = upMessages(link).find((m) => m.type === "close" && m.clientId === 0xdeadbeef) as Extract<
+      MuxMessage,
+      { type: "close" }
+    >;
     expect(refusal.code).toBe(4108);
     await expect(honestLs(env)).resolves.toBeGreaterThanOrEqual(0);
     expect(env.daemon.relayStatus!.state).toBe("connected");
@@ -123,8 +170,14 @@ describe("forged client traffic on a registered socket", () => {
     const link = proxy.conns[0]!;
     link.toPeer(encodeOpen(4242));
     link.toPeer(encodeData(4242, Buffer.from("GET / HTTP/1.1\r\n\r\n")));
-    await waitUntil(() => upMessages(link).some((m) => m.type === "close" && m.clientId === 4242), "daemon closes the forged client");
-    const close = upMessages(link).find((m) => m.type === "close" && m.clientId === 4242) as Extract<MuxMessage, { type: "close" }>;
+    await waitUntil(
+      () => upMessages(link).some((m) => m.type === "close" && m.clientId === 4242),
+      "daemon closes the forged client",
+    );
+    const close = upMessages(link).find((m) => m.type === "close" && m.clientId === 4242) as Extract<
+      MuxMessage,
+      { type: "close" }
+    >;
     expect(close.code).toBeGreaterThanOrEqual(4100);
     expect(close.code).toBeLessThanOrEqual(4199);
     await expect(honestLs(env)).resolves.toBeGreaterThanOrEqual(0);
@@ -170,23 +223,34 @@ describe("malformed daemon-leg frames", () => {
     ["a truncated OPEN", Uint8Array.of(0x10, 0, 0)],
     ["an empty message", new Uint8Array(0)],
     ["a CLOSE with invalid UTF-8", Uint8Array.of(0x12, 0, 0, 0, 1, 0x03, 0xe8, 0xff, 0xfe)],
-  ])("%s: the daemon drops the socket (4108) and re-registers; the local server serves throughout", async (_what, bytes) => {
-    const { env, proxy } = await envBehindMitm();
-    const link = proxy.conns[0]!;
-    link.toPeer(bytes);
-    await waitUntil(() => link.closedByPeer !== undefined, "daemon drops the socket");
-    expect(link.closedByPeer!.code).toBe(4108);
-    await expect(localLs(env)).resolves.toBeGreaterThanOrEqual(0);
-    await waitUntil(() => env.daemon.relayStatus!.state === "connected" && proxy.conns.length >= 2, "re-registration", 4000);
-    await expect(honestLs(env)).resolves.toBeGreaterThanOrEqual(0);
-  });
+  ])(
+    "%s: the daemon drops the socket (4108) and re-registers; the local server serves throughout",
+    async (_what, bytes) => {
+      const { env, proxy } = await envBehindMitm();
+      const link = proxy.conns[0]!;
+      link.toPeer(bytes);
+      await waitUntil(() => link.closedByPeer !== undefined, "daemon drops the socket");
+      expect(link.closedByPeer!.code).toBe(4108);
+      await expect(localLs(env)).resolves.toBeGreaterThanOrEqual(0);
+      await waitUntil(
+        () => env.daemon.relayStatus!.state === "connected" && proxy.conns.length >= 2,
+        "re-registration",
+        4000,
+      );
+      await expect(honestLs(env)).resolves.toBeGreaterThanOrEqual(0);
+    },
+  );
 
   it("a text frame: the daemon reconnects — it must not treat its own close as the relay refusing it", async () => {
     const { env, proxy } = await envBehindMitm();
     const link = proxy.conns[0]!;
     link.toPeer("not a mux message");
     await waitUntil(() => link.closedByPeer !== undefined, "daemon drops the socket");
-    await waitUntil(() => env.daemon.relayStatus!.state === "connected" && proxy.conns.length >= 2, "re-registration", 4000);
+    await waitUntil(
+      () => env.daemon.relayStatus!.state === "connected" && proxy.conns.length >= 2,
+      "re-registration",
+      4000,
+    );
     expect(env.daemon.relayStatus!.state).not.toBe("rejected");
     await expect(honestLs(env)).resolves.toBeGreaterThanOrEqual(0);
   });
@@ -196,7 +260,11 @@ describe("malformed daemon-leg frames", () => {
     const link = proxy.conns[0]!;
     link.toPeer(encodeData(1, new Uint8Array(2.5 * 1024 * 1024)));
     await waitUntil(() => link.closedByPeer !== undefined, "daemon drops the socket");
-    await waitUntil(() => env.daemon.relayStatus!.state === "connected" && proxy.conns.length >= 2, "re-registration", 4000);
+    await waitUntil(
+      () => env.daemon.relayStatus!.state === "connected" && proxy.conns.length >= 2,
+      "re-registration",
+      4000,
+    );
     await expect(honestLs(env)).resolves.toBeGreaterThanOrEqual(0);
   });
 });

@@ -118,7 +118,8 @@ export async function startEnv(
     ...options.daemon,
   });
   track(daemon, (d) => d.close());
-  if (options.waitConnected !== false) await waitUntil(() => daemon.relayStatus?.state === "connected", "daemon registered with the relay");
+  if (options.waitConnected !== false)
+    await waitUntil(() => daemon.relayStatus?.state === "connected", "daemon registered with the relay");
   // The pairing offer names the real relay; clients that go through a proxy pass `url`.
   const offer = { ...daemon.pairing!.offer, relay: r.endpoint };
   return { relay: r, daemon, offer, logs: lines };
@@ -156,7 +157,9 @@ export async function honestLs(env: Env, options: { all?: boolean } = {}): Promi
 }
 
 /** What a promise settled with, for asserting on named errors without try/catch noise. */
-export async function outcome<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: Error & { code?: string } }> {
+export async function outcome<T>(
+  p: Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: Error & { code?: string } }> {
   try {
     return { ok: true, value: await p };
   } catch (error) {
@@ -202,7 +205,8 @@ export async function rawSocket(url: string, options: { waitOpen?: boolean } = {
     async nth(n, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       while (received.length <= n) {
-        if (sock.closeInfo) throw new Error(`socket closed (${sock.closeInfo.code} ${sock.closeInfo.reason}) before message ${n}`);
+        if (sock.closeInfo)
+          throw new Error(`socket closed (${sock.closeInfo.code} ${sock.closeInfo.reason}) before message ${n}`);
         const left = deadline - Date.now();
         if (left <= 0) throw new Error(`timed out waiting for message ${n}`);
         await new Promise<void>((resolve) => {
@@ -264,7 +268,11 @@ export interface RawSession {
   sendMessage(message: AppMessage): Uint8Array[];
 }
 
-export async function rawSession(url: string, offer: Offer, options: { early?: AppMessage; channel?: SecureChannelOptions } = {}): Promise<RawSession> {
+export async function rawSession(
+  url: string,
+  offer: Offer,
+  options: { early?: AppMessage; channel?: SecureChannelOptions } = {},
+): Promise<RawSession> {
   const sock = await rawSocket(url);
   const hs = newHandshake(offer, options.channel);
   const hello = hs.hello(options.early);
@@ -315,8 +323,12 @@ export async function liveInstances(proto: object): Promise<number> {
   const key = `__paseo_proto_${Math.random().toString(36).slice(2)}`;
   (globalThis as Record<string, unknown>)[key] = proto;
   try {
-    const { result: protoRef } = await post<{ result: { objectId: string } }>("Runtime.evaluate", { expression: `globalThis.${key}` });
-    const { objects } = await post<{ objects: { objectId: string } }>("Runtime.queryObjects", { prototypeObjectId: protoRef.objectId });
+    const { result: protoRef } = await post<{ result: { objectId: string } }>("Runtime.evaluate", {
+      expression: `globalThis.${key}`,
+    });
+    const { objects } = await post<{ objects: { objectId: string } }>("Runtime.queryObjects", {
+      prototypeObjectId: protoRef.objectId,
+    });
     const { result } = await post<{ result: { value: number } }>("Runtime.callFunctionOn", {
       objectId: objects.objectId,
       functionDeclaration: "function () { return this.length; }",

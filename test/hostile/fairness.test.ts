@@ -29,10 +29,14 @@ afterAll(async () => {
 
 function flooder(mode: "chunks" | "requests"): Promise<{ proc: ChildProcess; stop(): Promise<string> }> {
   // The offer (with its secret) goes in the environment, not argv: argv is visible to every user through `ps`.
-  const proc = spawn(process.execPath, [join(ROOT, "test/hostile/flooder.mjs"), relayUrl(offer.relay, offer.serverId), mode, "8000"], {
-    stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, FLOOD_OFFER: JSON.stringify(offer) },
-  });
+  const proc = spawn(
+    process.execPath,
+    [join(ROOT, "test/hostile/flooder.mjs"), relayUrl(offer.relay, offer.serverId), mode, "8000"],
+    {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, FLOOD_OFFER: JSON.stringify(offer) },
+    },
+  );
   track(proc, (p) => p.exitCode === null && p.kill("SIGKILL"));
   let out = "";
   proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -130,6 +134,7 @@ describe("fairness under a small-frame flood", () => {
 
   it("an honest client's ls latency (p50) stays within 5× of idle while another client floods", () => {
     expect(Object.keys(measured.flood)).toEqual(["chunks", "requests"]);
-    for (const mode of ["chunks", "requests"] as const) expect(measured.flood[mode].p50, mode).toBeLessThanOrEqual(5 * measured.idle);
+    for (const mode of ["chunks", "requests"] as const)
+      expect(measured.flood[mode].p50, mode).toBeLessThanOrEqual(5 * measured.idle);
   });
 });

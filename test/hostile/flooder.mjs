@@ -62,7 +62,11 @@ async function flood() {
           }
           ws.send(frames.pop());
         } else {
-          for (const f of channel.encrypt({ type: 1, body: encodeControl({ t: "req", id: id++, method: "agents.list", params: {} }) })) ws.send(f);
+          for (const f of channel.encrypt({
+            type: 1,
+            body: encodeControl({ t: "req", id: id++, method: "agents.list", params: {} }),
+          }))
+            ws.send(f);
         }
         sent++;
       }

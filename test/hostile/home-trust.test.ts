@@ -16,7 +16,10 @@ let attacker: Daemon;
 
 beforeAll(async () => {
   // The attacker's daemon (here in this process, under a home of its own) and the victim's home it is planted in.
-  attacker = track(await startDaemon({ home: tempHome(), relay: null, backend, log: memoryLogger().log, pairOnStart: false }), (d) => d.close());
+  attacker = track(
+    await startDaemon({ home: tempHome(), relay: null, backend, log: memoryLogger().log, pairOnStart: false }),
+    (d) => d.close(),
+  );
 });
 afterAll(teardown);
 
@@ -89,7 +92,9 @@ describe("an unsafe home is refused with a named error that says the fix", () =>
     const open = join(tempHome(), "h");
     mkdirSync(open);
     chmodSync(open, 0o777);
-    const r = await outcome(startDaemon({ home: open, relay: null, backend, log: memoryLogger().log, pairOnStart: false }));
+    const r = await outcome(
+      startDaemon({ home: open, relay: null, backend, log: memoryLogger().log, pairOnStart: false }),
+    );
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.code).toBe("HOME_UNSAFE");
 

@@ -38,7 +38,7 @@ export type Action =
   /** Order-preserving delay: later frames of this direction wait behind this one. */
   | { delay: number };
 
-export type Hook = (frame: Frame) => Action | void;
+export type Hook = (frame: Frame) => Action | undefined;
 
 export interface ProxyConn {
   readonly id: number;
@@ -104,7 +104,10 @@ export async function startMitm(target: RelayEndpoint, hook: Hook = () => "forwa
     socket.on("error", () => socket.destroy());
     wss.handleUpgrade(req, socket, head, (down) => {
       const url = new URL(req.url ?? "/", "http://proxy.invalid");
-      const up = new WebSocket(`ws://${target.endpoint}${url.pathname}${url.search}`, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+      const up = new WebSocket(`ws://${target.endpoint}${url.pathname}${url.search}`, {
+        perMessageDeflate: false,
+        maxPayload: 64 * 1024 * 1024,
+      });
       const pending: { data: Buffer | string; binary: boolean }[] = [];
       const held: Record<Direction, Buffer[]> = { up: [], down: [] };
       const chain: Record<Direction, Promise<void>> = { up: Promise.resolve(), down: Promise.resolve() };
@@ -134,7 +137,8 @@ export async function startMitm(target: RelayEndpoint, hook: Hook = () => "forwa
         if (ws.readyState === WebSocket.OPEN) ws.send(data, { binary: typeof data !== "string" });
       }
       function sendUp(data: Uint8Array | string): void {
-        if (up.readyState === WebSocket.CONNECTING) pending.push({ data: typeof data === "string" ? data : Buffer.from(data), binary: typeof data !== "string" });
+        if (up.readyState === WebSocket.CONNECTING)
+          pending.push({ data: typeof data === "string" ? data : Buffer.from(data), binary: typeof data !== "string" });
         else sendTo(up, data);
       }
       const forwardTo = (dir: Direction) => (dir === "up" ? sendUp : (d: Uint8Array | string) => sendTo(down, d));
@@ -144,7 +148,7 @@ export async function startMitm(target: RelayEndpoint, hook: Hook = () => "forwa
         const index = counters[dir]++;
         const data = Buffer.from(raw);
         conn.frames.push({ dir, index, data });
-        let action: Action | void;
+        let action: Action | undefined;
         try {
           action = proxy.hook({ conn, dir, index, data, isBinary });
         } catch {

@@ -154,7 +154,12 @@ describe("replayed hellos do not count as uses of the offer (issue 15 item 8)", 
 
   it("4 real sessions + 3 replays of an early-data hello: `offers` shows 4 uses", async () => {
     proxy.hook = () => "forward";
-    const { offer } = await createPairing({ home: env.daemon.home, backend, relay: env.relay.endpoint, label: "count-me" });
+    const { offer } = await createPairing({
+      home: env.daemon.home,
+      backend,
+      relay: env.relay.endpoint,
+      label: "count-me",
+    });
     let hello: Buffer | undefined;
     for (let i = 0; i < 4; i++) {
       const c = client(offer, { url: relayUrl(proxy.endpoint, offer.serverId), reconnect: false });
@@ -178,7 +183,13 @@ describe("replayed hellos do not count as uses of the offer (issue 15 item 8)", 
 
   it("a single-use offer: the replayed hello is refused with 4104 and the count stays 1", async () => {
     proxy.hook = () => "forward";
-    const { offer } = await createPairing({ home: env.daemon.home, backend, relay: env.relay.endpoint, label: "once-replay", once: true });
+    const { offer } = await createPairing({
+      home: env.daemon.home,
+      backend,
+      relay: env.relay.endpoint,
+      label: "once-replay",
+      once: true,
+    });
     const c = client(offer, { url: relayUrl(proxy.endpoint, offer.serverId), reconnect: false });
     await c.listAgents();
     const hello = proxy.conns.at(-1)!.frames.find((f) => f.dir === "up" && f.index === 0)!.data;

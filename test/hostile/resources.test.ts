@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { ConnectionClosedError, FrameTooLargeError, TimeoutError } from "../../src/client/errors.js";
+import { FrameTooLargeError, TimeoutError } from "../../src/client/errors.js";
 import { ClientConnection } from "../../src/daemon/connection.js";
 import { PaseoError } from "../../src/protocol/errors.js";
 import { encodeChunks, MessageType } from "../../src/protocol/frame.js";
@@ -50,12 +50,19 @@ async function expectNoConnectionsLeft(env: Env): Promise<void> {
 
 describe("handshake caps and timeouts", () => {
   it("half-open handshakes: a full table of silent sockets gives way to newcomers (4105), the rest time out (4106), honest ls succeeds", async () => {
-    const env = await startEnv({ relay: { perIpRatePerSecond: 1000 }, daemon: { maxConcurrentHandshakes: 4, handshakeTimeoutMs: 400 } });
+    const env = await startEnv({
+      relay: { perIpRatePerSecond: 1000 },
+      daemon: { maxConcurrentHandshakes: 4, handshakeTimeoutMs: 400 },
+    });
     const t0 = performance.now();
     const socks = await Promise.all(Array.from({ length: 12 }, () => rawSocket(url(env))));
     const timed = socks.map((s) => s.closed.then((c) => ({ code: c.code, ms: performance.now() - t0 })));
     // Each newcomer to the full table took the slot of the oldest silent socket: 8 of 12 already gave way.
-    await waitUntil(() => socks.filter((s) => s.closeInfo?.code === 4105).length === 8, "8 silent sockets evicted", 2000);
+    await waitUntil(
+      () => socks.filter((s) => s.closeInfo?.code === 4105).length === 8,
+      "8 silent sockets evicted",
+      2000,
+    );
     // While 4 silent sockets hold every slot, an honest client still gets in (it evicts one more of them).
     await expect(honestLs(env)).resolves.toBeGreaterThanOrEqual(0);
     const results = await Promise.all(timed);
@@ -82,16 +89,23 @@ describe("handshake caps and timeouts", () => {
       // a version this daemon does not speak
       version: () => Buffer.concat([Buffer.of(9), offerId, randomBytes(80)]),
       // someone else's secret: a well-formed hello that does not authenticate
-      wrongPsk: () => Buffer.from(newHandshake({ ...env.offer, secretB64: Buffer.from(randomBytes(32)).toString("base64url") }).hello()),
+      wrongPsk: () =>
+        Buffer.from(
+          newHandshake({ ...env.offer, secretB64: Buffer.from(randomBytes(32)).toString("base64url") }).hello(),
+        ),
     } as const;
     const expected = { garbage: 4100, unknown: 4101, version: 4111, wrongPsk: 4100 } as const;
     const names = Object.keys(kinds) as (keyof typeof kinds)[];
     // Batches of 15: the relay lets at most 16 silent legs per IP per serverId wait for their first message (§10).
     for (let batch = 0; batch < 8; batch++) {
       const socks = await Promise.all(Array.from({ length: 15 }, () => rawSocket(url(env))));
-      socks.forEach((s, i) => s.send(kinds[names[i % names.length]!]()));
+      socks.forEach((s, i) => {
+        s.send(kinds[names[i % names.length]!]());
+      });
       const codes = await Promise.all(socks.map((s) => closeCode(s)));
-      codes.forEach((code, i) => expect(code).toBe(expected[names[i % names.length]!]));
+      codes.forEach((code, i) => {
+        expect(code).toBe(expected[names[i % names.length]!]);
+      });
       await expect(honestLs(env)).resolves.toBeGreaterThanOrEqual(0);
     }
     await expectNoConnectionsLeft(env);
@@ -99,7 +113,10 @@ describe("handshake caps and timeouts", () => {
 
   it("a hello the relay swallows: the client fails with TimeoutError at its connect timeout, nothing is left behind", async () => {
     const env = await startEnv({ relay: { perIpRatePerSecond: 1000 }, daemon: { handshakeTimeoutMs: 5000 } });
-    const proxy = track(await startMitm(env.relay.endpoint, (f) => (f.dir === "up" && f.index === 0 ? "drop" : "forward")), (p) => p.close());
+    const proxy = track(
+      await startMitm(env.relay.endpoint, (f) => (f.dir === "up" && f.index === 0 ? "drop" : "forward")),
+      (p) => p.close(),
+    );
     const victim = client(env.offer, { url: relayUrl(proxy.endpoint, env.offer.serverId), connectTimeoutMs: 400 });
     const t = performance.now();
     const r = await outcome(victim.listAgents());
@@ -155,7 +172,10 @@ describe("oversized frames and messages", () => {
     const env = await startEnv({ relay: { perIpRatePerSecond: 1000 } });
     const agent = await client(env.offer).runAgent({ argv: SLEEPER, name: "big-input" });
     const proxy = track(await startMitm(env.relay.endpoint), (p) => p.close());
-    const victim = client(env.offer, { url: relayUrl(proxy.endpoint, env.offer.serverId), reconnect: { minMs: 50, maxMs: 100 } });
+    const victim = client(env.offer, {
+      url: relayUrl(proxy.endpoint, env.offer.serverId),
+      reconnect: { minMs: 50, maxMs: 100 },
+    });
     const bystander = client(env.offer);
     await bystander.connect();
     const r = await outcome(victim.sendInput(agent.id, new Uint8Array(3.5 * 1024 * 1024)));

@@ -11,7 +11,20 @@ import type { DaemonClient } from "../../src/client/daemon-client.js";
 import { decodeClose, MessageType } from "../../src/protocol/frame.js";
 import type { Offer } from "../../src/protocol/offer.js";
 import { killAll, runCli, startProcess } from "../e2e/harness.js";
-import { backend, client, outcome, rawSession, relayUrl, request, startEnv, teardown, waitUntil, withTimeout, type Env, type RawSession } from "./env.js";
+import {
+  backend,
+  client,
+  outcome,
+  rawSession,
+  relayUrl,
+  request,
+  startEnv,
+  teardown,
+  waitUntil,
+  withTimeout,
+  type Env,
+  type RawSession,
+} from "./env.js";
 
 let env: Env;
 
@@ -26,7 +39,11 @@ afterAll(async () => {
 
 /** How long after the revoking CLI exits the sessions must be gone (file watch: milliseconds; backstop sweep: 1 s). */
 const CLOSE_BOUND_MS = 2000;
-const TICKER = [process.execPath, "-e", "let i = 0; const t = setInterval(() => console.log('tick ' + i++), 20); setTimeout(() => clearInterval(t), 20000)"];
+const TICKER = [
+  process.execPath,
+  "-e",
+  "let i = 0; const t = setInterval(() => console.log('tick ' + i++), 20); setTimeout(() => clearInterval(t), 20000)",
+];
 const relayFlag = () => `ws://${env.relay.endpoint.endpoint}`;
 const named = (name: string) => env.daemon.agents.list({ all: true }).filter((a) => a.name === name).length;
 
@@ -65,7 +82,13 @@ async function closeSeen(raw: RawSession): Promise<{ inner: number | undefined; 
 }
 
 /** After the close: the follower ended with the named error, requests and new agents are refused. */
-async function expectEnded(v: Awaited<ReturnType<typeof victim>>, code: number, errorCode: string, name: string, since: number) {
+async function expectEnded(
+  v: Awaited<ReturnType<typeof victim>>,
+  code: number,
+  errorCode: string,
+  name: string,
+  since: number,
+) {
   const err = await withTimeout(v.follower, CLOSE_BOUND_MS, "the logs -f follower stops");
   expect(performance.now() - since).toBeLessThan(CLOSE_BOUND_MS);
   expect(err?.code).toBe(errorCode);
@@ -104,7 +127,20 @@ describe("sessions end when their offer stops being valid", () => {
   });
 
   it("a --ttl passing closes the live sessions with 4102 (a timer, no request needed)", async () => {
-    const r = await runCli(["daemon", "pair", "--ttl", "3s", "--label", "victim-ttl", "--json", "--no-qr", "--home", env.daemon.home, "--relay", relayFlag()]);
+    const r = await runCli([
+      "daemon",
+      "pair",
+      "--ttl",
+      "3s",
+      "--label",
+      "victim-ttl",
+      "--json",
+      "--no-qr",
+      "--home",
+      env.daemon.home,
+      "--relay",
+      relayFlag(),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const offer = JSON.parse(r.stdout).offer as Offer;
     const v = await victim(offer, "rv-ttl");
@@ -121,7 +157,17 @@ describe("sessions end when their offer stops being valid", () => {
     offers.set(v, reusable);
     const c1 = client(once, { reconnect: false });
     await c1.listAgents();
-    const r = await runCli(["daemon", "pair", "--rotate", "--json", "--no-qr", "--home", env.daemon.home, "--relay", relayFlag()]);
+    const r = await runCli([
+      "daemon",
+      "pair",
+      "--rotate",
+      "--json",
+      "--no-qr",
+      "--home",
+      env.daemon.home,
+      "--relay",
+      relayFlag(),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const since = performance.now();
     await expectEnded(v, 4103, "OFFER_REVOKED", "rv-rotate", since);
@@ -129,6 +175,8 @@ describe("sessions end when their offer stops being valid", () => {
     expect(onceAfter.ok).toBe(false);
     if (!onceAfter.ok) expect(onceAfter.error.code).toBe("OFFER_REVOKED");
     // The rotated-to offer works.
-    expect((await outcome(client(JSON.parse(r.stdout).offer as Offer, { reconnect: false }).listAgents())).ok).toBe(true);
+    expect((await outcome(client(JSON.parse(r.stdout).offer as Offer, { reconnect: false }).listAgents())).ok).toBe(
+      true,
+    );
   });
 });

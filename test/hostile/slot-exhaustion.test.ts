@@ -112,7 +112,11 @@ describe("the first message has a deadline", () => {
     const t0 = performance.now();
     const ws = track(new WebSocket(url, { perMessageDeflate: false }), (w) => w.terminate());
     ws.on("error", () => {});
-    const code = await withTimeout(new Promise<number>((r) => ws.on("close", (c) => r(c))), timeoutMs, "silent socket closed");
+    const code = await withTimeout(
+      new Promise<number>((r) => ws.on("close", (c) => r(c))),
+      timeoutMs,
+      "silent socket closed",
+    );
     return { code, ms: performance.now() - t0 };
   }
 

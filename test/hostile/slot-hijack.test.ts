@@ -31,7 +31,10 @@ beforeAll(async () => {
 afterAll(teardown);
 
 /** Open role=server for `serverId`, wait for the CHALLENGE, answer with `answer(challenge)`; resolve the close code. */
-async function attempt(serverId: string, answer: ((challenge: Uint8Array) => Uint8Array | string) | undefined): Promise<number> {
+async function attempt(
+  serverId: string,
+  answer: ((challenge: Uint8Array) => Uint8Array | string) | undefined,
+): Promise<number> {
   const sock = await rawSocket(relayUrl(env.relay.endpoint, serverId, "server"));
   const challenge = new Uint8Array(await sock.nth(0));
   expect(decodeMux(challenge).type).toBe("challenge");
@@ -62,11 +65,16 @@ describe("taking the daemon's slot", () => {
   });
 
   it("with an all-zero or low-order S claiming that key's own serverId: 4003", async () => {
-    for (const hex of ["00".repeat(32), "01" + "00".repeat(31), "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"]) {
+    for (const hex of [
+      "00".repeat(32),
+      `01${"00".repeat(31)}`,
+      "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+    ]) {
       const S = Buffer.from(hex, "hex");
       const id = deriveServerId(backend, S);
       // The MAC a relay that accepted the all-zero shared secret would expect: computable without any secret key.
-      const zeroMac = (c: Uint8Array) => relayAuthMac(backend, new Uint8Array(32), (decodeMux(c) as { nonce: Uint8Array }).nonce, id);
+      const zeroMac = (c: Uint8Array) =>
+        relayAuthMac(backend, new Uint8Array(32), (decodeMux(c) as { nonce: Uint8Array }).nonce, id);
       expect(await attempt(id, (c) => encodeAuth(S, zeroMac(c)))).toBe(4003);
     }
   });

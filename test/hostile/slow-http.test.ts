@@ -21,7 +21,9 @@ function slowLoris(port: number): Promise<{ socket: Socket; closedAt: Promise<nu
     const closedAt = new Promise<number>((r) => socket.once("close", () => r(performance.now())));
     socket.on("error", () => {});
     socket.once("connect", () => {
-      socket.write("GET /v1/ws?role=client&serverId=aaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: relay\r\nUpgrade: websocket\r\n");
+      socket.write(
+        "GET /v1/ws?role=client&serverId=aaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: relay\r\nUpgrade: websocket\r\n",
+      );
       resolve({ socket, closedAt });
     });
     socket.once("close", () => reject(new Error("closed before connect")));
@@ -78,7 +80,11 @@ describe("slow HTTP clients before the upgrade", () => {
     const idle = track(connect({ host: "127.0.0.1", port }), (s) => s.destroy());
     idle.on("error", () => {});
     const idleClosed = new Promise<number>((r) => idle.once("close", () => r(performance.now())));
-    const closedAt = await withTimeout(Promise.all([...partial.map((h) => h.closedAt), idleClosed]), 3000, "pre-upgrade sockets closed by the deadline");
+    const closedAt = await withTimeout(
+      Promise.all([...partial.map((h) => h.closedAt), idleClosed]),
+      3000,
+      "pre-upgrade sockets closed by the deadline",
+    );
     for (const at of closedAt) {
       expect(at - t0).toBeGreaterThanOrEqual(550);
       expect(at - t0).toBeLessThan(2000);

@@ -8,7 +8,20 @@ import { concatBytes, fromBase64Url } from "../../src/protocol/encoding.js";
 import { decodeClose, encodeClose, encodeStream, MessageType } from "../../src/protocol/frame.js";
 import { paseoPrologue, PASEO_NOISE_PROTOCOL } from "../../src/protocol/handshake.js";
 import { HandshakeState } from "../../src/protocol/noise/index.js";
-import { backend, closeCode, control, honestLs, rawSession, rawSocket, relayUrl, startEnv, teardown, withTimeout, type Env, type RawSession } from "./env.js";
+import {
+  backend,
+  closeCode,
+  control,
+  honestLs,
+  rawSession,
+  rawSocket,
+  relayUrl,
+  startEnv,
+  teardown,
+  withTimeout,
+  type Env,
+  type RawSession,
+} from "./env.js";
 
 let env: Env;
 beforeAll(async () => {
@@ -44,7 +57,7 @@ function helloWithPayload(payload: Uint8Array): Uint8Array {
 }
 
 describe("§4 how a session ends", () => {
-  it("client CLOSE → the daemon answers CLOSE 1000 \"client closed\", then closes the socket with 1000", async () => {
+  it('client CLOSE → the daemon answers CLOSE 1000 "client closed", then closes the socket with 1000', async () => {
     const s = await rawSession(url(), env.offer);
     s.sendMessage({ type: MessageType.CLOSE, body: encodeClose(1000, "bye") });
     expect(await ending(s)).toEqual({ encrypted: [{ code: 1000, reason: "client closed" }], socket: 1000 });
@@ -53,7 +66,10 @@ describe("§4 how a session ends", () => {
 
 describe("§7 what a client may send after the handshake", () => {
   it.each([
-    ["a STREAM message", { type: MessageType.STREAM, body: encodeStream({ subId: 1, seq: 1, fd: 1, data: new Uint8Array(3) }) }],
+    [
+      "a STREAM message",
+      { type: MessageType.STREAM, body: encodeStream({ subId: 1, seq: 1, fd: 1, data: new Uint8Array(3) }) },
+    ],
     ["a response instead of a request", control({ t: "res", id: 1, ok: true, result: {} })],
     ["CONTROL bytes that are not JSON", { type: MessageType.CONTROL, body: new TextEncoder().encode("{nope") }],
   ] as const)("%s: encrypted CLOSE 4108, then socket close 4108; others are unaffected", async (_what, message) => {
@@ -77,7 +93,10 @@ describe("§7 what a client may send after the handshake", () => {
 describe("§6 the hello", () => {
   it("the largest early request (65,481 bytes of JSON) is served in the first flight", async () => {
     const head = JSON.stringify({ t: "req", id: 1, method: "agents.list", params: {} });
-    const early = { type: MessageType.CONTROL, body: new TextEncoder().encode(head + " ".repeat(65_481 - head.length)) };
+    const early = {
+      type: MessageType.CONTROL,
+      body: new TextEncoder().encode(head + " ".repeat(65_481 - head.length)),
+    };
     const s = await rawSession(url(), env.offer, { early });
     expect(s.hello.length).toBe(65_548);
     expect(await s.response(1)).toMatchObject({ ok: true, result: [] });

@@ -5,7 +5,10 @@ import type { Offer } from "../../src/protocol/offer.js";
 import type { RelayEndpoint } from "../../src/protocol/relay-url.js";
 import { deriveServerId } from "../../src/protocol/server-id.js";
 
-export function makeOffer(extra: Partial<Offer> = {}, relay: RelayEndpoint = { endpoint: "relay.example.com:443", tls: true }): Offer {
+export function makeOffer(
+  extra: Partial<Offer> = {},
+  relay: RelayEndpoint = { endpoint: "relay.example.com:443", tls: true },
+): Offer {
   const { publicKey } = be.generateKeyPair();
   return {
     v: 3,

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { nobleBackend } from "../../src/protocol/crypto/noble.js";
 import { loadBackend } from "../../src/protocol/crypto/select.js";
 import { fromBase64Url, toBase64Url, utf8 } from "../../src/protocol/encoding.js";
 import { PaseoError } from "../../src/protocol/errors.js";
@@ -10,7 +9,6 @@ import {
   OfferVersionError,
 } from "../../src/protocol/offer-errors.js";
 import {
-  type Offer,
   encodeOffer,
   isOfferExpired,
   isValidRelayEndpoint,
@@ -21,11 +19,7 @@ import {
   parseOffer,
   validateOffer,
 } from "../../src/protocol/offer.js";
-import { deriveServerId } from "../../src/protocol/server-id.js";
 import { makeOffer } from "./make-offer.js";
-
-const be = nobleBackend;
-
 
 const b64json = (value: unknown) => toBase64Url(utf8(JSON.stringify(value)));
 
@@ -127,7 +121,17 @@ describe("offer encodings round trip", () => {
     for (const ok of ["relay.example.com:443", "127.0.0.1:7431", "[::1]:1", "localhost:65535", "a-b.c:80"]) {
       expect(isValidRelayEndpoint(ok), ok).toBe(true);
     }
-    for (const bad of ["relay.example.com", "wss://a:443", "a:0", "a:65536", "a:443/x", ":443", "a b:1", "-a:1", "::1:80"]) {
+    for (const bad of [
+      "relay.example.com",
+      "wss://a:443",
+      "a:0",
+      "a:65536",
+      "a:443/x",
+      ":443",
+      "a b:1",
+      "-a:1",
+      "::1:80",
+    ]) {
       expect(isValidRelayEndpoint(bad), bad).toBe(false);
     }
   });
@@ -163,7 +167,12 @@ describe("expiry", () => {
 describe("versions", () => {
   const v2 = () => {
     const o = makeOffer();
-    return { v: 2, serverId: o.serverId, daemonPublicKeyB64: o.daemonPublicKeyB64, relay: { endpoint: "relay.paseo.sh:443" } };
+    return {
+      v: 2,
+      serverId: o.serverId,
+      daemonPublicKeyB64: o.daemonPublicKeyB64,
+      relay: { endpoint: "relay.paseo.sh:443" },
+    };
   };
 
   it("v2 link from an old paseo is refused with a re-pair message", () => {
@@ -214,10 +223,22 @@ describe("validation errors name what is wrong", () => {
     ["missing relay", without("relay"), /missing field relay/],
     ["missing offerId", without("offerId"), /missing field offerId/],
     ["missing secret", without("secretB64"), /missing field secretB64/],
-    ["short key", withField("daemonPublicKeyB64", toBase64Url(new Uint8Array(31))), /daemonPublicKeyB64 must be 32 bytes.*got 31/],
-    ["long key", withField("daemonPublicKeyB64", toBase64Url(new Uint8Array(33))), /daemonPublicKeyB64 must be 32 bytes.*got 33/],
+    [
+      "short key",
+      withField("daemonPublicKeyB64", toBase64Url(new Uint8Array(31))),
+      /daemonPublicKeyB64 must be 32 bytes.*got 31/,
+    ],
+    [
+      "long key",
+      withField("daemonPublicKeyB64", toBase64Url(new Uint8Array(33))),
+      /daemonPublicKeyB64 must be 32 bytes.*got 33/,
+    ],
     ["key not base64url", withField("daemonPublicKeyB64", "abc+/def"), /daemonPublicKeyB64 is not valid base64url/],
-    ["key not string", withField("daemonPublicKeyB64", 5), /daemonPublicKeyB64 must be a base64url string \(got number\)/],
+    [
+      "key not string",
+      withField("daemonPublicKeyB64", 5),
+      /daemonPublicKeyB64 must be a base64url string \(got number\)/,
+    ],
     ["short secret", withField("secretB64", toBase64Url(new Uint8Array(16))), /secretB64 must be 32 bytes.*got 16/],
     ["secret padded std base64", withField("secretB64", `${base.secretB64}=`), /secretB64 is not valid base64url/],
     ["short offerId", withField("offerId", toBase64Url(new Uint8Array(8))), /offerId must be 12 bytes.*got 8/],
@@ -225,10 +246,22 @@ describe("validation errors name what is wrong", () => {
     ["serverId mismatch", withField("serverId", "a".repeat(26)), /serverId a{26} does not match daemonPublicKeyB64/],
     ["relay not object", withField("relay", "relay:443"), /relay must be an object/],
     ["relay tls missing", withField("relay", { endpoint: "a:1" }), /missing field relay.tls/],
-    ["relay tls string", withField("relay", { endpoint: "a:1", tls: "true" }), /relay.tls must be true or false \(got string\)/],
+    [
+      "relay tls string",
+      withField("relay", { endpoint: "a:1", tls: "true" }),
+      /relay.tls must be true or false \(got string\)/,
+    ],
     ["relay endpoint missing", withField("relay", { tls: true }), /missing field relay.endpoint/],
-    ["relay endpoint with scheme", withField("relay", { endpoint: "wss://a:1", tls: true }), /relay.endpoint must be host:port/],
-    ["relay endpoint no port", withField("relay", { endpoint: "relay.example.com", tls: true }), /relay.endpoint must be host:port/],
+    [
+      "relay endpoint with scheme",
+      withField("relay", { endpoint: "wss://a:1", tls: true }),
+      /relay.endpoint must be host:port/,
+    ],
+    [
+      "relay endpoint no port",
+      withField("relay", { endpoint: "relay.example.com", tls: true }),
+      /relay.endpoint must be host:port/,
+    ],
     ["relay extra field", withField("relay", { endpoint: "a:1", tls: true, x: 1 }), /unknown field "x" in relay/],
     ["unknown top field", withField("lable", "x"), /unknown field "lable"/],
     ["expiresAt number", withField("expiresAt", 123), /expiresAt must be an ISO 8601 time string \(got number\)/],
@@ -268,8 +301,16 @@ describe("encoding-level errors", () => {
     ["empty", "   ", /offer is empty/],
     ["empty fragment", "https://app.paseo.sh/#offer=", /fragment is empty/],
     ["fragment with bad characters", "https://app.paseo.sh/#offer=abc$def", /fragment is not valid base64url/],
-    ["fragment truncated to 4n+1", `https://app.paseo.sh/#offer=${enc.slice(0, 4 * 20 + 1)}`, /not valid base64url.*truncated/],
-    ["fragment truncated", `https://app.paseo.sh/#offer=${enc.slice(0, 40)}`, /not valid JSON|not UTF-8|not valid base64url/],
+    [
+      "fragment truncated to 4n+1",
+      `https://app.paseo.sh/#offer=${enc.slice(0, 4 * 20 + 1)}`,
+      /not valid base64url.*truncated/,
+    ],
+    [
+      "fragment truncated",
+      `https://app.paseo.sh/#offer=${enc.slice(0, 40)}`,
+      /not valid JSON|not UTF-8|not valid base64url/,
+    ],
     ["fragment of non-JSON", `https://a.b/#offer=${toBase64Url(utf8("hello world"))}`, /does not decode to an offer/],
     ["fragment of non-UTF-8", `https://a.b/#offer=${toBase64Url(new Uint8Array([0xff, 0xfe, 0xfd]))}`, /not UTF-8/],
     ["link without fragment", "https://app.paseo.sh/", /no #offer= fragment/],
@@ -287,7 +328,9 @@ describe("encoding-level errors", () => {
   }
 
   it("source option prefixes messages", () => {
-    expect(() => parseOffer("hello there", { source: "PASEO_RELAY_OFFER" })).toThrow(/^PASEO_RELAY_OFFER: not a pairing offer/);
+    expect(() => parseOffer("hello there", { source: "PASEO_RELAY_OFFER" })).toThrow(
+      /^PASEO_RELAY_OFFER: not a pairing offer/,
+    );
   });
 });
 
@@ -317,8 +360,8 @@ describe("no error message contains the secret or the link", () => {
     for (const text of [link, enc, json]) {
       for (let cut = 1; cut < text.length; cut += 7) inputs.push(text.slice(0, cut), text.slice(cut));
       for (let i = 0; i < text.length; i += 11) {
-        inputs.push(text.slice(0, i) + "!" + text.slice(i + 1));
-        inputs.push(text.slice(0, i) + "A" + text.slice(i + 1));
+        inputs.push(`${text.slice(0, i)}!${text.slice(i + 1)}`);
+        inputs.push(`${text.slice(0, i)}A${text.slice(i + 1)}`);
         inputs.push(text.slice(0, i) + text.slice(i + 1));
       }
     }
@@ -337,8 +380,19 @@ describe("no error message contains the secret or the link", () => {
     inputs.push(JSON.stringify({ ...obj, expiresAt: `${secret}T` }));
     inputs.push(JSON.stringify({ ...obj, expiresAt: "2001-01-01T00:00:00Z" }));
     inputs.push(JSON.stringify({ ...obj, v: 2 }), JSON.stringify({ ...obj, v: 4 }));
-    inputs.push(`${link} ${secret}`, `${secret}`, `wss://${secret}`, `https://app.paseo.sh/${secret}`, `${secret} ${secret}`);
-    inputs.push(`{"v":3,"secretB64":"${secret}",`, `{${secret}}`, `[${JSON.stringify(secret)}]`, JSON.stringify(secret));
+    inputs.push(
+      `${link} ${secret}`,
+      `${secret}`,
+      `wss://${secret}`,
+      `https://app.paseo.sh/${secret}`,
+      `${secret} ${secret}`,
+    );
+    inputs.push(
+      `{"v":3,"secretB64":"${secret}",`,
+      `{${secret}}`,
+      `[${JSON.stringify(secret)}]`,
+      JSON.stringify(secret),
+    );
     inputs.push(`https://app.paseo.sh/#offer=${enc}$`, `https://app.paseo.sh/#offer=${b64json(JSON.stringify(obj))}`);
     inputs.push(`https://app.paseo.sh/#offer=${toBase64Url(utf8(`${json}x`))}`);
 

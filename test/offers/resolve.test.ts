@@ -4,13 +4,10 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_OFFER_FILE_BYTES, resolveOffer } from "../../src/client/offer-resolve.js";
-import { nobleBackend } from "../../src/protocol/crypto/noble.js";
 import { toBase64Url } from "../../src/protocol/encoding.js";
 import { OfferError, OfferExpiredError, OfferVersionError } from "../../src/protocol/offer-errors.js";
 import { type Offer, encodeOffer, offerToJson, offerToLink } from "../../src/protocol/offer.js";
 import { makeOffer as makeOfferWith } from "./make-offer.js";
-
-const be = nobleBackend;
 
 function makeOffer(extra: Partial<Offer> = {}): Offer {
   return makeOfferWith(extra, { endpoint: "127.0.0.1:7431", tls: false });
@@ -50,7 +47,12 @@ describe("resolveOffer", () => {
   });
 
   it("argument: a file holding a link, base64url or JSON", async () => {
-    const forms = { "link.txt": `${link}\n`, "b64.txt": encodeOffer(offer), "offer.json": JSON.stringify(offer, null, 2), offer: link };
+    const forms = {
+      "link.txt": `${link}\n`,
+      "b64.txt": encodeOffer(offer),
+      "offer.json": JSON.stringify(offer, null, 2),
+      offer: link,
+    };
     for (const [name, content] of Object.entries(forms)) {
       const path = join(dir, name);
       await writeFile(path, content);
@@ -74,7 +76,9 @@ describe("resolveOffer", () => {
     expect(r?.source).toBe("argument");
     const env = await resolveOffer({ env: { PASEO_RELAY_OFFER: encodeOffer(other) } });
     expect(env?.offer).toEqual(other);
-    await expect(resolveOffer({ relay: "https://x/#offer=zz!", env: { PASEO_RELAY_OFFER: link } })).rejects.toThrow(OfferError);
+    await expect(resolveOffer({ relay: "https://x/#offer=zz!", env: { PASEO_RELAY_OFFER: link } })).rejects.toThrow(
+      OfferError,
+    );
   });
 
   it("defaults to process.env", async () => {
@@ -128,7 +132,9 @@ describe("resolveOffer", () => {
     const eacces = async () => {
       throw Object.assign(new Error("nope"), { code: "EACCES" });
     };
-    await expect(resolveOffer({ relay: "f.txt", env: {}, readFile: eacces })).rejects.toThrow(/cannot read offer file f\.txt: permission denied/);
+    await expect(resolveOffer({ relay: "f.txt", env: {}, readFile: eacces })).rejects.toThrow(
+      /cannot read offer file f\.txt: permission denied/,
+    );
     const sub = join(dir, "a-directory");
     await mkdir(sub);
     await expect(resolveOffer({ relay: sub, env: {} })).rejects.toThrow(/it is a directory/);
@@ -153,7 +159,16 @@ describe("resolveOffer", () => {
   it("expired and v2 offers keep their error classes", async () => {
     const expired = makeOffer({ expiresAt: "2001-01-01T00:00:00.000Z" });
     await expect(resolveOffer({ relay: encodeOffer(expired), env: {} })).rejects.toBeInstanceOf(OfferExpiredError);
-    const v2 = toBase64Url(new TextEncoder().encode(JSON.stringify({ v: 2, serverId: offer.serverId, daemonPublicKeyB64: offer.daemonPublicKeyB64, relay: { endpoint: "relay.paseo.sh:443" } })));
+    const v2 = toBase64Url(
+      new TextEncoder().encode(
+        JSON.stringify({
+          v: 2,
+          serverId: offer.serverId,
+          daemonPublicKeyB64: offer.daemonPublicKeyB64,
+          relay: { endpoint: "relay.paseo.sh:443" },
+        }),
+      ),
+    );
     const err = await rejection(resolveOffer({ env: { PASEO_RELAY_OFFER: `https://app.paseo.sh/#offer=${v2}` } }));
     expect(err).toBeInstanceOf(OfferVersionError);
     expect(err.message).toMatch(/^PASEO_RELAY_OFFER: .*re-pair/);

@@ -6,12 +6,24 @@ import { nativeBackend } from "../../src/protocol/crypto/native.js";
 import type { CryptoBackend } from "../../src/protocol/crypto/backend.js";
 import { ClientHandshake, ServerHandshake, parseHello, HelloError } from "../../src/protocol/handshake.js";
 import { deriveServerId } from "../../src/protocol/server-id.js";
-import { MessageType, Reassembler, encodeChunks, FrameError, MessageTooLargeError, MAX_CHUNK_PLAINTEXT, type AppMessage } from "../../src/protocol/frame.js";
+import {
+  MessageType,
+  Reassembler,
+  encodeChunks,
+  FrameError,
+  MessageTooLargeError,
+  MAX_CHUNK_PLAINTEXT,
+  type AppMessage,
+} from "../../src/protocol/frame.js";
 import { DecryptError } from "../../src/protocol/errors.js";
 import { HandshakeError, ChannelFailedError, NoiseMessageTooLargeError } from "../../src/protocol/noise/index.js";
 import type { SecureChannel } from "../../src/protocol/secure-channel.js";
 
-function setup(clientBackend: CryptoBackend, serverBackend: CryptoBackend, opts: { psk?: Uint8Array; key?: Uint8Array } = {}) {
+function setup(
+  clientBackend: CryptoBackend,
+  serverBackend: CryptoBackend,
+  opts: { psk?: Uint8Array; key?: Uint8Array } = {},
+) {
   const staticKey = serverBackend.generateKeyPair();
   const serverId = deriveServerId(serverBackend, staticKey.publicKey);
   const offerId = serverBackend.randomBytes(12);
@@ -30,7 +42,10 @@ function setup(clientBackend: CryptoBackend, serverBackend: CryptoBackend, opts:
 
 function establish(clientBackend: CryptoBackend, serverBackend: CryptoBackend) {
   const { client, server } = setup(clientBackend, serverBackend);
-  const early: AppMessage = { type: MessageType.CONTROL, body: new TextEncoder().encode('{"t":"req","id":0,"method":"agents.list","params":{}}') };
+  const early: AppMessage = {
+    type: MessageType.CONTROL,
+    body: new TextEncoder().encode('{"t":"req","id":0,"method":"agents.list","params":{}}'),
+  };
   const hello = parseHello(client.hello(early));
   const gotEarly = server.readHello(hello.noiseMessage);
   expect(new TextDecoder().decode(gotEarly!.body)).toContain("agents.list");

@@ -37,14 +37,30 @@ describe("validateResult", () => {
   it("passes every well-formed result through unchanged (extra fields from a newer daemon allowed)", () => {
     const withExtra = { ...agent, futureField: 1, reason: "host gone" };
     expect(validateResult("agents.get", withExtra)).toBe(withExtra);
-    expect(validateResult("agents.list", [agent, { ...agent, state: "exited", exitCode: 0, tty: true, cols: 80, rows: 24 }])).toHaveLength(2);
+    expect(
+      validateResult("agents.list", [agent, { ...agent, state: "exited", exitCode: 0, tty: true, cols: 80, rows: 24 }]),
+    ).toHaveLength(2);
     expect(validateResult("server.info", server)).toBe(server);
     expect(validateResult("ping", {})).toEqual({});
     expect(validateResult("agents.input", { bytes: 3 })).toEqual({ bytes: 3 });
     expect(validateResult("terminal.take", { lane: "writer", writer: true })).toEqual({ lane: "writer", writer: true });
-    const exec = { exitCode: null, signal: "SIGKILL", stdoutB64: "", stderrB64: "eA", truncated: false, timedOut: true, durationMs: 12 };
+    const exec = {
+      exitCode: null,
+      signal: "SIGKILL",
+      stdoutB64: "",
+      stderrB64: "eA",
+      truncated: false,
+      timedOut: true,
+      durationMs: 12,
+    };
     expect(validateResult("exec", exec)).toBe(exec);
-    const attach = { lane: "watcher", writer: true, agent, screen: { seq: 5, cols: 80, rows: 24, data: "x" }, fromSeq: 5 };
+    const attach = {
+      lane: "watcher",
+      writer: true,
+      agent,
+      screen: { seq: 5, cols: 80, rows: 24, data: "x" },
+      fromSeq: 5,
+    };
     expect(validateResult("terminal.attach", attach)).toBe(attach);
     expect(validateResult("terminal.attach", { ...attach, screen: null })).toBeTruthy();
   });
@@ -59,8 +75,16 @@ describe("validateResult", () => {
       ["server.info", { ...server, capabilities: "exec" }, /result\.capabilities/],
       ["server.info", { ...server, metrics: null }, /result\.metrics must be an object/],
       ["agents.input", { bytes: 1.5 }, /result\.bytes must be an integer/],
-      ["exec", { exitCode: 0, signal: null, stdoutB64: "", stderrB64: "", truncated: false, timedOut: false }, /result\.durationMs must be a number/],
-      ["terminal.attach", { lane: "writer", writer: true, agent: {}, screen: null, fromSeq: 1 }, /result\.agent\.id must be a string/],
+      [
+        "exec",
+        { exitCode: 0, signal: null, stdoutB64: "", stderrB64: "", truncated: false, timedOut: false },
+        /result\.durationMs must be a number/,
+      ],
+      [
+        "terminal.attach",
+        { lane: "writer", writer: true, agent: {}, screen: null, fromSeq: 1 },
+        /result\.agent\.id must be a string/,
+      ],
       ["terminal.release", { lane: "owner", writer: false }, /result\.lane must be one of writer, watcher/],
       ["ping", [], /result must be an object/],
     ];

@@ -7,7 +7,13 @@ import { createCipheriv } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { nativeBackend as backend } from "../../src/protocol/crypto/native.js";
 import { MessageType } from "../../src/protocol/frame.js";
-import { ClientHandshake, MAX_HANDSHAKE_PAYLOAD, paseoPrologue, PASEO_NOISE_PROTOCOL, ServerHandshake } from "../../src/protocol/handshake.js";
+import {
+  ClientHandshake,
+  MAX_HANDSHAKE_PAYLOAD,
+  paseoPrologue,
+  PASEO_NOISE_PROTOCOL,
+  ServerHandshake,
+} from "../../src/protocol/handshake.js";
 import { CipherState, HandshakeState } from "../../src/protocol/noise/index.js";
 import { SecureChannel } from "../../src/protocol/secure-channel.js";
 

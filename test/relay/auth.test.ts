@@ -62,11 +62,20 @@ describe("relay registration (proof of possession)", () => {
   it("refuses a low-order public key and malformed AUTH messages (4003)", async () => {
     const relay = await relayFor();
     const real = await TestDaemon.connect(relay);
-    const zero = await TestDaemon.connect(relay, { serverId: real.serverId, answer: () => encodeAuth(new Uint8Array(32), new Uint8Array(32)) });
+    const zero = await TestDaemon.connect(relay, {
+      serverId: real.serverId,
+      answer: () => encodeAuth(new Uint8Array(32), new Uint8Array(32)),
+    });
     expect((await zero.closed).code).toBe(CloseCode.AUTH_FAILED);
-    const short = await TestDaemon.connect(relay, { serverId: real.serverId, answer: () => Uint8Array.of(0x02, 1, 2, 3) });
+    const short = await TestDaemon.connect(relay, {
+      serverId: real.serverId,
+      answer: () => Uint8Array.of(0x02, 1, 2, 3),
+    });
     expect((await short.closed).code).toBe(CloseCode.AUTH_FAILED);
-    const data = await TestDaemon.connect(relay, { serverId: real.serverId, answer: () => Uint8Array.of(0x11, 0, 0, 0, 1, 9) });
+    const data = await TestDaemon.connect(relay, {
+      serverId: real.serverId,
+      answer: () => Uint8Array.of(0x11, 0, 0, 0, 1, 9),
+    });
     expect((await data.closed).code).toBe(CloseCode.AUTH_FAILED);
     expect(relay.stats().authFailures).toBe(3);
     await expectStillRouting(relay, real);

@@ -71,17 +71,25 @@ describe("relay backpressure (no silent loss)", () => {
     // socket would pass the cap and be closed with 4006.
     const relay = await relayFor({ maxBufferedBytes: 2 * MiB });
     const daemon = await TestDaemon.connect(relay);
-    const clients = [await TestClient.connect(relay, daemon.serverId), await TestClient.connect(relay, daemon.serverId)];
+    const clients = [
+      await TestClient.connect(relay, daemon.serverId),
+      await TestClient.connect(relay, daemon.serverId),
+    ];
     await waitUntil(() => daemon.clientIds.length === 2, "OPENs");
     daemon.ws.pause();
     const payloads = clients.map(() => randomBytes(16 * MiB));
     for (const [i, c] of clients.entries()) {
-      for (let off = 0; off < payloads[i]!.length; off += 64 * 1024) c.send(payloads[i]!.subarray(off, off + 64 * 1024));
+      for (let off = 0; off < payloads[i]!.length; off += 64 * 1024)
+        c.send(payloads[i]!.subarray(off, off + 64 * 1024));
     }
     await sleep(500);
     expect(clients.every((c) => c.ws.bufferedAmount > 0)).toBe(true); // held back on the client side
     daemon.ws.resume();
-    await waitUntil(() => daemon.clientIds.every((id) => daemon.clients.get(id)!.bytes === 16 * MiB), "all client bytes", 25_000);
+    await waitUntil(
+      () => daemon.clientIds.every((id) => daemon.clients.get(id)!.bytes === 16 * MiB),
+      "all client bytes",
+      25_000,
+    );
     const digests = daemon.clientIds.map((id) => sha256(daemon.received(id)));
     expect(new Set(digests)).toEqual(new Set(payloads.map(sha256)));
     expect(daemon.ws.readyState).toBe(WebSocket.OPEN);

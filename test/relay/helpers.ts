@@ -53,7 +53,9 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function track(ws: WebSocket): Promise<Closed> {
   opened.push({ close: () => ws.terminate() });
   ws.on("error", () => {});
-  return new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString(), at: Date.now() })));
+  return new Promise((resolve) =>
+    ws.on("close", (code, reason) => resolve({ code, reason: reason.toString(), at: Date.now() })),
+  );
 }
 
 export function newKey(): KeyPair {
@@ -88,7 +90,13 @@ export class TestDaemon {
    */
   static async connect(
     relay: Relay,
-    opts: { key?: KeyPair; serverId?: string; answer?: (challenge: Buffer) => Uint8Array; waitReady?: boolean; mux?: number } = {},
+    opts: {
+      key?: KeyPair;
+      serverId?: string;
+      answer?: (challenge: Buffer) => Uint8Array;
+      waitReady?: boolean;
+      mux?: number;
+    } = {},
   ): Promise<TestDaemon> {
     const key = opts.key ?? newKey();
     const serverId = opts.serverId ?? deriveServerId(backend, key.publicKey);
@@ -213,7 +221,11 @@ export class TestClient {
   /** Set false for bulk transfers (only the count and hash are kept). */
   keep = true;
 
-  static async connect(relay: Relay, serverId: string, opts: { waitOpen?: boolean; localAddress?: string } = {}): Promise<TestClient> {
+  static async connect(
+    relay: Relay,
+    serverId: string,
+    opts: { waitOpen?: boolean; localAddress?: string } = {},
+  ): Promise<TestClient> {
     const ws = new WebSocket(wsUrl(relay, "client", serverId), { localAddress: opts.localAddress });
     const client = new TestClient(ws, track(ws), Date.now());
     if (opts.waitOpen !== false) {

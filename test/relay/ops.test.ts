@@ -18,7 +18,9 @@ afterEach(async () => {
 describe("relay operations", () => {
   it("a staticDir that is not a directory is refused at start (not a 500 on every request)", async () => {
     const { startRelay } = await import("../../src/relay/index.js");
-    await expect(startRelay({ port: 0, serveApp: true, staticDir: "/nonexistent-paseo-app" })).rejects.toMatchObject({ code: "RELAY_CONFIG" });
+    await expect(startRelay({ port: 0, serveApp: true, staticDir: "/nonexistent-paseo-app" })).rejects.toMatchObject({
+      code: "RELAY_CONFIG",
+    });
   });
 
   it("a malformed request target gets 400 and the relay keeps serving (it used to crash the process)", async () => {
@@ -82,7 +84,10 @@ describe("relay operations", () => {
   it("close() ends every socket with 4009 (daemons, clients, pending and unauthenticated ones)", async () => {
     const relay = await relayFor({ offlineGraceMs: 500 });
     const daemon = await TestDaemon.connect(relay);
-    const clients = [await TestClient.connect(relay, daemon.serverId), await TestClient.connect(relay, daemon.serverId)];
+    const clients = [
+      await TestClient.connect(relay, daemon.serverId),
+      await TestClient.connect(relay, daemon.serverId),
+    ];
     await waitUntil(() => daemon.clientIds.length === 2, "OPENs");
     const pending = await TestClient.connect(relay, "b".repeat(26));
     const unauth = new WebSocket(wsUrl(relay, "server", "c".repeat(26)));

@@ -32,7 +32,9 @@ describe.each(pairs)("relay auth (%s)", (_name, relayBackend, daemonBackend) => 
   it("rejects another key claiming this serverId, a bogus MAC, and a proof bound to another serverId", () => {
     const other = daemonBackend.generateKeyPair();
     const s1 = createChallenge(relayBackend);
-    expect(verifyAuth(relayBackend, s1, serverId, answerChallenge(daemonBackend, other, serverId, s1.message))).toBe(false);
+    expect(verifyAuth(relayBackend, s1, serverId, answerChallenge(daemonBackend, other, serverId, s1.message))).toBe(
+      false,
+    );
     const s2 = createChallenge(relayBackend);
     expect(verifyAuth(relayBackend, s2, serverId, encodeAuth(key.publicKey, new Uint8Array(32)))).toBe(false);
     // A valid proof for the other key's own serverId does not transfer to ours, nor ours to theirs.
@@ -45,7 +47,12 @@ describe.each(pairs)("relay auth (%s)", (_name, relayBackend, daemonBackend) => 
   });
 
   it("never throws on malformed or low-order input", () => {
-    for (const msg of [new Uint8Array(0), encodeReady(), Uint8Array.of(0x02, 1), encodeAuth(new Uint8Array(32), new Uint8Array(32))]) {
+    for (const msg of [
+      new Uint8Array(0),
+      encodeReady(),
+      Uint8Array.of(0x02, 1),
+      encodeAuth(new Uint8Array(32), new Uint8Array(32)),
+    ]) {
       expect(verifyAuth(relayBackend, createChallenge(relayBackend), serverId, msg)).toBe(false);
     }
     expect(verifyAuth(relayBackend, createChallenge(relayBackend), "not-an-id", new Uint8Array(65))).toBe(false);
@@ -53,8 +60,8 @@ describe.each(pairs)("relay auth (%s)", (_name, relayBackend, daemonBackend) => 
 
   it("the daemon refuses a non-CHALLENGE and a low-order relay ephemeral", () => {
     expect(() => answerChallenge(daemonBackend, key, serverId, encodeReady())).toThrow(MuxDecodeError);
-    expect(() => answerChallenge(daemonBackend, key, serverId, encodeChallenge(new Uint8Array(32), new Uint8Array(32)))).toThrow(
-      LowOrderPointError,
-    );
+    expect(() =>
+      answerChallenge(daemonBackend, key, serverId, encodeChallenge(new Uint8Array(32), new Uint8Array(32))),
+    ).toThrow(LowOrderPointError);
   });
 });

@@ -64,7 +64,8 @@ describe("relay mux codec", () => {
       [0x13, 0, 0, 0, 1, 1],
       [0x14],
     ];
-    for (const b of bad) expect(() => decodeMux(Uint8Array.from(b)), JSON.stringify(b.slice(0, 8))).toThrow(MuxDecodeError);
+    for (const b of bad)
+      expect(() => decodeMux(Uint8Array.from(b)), JSON.stringify(b.slice(0, 8))).toThrow(MuxDecodeError);
     expect(() => decodeMux(Uint8Array.of(0x7f))).toThrow(expect.objectContaining({ code: "MUX_DECODE" }));
   });
 

@@ -29,7 +29,9 @@ describe("relay routing", () => {
     );
 
     // Map clientId -> client index from the content, then reply to each id with a distinct stream.
-    const indexOf = new Map(daemon.clientIds.map((id) => [id, Number(/^c(\d)/.exec(daemon.received(id).toString())![1])]));
+    const indexOf = new Map(
+      daemon.clientIds.map((id) => [id, Number(/^c(\d)/.exec(daemon.received(id).toString())![1])]),
+    );
     expect(new Set(indexOf.values())).toEqual(new Set([0, 1, 2]));
     for (let seq = 0; seq < rounds; seq++) for (const [id, i] of indexOf) daemon.send(id, frame(i + 10, seq));
     for (const [, i] of indexOf) {
@@ -87,14 +89,20 @@ describe("relay routing", () => {
     client.send(Buffer.from("early hello"));
     await sleep(50);
     const daemon = await TestDaemon.connect(relay, { key });
-    await waitUntil(() => daemon.clientIds.length === 1 && daemon.received(daemon.clientIds[0]!).toString() === "early hello", "hello");
+    await waitUntil(
+      () => daemon.clientIds.length === 1 && daemon.received(daemon.clientIds[0]!).toString() === "early hello",
+      "hello",
+    );
     expect(client.isOpen).toBe(true);
   });
 
   it("clients get 4002 when their daemon disconnects", async () => {
     const relay = await relayFor();
     const daemon = await TestDaemon.connect(relay);
-    const clients = [await TestClient.connect(relay, daemon.serverId), await TestClient.connect(relay, daemon.serverId)];
+    const clients = [
+      await TestClient.connect(relay, daemon.serverId),
+      await TestClient.connect(relay, daemon.serverId),
+    ];
     await waitUntil(() => daemon.clientIds.length === 2, "OPENs");
     daemon.ws.terminate(); // abrupt, like a crashed process
     for (const c of clients) expect((await c.closed).code).toBe(CloseCode.DAEMON_GONE);

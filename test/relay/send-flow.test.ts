@@ -47,11 +47,19 @@ describe("SendFlow", () => {
     expect(flow.writable).toBe(false);
     expect(sender.bufferedAmount).toBeGreaterThan(HIGH);
     let woke = false;
-    const writableAgain = new Promise<void>((resolve) => flow.onWritable(() => ((woke = true), resolve())));
+    const writableAgain = new Promise<void>((resolve) =>
+      flow.onWritable(() => {
+        woke = true;
+        resolve();
+      }),
+    );
     await new Promise((r) => setTimeout(r, 50));
     expect(woke).toBe(false); // the reader is still paused: nothing drained
     reader.resume();
-    await Promise.race([writableAgain, new Promise((_, reject) => setTimeout(() => reject(new Error("never writable again")), 10_000))]);
+    await Promise.race([
+      writableAgain,
+      new Promise((_, reject) => setTimeout(() => reject(new Error("never writable again")), 10_000)),
+    ]);
     expect(flow.writable).toBe(true);
     expect(sender.bufferedAmount).toBeLessThan(LOW);
   });

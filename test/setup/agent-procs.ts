@@ -5,7 +5,7 @@
  * against the recorded kernel start time, never a reused pid) and from the process table (a host's title is
  * `paseo-host <agentDir>`, which covers a host whose record was not written yet).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 function startTime(pid: number): string | null {
@@ -29,7 +29,7 @@ function kill(target: number): void {
 function agentDirs(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string, depth: number): void => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = readdirSync(d, { withFileTypes: true });
     } catch {
@@ -74,7 +74,8 @@ function matchingPids(dir: string): number[] {
     try {
       const cmd = readFileSync(`/proc/${name}/cmdline`, "utf8").replace(/\0+$/, "").replace(/\0/g, " ");
       const args = cmd.split(" ");
-      if (cmd.startsWith(prefix) || (args.length >= 3 && starting.test(args[1]!) && args[2]!.startsWith(resolve(dir)))) pids.push(Number(name));
+      if (cmd.startsWith(prefix) || (args.length >= 3 && starting.test(args[1]!) && args[2]!.startsWith(resolve(dir))))
+        pids.push(Number(name));
     } catch {
       /* exited meanwhile */
     }
@@ -85,11 +86,15 @@ function matchingPids(dir: string): number[] {
 export function killAgentProcesses(dir: string): void {
   for (const d of agentDirs(dir)) {
     try {
-      const rec = JSON.parse(readFileSync(join(d, "meta.json"), "utf8")) as { info?: { pid?: number }; procStart?: string | null; host?: { pid: number; procStart: string | null } | null };
+      const rec = JSON.parse(readFileSync(join(d, "meta.json"), "utf8")) as {
+        info?: { pid?: number };
+        procStart?: string | null;
+        host?: { pid: number; procStart: string | null } | null;
+      };
       const pid = rec.info?.pid;
       if (pid && rec.procStart && startTime(pid) === rec.procStart) kill(-pid);
       const h = rec.host;
-      if (h && h.procStart && startTime(h.pid) === h.procStart) kill(h.pid);
+      if (h?.procStart && startTime(h.pid) === h.procStart) kill(h.pid);
     } catch {
       /* no readable record */
     }

@@ -11,11 +11,23 @@ import { OfferStore } from "../../src/daemon/offer-store.js";
 import { parseOffer, encodeOffer } from "../../src/index.js";
 import { startOpenServer } from "../../src/cli/open-server.js";
 import { loadAppFiles } from "../../src/relay/static.js";
-import { newPage, nodeAgent, removeHomes, SKIP_BROWSER, startBrowserAndStack, tempHome, type Stack } from "./helpers.js";
+import {
+  newPage,
+  nodeAgent,
+  removeHomes,
+  SKIP_BROWSER,
+  startBrowserAndStack,
+  tempHome,
+  type Stack,
+} from "./helpers.js";
 
-const ECHO = nodeAgent(`process.stdout.write("ready\\n"); process.stdin.on("data", (d) => process.stdout.write("got: " + d));`);
+const ECHO = nodeAgent(
+  `process.stdout.write("ready\\n"); process.stdin.on("data", (d) => process.stdout.write("got: " + d));`,
+);
 const TICKS = 70;
-const TICKER = nodeAgent(`let i = 0; const t = setInterval(() => { console.log("tick-" + ++i); if (i === ${TICKS}) clearInterval(t); }, 60);`);
+const TICKER = nodeAgent(
+  `let i = 0; const t = setInterval(() => { console.log("tick-" + ++i); if (i === ${TICKS}) clearInterval(t); }, 60);`,
+);
 
 let browser: Browser | undefined;
 let stack: Stack;
@@ -36,7 +48,10 @@ async function output(page: Page): Promise<string> {
 
 /** Wait until the output view shows `re` (evaluated in the page). */
 function outputMatches(page: Page, re: RegExp) {
-  return page.waitForFunction((src) => new RegExp(src).test(document.querySelector(".agent-view .output .xterm-rows")?.textContent ?? ""), re.source);
+  return page.waitForFunction(
+    (src) => new RegExp(src).test(document.querySelector(".agent-view .output .xterm-rows")?.textContent ?? ""),
+    re.source,
+  );
 }
 
 beforeAll(async () => {
@@ -49,7 +64,6 @@ afterAll(async () => {
 });
 
 describe.skipIf(SKIP_BROWSER)("browser app against a real relay and daemon", () => {
-
   it("opens the link: identity, state, metrics and agents; the offer leaves the address bar and is not stored", async () => {
     await stack.daemon.agents.run({ argv: nodeAgent("setTimeout(() => {}, 60000)"), name: "sleeper" });
     const { page, problems, context } = await newPage(browser!);
@@ -199,8 +213,14 @@ describe.skipIf(SKIP_BROWSER)("browser app against a real relay and daemon", () 
 });
 
 describe.skipIf(SKIP_BROWSER)("browser app failures: the CLI's named errors, each with the next step", () => {
-
-  async function failure(link: string, code: string, title: RegExp, next: RegExp, width = 1280, offerText = link): Promise<void> {
+  async function failure(
+    link: string,
+    code: string,
+    title: RegExp,
+    next: RegExp,
+    width = 1280,
+    offerText = link,
+  ): Promise<void> {
     const { page, context } = await newPage(browser!, { width, height: 800 });
     try {
       await page.goto(link);
@@ -228,10 +248,18 @@ describe.skipIf(SKIP_BROWSER)("browser app failures: the CLI's named errors, eac
 
     const offer = parseOffer(stack.link);
     const base = `${stack.relay.url}/#offer=`;
-    await failure(base + encodeOffer({ ...offer, secretB64: "A".repeat(43) }), "HANDSHAKE_FAILED", /did not accept this link/, /paseo daemon pair/);
+    await failure(
+      base + encodeOffer({ ...offer, secretB64: "A".repeat(43) }),
+      "HANDSHAKE_FAILED",
+      /did not accept this link/,
+      /paseo daemon pair/,
+    );
 
     // An offer for a daemon that is not connected: same relay, another identity.
-    const other = await createPairing({ home: await tempHome(), relay: { endpoint: `127.0.0.1:${stack.port}`, tls: false } });
+    const other = await createPairing({
+      home: await tempHome(),
+      relay: { endpoint: `127.0.0.1:${stack.port}`, tls: false },
+    });
     await failure(other.link, "DAEMON_OFFLINE", /daemon is offline/, /paseo daemon start/);
 
     const unreachable = { ...offer, relay: { endpoint: "127.0.0.1:9", tls: false } };
@@ -241,7 +269,14 @@ describe.skipIf(SKIP_BROWSER)("browser app failures: the CLI's named errors, eac
     // Opened through `paseo open`'s loopback server (connect-src = the offer's relay), a dead relay is unreachable.
     const server = await startOpenServer(loadAppFiles(stack.staticDir!), unreachable);
     try {
-      await failure(server.url, "RELAY_UNREACHABLE", /Cannot reach the relay/, /network/, 1280, base + encodeOffer(unreachable));
+      await failure(
+        server.url,
+        "RELAY_UNREACHABLE",
+        /Cannot reach the relay/,
+        /network/,
+        1280,
+        base + encodeOffer(unreachable),
+      );
     } finally {
       await server.close();
     }

@@ -10,11 +10,27 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOpenServer, type OpenServer } from "../../src/cli/open-server.js";
 import { parseOffer } from "../../src/protocol/offer.js";
 import { loadAppFiles } from "../../src/relay/static.js";
-import { newPage, nodeAgent, removeHomes, SKIP_BROWSER, startBrowserAndStack, tempHome, type Stack } from "./helpers.js";
+import {
+  newPage,
+  nodeAgent,
+  removeHomes,
+  SKIP_BROWSER,
+  startBrowserAndStack,
+  tempHome,
+  type Stack,
+} from "./helpers.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 
-const BROWSER_OPTIONS = { bundle: true, platform: "browser", format: "esm", target: "es2020", write: false, metafile: true, logLevel: "silent" } as const;
+const BROWSER_OPTIONS = {
+  bundle: true,
+  platform: "browser",
+  format: "esm",
+  target: "es2020",
+  write: false,
+  metafile: true,
+  logLevel: "silent",
+} as const;
 
 function buildClient(minify: boolean) {
   return esbuild.build({ ...BROWSER_OPTIONS, entryPoints: [join(ROOT, "src/index.ts")], minify });
@@ -109,7 +125,11 @@ try {
       await page.goto(`http://127.0.0.1:${pageServer.port}/${fragment}`);
       await page.waitForFunction(() => document.getElementById("out")?.textContent !== "pending");
       const result = JSON.parse((await page.textContent("#out"))!);
-      expect(result, JSON.stringify(result)).toMatchObject({ ok: true, names: ["hello", "sleeper"], isPaseoError: true });
+      expect(result, JSON.stringify(result)).toMatchObject({
+        ok: true,
+        names: ["hello", "sleeper"],
+        isPaseoError: true,
+      });
       expect(result.fingerprint).toBe(stack.daemon.identity.fingerprint);
       expect(result.text).toBe("hello from the agent\n");
       expect(problems).toEqual([]);

@@ -41,7 +41,9 @@ describe("no browser", () => {
     try {
       const err = await chromiumPath().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(NoChromiumError);
-      expect((err as Error).message).toMatch(/PASEO_CHROMIUM points at .*no-such-chromium, which does not exist: fix the path or unset it/);
+      expect((err as Error).message).toMatch(
+        /PASEO_CHROMIUM points at .*no-such-chromium, which does not exist: fix the path or unset it/,
+      );
     } finally {
       if (saved === undefined) delete process.env.PASEO_CHROMIUM;
       else process.env.PASEO_CHROMIUM = saved;

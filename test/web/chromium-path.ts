@@ -22,7 +22,10 @@ export class NoChromiumError extends Error {
 export async function chromiumPath(): Promise<string> {
   const explicit = process.env.PASEO_CHROMIUM;
   if (explicit) {
-    if (!existsSync(explicit)) throw new NoChromiumError(`PASEO_CHROMIUM points at ${explicit}, which does not exist: fix the path or unset it.`);
+    if (!existsSync(explicit))
+      throw new NoChromiumError(
+        `PASEO_CHROMIUM points at ${explicit}, which does not exist: fix the path or unset it.`,
+      );
     return explicit;
   }
   if (existsSync(SYSTEM_CHROMIUM)) return SYSTEM_CHROMIUM;
@@ -93,7 +96,8 @@ async function unpackOnce(root: string): Promise<string> {
       if (saved === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = saved;
     }
-    if (unpacked !== join(staging, "chromium")) throw new Error(`unpacked to ${unpacked}, expected ${join(staging, "chromium")}`);
+    if (unpacked !== join(staging, "chromium"))
+      throw new Error(`unpacked to ${unpacked}, expected ${join(staging, "chromium")}`);
     try {
       renameSync(staging, dir);
     } catch (err) {

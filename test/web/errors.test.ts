@@ -44,7 +44,9 @@ describe("explain()", () => {
   }
 
   it("terminal errors say what to do in the view's terms", () => {
-    expect(explain(new RpcError("terminal.input", "NOT_WRITER", "another client is the writer")).next).toMatch(/Take control/);
+    expect(explain(new RpcError("terminal.input", "NOT_WRITER", "another client is the writer")).next).toMatch(
+      /Take control/,
+    );
     expect(explain(new RpcError("terminal.input", "INPUT_RATE_LIMITED", "slow down")).transient).toBe(true);
     expect(explain(new RpcError("terminal.input", "INPUT_TOO_LARGE", "64 KiB")).title).toMatch(/too large/);
     expect(explain(new RpcError("agents.run", "BAD_PARAMS", "x")).title).toBe("The daemon refused the request");
@@ -68,7 +70,19 @@ describe("explain()", () => {
 
 describe("format", () => {
   it("agent status reads like the CLI's", () => {
-    const base = { id: "a", name: "n", argv: ["x"], cwd: "/", pid: null, exitCode: null, signal: null, startedAt: "", endedAt: null, nextSeq: 1, bytes: 0 };
+    const base = {
+      id: "a",
+      name: "n",
+      argv: ["x"],
+      cwd: "/",
+      pid: null,
+      exitCode: null,
+      signal: null,
+      startedAt: "",
+      endedAt: null,
+      nextSeq: 1,
+      bytes: 0,
+    };
     expect(agentStatus({ ...base, state: "exited", exitCode: 2 })).toBe("exited (2)");
     expect(agentStatus({ ...base, state: "killed", signal: "SIGTERM" })).toBe("killed (SIGTERM)");
     expect(agentStatus({ ...base, state: "running" })).toBe("running");

@@ -16,7 +16,10 @@ afterAll(async () => {
 });
 
 it("aborting a follow ends the iterator promptly and the client stays usable", async () => {
-  const agent = await stack.daemon.agents.run({ argv: nodeAgent("console.log('one'); setTimeout(() => {}, 60000)"), name: "quiet" });
+  const agent = await stack.daemon.agents.run({
+    argv: nodeAgent("console.log('one'); setTimeout(() => {}, 60000)"),
+    name: "quiet",
+  });
   const client = new DaemonClient({ offer: stack.link, reconnect: true });
   try {
     const abort = new AbortController();

@@ -10,7 +10,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { createPairing, startDaemon, type Daemon } from "../../src/daemon/index.js";
 import { silentLogger } from "../../src/daemon/logger.js";
 import { startRelay, type Relay } from "../../src/relay/index.js";
-// @ts-ignore — plain JS build script without type declarations
+// @ts-expect-error — plain JS build script without type declarations
 import { buildWeb, isWebBuildStale, WEB_OUT } from "../../scripts/build-web.js";
 import { CHROMIUM_ERROR_ENV, chromiumPath, NoChromiumError } from "./chromium-path.js";
 import { killAgentProcesses } from "../setup/agent-procs.js";
@@ -54,7 +54,10 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** A page that records console errors, page errors and CSP violations (tests assert there are none). */
-export async function newPage(browser: Browser, options: { width?: number; height?: number; mobile?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+export async function newPage(
+  browser: Browser,
+  options: { width?: number; height?: number; mobile?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
   const context = await browser.newContext({
     viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
     ...(options.mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
@@ -96,7 +99,13 @@ export async function tempHome(): Promise<string> {
 /** A relay serving the app (unless app: false) plus a daemon registered with it, both in this process. */
 export async function startStack(options: { app?: boolean } = {}): Promise<Stack> {
   const staticDir = options.app === false ? undefined : await ensureWebBuild();
-  let relay = await startRelay({ host: "127.0.0.1", port: 0, serveApp: staticDir !== undefined, staticDir, offlineGraceMs: 500 });
+  let relay = await startRelay({
+    host: "127.0.0.1",
+    port: 0,
+    serveApp: staticDir !== undefined,
+    staticDir,
+    offlineGraceMs: 500,
+  });
   const port = relay.port;
   const home = await tempHome();
   const daemon = await startDaemon({
@@ -120,10 +129,21 @@ export async function startStack(options: { app?: boolean } = {}): Promise<Stack
       const closing = relay.close();
       await during?.();
       await closing;
-      relay = await startRelay({ host: "127.0.0.1", port, serveApp: staticDir !== undefined, staticDir, offlineGraceMs: 500 });
+      relay = await startRelay({
+        host: "127.0.0.1",
+        port,
+        serveApp: staticDir !== undefined,
+        staticDir,
+        offlineGraceMs: 500,
+      });
     },
     async pair(options = {}) {
-      const p = await createPairing({ home, relay: { endpoint: `127.0.0.1:${port}`, tls: false }, label: "web test", ...options });
+      const p = await createPairing({
+        home,
+        relay: { endpoint: `127.0.0.1:${port}`, tls: false },
+        label: "web test",
+        ...options,
+      });
       return { link: p.link, offerId: p.record.id };
     },
     async close() {
@@ -135,7 +155,9 @@ export async function startStack(options: { app?: boolean } = {}): Promise<Stack
 }
 
 /** Browser and stack together; if either fails to start, the other is closed before the error is rethrown. */
-export async function startBrowserAndStack(options: { app?: boolean } = {}): Promise<{ browser: Browser; stack: Stack }> {
+export async function startBrowserAndStack(
+  options: { app?: boolean } = {},
+): Promise<{ browser: Browser; stack: Stack }> {
   const [b, st] = await Promise.allSettled([launchBrowser(), startStack(options)]);
   if (b.status === "fulfilled" && st.status === "fulfilled") return { browser: b.value, stack: st.value };
   if (b.status === "fulfilled") await b.value.close();

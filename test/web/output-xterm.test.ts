@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-ignore — plain JS build helper without type declarations
+// @ts-expect-error — plain JS build helper without type declarations
 import { rewriteXterm } from "../../scripts/xterm-csp.js";
 import { newPage, nodeAgent, removeHomes, SKIP_BROWSER, startBrowserAndStack, type Stack } from "./helpers.js";
 
@@ -40,7 +40,9 @@ describe("xterm CSP rewrite (build step)", () => {
     const out = rewriteXterm(source) as string;
     expect(out).not.toMatch(/createElement\("style"\)|setAttribute\("style"/);
     expect(out.match(/createElement\("paseo-xterm-style"\)/g)).toHaveLength(3);
-    expect(() => rewriteXterm(source.replace('createElement("style")', "createElement('style')"))).toThrow(/expected 3 match/);
+    expect(() => rewriteXterm(source.replace('createElement("style")', "createElement('style')"))).toThrow(
+      /expected 3 match/,
+    );
   });
 
   it("the built app bundles xterm's JS and CSS and contains no inline-style call", async () => {
@@ -63,14 +65,18 @@ describe.skipIf(SKIP_BROWSER)("pipe output in a read-only xterm", () => {
       await page.goto(stack.link);
       await page.click(`.agent[data-id="${agent.id}"] .agent-open`);
       const rows = page.locator(".agent-view .output .xterm-rows");
-      await page.waitForFunction(() => document.querySelector(".agent-view .output .xterm-rows")?.textContent?.includes("warn-on-stderr"));
+      await page.waitForFunction(() =>
+        document.querySelector(".agent-view .output .xterm-rows")?.textContent?.includes("warn-on-stderr"),
+      );
       const lines = (await rows.innerText()).split("\n").map((l) => l.replace(/\s+$/, ""));
       // \r redrew the progress line in place: only its last state is on screen.
       expect(lines.filter((l) => l.startsWith("progress"))).toEqual(["progress 100%"]);
       expect(lines.slice(0, 4)).toEqual(["red-16 green-256 blue-24bit", "progress 100%", "done", "warn-on-stderr"]);
       const colour = (text: string) =>
         page.evaluate((t) => {
-          const span = [...document.querySelectorAll(".agent-view .output .xterm-rows span")].find((s) => s.textContent === t);
+          const span = [...document.querySelectorAll(".agent-view .output .xterm-rows span")].find(
+            (s) => s.textContent === t,
+          );
           return span ? getComputedStyle(span).color : "missing";
         }, text);
       // 16-colour red (xterm's default palette), 256-colour 34 = #00af00, 24-bit through the CSSOM rewrite.

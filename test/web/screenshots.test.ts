@@ -96,9 +96,20 @@ describe.skipIf(!ENABLED)("screenshots for docs/screenshots", () => {
     await mkdir(tuiBin);
     await writeFile(join(tuiBin, "claude"), CLAUDE_TUI, { mode: 0o755 });
     const env = { PATH: `${bin}:${process.env.PATH}` };
-    const run = (name: string, line: string) => stack.daemon.agents.run({ argv: [line], name, shell: true, env, cwd: tmpdir() });
-    await stack.daemon.agents.run({ argv: ["claude"], name: "claude", shell: true, tty: true, env: { PATH: `${tuiBin}:${process.env.PATH}` }, cwd: tmpdir() });
-    await run("typecheck", "echo 'src/app.ts(12,7): error TS2345: Argument of type string is not assignable.' >&2; exit 2");
+    const run = (name: string, line: string) =>
+      stack.daemon.agents.run({ argv: [line], name, shell: true, env, cwd: tmpdir() });
+    await stack.daemon.agents.run({
+      argv: ["claude"],
+      name: "claude",
+      shell: true,
+      tty: true,
+      env: { PATH: `${tuiBin}:${process.env.PATH}` },
+      cwd: tmpdir(),
+    });
+    await run(
+      "typecheck",
+      "echo 'src/app.ts(12,7): error TS2345: Argument of type string is not assignable.' >&2; exit 2",
+    );
     await run("unit-tests", "echo 'Test Files  31 passed (31)'; echo '     Tests  312 passed (312)'");
     await run("dev-server", "vite --port 5173");
     await run("review-agent", "claude --continue");
@@ -121,11 +132,15 @@ describe.skipIf(!ENABLED)("screenshots for docs/screenshots", () => {
         await page.waitForSelector('.state[data-state="connected"]');
         await page.click('.agent[data-name="claude"] .agent-open');
         await page.waitForSelector('.agent-view[data-kind="terminal"][data-lane="writer"]');
-        await page.waitForFunction(() => /\? for shortcuts/.test(document.querySelector(".agent-view .xterm-rows")?.textContent ?? ""));
+        await page.waitForFunction(() =>
+          /\? for shortcuts/.test(document.querySelector(".agent-view .xterm-rows")?.textContent ?? ""),
+        );
         await page.click(".agent-view .terminal");
         await page.keyboard.press("Enter"); // a fresh prompt line
         await page.keyboard.type(device === "phone" ? "yes, and run e2e" : "yes, and run the e2e suite too");
-        await page.waitForFunction(() => /yes, and run/.test(document.querySelector(".agent-view .xterm-rows")?.textContent ?? ""));
+        await page.waitForFunction(() =>
+          /yes, and run/.test(document.querySelector(".agent-view .xterm-rows")?.textContent ?? ""),
+        );
         await page.waitForTimeout(1000); // xterm's scrollbar fades out after activity
         await shot(page, `${device}-terminal`);
       } finally {

@@ -58,7 +58,9 @@ describe.skipIf(SKIP_BROWSER)("connection lost and dead links", () => {
       await stack.restartRelay(async () => {
         await page.waitForSelector('.screen[data-connection="stale"]', { timeout: 5000 });
         await page.waitForSelector(".stale-notice", { state: "visible" });
-        expect(await page.locator(".stale-notice").innerText()).toMatch(/Not connected — showing the last known state \(as of \d\d:\d\d:\d\d\)/);
+        expect(await page.locator(".stale-notice").innerText()).toMatch(
+          /Not connected — showing the last known state \(as of \d\d:\d\d:\d\d\)/,
+        );
         // Nothing reads as live …
         expect(await page.locator(`.agent[data-id="${sleeper.id}"] .badge`).innerText()).toBe("last seen running");
         expect(await page.locator(".agent-view .card-head .badge").innerText()).toBe("last seen running");

@@ -34,14 +34,20 @@ async function screen(page: Page): Promise<string[]> {
 /** Wait until some row of the terminal matches `re`. */
 async function waitForRow(page: Page, re: RegExp, timeout = 10_000): Promise<void> {
   await page.waitForFunction(
-    ([sel, src]) => [...(document.querySelector(sel!)?.children ?? [])].some((row) => new RegExp(src!).test(row.textContent ?? "")),
+    ([sel, src]) =>
+      [...(document.querySelector(sel!)?.children ?? [])].some((row) => new RegExp(src!).test(row.textContent ?? "")),
     [ROWS, re.source],
     { timeout },
   );
 }
 
 async function startBash(name: string): Promise<string> {
-  const agent = await stack.daemon.agents.run({ argv: ["bash", "--norc", "--noprofile"], name, tty: true, env: { PS1: "$ " } });
+  const agent = await stack.daemon.agents.run({
+    argv: ["bash", "--norc", "--noprofile"],
+    name,
+    tty: true,
+    env: { PS1: "$ " },
+  });
   started.push(agent.id);
   return agent.id;
 }
@@ -118,7 +124,9 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
       await page.keyboard.press("ArrowUp");
       await page.keyboard.press("Enter");
       await page.waitForFunction(
-        (sel) => [...(document.querySelector(sel)?.children ?? [])].filter((r) => r.textContent?.trim() === "keys-ten").length === 3,
+        (sel) =>
+          [...(document.querySelector(sel)?.children ?? [])].filter((r) => r.textContent?.trim() === "keys-ten")
+            .length === 3,
         ROWS,
       );
 
@@ -143,7 +151,9 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
       await waitForRow(page, /^pasted-10$/);
 
       // Alternate screen (what full-screen programs use): drawn over, then the shell's screen comes back.
-      await page.keyboard.type("printf '\\e[?1049h\\e[2J\\e[H'; echo full-screen-$((4+4)); read x; printf '\\e[?1049l'");
+      await page.keyboard.type(
+        "printf '\\e[?1049h\\e[2J\\e[H'; echo full-screen-$((4+4)); read x; printf '\\e[?1049l'",
+      );
       await page.keyboard.press("Enter");
       await waitForRow(page, /^full-screen-8$/);
       expect((await screen(page)).some((l) => l === "hi-42")).toBe(false);
@@ -155,7 +165,11 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
       const before = await stack.daemon.agents.get(id);
       expect(before.cols).toBeGreaterThan(60);
       await page.setViewportSize({ width: 900, height: 700 });
-      await waitFor(async () => (await stack.daemon.agents.get(id)).cols! < before.cols!, 5000, "the PTY to shrink with the panel");
+      await waitFor(
+        async () => (await stack.daemon.agents.get(id)).cols! < before.cols!,
+        5000,
+        "the PTY to shrink with the panel",
+      );
       const after = await stack.daemon.agents.get(id);
       await page.keyboard.type("stty size");
       await page.keyboard.press("Enter");
@@ -213,7 +227,9 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
       await b.page.click('button[data-action="lane"]');
       await b.page.waitForSelector('.agent-view[data-lane="writer"]');
       await a.page.waitForSelector('.agent-view[data-lane="watcher"]');
-      expect(await a.page.locator(".lane-state").innerText()).toBe("Another client took control: you are watching now.");
+      expect(await a.page.locator(".lane-state").innerText()).toBe(
+        "Another client took control: you are watching now.",
+      );
       await b.page.click(".agent-view .terminal");
       await b.page.keyboard.type("echo two-$((2+2))");
       await b.page.keyboard.press("Enter");
@@ -223,7 +239,9 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
       // B gives it up ("Watch"): nobody writes; A can take it back.
       await b.page.click('button[data-action="lane"]');
       await b.page.waitForSelector('.agent-view[data-lane="watcher"]');
-      await a.page.waitForFunction(() => /nobody has control/.test(document.querySelector(".lane-state")?.textContent ?? ""));
+      await a.page.waitForFunction(() =>
+        /nobody has control/.test(document.querySelector(".lane-state")?.textContent ?? ""),
+      );
       await a.page.click('button[data-action="lane"]');
       await a.page.waitForSelector('.agent-view[data-lane="writer"]');
       expect(ignorable(a.problems)).toEqual([]);
@@ -248,10 +266,16 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
         await page.waitForSelector('.screen[data-connection="stale"]', { timeout: 5000 });
         expect(await page.isDisabled('button[data-action="lane"]')).toBe(true);
         expect(await page.locator(".agent-view .card-head .badge").innerText()).toBe("last seen running");
-        expect(await page.evaluate(() => document.querySelectorAll(".extra-keys button:not([disabled])").length)).toBe(0);
+        expect(await page.evaluate(() => document.querySelectorAll(".extra-keys button:not([disabled])").length)).toBe(
+          0,
+        );
       });
       await page.waitForSelector('.screen[data-connection="live"]', { timeout: 15_000 });
-      await page.waitForFunction(() => !(document.querySelector('button[data-action="lane"]') as HTMLButtonElement).disabled, undefined, { timeout: 10_000 });
+      await page.waitForFunction(
+        () => !(document.querySelector('button[data-action="lane"]') as HTMLButtonElement).disabled,
+        undefined,
+        { timeout: 10_000 },
+      );
       await page.click(".agent-view .terminal");
       await page.keyboard.type("echo after-$((1+7))");
       await page.keyboard.press("Enter");
@@ -265,9 +289,18 @@ describe.skipIf(SKIP_BROWSER)("terminal agents in the browser", () => {
   });
 
   it("an ended terminal agent opens on its last screen, read-only", async () => {
-    const agent = await stack.daemon.agents.run({ argv: ["printf '\\033[32mdone-%s\\033[0m\\n' $((7*6)); exit 4"], shell: true, name: "ended-tty", tty: true });
+    const agent = await stack.daemon.agents.run({
+      argv: ["printf '\\033[32mdone-%s\\033[0m\\n' $((7*6)); exit 4"],
+      shell: true,
+      name: "ended-tty",
+      tty: true,
+    });
     started.push(agent.id);
-    await waitFor(async () => (await stack.daemon.agents.get(agent.id)).state !== "running", 10_000, "the agent to end");
+    await waitFor(
+      async () => (await stack.daemon.agents.get(agent.id)).state !== "running",
+      10_000,
+      "the agent to end",
+    );
     const { page, problems, context } = await newPage(browser!);
     try {
       await page.goto(stack.link);

@@ -37,7 +37,11 @@ export function register(program: Command): void {
     .argument("<agent>", "agent id, id prefix or name")
     .option("--read-only", "watch only: never send input or size")
     .option("--take", "take control even if another client has it (that client becomes a watcher)")
-    .option("--reconnect-timeout <seconds>", "keep trying this long after the connection or the daemon is lost, then exit 255 (default 30; 0 = at once)", intBetween(0, 86_400))
+    .option(
+      "--reconnect-timeout <seconds>",
+      "keep trying this long after the connection or the daemon is lost, then exit 255 (default 30; 0 = at once)",
+      intBetween(0, 86_400),
+    )
     .addHelpText(
       "after",
       `
@@ -77,7 +81,11 @@ async function attach(ref: string, flags: Flags): Promise<number> {
   const raw = new RawTerminal();
   try {
     const agent = await resolveAgentRef(host.daemon, ref);
-    const term = new TerminalSession(host, agent.id, { ...clampSize(localSize()), readOnly: flags.readOnly, take: flags.take });
+    const term = new TerminalSession(host, agent.id, {
+      ...clampSize(localSize()),
+      readOnly: flags.readOnly,
+      take: flags.take,
+    });
     await term.start();
     raw.enter();
     const outcome = await drive(term, flags, () => raw.restore());
@@ -117,14 +125,21 @@ function drive(term: TerminalSession, flags: Flags, restore: () => void): Promis
     if (e.code === "NOT_WRITER") {
       if (refusedShown) return;
       refusedShown = true; // once per lane state: typing while watching would otherwise flood the screen
-      notice(flags.readOnly ? `read-only: input is not sent [${e.code}]` : `watching: another client has control; Enter ~ t takes it [${e.code}]`);
-    } else if (e.code !== "TERMINAL_CLOSED") notice(`input failed: ${escapeControls(e.message ?? String(e))} [${e.code ?? "ERROR"}]`);
+      notice(
+        flags.readOnly
+          ? `read-only: input is not sent [${e.code}]`
+          : `watching: another client has control; Enter ~ t takes it [${e.code}]`,
+      );
+    } else if (e.code !== "TERMINAL_CLOSED")
+      notice(`input failed: ${escapeControls(e.message ?? String(e))} [${e.code ?? "ERROR"}]`);
   };
   const onLane = (l: LaneChange) => {
     refusedShown = false;
     if (l.reason === "taken") notice("another client took control; you are watching now (Enter ~ t takes it back)");
-    else if (l.reason === "writer-left" && !flags.readOnly) notice("the client in control left; Enter ~ t takes control");
-    else if (l.reason === "attached" && l.lane === "watcher") notice("reattached as a watcher: another client has control");
+    else if (l.reason === "writer-left" && !flags.readOnly)
+      notice("the client in control left; Enter ~ t takes control");
+    else if (l.reason === "attached" && l.lane === "watcher")
+      notice("reattached as a watcher: another client has control");
   };
   const offLane = term.on("lane", onLane);
   const onResize = () => {

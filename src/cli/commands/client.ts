@@ -18,7 +18,10 @@ type Flags = ClientFlags & { json?: boolean };
 
 export function clientOptions(cmd: Command): Command {
   return cmd
-    .option("--relay <link|file>", "pairing link, offer file or offer text (default: $PASEO_RELAY_OFFER, else the local daemon)")
+    .option(
+      "--relay <link|file>",
+      "pairing link, offer file or offer text (default: $PASEO_RELAY_OFFER, else the local daemon)",
+    )
     .option("--home <dir>", "PASEO_HOME of the local daemon (default: $PASEO_HOME or ~/.paseo)")
     .option("--timeout <seconds>", "per-request timeout", positiveInt);
 }
@@ -42,7 +45,8 @@ function positiveInt(text: string): number {
 export function intBetween(min: number, max: number): (text: string) => number {
   return (text) => {
     const n = Number(text);
-    if (!/^\d+$/.test(text.trim()) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    if (!/^\d+$/.test(text.trim()) || n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
     return n;
   };
 }
@@ -52,7 +56,10 @@ export function register(program: Command): void {
     .description("list agents (running ones; -a for all)")
     .option("-a, --all", "include exited agents")
     .option("--json", "machine-readable output")
-    .addHelpText("after", '\nExamples:\n  paseo ls\n  paseo ls -a --relay "https://relay.example/#offer=…"\n  paseo ls --json --relay ~/paseo-offer.json')
+    .addHelpText(
+      "after",
+      '\nExamples:\n  paseo ls\n  paseo ls -a --relay "https://relay.example/#offer=…"\n  paseo ls --json --relay ~/paseo-offer.json',
+    )
     .action(async (flags: Flags & { all?: boolean }) => {
       const agents = await withClient(flags, (c) => c.listAgents({ all: flags.all }));
       if (flags.json) printJson(agents);
@@ -79,21 +86,37 @@ export function register(program: Command): void {
     .option("--cols <n>", "terminal width with --tty (default: this terminal's, else 80)", positiveInt)
     .option("--rows <n>", "terminal height with --tty (default: this terminal's, else 24)", positiveInt)
     .option("--json", "machine-readable output")
-    .addHelpText("after", "\nExamples:\n  paseo run --name build -- npm run build\n  paseo run --tty --name sh -- bash && paseo attach sh")
-    .action(async (argv: string[], flags: Flags & { name?: string; cwd?: string; shell?: boolean; tty?: boolean; cols?: number; rows?: number }) => {
-      const tty = ttyRunOptions(flags);
-      const agent = await withClient(flags, (c) => c.runAgent({ argv, name: flags.name, cwd: flags.cwd, shell: flags.shell, ...tty }));
-      if (flags.json) printJson(agent);
-      else info(`started agent ${agent.id} (${escapeControls(agent.name)}, pid ${agent.pid})`);
-      if (!flags.json) process.stdout.write(`${escapeControls(agent.id)}\n`);
-    });
+    .addHelpText(
+      "after",
+      "\nExamples:\n  paseo run --name build -- npm run build\n  paseo run --tty --name sh -- bash && paseo attach sh",
+    )
+    .action(
+      async (
+        argv: string[],
+        flags: Flags & { name?: string; cwd?: string; shell?: boolean; tty?: boolean; cols?: number; rows?: number },
+      ) => {
+        const tty = ttyRunOptions(flags);
+        const agent = await withClient(flags, (c) =>
+          c.runAgent({ argv, name: flags.name, cwd: flags.cwd, shell: flags.shell, ...tty }),
+        );
+        if (flags.json) printJson(agent);
+        else info(`started agent ${agent.id} (${escapeControls(agent.name)}, pid ${agent.pid})`);
+        if (!flags.json) process.stdout.write(`${escapeControls(agent.id)}\n`);
+      },
+    );
 
   clientOptions(program.command("logs"))
-    .description("print an agent's output; -f follows it live (resumes after a reconnect), then exits with the agent's status")
+    .description(
+      "print an agent's output; -f follows it live (resumes after a reconnect), then exits with the agent's status",
+    )
     .argument("<agent>", "agent id, unique id prefix or name")
     .option("-f, --follow", "keep streaming until the agent exits; then say how it ended and exit with its status")
     .option("--since <seq>", "start at this chunk sequence number", positiveInt)
-    .option("--reconnect-timeout <seconds>", "with -f: keep trying this long after the connection or the daemon is lost, then exit 255 (default 30; 0 = at once)", intBetween(0, 86_400))
+    .option(
+      "--reconnect-timeout <seconds>",
+      "with -f: keep trying this long after the connection or the daemon is lost, then exit 255 (default 30; 0 = at once)",
+      intBetween(0, 86_400),
+    )
     .addHelpText("after", "\nExamples:\n  paseo logs 3kq7x2ab\n  paseo logs -f build --relay ~/paseo-offer.json")
     .action((ref: string, flags: LogsFlags) => runLogs(ref, flags));
 
@@ -120,17 +143,30 @@ export function register(program: Command): void {
     .option("--json", "machine-readable output")
     .addHelpText("after", "\nExamples:\n  paseo stop 3kq7x2ab\n  paseo stop build")
     .action(async (ref: string, flags: Flags & { grace?: number }) => {
-      const agent = await withClient(flags, async (c) => c.stopAgent((await resolveAgentRef(c, ref)).id, { graceMs: flags.grace }));
+      const agent = await withClient(flags, async (c) =>
+        c.stopAgent((await resolveAgentRef(c, ref)).id, { graceMs: flags.grace }),
+      );
       if (flags.json) printJson(agent);
-      else info(escapeControls(`agent ${agent.id} (${agent.name}): ${agent.state}${agent.signal ? ` (${agent.signal})` : agent.exitCode !== null ? ` (${agent.exitCode})` : ""}`));
+      else
+        info(
+          escapeControls(
+            `agent ${agent.id} (${agent.name}): ${agent.state}${agent.signal ? ` (${agent.signal})` : agent.exitCode !== null ? ` (${agent.exitCode})` : ""}`,
+          ),
+        );
     });
 
   clientOptions(program.command("exec"))
-    .description("run a one-shot command on the daemon; exit with its status, like `ssh host cmd` (paseo's own failures: 255)")
+    .description(
+      "run a one-shot command on the daemon; exit with its status, like `ssh host cmd` (paseo's own failures: 255)",
+    )
     .argument("<command...>", "the command and its arguments (put them after --)")
     .option("--cwd <dir>", "working directory")
     .option("--shell", "run through /bin/sh -c")
-    .option("--exec-timeout <seconds>", "kill the command after this long (default 30; status 124)", intBetween(1, EXEC_MAX_TIMEOUT_MS / 1000))
+    .option(
+      "--exec-timeout <seconds>",
+      "kill the command after this long (default 30; status 124)",
+      intBetween(1, EXEC_MAX_TIMEOUT_MS / 1000),
+    )
     .option("--json", "machine-readable output")
     .addHelpText("after", "\nExamples:\n  paseo exec -- uname -a\n  paseo exec --shell -- 'make test; echo $?'")
     .action((argv: string[], flags: ExecFlags) => runExec(argv, flags));

@@ -38,75 +38,108 @@ export function registerDaemonRunCommands(d: Command): void {
     .option("--home <dir>", "PASEO_HOME (default: $PASEO_HOME or ~/.paseo)")
     .option("--relay <url>", "relay to register with, e.g. wss://relay.example.com (saved to config.json)", parseRelay)
     .option("--no-relay", "local only: no relay connection")
-    .option("--app-url <url>", "where pairing links point: a static host serving the app (dist/web) that you trust (saved to config.json)", parseAppUrl)
+    .option(
+      "--app-url <url>",
+      "where pairing links point: a static host serving the app (dist/web) that you trust (saved to config.json)",
+      parseAppUrl,
+    )
     .option("--listen <addr>", "loopback address of the local server", parseListen)
-    .option("--relay-port <port>", "port of the embedded relay (default 7431; saved to config.json unless 0 = any free port)", parsePort)
-    .addOption(new Option("--log-level <level>", "log verbosity").choices(["debug", "info", "warn", "error"]).default("info"))
+    .option(
+      "--relay-port <port>",
+      "port of the embedded relay (default 7431; saved to config.json unless 0 = any free port)",
+      parsePort,
+    )
+    .addOption(
+      new Option("--log-level <level>", "log verbosity").choices(["debug", "info", "warn", "error"]).default("info"),
+    )
     .option("--json-logs", "log as JSON lines")
-    .option("--qr", "print the link's QR code even when the relay is on loopback (default: only when another device can open it)")
+    .option(
+      "--qr",
+      "print the link's QR code even when the relay is on loopback (default: only when another device can open it)",
+    )
     .option("--no-qr", "never print a QR code")
     .addHelpText("after", "\nExamples:\n  paseo daemon start\n  paseo daemon start --relay wss://relay.example.com")
-    .action(async (flags: { home?: string; relay?: RelayEndpoint | false; listen?: { host: string; port: number }; relayPort?: number; appUrl?: string; logLevel: LogLevel; jsonLogs?: boolean; qr: QrChoice }) => {
-      const home = await ensureHome(resolveHome(flags.home));
-      const log = createLogger({ level: flags.logLevel, json: flags.jsonLogs });
-      if (flags.appUrl !== undefined) await saveAppUrl(home, flags.appUrl);
-      if (flags.relay) await saveConfig(home, { ...(await loadConfig(home)), relay: flags.relay });
-      // Saved so that `paseo daemon pair` run while the daemon is stopped points at the port it will use again.
-      if (flags.relayPort) await saveConfig(home, { ...(await loadConfig(home)), embeddedRelayPort: flags.relayPort });
-      // Loaded here, not at the top: client commands like `paseo ls` should not pay for the daemon's modules.
-      const { startDaemon } = await import("../../daemon/daemon.js");
-      const daemon = await startDaemon({
-        home,
-        relay: flags.relay === false ? null : (flags.relay ?? undefined),
-        listen: flags.listen,
-        embeddedRelayPort: flags.relayPort,
-        log,
-      });
-      // Listen for signals BEFORE printing the banner: whoever reads "is running" may stop us at once, and a
-      // signal with no listener kills the process without closing the daemon.
-      // SIGINT/SIGTERM: stop the daemon, agents keep running (the next start re-adopts them).
-      // SIGUSR2: stop the daemon AND end its agents (what `paseo daemon stop --kill-agents` sends).
-      const stopped = new Promise<boolean>((resolve) => {
-        const stop = (signal: string, kill: boolean) => {
-          log("info", `received ${signal}, stopping${kill ? " and ending every agent" : " (agents keep running)"}`);
-          resolve(kill);
-        };
-        process.once("SIGINT", () => stop("SIGINT", false));
-        process.once("SIGTERM", () => stop("SIGTERM", false));
-        process.once("SIGUSR2", () => stop("SIGUSR2", true));
-      });
-      const p = daemon.pairing;
-      if (p) {
-        // The link and the fingerprint come LAST (after the QR code): they must stay on screen in an 80×24 terminal.
-        const head = [
-          "",
-          `paseo daemon ${p.serverId} is running.`,
-          "On this machine:        paseo ls",
-          'From another terminal:  paseo ls --relay "<the pairing link below>"',
-        ];
-        if (shouldPrintQr(flags.qr, p.link, p.offer.relay.endpoint)) head.push("", renderQr(p.link));
-        else if (flags.qr === undefined) head.push(QR_SKIPPED_NOTE);
-        const tail = [
-          ...(hasNoAppUrl(p.link) ? ["", NO_APP_URL_HINT] : []),
-          "",
-          "Pairing link (valid 24 h; for a lasting one: paseo daemon pair --save FILE):",
-          `  ${p.link}`,
-          `Daemon fingerprint: ${p.fingerprint}`,
-          "",
-        ];
-        process.stdout.write([...head, ...tail].join("\n"));
-      } else {
-        process.stdout.write(`paseo daemon ${daemon.identity.serverId} is running (local only: ${daemon.localUrl}).\n`);
-      }
-      const killAgents = await stopped;
-      await daemon.close({ killAgents });
-    });
+    .action(
+      async (flags: {
+        home?: string;
+        relay?: RelayEndpoint | false;
+        listen?: { host: string; port: number };
+        relayPort?: number;
+        appUrl?: string;
+        logLevel: LogLevel;
+        jsonLogs?: boolean;
+        qr: QrChoice;
+      }) => {
+        const home = await ensureHome(resolveHome(flags.home));
+        const log = createLogger({ level: flags.logLevel, json: flags.jsonLogs });
+        if (flags.appUrl !== undefined) await saveAppUrl(home, flags.appUrl);
+        if (flags.relay) await saveConfig(home, { ...(await loadConfig(home)), relay: flags.relay });
+        // Saved so that `paseo daemon pair` run while the daemon is stopped points at the port it will use again.
+        if (flags.relayPort)
+          await saveConfig(home, { ...(await loadConfig(home)), embeddedRelayPort: flags.relayPort });
+        // Loaded here, not at the top: client commands like `paseo ls` should not pay for the daemon's modules.
+        const { startDaemon } = await import("../../daemon/daemon.js");
+        const daemon = await startDaemon({
+          home,
+          relay: flags.relay === false ? null : (flags.relay ?? undefined),
+          listen: flags.listen,
+          embeddedRelayPort: flags.relayPort,
+          log,
+        });
+        // Listen for signals BEFORE printing the banner: whoever reads "is running" may stop us at once, and a
+        // signal with no listener kills the process without closing the daemon.
+        // SIGINT/SIGTERM: stop the daemon, agents keep running (the next start re-adopts them).
+        // SIGUSR2: stop the daemon AND end its agents (what `paseo daemon stop --kill-agents` sends).
+        const stopped = new Promise<boolean>((resolve) => {
+          const stop = (signal: string, kill: boolean) => {
+            log("info", `received ${signal}, stopping${kill ? " and ending every agent" : " (agents keep running)"}`);
+            resolve(kill);
+          };
+          process.once("SIGINT", () => stop("SIGINT", false));
+          process.once("SIGTERM", () => stop("SIGTERM", false));
+          process.once("SIGUSR2", () => stop("SIGUSR2", true));
+        });
+        const p = daemon.pairing;
+        if (p) {
+          // The link and the fingerprint come LAST (after the QR code): they must stay on screen in an 80×24 terminal.
+          const head = [
+            "",
+            `paseo daemon ${p.serverId} is running.`,
+            "On this machine:        paseo ls",
+            'From another terminal:  paseo ls --relay "<the pairing link below>"',
+          ];
+          if (shouldPrintQr(flags.qr, p.link, p.offer.relay.endpoint)) head.push("", renderQr(p.link));
+          else if (flags.qr === undefined) head.push(QR_SKIPPED_NOTE);
+          const tail = [
+            ...(hasNoAppUrl(p.link) ? ["", NO_APP_URL_HINT] : []),
+            "",
+            "Pairing link (valid 24 h; for a lasting one: paseo daemon pair --save FILE):",
+            `  ${p.link}`,
+            `Daemon fingerprint: ${p.fingerprint}`,
+            "",
+          ];
+          process.stdout.write([...head, ...tail].join("\n"));
+        } else {
+          process.stdout.write(
+            `paseo daemon ${daemon.identity.serverId} is running (local only: ${daemon.localUrl}).\n`,
+          );
+        }
+        const killAgents = await stopped;
+        await daemon.close({ killAgents });
+      },
+    );
 
   d.command("stop")
     .description("stop the daemon running with this home (waits up to 15 s); agents keep running unless --kill-agents")
     .option("--home <dir>", "PASEO_HOME")
-    .option("--kill-agents", "also end every running agent (SIGTERM, then SIGKILL after 5 s), even with no daemon running")
-    .addHelpText("after", "\nAgents run in their own host processes and outlive the daemon; `paseo daemon start` re-adopts them.")
+    .option(
+      "--kill-agents",
+      "also end every running agent (SIGTERM, then SIGKILL after 5 s), even with no daemon running",
+    )
+    .addHelpText(
+      "after",
+      "\nAgents run in their own host processes and outlive the daemon; `paseo daemon start` re-adopts them.",
+    )
     .action(async (flags: { home?: string; killAgents?: boolean }) => {
       const home = resolveHome(flags.home);
       await assertSafeHome(home); // the pid we signal comes from this directory

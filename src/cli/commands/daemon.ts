@@ -4,7 +4,9 @@ import { registerPairCommands } from "./pair.js";
 import { registerDaemonRunCommands } from "./daemon-run.js";
 
 export function register(program: Command): Command {
-  const d = program.command("daemon").description("run and manage the daemon on this machine: start, stop, status, pairing, offers");
+  const d = program
+    .command("daemon")
+    .description("run and manage the daemon on this machine: start, stop, status, pairing, offers");
   registerDaemonRunCommands(d);
   registerPairCommands(d);
   return d;

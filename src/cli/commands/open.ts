@@ -49,13 +49,16 @@ interface OpenOptions {
 export function register(program: Command): void {
   program
     .command("open")
-    .description("open a pairing link in your browser, with the app served from this machine (loopback), not by the relay")
+    .description(
+      "open a pairing link in your browser, with the app served from this machine (loopback), not by the relay",
+    )
     .argument("[link|file]", "a pairing link, or a file holding one (safer: not in argv); default $PASEO_RELAY_OFFER")
     .option("--no-browser", "only print the URL to open (single use, expires in 5 min)")
     .addHelpText("after", "\nExamples:\n  paseo open ~/paseo-offer.json\n  paseo open --no-browser ~/paseo-offer.json")
     .action(async (target: string | undefined, o: OpenOptions) => {
       const resolved = await resolveOffer(target !== undefined ? { relay: target } : {});
-      if (!resolved) throw new PaseoError("USAGE", "paseo open needs a pairing link or a file holding one (or $PASEO_RELAY_OFFER)");
+      if (!resolved)
+        throw new PaseoError("USAGE", "paseo open needs a pairing link or a file holding one (or $PASEO_RELAY_OFFER)");
       const app = loadAppFiles(packagedApp());
       const server = await startOpenServer(app, resolved.offer);
       const relay = `${resolved.offer.relay.tls ? "wss" : "ws"}://${resolved.offer.relay.endpoint}`;
@@ -64,8 +67,12 @@ export function register(program: Command): void {
       info("The URL works once (it hands the pairing offer to the first browser that opens it). Ctrl-C to stop.");
       if (o.browser) launchBrowser(server.url);
       void server.claimed.then((ok) => {
-        if (ok) info("The browser took the pairing offer. If the page says the URL was already used, someone else took it: revoke the offer.");
-        else if (server.state === "expired") info("The URL expired unused; the app stays served for pages already open.");
+        if (ok)
+          info(
+            "The browser took the pairing offer. If the page says the URL was already used, someone else took it: revoke the offer.",
+          );
+        else if (server.state === "expired")
+          info("The URL expired unused; the app stays served for pages already open.");
       });
       await new Promise<void>((resolve) => {
         process.once("SIGINT", () => resolve());

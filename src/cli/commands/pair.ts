@@ -26,7 +26,9 @@ const MAX_TTL_MS = 366 * 86_400_000;
 export function parseDuration(text: string): number {
   const t = text.trim().toLowerCase();
   if (!/^(?:\d+(?:\.\d+)?[smhdw])+$/.test(t)) {
-    throw new InvalidArgumentError(`expected a duration like 30m, 12h or 7d (units s, m, h, d, w), got "${describeInput(text)}"`);
+    throw new InvalidArgumentError(
+      `expected a duration like 30m, 12h or 7d (units s, m, h, d, w), got "${describeInput(text)}"`,
+    );
   }
   let ms = 0;
   for (const m of t.matchAll(/(\d+(?:\.\d+)?)([smhdw])/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
@@ -42,12 +44,18 @@ export function parseDuration(text: string): number {
  */
 function parseRelayOption(text: string): RelayEndpoint {
   if (text.includes("#offer=")) {
-    throw new PaseoError("USAGE", "--relay for `paseo daemon pair` is a relay address like wss://relay.example.com, not a pairing link");
+    throw new PaseoError(
+      "USAGE",
+      "--relay for `paseo daemon pair` is a relay address like wss://relay.example.com, not a pairing link",
+    );
   }
   try {
     return parseRelayEndpoint(text);
   } catch {
-    throw new PaseoError("USAGE", `--relay must look like ws://host:port, wss://host or host:port (got "${describeInput(text)}")`);
+    throw new PaseoError(
+      "USAGE",
+      `--relay must look like ws://host:port, wss://host or host:port (got "${describeInput(text)}")`,
+    );
   }
 }
 
@@ -97,7 +105,9 @@ async function runPair(opts: PairOptions): Promise<void> {
     // An explicit relay is the user's call; a link the running daemon cannot answer on deserves a warning.
     const running = await runningDaemonRelay(home);
     if (running && (running.endpoint !== offer.relay.endpoint || running.tls !== offer.relay.tls)) {
-      info(`warning: the running daemon uses the relay ${running.tls ? "wss" : "ws"}://${running.endpoint}; this link only works once it is started with --relay pointing where this one does`);
+      info(
+        `warning: the running daemon uses the relay ${running.tls ? "wss" : "ws"}://${running.endpoint}; this link only works once it is started with --relay pointing where this one does`,
+      );
     }
   }
 
@@ -176,8 +186,13 @@ async function runList(opts: HomeOption): Promise<void> {
   process.stdout.write(`${table(["ID", "STATE", "LABEL", "CREATED", "EXPIRES", "USES", "LAST USED"], rows)}\n`);
   // The running daemon keeps fresh counts in memory for up to USE_FLUSH_MS; say what USES means and how old it is.
   const asOf = new Date().toISOString();
-  const lag = (await runningDaemonRelay(home)) !== undefined ? ` (the running daemon writes them within ${USE_FLUSH_MS / 1000} s)` : "";
-  process.stdout.write(`USES = sessions whose client completed the handshake, as of ${asOf}${lag}; replayed hellos are not counted.\n`);
+  const lag =
+    (await runningDaemonRelay(home)) !== undefined
+      ? ` (the running daemon writes them within ${USE_FLUSH_MS / 1000} s)`
+      : "";
+  process.stdout.write(
+    `USES = sessions whose client completed the handshake, as of ${asOf}${lag}; replayed hellos are not counted.\n`,
+  );
 }
 
 async function runRevoke(id: string, opts: HomeOption): Promise<void> {
@@ -187,25 +202,43 @@ async function runRevoke(id: string, opts: HomeOption): Promise<void> {
     printJson(summary);
     return;
   }
-  process.stdout.write(`Revoked offer ${summary.id}${summary.label !== undefined ? ` (${escapeControls(summary.label)})` : ""} at ${summary.revokedAt}.\n`);
+  process.stdout.write(
+    `Revoked offer ${summary.id}${summary.label !== undefined ? ` (${escapeControls(summary.label)})` : ""} at ${summary.revokedAt}.\n`,
+  );
 }
 
 /** Add `pair` and `offers` (with `offers revoke <id>`) to the given `daemon` command. */
 export function registerPairCommands(daemonCommand: Command): void {
   daemonCommand
     .command("pair")
-    .description("create a pairing offer: print its link and the daemon fingerprint (and a QR code when a phone can open the link)")
+    .description(
+      "create a pairing offer: print its link and the daemon fingerprint (and a QR code when a phone can open the link)",
+    )
     .option("--home <dir>", "paseo home directory (default $PASEO_HOME or ~/.paseo)")
     .option("--save <file>", "also write the link to FILE (mode 0600)")
     .option("--json", "print {link, offer, fingerprint, offerId, expiresAt, …} as JSON")
-    .option("--qr", "print a QR code even when the link's relay is on loopback (default: only when another device can open it)")
+    .option(
+      "--qr",
+      "print a QR code even when the link's relay is on loopback (default: only when another device can open it)",
+    )
     .option("--no-qr", "never print a QR code")
-    .option("--label <text>", `a name for this offer, shown by \`paseo daemon offers\` (≤ ${MAX_OFFER_LABEL_CHARS} characters)`, parseLabel)
+    .option(
+      "--label <text>",
+      `a name for this offer, shown by \`paseo daemon offers\` (≤ ${MAX_OFFER_LABEL_CHARS} characters)`,
+      parseLabel,
+    )
     .option("--ttl <duration>", "expire the offer after this long, e.g. 30m, 12h, 7d", parseDuration)
     .option("--once", "single use: the offer stops working after the first successful connection")
     .option("--rotate", "revoke every standing offer, then create this one")
-    .option("--app-url <url>", "where links point: a static host serving the app (dist/web) that you trust (saved to config.json)", parseAppUrl)
-    .option("--relay <url>", "relay for this offer, e.g. wss://relay.example.com (default: the running daemon's relay, else config.json's, else the embedded relay's port)")
+    .option(
+      "--app-url <url>",
+      "where links point: a static host serving the app (dist/web) that you trust (saved to config.json)",
+      parseAppUrl,
+    )
+    .option(
+      "--relay <url>",
+      "relay for this offer, e.g. wss://relay.example.com (default: the running daemon's relay, else config.json's, else the embedded relay's port)",
+    )
     .action(async (_opts: unknown, cmd: Command) => {
       await runPair(cmd.optsWithGlobals<PairOptions>());
     });
@@ -221,7 +254,9 @@ export function registerPairCommands(daemonCommand: Command): void {
 
   offers
     .command("revoke")
-    .description("revoke a pairing offer by id, unique id prefix or active offer's label; its open sessions are closed at once and new ones refused")
+    .description(
+      "revoke a pairing offer by id, unique id prefix or active offer's label; its open sessions are closed at once and new ones refused",
+    )
     .argument("<id|label>", "offer id or label as shown by `paseo daemon offers`")
     .option("--home <dir>", "paseo home directory (default $PASEO_HOME or ~/.paseo)")
     .option("--json", "print the revoked offer as JSON")

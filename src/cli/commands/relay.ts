@@ -21,13 +21,17 @@ function builtWebApp(): string | undefined {
 }
 
 function missingWebApp(): never {
-  throw new PaseoError("APP_MISSING", "--serve-app: the built-in app is missing (run `npm run build`, or pass --static-dir <dir>)");
+  throw new PaseoError(
+    "APP_MISSING",
+    "--serve-app: the built-in app is missing (run `npm run build`, or pass --static-dir <dir>)",
+  );
 }
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
+    if (!/^\d+$/.test(value) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
     return n;
   };
 }
@@ -56,11 +60,26 @@ export function register(program: Command): void {
     .option("--host <host>", "interface to listen on", RELAY_DEFAULTS.host)
     .option("--port <n>", "TCP port (0 = any free port)", integer("--port", 0, 65535), DEFAULT_PORT)
     .option("--public-url <url>", "URL clients reach this relay at, e.g. https://relay.example.com")
-    .option("--serve-app", "also serve the browser app at / — only when you run this relay for yourself: whoever serves the page can read the pairing links opened in it")
+    .option(
+      "--serve-app",
+      "also serve the browser app at / — only when you run this relay for yourself: whoever serves the page can read the pairing links opened in it",
+    )
     .option("--static-dir <dir>", "the app directory served with --serve-app (default: the built-in app, dist/web)")
-    .option("--max-frame-bytes <n>", "largest WebSocket message accepted", integer("--max-frame-bytes", 1024, 64 * 1024 * 1024))
-    .option("--max-buffered-bytes <n>", "per-socket outbound buffer cap", integer("--max-buffered-bytes", 1, Number.MAX_SAFE_INTEGER))
-    .option("--per-ip-max-connections <n>", "open connections per IP", integer("--per-ip-max-connections", 1, 1_000_000))
+    .option(
+      "--max-frame-bytes <n>",
+      "largest WebSocket message accepted",
+      integer("--max-frame-bytes", 1024, 64 * 1024 * 1024),
+    )
+    .option(
+      "--max-buffered-bytes <n>",
+      "per-socket outbound buffer cap",
+      integer("--max-buffered-bytes", 1, Number.MAX_SAFE_INTEGER),
+    )
+    .option(
+      "--per-ip-max-connections <n>",
+      "open connections per IP",
+      integer("--per-ip-max-connections", 1, 1_000_000),
+    )
     .option("--per-ip-rate <n>", "new connections per second per IP", integer("--per-ip-rate", 1, 1_000_000))
     .option("--trust-proxy", "take client IPs from X-Forwarded-For (only behind your own proxy)")
     .option("--ping-interval <ms>", "WebSocket ping interval", integer("--ping-interval", 10, 3_600_000))
@@ -73,7 +92,11 @@ export function register(program: Command): void {
         port: o.port,
         publicUrl: o.publicUrl,
         // --static-dir alone is passed on so the relay refuses it by name instead of silently serving nothing.
-        ...(o.serveApp ? { serveApp: true, staticDir: o.staticDir ?? builtWebApp() ?? missingWebApp() } : o.staticDir !== undefined ? { staticDir: o.staticDir } : {}),
+        ...(o.serveApp
+          ? { serveApp: true, staticDir: o.staticDir ?? builtWebApp() ?? missingWebApp() }
+          : o.staticDir !== undefined
+            ? { staticDir: o.staticDir }
+            : {}),
         maxFrameBytes: o.maxFrameBytes,
         maxBufferedBytes: o.maxBufferedBytes,
         perIpMaxConnections: o.perIpMaxConnections,
@@ -83,7 +106,11 @@ export function register(program: Command): void {
         log,
       });
       info(`relay endpoint for offers: ${relay.endpoint.endpoint} (tls: ${relay.endpoint.tls})`);
-      info(o.serveApp ? `serving the browser app at ${relay.url}/ (--serve-app)` : "not serving the browser app (links open through an app URL or `paseo open`)");
+      info(
+        o.serveApp
+          ? `serving the browser app at ${relay.url}/ (--serve-app)`
+          : "not serving the browser app (links open through an app URL or `paseo open`)",
+      );
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           info(`${signal}: closing all connections with 4009 (relay restarting)`);

@@ -10,7 +10,8 @@
  */
 export type EscapeAction = "detach" | "take" | "help";
 
-export const ESCAPE_HELP = "escapes: Ctrl-] or Enter ~ . detach · Enter ~ t take control · Enter ~ ~ sends ~ · Enter ~ ? this help";
+export const ESCAPE_HELP =
+  "escapes: Ctrl-] or Enter ~ . detach · Enter ~ t take control · Enter ~ ~ sends ~ · Enter ~ ? this help";
 
 const CTRL_RIGHT_BRACKET = 0x1d;
 const TILDE = 0x7e;

@@ -74,7 +74,9 @@ export class RawTerminal {
     if (r.error || r.status !== 0) {
       const why = r.error?.message || String(r.stderr).trim() || `status ${r.status}`;
       // Not fatal: attach still works, line ends may just show an extra CR.
-      this.stdout.write(`[paseo: could not turn off output processing (stty -opost: ${why.slice(0, 120)}); lines may be misplaced]\r\n`);
+      this.stdout.write(
+        `[paseo: could not turn off output processing (stty -opost: ${why.slice(0, 120)}); lines may be misplaced]\r\n`,
+      );
     }
   }
 
@@ -117,7 +119,10 @@ function sameTerminal(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): num
  * The local terminal's size: stdout's, else stderr's (so `paseo run --tty --json … | jq` still takes the size of
  * the terminal it was typed in), else 80×24.
  */
-export function localSize(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): { cols: number; rows: number } {
+export function localSize(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): {
+  cols: number;
+  rows: number;
+} {
   for (const s of streams) if (s.isTTY && s.columns > 0 && s.rows > 0) return { cols: s.columns, rows: s.rows };
   return { cols: 80, rows: 24 };
 }

@@ -26,8 +26,16 @@ export interface Entry {
 
 export function newEntry(rec: AgentRecord, log: LogFile): Entry {
   return {
-    info: rec.info, log, owner: rec.owner, procStart: rec.procStart, host: rec.host ?? null, proc: null, finalScreen: null,
-    stopReason: null, done: Promise.resolve(), writing: Promise.resolve(),
+    info: rec.info,
+    log,
+    owner: rec.owner,
+    procStart: rec.procStart,
+    host: rec.host ?? null,
+    proc: null,
+    finalScreen: null,
+    stopReason: null,
+    done: Promise.resolve(),
+    writing: Promise.resolve(),
   };
 }
 
@@ -40,7 +48,14 @@ export function infoOf(e: Entry): AgentInfo {
 export function persistEntry(root: string, e: Entry, log: Logger): Promise<void> {
   e.writing = e.writing.then(async () => {
     const info = infoOf(e);
-    const rec: AgentRecord = { v: 1, info, owner: e.owner, procStart: e.procStart, log: e.log.sealed ? e.log.summary() : null, host: e.host };
+    const rec: AgentRecord = {
+      v: 1,
+      info,
+      owner: e.owner,
+      procStart: e.procStart,
+      log: e.log.sealed ? e.log.summary() : null,
+      host: e.host,
+    };
     try {
       await writeRecord(root, rec);
     } catch (err) {

@@ -43,7 +43,6 @@ export function ownerToken(): string {
   return `${SELF}/${randomBytes(4).toString("hex")}`;
 }
 
-
 /** 8 base32 characters = 40 random bits: short enough to type, collisions are also checked by the caller. */
 export function newAgentId(): string {
   return toBase32(randomBytes(5));
@@ -60,7 +59,7 @@ function metaPath(root: string, id: string): string {
 }
 
 export async function writeRecord(root: string, rec: AgentRecord): Promise<void> {
-  await writeFileAtomic(metaPath(root, rec.info.id), JSON.stringify(rec, null, 2) + "\n", 0o600);
+  await writeFileAtomic(metaPath(root, rec.info.id), `${JSON.stringify(rec, null, 2)}\n`, 0o600);
 }
 
 /** Directory names under root that look like agent ids. */
@@ -103,7 +102,15 @@ export async function readRecord(root: string, id: string): Promise<AgentRecord>
   check(typeof r.owner === "string", "owner");
   check(r.procStart === null || typeof r.procStart === "string", "procStart");
   const h = r.host;
-  check(h === undefined || h === null || (!!h && Number.isInteger(h.pid) && (h.procStart === null || typeof h.procStart === "string") && typeof h.socket === "string"), "host");
+  check(
+    h === undefined ||
+      h === null ||
+      (!!h &&
+        Number.isInteger(h.pid) &&
+        (h.procStart === null || typeof h.procStart === "string") &&
+        typeof h.socket === "string"),
+    "host",
+  );
   const l = r.log;
   check(l === null || (!!l && [l.size, l.nextSeq, l.dataBytes].every((n) => Number.isInteger(n) && n >= 0)), "log");
   if (problems.length > 0) throw new Error(`invalid fields: ${problems.join(", ")}`);

@@ -8,7 +8,7 @@ import { basename } from "node:path";
 import { agentDir, logPath } from "./agent-record.js";
 import { AgentError } from "./errors.js";
 import { HostClient } from "./host/host-client.js";
-import { hostSocketPath, SocketPathError } from "./host/host-socket.js";
+import { hostSocketPath, type SocketPathError } from "./host/host-socket.js";
 import { startHost, type HostProcess, type StartedHost } from "./host/spawn-host.js";
 import { LogFile } from "./log-file.js";
 import { LogMirror } from "./log-mirror.js";
@@ -48,7 +48,13 @@ export interface Launched {
  * Start the host for agent `id` (its directory exists) and connect to it. `recordHost` persists the provisional
  * record (see startHost).
  */
-export async function launch(root: string, id: string, spec: RunSpec, log: Logger, recordHost: (host: HostProcess) => Promise<void>): Promise<Launched> {
+export async function launch(
+  root: string,
+  id: string,
+  spec: RunSpec,
+  log: Logger,
+  recordHost: (host: HostProcess) => Promise<void>,
+): Promise<Launched> {
   const dir = agentDir(root, id);
   let started: StartedHost | undefined;
   try {
@@ -58,11 +64,21 @@ export async function launch(root: string, id: string, spec: RunSpec, log: Logge
     } catch (err) {
       throw new AgentError("SPAWN_FAILED", (err as SocketPathError).message);
     }
-    started = await startHost({ v: 1, id, dir, socket, argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, tty: spec.tty }, recordHost);
+    started = await startHost(
+      { v: 1, id, dir, socket, argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, tty: spec.tty },
+      recordHost,
+    );
     const lf = await LogFile.follow(logPath(root, id), log);
     const mirror = new LogMirror(lf, log);
     const client = await HostClient.connect({
-      id, dir, host: started.host, agentPid: started.agentPid, agentStart: started.agentStart, tty: spec.tty !== null, mirror, log,
+      id,
+      dir,
+      host: started.host,
+      agentPid: started.agentPid,
+      agentStart: started.agentStart,
+      tty: spec.tty !== null,
+      mirror,
+      log,
     });
     return { started, client, log: lf };
   } catch (err) {
@@ -75,6 +91,8 @@ export async function launch(root: string, id: string, spec: RunSpec, log: Logge
       }
     }
     await rm(dir, { recursive: true, force: true });
-    throw err instanceof AgentError ? err : new AgentError("SPAWN_FAILED", `cannot start the agent: ${(err as Error).message}`, { cause: err });
+    throw err instanceof AgentError
+      ? err
+      : new AgentError("SPAWN_FAILED", `cannot start the agent: ${(err as Error).message}`, { cause: err });
   }
 }

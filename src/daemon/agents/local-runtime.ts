@@ -39,7 +39,10 @@ export interface LocalSpawnSpec {
 export async function spawnLocal(spec: LocalSpawnSpec, log: LogFile, logger?: Logger): Promise<AgentRuntime> {
   // Loaded on demand: node-pty and @xterm/headless cost a pipe agent's host startup time and memory for nothing.
   if (spec.tty) return (await import("./pty-runtime.js")).PtyRuntime.spawn(spec, spec.tty, log, logger);
-  return new PipeRuntime(await ChildGroup.spawn({ argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, stdin: "pipe" }), log);
+  return new PipeRuntime(
+    await ChildGroup.spawn({ argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, stdin: "pipe" }),
+    log,
+  );
 }
 
 export class PipeRuntime implements AgentRuntime {
@@ -64,7 +67,11 @@ export class PipeRuntime implements AgentRuntime {
   write(data: Uint8Array): Promise<void> {
     const stdin = this.openStdin();
     return new Promise((res, rej) => {
-      stdin.write(data, (err) => (err ? rej(new AgentError("NOT_RUNNING", `the agent no longer accepts input (${err.message})`, { cause: err })) : res()));
+      stdin.write(data, (err) =>
+        err
+          ? rej(new AgentError("NOT_RUNNING", `the agent no longer accepts input (${err.message})`, { cause: err }))
+          : res(),
+      );
     });
   }
 
@@ -77,11 +84,16 @@ export class PipeRuntime implements AgentRuntime {
   }
 
   resize(): void {
-    throw new AgentError("NOT_A_TERMINAL", "this agent runs with pipes, not a terminal; start it with tty: true (paseo run --tty) to resize it");
+    throw new AgentError(
+      "NOT_A_TERMINAL",
+      "this agent runs with pipes, not a terminal; start it with tty: true (paseo run --tty) to resize it",
+    );
   }
 
   screen(): Promise<ScreenSnapshot> {
-    return Promise.reject(new AgentError("NOT_A_TERMINAL", "this agent runs with pipes and has no screen; read its output with logs"));
+    return Promise.reject(
+      new AgentError("NOT_A_TERMINAL", "this agent runs with pipes and has no screen; read its output with logs"),
+    );
   }
 
   stop(graceMs: number): Promise<ExitStatus> {

@@ -171,7 +171,8 @@ export class LogFile {
       return true;
     } catch (err) {
       // Drop this chunk but keep the file well-formed: cut any partial record so later appends stay parseable.
-      if (!this.writeFailed) this.log("error", `cannot append to ${this.path}: ${(err as Error).message}; output is being dropped`);
+      if (!this.writeFailed)
+        this.log("error", `cannot append to ${this.path}: ${(err as Error).message}; output is being dropped`);
       this.writeFailed = true;
       try {
         ftruncateSync(fd, this._size);

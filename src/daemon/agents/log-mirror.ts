@@ -60,7 +60,10 @@ export class LogMirror {
         await this.readDisk();
         if (this.lf.nextSeq > before) continue;
         if (++empty > MAX_EMPTY_PASSES) {
-          this.log("error", `agent log ${this.lf.path}: seq ${this.onDiskUpTo} was announced but the file ends at ${before - 1}`);
+          this.log(
+            "error",
+            `agent log ${this.lf.path}: seq ${this.onDiskUpTo} was announced but the file ends at ${before - 1}`,
+          );
           break;
         }
         await new Promise((r) => setTimeout(r, 10));

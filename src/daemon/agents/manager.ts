@@ -24,7 +24,17 @@ import { intOption, validateTty } from "./options.js";
 import { loadAgents } from "./recovery.js";
 import { readScreen } from "./screen-file.js";
 import { Subscription, type SubscriptionCallbacks } from "./subscription.js";
-import type { AgentInfo, ExecOptions, ExecOutcome, OutputChunk, Logger, ReadLogsResult, RunOptions, ScreenSnapshot, SubscriptionHandle } from "./types.js";
+import type {
+  AgentInfo,
+  ExecOptions,
+  ExecOutcome,
+  OutputChunk,
+  Logger,
+  ReadLogsResult,
+  RunOptions,
+  ScreenSnapshot,
+  SubscriptionHandle,
+} from "./types.js";
 import { MAX_GRACE_MS } from "../../protocol/rpc-params.js";
 
 export interface AgentManagerOptions {
@@ -70,7 +80,8 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
   async open(): Promise<void> {
     if (this.state !== "new") return;
     const key = resolve(this.dir);
-    if (openDirs.has(key)) throw new AgentError("BAD_PARAMS", `another AgentManager in this process has ${this.dir} open; close it first`);
+    if (openDirs.has(key))
+      throw new AgentError("BAD_PARAMS", `another AgentManager in this process has ${this.dir} open; close it first`);
     openDirs.add(key);
     this.openKey = key;
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
@@ -123,15 +134,35 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
     const spec = await validateRun(opts);
     const id = await this.allocateId();
     const info: AgentInfo = {
-      id, name: spec.name, argv: spec.argv, cwd: spec.cwd, pid: null, state: "running", exitCode: null, signal: null,
-      startedAt: new Date().toISOString(), endedAt: null, nextSeq: 1, bytes: 0,
-      tty: spec.tty !== null, cols: spec.tty?.cols ?? null, rows: spec.tty?.rows ?? null,
+      id,
+      name: spec.name,
+      argv: spec.argv,
+      cwd: spec.cwd,
+      pid: null,
+      state: "running",
+      exitCode: null,
+      signal: null,
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      nextSeq: 1,
+      bytes: 0,
+      tty: spec.tty !== null,
+      cols: spec.tty?.cols ?? null,
+      rows: spec.tty?.rows ?? null,
     };
     // Provisional record (pid not known yet) written before the program starts: see startHost.
-    const provisional = (host: HostProcess) => writeRecord(this.dir, { v: 1, info, owner: this.instance, procStart: null, log: null, host });
+    const provisional = (host: HostProcess) =>
+      writeRecord(this.dir, { v: 1, info, owner: this.instance, procStart: null, log: null, host });
     const { started, client, log } = await launch(this.dir, id, spec, this.log, provisional);
     info.pid = started.agentPid;
-    const rec: AgentRecord = { v: 1, info, owner: this.instance, procStart: started.agentStart, log: null, host: started.host };
+    const rec: AgentRecord = {
+      v: 1,
+      info,
+      owner: this.instance,
+      procStart: started.agentStart,
+      log: null,
+      host: started.host,
+    };
     const entry = this.addEntry(rec, log);
     this.attach(entry, client);
     this.log("info", `agent ${id} started (pid ${started.agentPid}, host pid ${started.host.pid})`);
@@ -145,18 +176,20 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
   private attach(entry: Entry, client: HostClient): void {
     entry.proc = client;
     const { info, log } = entry;
-    entry.done = client.done.then(async (o: Outcome) => {
-      info.exitCode = o.code;
-      info.signal = o.signal;
-      info.state = o.lost ? "lost" : o.signal ? "killed" : "exited";
-      const reason = o.lost ?? o.reason ?? entry.stopReason;
-      if (reason) info.reason = reason;
-      info.endedAt = o.endedAt;
-      entry.proc = null;
-      log.seal(); // final info is in place: subscribers get their onEnd now
-      this.notify(this.snapshot(entry));
-      await this.persist(entry);
-    }).catch((err: Error) => this.log("error", `agent ${info.id}: finishing failed: ${err.message}`));
+    entry.done = client.done
+      .then(async (o: Outcome) => {
+        info.exitCode = o.code;
+        info.signal = o.signal;
+        info.state = o.lost ? "lost" : o.signal ? "killed" : "exited";
+        const reason = o.lost ?? o.reason ?? entry.stopReason;
+        if (reason) info.reason = reason;
+        info.endedAt = o.endedAt;
+        entry.proc = null;
+        log.seal(); // final info is in place: subscribers get their onEnd now
+        this.notify(this.snapshot(entry));
+        await this.persist(entry);
+      })
+      .catch((err: Error) => this.log("error", `agent ${info.id}: finishing failed: ${err.message}`));
   }
 
   get(id: string): AgentInfo {
@@ -215,7 +248,8 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
     const e = this.entry(id);
     if (!e.info.tty) throw notATerminal(e.info.id);
     const size = validateTty({ tty: true, cols, rows });
-    if (!size || cols === undefined || rows === undefined) throw new AgentError("BAD_PARAMS", "resize needs cols and rows");
+    if (!size || cols === undefined || rows === undefined)
+      throw new AgentError("BAD_PARAMS", "resize needs cols and rows");
     const proc = this.running(e);
     await proc.resize(size.cols, size.rows);
     e.info.cols = size.cols;
@@ -304,28 +338,39 @@ export class AgentManager extends EventEmitter<AgentManagerEvents> {
     const e = typeof id === "string" ? this.entries.get(id) : undefined;
     if (!e) {
       const shown = describeInput(String(id));
-      throw new AgentError("NOT_FOUND", `no agent with id "${shown}" on this daemon; check the id (ended agents are listed with all: true)`);
+      throw new AgentError(
+        "NOT_FOUND",
+        `no agent with id "${shown}" on this daemon; check the id (ended agents are listed with all: true)`,
+      );
     }
     return e;
   }
 
   private running(e: Entry): HostClient {
-    if (!e.proc || e.proc.hasExited) throw new AgentError("NOT_RUNNING", `agent ${e.info.id} is not running (state: ${e.info.state})`);
+    if (!e.proc || e.proc.hasExited)
+      throw new AgentError("NOT_RUNNING", `agent ${e.info.id} is not running (state: ${e.info.state})`);
     return e.proc;
   }
 
   private checkSince(e: Entry, since: number): void {
     if (!Number.isSafeInteger(since) || since < 1) throw new AgentError("BAD_PARAMS", "since must be an integer >= 1");
     if (since > e.log.nextSeq) {
-      throw new AgentError("BAD_PARAMS", `since ${since} is past the end of agent ${e.info.id}'s output (next seq is ${e.log.nextSeq})`);
+      throw new AgentError(
+        "BAD_PARAMS",
+        `since ${since} is past the end of agent ${e.info.id}'s output (next seq is ${e.log.nextSeq})`,
+      );
     }
   }
 
   private assertOpen(): void {
-    if (this.state !== "open") throw new AgentError("NOT_RUNNING", `the agent manager is ${this.state === "new" ? "not open yet" : "closed"}`);
+    if (this.state !== "open")
+      throw new AgentError("NOT_RUNNING", `the agent manager is ${this.state === "new" ? "not open yet" : "closed"}`);
   }
 }
 
 function notATerminal(id: string): AgentError {
-  return new AgentError("NOT_A_TERMINAL", `agent ${id} runs with pipes, not a terminal; start it with tty: true (paseo run --tty) for a screen and resizing`);
+  return new AgentError(
+    "NOT_A_TERMINAL",
+    `agent ${id} runs with pipes, not a terminal; start it with tty: true (paseo run --tty) for a screen and resizing`,
+  );
 }

@@ -40,7 +40,12 @@ export class PtyRuntime implements AgentRuntime {
     this.done = session.done.then((s) => (flush(), s));
   }
 
-  static spawn(spec: LocalSpawnSpec, size: { cols: number; rows: number }, log: LogFile, logger: Logger = () => undefined): PtyRuntime {
+  static spawn(
+    spec: LocalSpawnSpec,
+    size: { cols: number; rows: number },
+    log: LogFile,
+    logger: Logger = () => undefined,
+  ): PtyRuntime {
     const screen = new ScreenState(size.cols, size.rows, log, log.nextSeq, logger);
     // TERM defaults to xterm-256color; a caller's env may override it.
     const env = { ...(process.env as Record<string, string>), TERM: "xterm-256color", ...(spec.env ?? {}) };
@@ -64,12 +69,15 @@ export class PtyRuntime implements AgentRuntime {
       if (screen.lagBytes < LAG_RESUME) session?.resume();
     };
     try {
-      session = PtySession.spawn({ argv: spec.argv, cwd: spec.cwd, env, shell: spec.shell, cols: size.cols, rows: size.rows }, (data) => {
-        pending.push(data);
-        pendingBytes += data.length;
-        if (pendingBytes >= FLUSH_BYTES || (!scheduled && performance.now() - lastFlush >= BURST_MS)) flush();
-        else scheduled ??= setTimeout(flush, BURST_MS);
-      });
+      session = PtySession.spawn(
+        { argv: spec.argv, cwd: spec.cwd, env, shell: spec.shell, cols: size.cols, rows: size.rows },
+        (data) => {
+          pending.push(data);
+          pendingBytes += data.length;
+          if (pendingBytes >= FLUSH_BYTES || (!scheduled && performance.now() - lastFlush >= BURST_MS)) flush();
+          else scheduled ??= setTimeout(flush, BURST_MS);
+        },
+      );
     } catch (err) {
       screen.dispose();
       throw err;

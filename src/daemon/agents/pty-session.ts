@@ -109,7 +109,11 @@ export class PtySession {
         encoding: null, // raw bytes: the log stores exactly what the program wrote
       } as Parameters<typeof ptyModule.spawn>[2]);
     } catch (err) {
-      throw new AgentError("SPAWN_FAILED", `cannot start "${describeInput(spec.argv[0]!)}" under a terminal: ${(err as Error).message}`, { cause: err });
+      throw new AgentError(
+        "SPAWN_FAILED",
+        `cannot start "${describeInput(spec.argv[0]!)}" under a terminal: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     return new PtySession(pty, onData, spec.cols, spec.rows);
   }

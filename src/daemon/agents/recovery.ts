@@ -44,11 +44,27 @@ async function loadOne(dir: string, id: string, killGraceMs: number, log: Logger
   }
   const running = rec.info.state === "running";
   try {
-    if (!running) return { rec, log: await LogFile.load(logPath(dir, id), rec.log, log), client: null, mirror: null, settled: false };
+    if (!running)
+      return {
+        rec,
+        log: await LogFile.load(logPath(dir, id), rec.log, log),
+        client: null,
+        mirror: null,
+        settled: false,
+      };
     if (rec.host) {
       const lf = await LogFile.follow(logPath(dir, id), log);
       const mirror = new LogMirror(lf, log);
-      const opts = { id, dir: agentDir(dir, id), host: rec.host, agentPid: rec.info.pid, agentStart: rec.procStart, tty: rec.info.tty, mirror, log };
+      const opts = {
+        id,
+        dir: agentDir(dir, id),
+        host: rec.host,
+        agentPid: rec.info.pid,
+        agentStart: rec.procStart,
+        tty: rec.info.tty,
+        mirror,
+        log,
+      };
       const client = await HostClient.adopt(opts);
       if (client) {
         log("info", `agent ${id} re-adopted (pid ${rec.info.pid}, host pid ${rec.host.pid})`);
@@ -69,7 +85,10 @@ async function settle(dir: string, rec: AgentRecord, killGraceMs: number, log: L
   const exit = rec.host ? await readExit(agentDir(dir, rec.info.id)) : null;
   if (exit) {
     Object.assign(rec.info, {
-      state: exit.signal ? "killed" : "exited", exitCode: exit.code, signal: exit.signal, endedAt: exit.endedAt,
+      state: exit.signal ? "killed" : "exited",
+      exitCode: exit.code,
+      signal: exit.signal,
+      endedAt: exit.endedAt,
       ...(exit.reason ? { reason: exit.reason } : {}),
     });
     log("info", `agent ${rec.info.id} ended while the daemon was away (${exit.signal ?? `code ${exit.code}`})`);
@@ -89,7 +108,7 @@ async function settle(dir: string, rec: AgentRecord, killGraceMs: number, log: L
     : !pid
       ? `the daemon stopped while starting it, and its host process (pid ${hostPid}) is gone`
       : survived
-      ? `its host process (pid ${hostPid}) is gone; the program (pid ${pid}) was terminated because its output could no longer be recorded`
-      : `its host process (pid ${hostPid}) and the program (pid ${pid}) are gone without recording an exit (killed, or the machine restarted)`;
+        ? `its host process (pid ${hostPid}) is gone; the program (pid ${pid}) was terminated because its output could no longer be recorded`
+        : `its host process (pid ${hostPid}) and the program (pid ${pid}) are gone without recording an exit (killed, or the machine restarted)`;
   Object.assign(rec.info, { state: "lost", exitCode: null, signal: null, reason, endedAt: new Date().toISOString() });
 }

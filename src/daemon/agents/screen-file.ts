@@ -33,17 +33,23 @@ export async function finalScreen(proc: AgentRuntime, agentDir: string, log: Log
 }
 
 export async function writeScreen(agentDir: string, snap: ScreenSnapshot): Promise<void> {
-  await writeFileAtomic(screenPath(agentDir), JSON.stringify(snap) + "\n", 0o600);
+  await writeFileAtomic(screenPath(agentDir), `${JSON.stringify(snap)}\n`, 0o600);
 }
 
 /** The saved final screen, or one rebuilt from the log's tail. */
 export async function readScreen(agentDir: string, info: AgentInfo, lf: LogFile, log: Logger): Promise<ScreenSnapshot> {
   try {
     const s = JSON.parse(await readFile(screenPath(agentDir), "utf8")) as ScreenSnapshot;
-    if ([s.seq, s.cols, s.rows].every((n) => Number.isInteger(n) && n >= 1) && typeof s.data === "string" && s.seq <= lf.nextSeq) return s;
+    if (
+      [s.seq, s.cols, s.rows].every((n) => Number.isInteger(n) && n >= 1) &&
+      typeof s.data === "string" &&
+      s.seq <= lf.nextSeq
+    )
+      return s;
     log("warn", `agent ${info.id}: screen.json is invalid; rebuilding the screen from the log`);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") log("warn", `agent ${info.id}: cannot read screen.json (${(err as Error).message}); rebuilding`);
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+      log("warn", `agent ${info.id}: cannot read screen.json (${(err as Error).message}); rebuilding`);
   }
   return rebuildScreen(info, lf, log);
 }

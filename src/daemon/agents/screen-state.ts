@@ -55,7 +55,13 @@ export class ScreenState {
     this.applied = fromSeq;
     // lagBytes is exact when following from the log's end (a new agent); a rebuild from an older seq never asks.
     this.appliedBytes = log.dataBytes;
-    this.sub = new Subscription(log, fromSeq, { onChunk: (c) => this.feed(c), onEnd: () => this.end(), onError: () => this.end() }, () => ({}) as AgentInfo, logger);
+    this.sub = new Subscription(
+      log,
+      fromSeq,
+      { onChunk: (c) => this.feed(c), onEnd: () => this.end(), onError: () => this.end() },
+      () => ({}) as AgentInfo,
+      logger,
+    );
   }
 
   get cols(): number {
@@ -82,7 +88,12 @@ export class ScreenState {
     if (this.disposed) throw new Error("screen state was disposed");
     return new Promise((res) => {
       this.term.write("", () => {
-        res({ seq: this.applied, cols: this.term.cols, rows: this.term.rows, data: this.addon.serialize({ scrollback: SCREEN_SCROLLBACK }) });
+        res({
+          seq: this.applied,
+          cols: this.term.cols,
+          rows: this.term.rows,
+          data: this.addon.serialize({ scrollback: SCREEN_SCROLLBACK }),
+        });
       });
     });
   }

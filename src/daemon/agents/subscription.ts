@@ -101,7 +101,10 @@ export class Subscription implements SubscriptionHandle {
         const end = this.source.nextSeq;
         if (this.cursor >= end) {
           if (this.cursor > end) {
-            throw new AgentError("BAD_PARAMS", `seq ${this.cursor} is past the end of this agent's log (next seq is ${end})`);
+            throw new AgentError(
+              "BAD_PARAMS",
+              `seq ${this.cursor} is past the end of this agent's log (next seq is ${end})`,
+            );
           }
           if (this.source.sealed) this.end();
           else this.live = true;
@@ -110,7 +113,8 @@ export class Subscription implements SubscriptionHandle {
         const { chunks } = await this.source.read(this.cursor, REPLAY_BATCH_BYTES);
         for (const c of chunks) {
           if (this.paused || this.finished) break;
-          if (c.seq !== this.cursor) throw new Error(`agent log returned seq ${c.seq} where ${this.cursor} was expected`);
+          if (c.seq !== this.cursor)
+            throw new Error(`agent log returned seq ${c.seq} where ${this.cursor} was expected`);
           this.deliver(c);
         }
       }

@@ -4,7 +4,9 @@ import { KEY_LEN, NONCE_LEN, TAG_LEN } from "./backend.js";
 
 export function checkLength(what: string, bytes: Uint8Array, length: number): void {
   if (!(bytes instanceof Uint8Array) || bytes.length !== length) {
-    throw new CryptoInputError(`${what} must be ${length} bytes (got ${bytes instanceof Uint8Array ? bytes.length : typeof bytes})`);
+    throw new CryptoInputError(
+      `${what} must be ${length} bytes (got ${bytes instanceof Uint8Array ? bytes.length : typeof bytes})`,
+    );
   }
 }
 

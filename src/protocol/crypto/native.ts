@@ -37,7 +37,10 @@ function privateKey(secretKey: Uint8Array): KeyObject {
 
 function publicKey(raw: Uint8Array): KeyObject {
   // JWK import is ~10x cheaper than SPKI DER decoding for a raw public key.
-  return createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(raw).toString("base64url") }, format: "jwk" });
+  return createPublicKey({
+    key: { kty: "OKP", crv: "X25519", x: Buffer.from(raw).toString("base64url") },
+    format: "jwk",
+  });
 }
 
 function rawPublic(key: KeyObject): Uint8Array {

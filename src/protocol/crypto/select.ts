@@ -25,7 +25,8 @@ export async function loadBackend(name: "noble" | "native"): Promise<CryptoBacke
   // A static specifier: bundlers include noble in browser builds, while Node only loads it when asked (the CLI
   // never is, which keeps ~40 ms of curve code out of `paseo ls`).
   if (name === "noble") return (await import("./noble.js")).nobleBackend;
-  if (!isNode()) throw new PaseoError("CRYPTO_BACKEND", "the native crypto backend needs Node.js; use noble in browsers");
+  if (!isNode())
+    throw new PaseoError("CRYPTO_BACKEND", "the native crypto backend needs Node.js; use noble in browsers");
   // Browser bundlers replace this module with an empty one (package.json `browser`), so it is only ever real here.
   return (await import("./native.js")).nativeBackend;
 }

@@ -10,7 +10,13 @@
  */
 import type { CryptoBackend, HashName } from "../crypto/backend.js";
 import { KEY_LEN, TAG_LEN } from "../crypto/backend.js";
-import { ChannelFailedError, NoiseConfigError, NoiseMessageTooLargeError, NoiseStateError, TruncatedMessageError } from "./errors.js";
+import {
+  ChannelFailedError,
+  NoiseConfigError,
+  NoiseMessageTooLargeError,
+  NoiseStateError,
+  TruncatedMessageError,
+} from "./errors.js";
 import { maxNonceBytes, Nonce } from "./nonce.js";
 
 /** Largest Noise message, handshake or transport (spec §3). */

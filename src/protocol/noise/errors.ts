@@ -23,7 +23,10 @@ export class NoiseConfigError extends PaseoError {
  * The DecryptError is kept as `cause`; the message does not say which input was wrong because Noise cannot tell.
  */
 export class HandshakeError extends PaseoError {
-  constructor(message = "handshake failed: the peer's message did not authenticate (wrong secret, wrong key, or tampered)", options?: { cause?: unknown }) {
+  constructor(
+    message = "handshake failed: the peer's message did not authenticate (wrong secret, wrong key, or tampered)",
+    options?: { cause?: unknown },
+  ) {
     super("HANDSHAKE_FAILED", message, options);
   }
 }

@@ -10,7 +10,13 @@ import { KEY_LEN, TAG_LEN } from "../crypto/backend.js";
 import { concatBytes } from "../encoding.js";
 import { DecryptError } from "../errors.js";
 import { type CipherState, MAX_NOISE_MESSAGE } from "./cipher-state.js";
-import { HandshakeError, NoiseConfigError, NoiseMessageTooLargeError, NoiseStateError, TruncatedMessageError } from "./errors.js";
+import {
+  HandshakeError,
+  NoiseConfigError,
+  NoiseMessageTooLargeError,
+  NoiseStateError,
+  TruncatedMessageError,
+} from "./errors.js";
 import { type NoiseProtocol, parseProtocolName, type PreMessageToken, type Token } from "./patterns.js";
 import { SymmetricState } from "./symmetric-state.js";
 
@@ -270,13 +276,19 @@ export class HandshakeState {
     const localSends = (token: Token): boolean =>
       pattern.messages.some((m, i) => i % 2 === (this.initiator ? 0 : 1) && m.includes(token));
     const name = this.protocol.name;
-    if (!this.s && (localPre.includes("s") || localSends("s"))) throw new NoiseConfigError(`${name} needs the local static key pair s`);
-    if (!this.e && localPre.includes("e")) throw new NoiseConfigError(`${name} needs the local ephemeral e (pre-message)`);
+    if (!this.s && (localPre.includes("s") || localSends("s")))
+      throw new NoiseConfigError(`${name} needs the local static key pair s`);
+    if (!this.e && localPre.includes("e"))
+      throw new NoiseConfigError(`${name} needs the local ephemeral e (pre-message)`);
     if (remotePre.includes("s") !== (this.rs !== undefined)) {
-      throw new NoiseConfigError(this.rs ? `${name} does not take a pre-known remote static key rs` : `${name} needs the remote static key rs`);
+      throw new NoiseConfigError(
+        this.rs ? `${name} does not take a pre-known remote static key rs` : `${name} needs the remote static key rs`,
+      );
     }
     if (remotePre.includes("e") !== (this.re !== undefined)) {
-      throw new NoiseConfigError(this.re ? `${name} does not take a pre-known remote ephemeral re` : `${name} needs the remote ephemeral re`);
+      throw new NoiseConfigError(
+        this.re ? `${name} does not take a pre-known remote ephemeral re` : `${name} needs the remote ephemeral re`,
+      );
     }
     if (this.psks.length !== pskPositions.length) {
       throw new NoiseConfigError(`${name} needs ${pskPositions.length} psk(s), got ${this.psks.length}`);
@@ -285,7 +297,8 @@ export class HandshakeState {
 }
 
 function checkPublic(what: string, key: Uint8Array): Uint8Array {
-  if (!(key instanceof Uint8Array) || key.length !== KEY_LEN) throw new NoiseConfigError(`${what} must be a ${KEY_LEN}-byte public key`);
+  if (!(key instanceof Uint8Array) || key.length !== KEY_LEN)
+    throw new NoiseConfigError(`${what} must be a ${KEY_LEN}-byte public key`);
   return key;
 }
 

@@ -125,7 +125,8 @@ export function parseProtocolName(name: string): NoiseProtocol {
   const [, patternName, modifiers, dh, cipher, hash] = m;
   if (dh !== "25519") throw new NoiseConfigError(`unsupported DH function ${dh} (supports 25519)`);
   if (cipher !== "ChaChaPoly") throw new NoiseConfigError(`unsupported cipher ${cipher} (supports ChaChaPoly)`);
-  if (hash !== "SHA256" && hash !== "BLAKE2s") throw new NoiseConfigError(`unsupported hash ${hash} (supports SHA256, BLAKE2s)`);
+  if (hash !== "SHA256" && hash !== "BLAKE2s")
+    throw new NoiseConfigError(`unsupported hash ${hash} (supports SHA256, BLAKE2s)`);
   const base = basePattern(patternName!);
   if (!base) throw new NoiseConfigError(`unsupported handshake pattern ${patternName}`);
   const positions: number[] = [];

@@ -8,7 +8,10 @@
 export const XTERM_STYLE_TAG = "paseo-xterm-style";
 
 /** Constructable stylesheets (Chrome 73+, Firefox 101+, Safari 16.4+). Without them xterm's run-time CSS is skipped. */
-const SUPPORTED = typeof CSSStyleSheet === "function" && "adoptedStyleSheets" in Document.prototype && "replaceSync" in CSSStyleSheet.prototype;
+const SUPPORTED =
+  typeof CSSStyleSheet === "function" &&
+  "adoptedStyleSheets" in Document.prototype &&
+  "replaceSync" in CSSStyleSheet.prototype;
 
 class AdoptedStyle extends HTMLElement {
   readonly sheet: CSSStyleSheet | undefined = SUPPORTED ? new CSSStyleSheet() : undefined;
@@ -16,7 +19,8 @@ class AdoptedStyle extends HTMLElement {
 
   connectedCallback(): void {
     const doc = this.ownerDocument;
-    if (this.sheet && !doc.adoptedStyleSheets.includes(this.sheet)) doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, this.sheet];
+    if (this.sheet && !doc.adoptedStyleSheets.includes(this.sheet))
+      doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, this.sheet];
   }
 
   disconnectedCallback(): void {

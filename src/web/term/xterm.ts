@@ -41,7 +41,13 @@ const THEME: ITerminalOptions["theme"] = {
 
 const MONO = 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace';
 
-export function createTermPanel(options: { className: string; label: string; readOnly: boolean; convertEol?: boolean; fontSize?: number }): TermPanel {
+export function createTermPanel(options: {
+  className: string;
+  label: string;
+  readOnly: boolean;
+  convertEol?: boolean;
+  fontSize?: number;
+}): TermPanel {
   defineAdoptedStyle();
   const el = h("div", { class: `term ${options.className}`, attrs: { "aria-label": options.label } });
   const term = new Terminal({
@@ -60,7 +66,14 @@ export function createTermPanel(options: { className: string; label: string; rea
   // Ctrl-C (or Cmd-C) with a selection copies it instead of interrupting the program — what users of VS Code's and
   // most desktop terminals expect; without a selection it is the program's Ctrl-C as usual.
   term.attachCustomKeyEventHandler((ev) => {
-    if (ev.type !== "keydown" || !(ev.ctrlKey || ev.metaKey) || ev.altKey || ev.key.toLowerCase() !== "c" || !term.hasSelection()) return true;
+    if (
+      ev.type !== "keydown" ||
+      !(ev.ctrlKey || ev.metaKey) ||
+      ev.altKey ||
+      ev.key.toLowerCase() !== "c" ||
+      !term.hasSelection()
+    )
+      return true;
     const text = term.getSelection();
     term.clearSelection();
     navigator.clipboard?.writeText(text).catch(() => {});

@@ -25,7 +25,13 @@ export interface AgentHead {
 export function createAgentHead(
   client: DaemonClient,
   initial: AgentInfo,
-  options: { live: boolean; extra?: HTMLElement[]; onBack: () => void; onStopped: () => void; onRender: (agent: AgentInfo, live: boolean) => void },
+  options: {
+    live: boolean;
+    extra?: HTMLElement[];
+    onBack: () => void;
+    onStopped: () => void;
+    onRender: (agent: AgentInfo, live: boolean) => void;
+  },
 ): AgentHead {
   let agent = initial;
   let live = options.live;
@@ -80,8 +86,21 @@ export function createAgentHead(
 
   const head: AgentHead = {
     nodes: [
-      h("button", { class: "ghost small back", text: "← Agents", attrs: { type: "button" }, on: { click: options.onBack } }),
-      h("div", { class: "card-head nowrap" }, title, status, h("span", { class: "spacer" }), ...(options.extra ?? []), stop),
+      h("button", {
+        class: "ghost small back",
+        text: "← Agents",
+        attrs: { type: "button" },
+        on: { click: options.onBack },
+      }),
+      h(
+        "div",
+        { class: "card-head nowrap" },
+        title,
+        status,
+        h("span", { class: "spacer" }),
+        ...(options.extra ?? []),
+        stop,
+      ),
       command,
       meta,
       errors,
@@ -108,7 +127,10 @@ export function createAgentHead(
     renderMeta(a) {
       const ended = a.endedAt ? ` · ended ${age(a.endedAt)}` : "";
       const size = a.tty && a.cols !== null ? ` · terminal ${a.cols}×${a.rows}` : "";
-      setText(meta, `${a.id} · ${a.pid === null ? "" : `pid ${a.pid} · `}started ${age(a.startedAt)}${ended}${size} · ${a.cwd}`);
+      setText(
+        meta,
+        `${a.id} · ${a.pid === null ? "" : `pid ${a.pid} · `}started ${age(a.startedAt)}${ended}${size} · ${a.cwd}`,
+      );
     },
     setLive(on) {
       if (on === live) return;

@@ -56,11 +56,28 @@ function createPipeAgentView(client: DaemonClient, initial: AgentInfo, options: 
   const streamState = h("p", { class: "stream-state muted", attrs: { role: "status", "aria-live": "polite" } });
 
   // Input: one line per send, with Enter appended unless unticked.
-  const input = h("input", { class: "input-line", attrs: { type: "text", name: "input", autocomplete: "off", autocapitalize: "off", spellcheck: "false", placeholder: "Send input to the agent…", "aria-label": "Input" } });
+  const input = h("input", {
+    class: "input-line",
+    attrs: {
+      type: "text",
+      name: "input",
+      autocomplete: "off",
+      autocapitalize: "off",
+      spellcheck: "false",
+      placeholder: "Send input to the agent…",
+      "aria-label": "Input",
+    },
+  });
   const enter = h("input", { attrs: { type: "checkbox", name: "newline" } });
   enter.checked = true;
   const send = h("button", { class: "primary small", text: "Send", attrs: { type: "submit" } });
-  const form = h("form", { class: "input-form", attrs: { autocomplete: "off" } }, input, send, h("label", { class: "small muted newline" }, enter, " + Enter"));
+  const form = h(
+    "form",
+    { class: "input-form", attrs: { autocomplete: "off" } },
+    input,
+    send,
+    h("label", { class: "small muted newline" }, enter, " + Enter"),
+  );
 
   /** Input needs a running agent and a live connection; while a send is in flight its button stays disabled. */
   const syncInput = (a: AgentInfo, live: boolean) => {
@@ -80,7 +97,10 @@ function createPipeAgentView(client: DaemonClient, initial: AgentInfo, options: 
   });
   const el = h(
     "section",
-    { class: "card agent-view", attrs: { "data-id": initial.id, "data-kind": "pipe", "aria-label": `Agent ${initial.name}` } },
+    {
+      class: "card agent-view",
+      attrs: { "data-id": initial.id, "data-kind": "pipe", "aria-label": `Agent ${initial.name}` },
+    },
     ...head.nodes,
     streamState,
     output.el,

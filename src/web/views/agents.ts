@@ -37,34 +37,47 @@ function order(a: AgentInfo, b: AgentInfo): number {
 export function createAgentList(options: { onOpen: (agent: AgentInfo) => void; onNew: () => void }): AgentList {
   const rows = new Map<string, Row>();
   const list = h("ul", { class: "agent-list", attrs: { "aria-label": "Agents" } });
-  const empty = h("p", { class: "empty muted", text: "No agents yet. Start one with “New agent”, or `paseo run` on the daemon machine." });
+  const empty = h("p", {
+    class: "empty muted",
+    text: "No agents yet. Start one with “New agent”, or `paseo run` on the daemon machine.",
+  });
   const count = h("span", { class: "count muted", text: "" });
   let selected: string | undefined;
   let loaded = false;
   let live = false;
-  const newButton = h("button", { class: "primary small", text: "New agent", attrs: { type: "button", "data-action": "new", disabled: true }, on: { click: options.onNew } });
+  const newButton = h("button", {
+    class: "primary small",
+    text: "New agent",
+    attrs: { type: "button", "data-action": "new", disabled: true },
+    on: { click: options.onNew },
+  });
 
   const el = h(
     "section",
     { class: "card agents" },
-    h(
-      "div",
-      { class: "card-head" },
-      h("h2", { text: "Agents" }),
-      count,
-      h("span", { class: "spacer" }),
-      newButton,
-    ),
+    h("div", { class: "card-head" }, h("h2", { text: "Agents" }), count, h("span", { class: "spacer" }), newButton),
     list,
   );
 
   const makeRow = (agent: AgentInfo): Row => {
     const name = h("span", { class: "agent-name" });
     const status = h("span", { class: "badge" });
-    const kind = agent.tty ? h("span", { class: "badge kind-badge", text: "terminal", attrs: { title: "Runs in a terminal: opens as an interactive terminal" } }) : null;
+    const kind = agent.tty
+      ? h("span", {
+          class: "badge kind-badge",
+          text: "terminal",
+          attrs: { title: "Runs in a terminal: opens as an interactive terminal" },
+        })
+      : null;
     const meta = h("span", { class: "agent-meta muted" });
     const command = h("code", { class: "agent-command" });
-    const button = h("button", { class: "agent-open", attrs: { type: "button" } }, h("span", { class: "agent-line" }, name, status, kind), command, meta);
+    const button = h(
+      "button",
+      { class: "agent-open", attrs: { type: "button" } },
+      h("span", { class: "agent-line" }, name, status, kind),
+      command,
+      meta,
+    );
     const li = h("li", { class: "agent", attrs: { "data-id": agent.id } }, button);
     const row: Row = { el: li, name, status, meta, command, agent };
     button.addEventListener("click", () => options.onOpen(row.agent));

@@ -18,7 +18,14 @@ export function errorBlock(e: Explained, retrying = false): HTMLElement {
     h("p", { class: "error-next" }, h("span", { class: "label", text: "Next step: " }), e.next),
     retrying ? h("p", { class: "error-retry", text: "Retrying automatically…" }) : null,
     // The library's full message (and the code, for support) stays one click away.
-    e.detailRepeats ? h("details", { class: "error-more small muted" }, h("summary", { text: `Details (${e.code})` }), h("p", { class: "error-detail", text: e.detail })) : null,
+    e.detailRepeats
+      ? h(
+          "details",
+          { class: "error-more small muted" },
+          h("summary", { text: `Details (${e.code})` }),
+          h("p", { class: "error-detail", text: e.detail }),
+        )
+      : null,
   );
 }
 

@@ -25,10 +25,17 @@ export function ctrlOf(data: string): string {
   return data;
 }
 
-export function createExtraKeys(options: { send: (data: string) => void; applicationCursor: () => boolean }): ExtraKeys {
+export function createExtraKeys(options: {
+  send: (data: string) => void;
+  applicationCursor: () => boolean;
+}): ExtraKeys {
   let ctrl = false;
   let enabled = true;
-  const ctrlButton = h("button", { class: "key toggle", text: "Ctrl", attrs: { type: "button", "aria-pressed": "false", "data-key": "ctrl" } });
+  const ctrlButton = h("button", {
+    class: "key toggle",
+    text: "Ctrl",
+    attrs: { type: "button", "aria-pressed": "false", "data-key": "ctrl" },
+  });
   const setCtrl = (on: boolean) => {
     ctrl = on;
     ctrlButton.setAttribute("aria-pressed", String(on));
@@ -41,7 +48,11 @@ export function createExtraKeys(options: { send: (data: string) => void; applica
     return options.applicationCursor() ? `\x1bO${dir}` : `\x1b[${dir}`;
   };
   const key = (label: string, name: string, data: () => string, aria?: string) => {
-    const b = h("button", { class: "key", text: label, attrs: { type: "button", "data-key": name, "aria-label": aria ?? label } });
+    const b = h("button", {
+      class: "key",
+      text: label,
+      attrs: { type: "button", "data-key": name, "aria-label": aria ?? label },
+    });
     b.addEventListener("click", () => {
       if (enabled) options.send(data());
     });
@@ -74,7 +85,9 @@ export function createExtraKeys(options: { send: (data: string) => void; applica
     setEnabled(on) {
       enabled = on;
       if (!on) setCtrl(false);
-      el.querySelectorAll("button").forEach((b) => (b.disabled = !on));
+      el.querySelectorAll("button").forEach((b) => {
+        b.disabled = !on;
+      });
     },
   };
 }

@@ -20,7 +20,13 @@ interface Meter {
 function meterRow(label: string, name: string): Meter {
   const meter = h("meter", { attrs: { min: "0", max: "100", low: "70", high: "90", optimum: "0", value: "0" } });
   const value = h("span", { class: "metric-value", text: "–" });
-  const row = h("div", { class: "metric", attrs: { "data-metric": name } }, h("span", { class: "metric-label", text: label }), meter, value);
+  const row = h(
+    "div",
+    { class: "metric", attrs: { "data-metric": name } },
+    h("span", { class: "metric-label", text: label }),
+    meter,
+    value,
+  );
   return { row, meter, value };
 }
 
@@ -30,7 +36,10 @@ function setMeter(m: Meter, pct: number | undefined, text: string): void {
   setText(m.value, text);
 }
 
-export function createIdentityCard(options: { remembered: boolean; onRemember: (on: boolean) => boolean }): IdentityCard {
+export function createIdentityCard(options: {
+  remembered: boolean;
+  onRemember: (on: boolean) => boolean;
+}): IdentityCard {
   const host = h("h2", { class: "daemon-host", text: "…" });
   const platform = h("span", { class: "muted" });
   const fingerprint = h("code", { class: "fingerprint", text: "…" });
@@ -72,8 +81,18 @@ export function createIdentityCard(options: { remembered: boolean; onRemember: (
       cpu.row,
       mem.row,
       disk.row,
-      h("div", { class: "metric", attrs: { "data-metric": "load" } }, h("span", { class: "metric-label", text: "Load" }), load),
-      h("div", { class: "metric", attrs: { "data-metric": "uptime" } }, h("span", { class: "metric-label", text: "Uptime" }), up),
+      h(
+        "div",
+        { class: "metric", attrs: { "data-metric": "load" } },
+        h("span", { class: "metric-label", text: "Load" }),
+        load,
+      ),
+      h(
+        "div",
+        { class: "metric", attrs: { "data-metric": "uptime" } },
+        h("span", { class: "metric-label", text: "Uptime" }),
+        up,
+      ),
     ),
     h("label", { class: "remember" }, checkbox, " Remember this daemon on this device", note),
   );

@@ -19,16 +19,46 @@ export function createNewAgentForm(
   options: { live: boolean; onStarted: (agent: AgentInfo) => void; onCancel: () => void },
 ): NewAgentForm {
   const field = (label: string, input: HTMLInputElement, hint?: string) =>
-    h("label", { class: "field" }, h("span", { class: "field-label", text: label }), input, hint ? h("span", { class: "muted small", text: hint }) : null);
+    h(
+      "label",
+      { class: "field" },
+      h("span", { class: "field-label", text: label }),
+      input,
+      hint ? h("span", { class: "muted small", text: hint }) : null,
+    );
   const command = h("input", {
-    attrs: { type: "text", name: "command", required: true, autocomplete: "off", autocapitalize: "off", spellcheck: "false", placeholder: "e.g. claude, bash, npm test" },
+    attrs: {
+      type: "text",
+      name: "command",
+      required: true,
+      autocomplete: "off",
+      autocapitalize: "off",
+      spellcheck: "false",
+      placeholder: "e.g. claude, bash, npm test",
+    },
   });
-  const name = h("input", { attrs: { type: "text", name: "name", autocomplete: "off", maxlength: "128", placeholder: "optional" } });
-  const cwd = h("input", { attrs: { type: "text", name: "cwd", autocomplete: "off", autocapitalize: "off", spellcheck: "false", placeholder: "optional — default: home directory; ~/project works" } });
+  const name = h("input", {
+    attrs: { type: "text", name: "name", autocomplete: "off", maxlength: "128", placeholder: "optional" },
+  });
+  const cwd = h("input", {
+    attrs: {
+      type: "text",
+      name: "cwd",
+      autocomplete: "off",
+      autocapitalize: "off",
+      spellcheck: "false",
+      placeholder: "optional — default: home directory; ~/project works",
+    },
+  });
   const kind = (value: "terminal" | "plain", label: string, hint: string, checked: boolean) => {
     const radio = h("input", { attrs: { type: "radio", name: "kind", value } });
     radio.checked = checked;
-    return h("label", { class: "kind" }, radio, h("span", {}, h("strong", { text: label }), h("span", { class: "muted small", text: ` — ${hint}` })));
+    return h(
+      "label",
+      { class: "kind" },
+      radio,
+      h("span", {}, h("strong", { text: label }), h("span", { class: "muted small", text: ` — ${hint}` })),
+    );
   };
   const kinds = h(
     "fieldset",
@@ -42,14 +72,24 @@ export function createNewAgentForm(
   const form = h(
     "form",
     { class: "card new-agent", attrs: { "aria-label": "New agent", autocomplete: "off" } },
-    h("button", { class: "ghost small back", text: "← Agents", attrs: { type: "button" }, on: { click: options.onCancel } }),
+    h("button", {
+      class: "ghost small back",
+      text: "← Agents",
+      attrs: { type: "button" },
+      on: { click: options.onCancel },
+    }),
     h("div", { class: "card-head" }, h("h2", { text: "New agent" })),
     field("Command", command, "Runs with /bin/sh -c on the daemon machine."),
     kinds,
     field("Name", name),
     field("Working directory", cwd),
     errors,
-    h("div", { class: "actions" }, submit, h("button", { class: "ghost", text: "Cancel", attrs: { type: "button" }, on: { click: options.onCancel } })),
+    h(
+      "div",
+      { class: "actions" },
+      submit,
+      h("button", { class: "ghost", text: "Cancel", attrs: { type: "button" }, on: { click: options.onCancel } }),
+    ),
   );
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();

@@ -24,7 +24,12 @@ export interface OutputPane {
 }
 
 export function createOutputPane(): OutputPane {
-  const panel: TermPanel = createTermPanel({ className: "output", label: "Agent output", readOnly: true, convertEol: true });
+  const panel: TermPanel = createTermPanel({
+    className: "output",
+    label: "Agent output",
+    readOnly: true,
+    convertEol: true,
+  });
   const el = h("div", { class: "output-wrap", attrs: { "data-seq": "0" } }, panel.el);
   const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
   let lastSeq = 0;

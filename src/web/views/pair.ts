@@ -17,7 +17,14 @@ export interface PairOptions {
 
 export function createPairPage(options: PairOptions): HTMLElement {
   const link = h("input", {
-    attrs: { type: "password", name: "link", autocomplete: "off", spellcheck: "false", placeholder: "https://…/#offer=…", "aria-label": "Pairing link" },
+    attrs: {
+      type: "password",
+      name: "link",
+      autocomplete: "off",
+      spellcheck: "false",
+      placeholder: "https://…/#offer=…",
+      "aria-label": "Pairing link",
+    },
   });
   const rememberBox = h("input", { attrs: { type: "checkbox", name: "remember" } });
   const form = h(
@@ -68,7 +75,13 @@ export function createPairPage(options: PairOptions): HTMLElement {
     "main",
     { class: "pair-page" },
     h("h1", { class: "brand big", text: "paseo" }),
-    options.error !== undefined ? h("div", { class: "banner", attrs: { role: "alert", "data-code": explain(options.error).code } }, errorBlock(explain(options.error))) : null,
+    options.error !== undefined
+      ? h(
+          "div",
+          { class: "banner", attrs: { role: "alert", "data-code": explain(options.error).code } },
+          errorBlock(explain(options.error)),
+        )
+      : null,
     h(
       "section",
       { class: "card" },
@@ -83,6 +96,9 @@ export function createPairPage(options: PairOptions): HTMLElement {
       form,
     ),
     section,
-    h("p", { class: "muted small footnote", text: "End-to-end encrypted: the relay serving this page only sees ciphertext. The link's secret stays in this tab unless you choose to remember the daemon." }),
+    h("p", {
+      class: "muted small footnote",
+      text: "End-to-end encrypted: the relay serving this page only sees ciphertext. The link's secret stays in this tab unless you choose to remember the daemon.",
+    }),
   );
 }

@@ -21,7 +21,10 @@ export function createStaleNotice(): StaleNotice {
   return {
     el,
     show(asOf) {
-      setText(text, `Not connected — showing the last known state (as of ${clock(asOf)}). Actions are disabled until the connection is back.`);
+      setText(
+        text,
+        `Not connected — showing the last known state (as of ${clock(asOf)}). Actions are disabled until the connection is back.`,
+      );
       flag(el, "hidden", false);
     },
     hide() {

@@ -22,12 +22,20 @@ const LANE_TEXT: Record<LaneView, (writerElsewhere: boolean, taken: boolean) => 
   attaching: () => "Attaching…",
   writer: () => "You have control: keys, paste and size go to the program.",
   watcher: (other, taken) =>
-    taken && other ? "Another client took control: you are watching now." : other ? "Watching: another client has control." : "Watching: nobody has control.",
+    taken && other
+      ? "Another client took control: you are watching now."
+      : other
+        ? "Watching: another client has control."
+        : "Watching: nobody has control.",
   ended: () => "The agent has ended; this is its last screen.",
   failed: () => "The terminal stopped (see above).",
 };
 
-export function createTerminalAgentView(client: DaemonClient, initial: AgentInfo, options: AgentViewOptions): AgentView {
+export function createTerminalAgentView(
+  client: DaemonClient,
+  initial: AgentInfo,
+  options: AgentViewOptions,
+): AgentView {
   let session: TerminalSession | undefined;
   let disposed = false;
   let view: LaneView = "attaching";
@@ -35,9 +43,15 @@ export function createTerminalAgentView(client: DaemonClient, initial: AgentInfo
   let takenFromUs = false;
   const panel = createTermPanel({ className: "terminal", label: `Terminal of ${initial.name}`, readOnly: false });
   const term = panel.term;
-  const laneButton = h("button", { class: "small lane-switch", attrs: { type: "button", "data-action": "lane", hidden: true } });
+  const laneButton = h("button", {
+    class: "small lane-switch",
+    attrs: { type: "button", "data-action": "lane", hidden: true },
+  });
   const laneState = h("p", { class: "lane-state muted", attrs: { role: "status", "aria-live": "polite" } });
-  const keys = createExtraKeys({ send: (d) => sendKeys(d, false), applicationCursor: () => term.modes.applicationCursorKeysMode });
+  const keys = createExtraKeys({
+    send: (d) => sendKeys(d, false),
+    applicationCursor: () => term.modes.applicationCursorKeysMode,
+  });
 
   const head = createAgentHead(client, initial, {
     live: options.live,
@@ -48,7 +62,15 @@ export function createTerminalAgentView(client: DaemonClient, initial: AgentInfo
   });
   const el = h(
     "section",
-    { class: "card agent-view", attrs: { "data-id": initial.id, "data-kind": "terminal", "data-lane": view, "aria-label": `Agent ${initial.name}` } },
+    {
+      class: "card agent-view",
+      attrs: {
+        "data-id": initial.id,
+        "data-kind": "terminal",
+        "data-lane": view,
+        "aria-label": `Agent ${initial.name}`,
+      },
+    },
     ...head.nodes,
     laneState,
     h("div", { class: "output-wrap" }, panel.el),
@@ -78,7 +100,10 @@ export function createTerminalAgentView(client: DaemonClient, initial: AgentInfo
     keys.setEnabled(writing);
     flag(laneButton, "hidden", view !== "writer" && view !== "watcher");
     setText(laneButton, view === "writer" ? "Watch" : "Take control");
-    laneButton.title = view === "writer" ? "Give up control and keep watching" : "Take control of this terminal (the current writer becomes a watcher)";
+    laneButton.title =
+      view === "writer"
+        ? "Give up control and keep watching"
+        : "Take control of this terminal (the current writer becomes a watcher)";
     laneButton.disabled = !head.live || switching || s?.state !== "attached";
     // The writer's size wins: the writer fits its panel (and tells the agent); a watcher shows the agent's size.
     if (view === "writer") {

@@ -11,7 +11,11 @@ export interface Topbar {
 
 export function createTopbar(options: { onSwitch: () => void }): Topbar {
   const host = h("span", { class: "host", text: "" });
-  const state = h("span", { class: "state", attrs: { "data-state": "connecting", role: "status", "aria-live": "polite" } }, STATE_LABEL.connecting);
+  const state = h(
+    "span",
+    { class: "state", attrs: { "data-state": "connecting", role: "status", "aria-live": "polite" } },
+    STATE_LABEL.connecting,
+  );
   const el = h(
     "header",
     { class: "topbar" },
@@ -21,7 +25,11 @@ export function createTopbar(options: { onSwitch: () => void }): Topbar {
     state,
     h(
       "button",
-      { class: "ghost small switch", attrs: { type: "button", title: "Leave this daemon and go to the pairing page", "data-action": "switch" }, on: { click: options.onSwitch } },
+      {
+        class: "ghost small switch",
+        attrs: { type: "button", title: "Leave this daemon and go to the pairing page", "data-action": "switch" },
+        on: { click: options.onSwitch },
+      },
       h("span", { class: "wide-only", text: "Switch daemon" }),
       h("span", { class: "narrow-only", text: "Switch" }),
     ),

@@ -8,7 +8,9 @@ const text = (b: Uint8Array): string => Buffer.from(b).toString("utf8");
 describe("exec", () => {
   it("returns exit code, stdout and stderr, and is not recorded as an agent", async () => {
     const m = await newManager();
-    const r = await m.exec({ argv: node(`process.stdout.write("out"); process.stderr.write("err"); process.exitCode = 4;`) });
+    const r = await m.exec({
+      argv: node(`process.stdout.write("out"); process.stderr.write("err"); process.exitCode = 4;`),
+    });
     expect(r).toMatchObject({ exitCode: 4, signal: null, truncated: false, timedOut: false });
     expect(text(r.stdout)).toBe("out");
     expect(text(r.stderr)).toBe("err");
@@ -25,7 +27,10 @@ describe("exec", () => {
 
   it("caps each stream at maxOutputBytes and reports truncation without blocking the child", async () => {
     const m = await newManager();
-    const r = await m.exec({ argv: node(`process.stdout.write("a".repeat(200000)); process.stderr.write("b".repeat(50));`), maxOutputBytes: 100 });
+    const r = await m.exec({
+      argv: node(`process.stdout.write("a".repeat(200000)); process.stderr.write("b".repeat(50));`),
+      maxOutputBytes: 100,
+    });
     expect(r.exitCode).toBe(0);
     expect(text(r.stdout)).toBe("a".repeat(100));
     expect(text(r.stderr)).toBe("b".repeat(50));

@@ -4,7 +4,17 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PtySession } from "../../../src/daemon/agents/pty-session.js";
-import { cleanup, expectContiguous, isAlive, newManager, readAll, sha256, tempDir, textOf, waitFor } from "./helpers.js";
+import {
+  cleanup,
+  expectContiguous,
+  isAlive,
+  newManager,
+  readAll,
+  sha256,
+  tempDir,
+  textOf,
+  waitFor,
+} from "./helpers.js";
 
 afterEach(cleanup);
 
@@ -48,7 +58,11 @@ describe("agent hosts", () => {
     expect(statSync(host.socket).mode & 0o777).toBe(0o600);
     const parent = statSync(join(host.socket, ".."));
     expect(parent.mode & 0o777).toBe(0o700);
-    await waitFor(async () => Buffer.concat((await readAll(m, a.id)).map((c) => c.data)).toString() === "deep\n", 10_000, "output");
+    await waitFor(
+      async () => Buffer.concat((await readAll(m, a.id)).map((c) => c.data)).toString() === "deep\n",
+      10_000,
+      "output",
+    );
     // Re-adopted through the recorded path.
     await m.close();
     const m2 = await newManager({ dir: deep });
@@ -83,7 +97,8 @@ describe("agent hosts", () => {
     process.kill(th.pid, "SIGSTOP");
     process.kill(ph.pid, "SIGSTOP");
     try {
-      const quick = (x: Promise<number>) => Promise.race([x, new Promise<string>((r) => setTimeout(() => r("waiting"), 1000))]);
+      const quick = (x: Promise<number>) =>
+        Promise.race([x, new Promise<string>((r) => setTimeout(() => r("waiting"), 1000))]);
       expect(await quick(m.sendInput(t.id, Buffer.from("typed-while-stopped\r")))).toBe(20);
       const piped = m.sendInput(p.id, Buffer.from("piped\n"));
       expect(await quick(piped)).toBe("waiting"); // stdin's acceptance is the answer: still waited for
@@ -107,11 +122,17 @@ describe("agent hosts", () => {
     let got = 0;
     let next = 1;
     const ended = new Promise<void>((res, rej) => {
-      m.subscribe(a.id, 1, (c) => {
-        if (c.seq !== next++) rej(new Error(`seq ${c.seq}, expected ${next - 1}`));
-        got += c.data.length;
-        if (++n % 20 === 0) busyWait(30); // a busy daemon: the host's socket backs up
-      }, () => res(), rej);
+      m.subscribe(
+        a.id,
+        1,
+        (c) => {
+          if (c.seq !== next++) rej(new Error(`seq ${c.seq}, expected ${next - 1}`));
+          got += c.data.length;
+          if (++n % 20 === 0) busyWait(30); // a busy daemon: the host's socket backs up
+        },
+        () => res(),
+        rej,
+      );
     });
     await ended;
     expect(got).toBe(size);
@@ -130,8 +151,15 @@ describe("agent hosts", () => {
       let n = 0;
       const s = PtySession.spawn(
         {
-          argv: ["bash", "-c", `python3 -c "import sys; sys.stdout.write('${pattern}'*${size / pattern.length})" | cat`],
-          cwd: "/", env: { ...(process.env as Record<string, string>), TERM: "xterm-256color" }, cols: 80, rows: 24,
+          argv: [
+            "bash",
+            "-c",
+            `python3 -c "import sys; sys.stdout.write('${pattern}'*${size / pattern.length})" | cat`,
+          ],
+          cwd: "/",
+          env: { ...(process.env as Record<string, string>), TERM: "xterm-256color" },
+          cols: 80,
+          rows: 24,
         },
         (d) => {
           parts.push(new Uint8Array(d));

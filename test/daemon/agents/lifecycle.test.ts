@@ -1,15 +1,30 @@
 import { readdir } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { AgentError, type AgentInfo } from "../../../src/daemon/agents/index.js";
-import { cleanup, expectContiguous, isAlive, newManager, node, readAll, tempDir, textOf, trackPid, waitFor } from "./helpers.js";
+import {
+  cleanup,
+  expectContiguous,
+  isAlive,
+  newManager,
+  node,
+  readAll,
+  tempDir,
+  textOf,
+  trackPid,
+  waitFor,
+} from "./helpers.js";
 
 afterEach(cleanup);
 
 async function waitEnded(m: Awaited<ReturnType<typeof newManager>>, id: string): Promise<AgentInfo> {
-  return waitFor(() => {
-    const info = m.get(id);
-    return info.state !== "running" ? info : null;
-  }, 10_000, `agent ${id} to end`);
+  return waitFor(
+    () => {
+      const info = m.get(id);
+      return info.state !== "running" ? info : null;
+    },
+    10_000,
+    `agent ${id} to end`,
+  );
 }
 
 describe("agent lifecycle", () => {
@@ -113,7 +128,9 @@ describe("agent lifecycle", () => {
 
   it("stop escalates to SIGKILL after the grace when SIGTERM is ignored", async () => {
     const m = await newManager();
-    const a = await m.run({ argv: node(`process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000);`) });
+    const a = await m.run({
+      argv: node(`process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000);`),
+    });
     await waitFor(async () => textOf(await readAll(m, a.id)).includes("ready"), 10_000, "ready");
     const t0 = Date.now();
     const info = await m.stop(a.id, 400);
@@ -123,7 +140,9 @@ describe("agent lifecycle", () => {
 
   it("a child that exits cleanly on SIGTERM is recorded as exited with reason stopped", async () => {
     const m = await newManager();
-    const a = await m.run({ argv: node(`process.on("SIGTERM", () => process.exit(0)); console.log("ready"); setInterval(() => {}, 1000);`) });
+    const a = await m.run({
+      argv: node(`process.on("SIGTERM", () => process.exit(0)); console.log("ready"); setInterval(() => {}, 1000);`),
+    });
     await waitFor(async () => textOf(await readAll(m, a.id)).includes("ready"), 10_000, "ready");
     expect(await m.stop(a.id)).toMatchObject({ state: "exited", exitCode: 0, signal: null, reason: "stopped" });
   });
@@ -154,7 +173,11 @@ describe("agent lifecycle", () => {
   it("passes env and cwd", async () => {
     const m = await newManager();
     const cwd = await tempDir();
-    const a = await m.run({ argv: node("console.log(process.env.PASEO_TEST_VAR + ' ' + process.cwd())"), cwd, env: { PASEO_TEST_VAR: "v1" } });
+    const a = await m.run({
+      argv: node("console.log(process.env.PASEO_TEST_VAR + ' ' + process.cwd())"),
+      cwd,
+      env: { PASEO_TEST_VAR: "v1" },
+    });
     await waitEnded(m, a.id);
     expect(textOf(await readAll(m, a.id))).toBe(`v1 ${cwd}\n`);
     expect(a.cwd).toBe(cwd);
@@ -185,12 +208,21 @@ describe("agent lifecycle", () => {
     await expect(m.readLogs(a.id, 99)).rejects.toMatchObject({ code: "BAD_PARAMS" });
     await expect(m.readLogs(a.id, 1, 0)).rejects.toMatchObject({ code: "BAD_PARAMS" });
     expect(await m.readLogs(a.id, 2)).toEqual({ chunks: [], nextSeq: 2, more: false });
-    expect(() => m.subscribe(a.id, 5, () => {}, () => {})).toThrowError(/past the end/);
+    expect(() =>
+      m.subscribe(
+        a.id,
+        5,
+        () => {},
+        () => {},
+      ),
+    ).toThrowError(/past the end/);
   });
 
   it("close({ killAgents: true }) stops running agents and refuses new work", async () => {
     const m = await newManager({ stopGraceMs: 300 });
-    const a = await m.run({ argv: node(`process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000);`) });
+    const a = await m.run({
+      argv: node(`process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000);`),
+    });
     await waitFor(async () => textOf(await readAll(m, a.id)).includes("ready"), 10_000, "ready");
     await m.close({ killAgents: true });
     expect(m.get(a.id)).toMatchObject({ state: "killed", signal: "SIGKILL", reason: "daemon-stopped" });

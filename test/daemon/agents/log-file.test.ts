@@ -36,7 +36,7 @@ describe("LogFile", () => {
       const chunks = await readAllFrom(lf, since, 2000);
       expect(chunks.length).toBe(1001 - since);
       expectContiguous(chunks, since);
-      chunks.forEach((c) => expect(Buffer.from(c.data).equals(payload(c.seq))).toBe(true));
+      for (const c of chunks) expect(Buffer.from(c.data).equals(payload(c.seq))).toBe(true);
       expect(chunks.every((c) => c.fd === (c.seq % 3 === 0 ? 2 : 1))).toBe(true);
     }
     const one = await lf.read(10, 1);
@@ -68,10 +68,16 @@ describe("LogFile", () => {
   });
 
   for (const [label, damage] of [
-    ["a partial header", (size: number, path: string) => appendFile(path, Buffer.from([0, 0, 0]))],
+    ["a partial header", (_size: number, path: string) => appendFile(path, Buffer.from([0, 0, 0]))],
     ["a length past EOF", (size: number, path: string) => truncate(path, size - 3)],
-    ["a wrong seq", (size: number, path: string) => appendFile(path, Buffer.from([0, 0, 0, 0, 0, 0, 0, 9, 1, 0, 0, 0, 0]))],
-    ["a bad fd", (size: number, path: string) => appendFile(path, Buffer.from([0, 0, 0, 0, 0, 0, 0, 51, 7, 0, 0, 0, 0]))],
+    [
+      "a wrong seq",
+      (_size: number, path: string) => appendFile(path, Buffer.from([0, 0, 0, 0, 0, 0, 0, 9, 1, 0, 0, 0, 0])),
+    ],
+    [
+      "a bad fd",
+      (_size: number, path: string) => appendFile(path, Buffer.from([0, 0, 0, 0, 0, 0, 0, 51, 7, 0, 0, 0, 0])),
+    ],
   ] as const) {
     it(`repairs a torn tail: ${label}`, async () => {
       const { path, lf } = await filled(50);
@@ -99,22 +105,34 @@ describe("LogFile", () => {
       results.push(
         new Promise((resolve, reject) => {
           const got: OutputChunk[] = [];
-          const sub = new Subscription(lf, since, {
-            onChunk: (c) => {
-              got.push(c);
-              if (pauseEvery && c.seq % pauseEvery === 0) {
-                sub.pause();
-                setTimeout(() => sub.resume(), 1);
-              }
+          const sub = new Subscription(
+            lf,
+            since,
+            {
+              onChunk: (c) => {
+                got.push(c);
+                if (pauseEvery && c.seq % pauseEvery === 0) {
+                  sub.pause();
+                  setTimeout(() => sub.resume(), 1);
+                }
+              },
+              onEnd: () => resolve(got),
+              onError: reject,
             },
-            onEnd: () => resolve(got),
-            onError: reject,
-          }, info, quiet);
+            info,
+            quiet,
+          );
         }),
       );
     };
     let seq = 1;
-    const starts = new Map([[0, [1, 0]], [3000, [1, 97]], [7000, [2500, 0]], [12000, [11999, 13]], [19990, [5, 0]]]);
+    const starts = new Map([
+      [0, [1, 0]],
+      [3000, [1, 97]],
+      [7000, [2500, 0]],
+      [12000, [11999, 13]],
+      [19990, [5, 0]],
+    ]);
     while (seq <= total) {
       const burst = 1 + Math.floor(Math.random() * 200);
       for (let i = 0; i < burst && seq <= total; i++, seq++) {
@@ -138,7 +156,13 @@ describe("LogFile", () => {
     const { lf } = await filled(10);
     const got: number[] = [];
     let ended = false;
-    const sub = new Subscription(lf, 4, { onChunk: (c) => got.push(c.seq), onEnd: () => (ended = true) }, () => ({}) as AgentInfo, quiet);
+    const sub = new Subscription(
+      lf,
+      4,
+      { onChunk: (c) => got.push(c.seq), onEnd: () => (ended = true) },
+      () => ({}) as AgentInfo,
+      quiet,
+    );
     expect(got).toEqual([]); // never inside the constructor / subscribe()
     await waitFor(() => got.length === 7, 5000, "replay");
     expect(got).toEqual([4, 5, 6, 7, 8, 9, 10]);

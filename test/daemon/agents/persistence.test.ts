@@ -4,7 +4,18 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { procStartTime } from "../../../src/daemon/agents/agent-process.js";
 import type { AgentInfo } from "../../../src/daemon/agents/index.js";
-import { cleanup, expectContiguous, isAlive, newManager, node, readAll, tempDir, textOf, trackPid, waitFor } from "./helpers.js";
+import {
+  cleanup,
+  expectContiguous,
+  isAlive,
+  newManager,
+  node,
+  readAll,
+  tempDir,
+  textOf,
+  trackPid,
+  waitFor,
+} from "./helpers.js";
 
 afterEach(cleanup);
 
@@ -18,13 +29,33 @@ function record(seq: number, fd: 1 | 2, text: string): Buffer {
   return Buffer.concat([h, data]);
 }
 
-async function writeLeftover(dir: string, id: string, info: Partial<AgentInfo>, procStart: string | null, log: Buffer): Promise<void> {
+async function writeLeftover(
+  dir: string,
+  id: string,
+  info: Partial<AgentInfo>,
+  procStart: string | null,
+  log: Buffer,
+): Promise<void> {
   await mkdir(join(dir, id), { recursive: true });
   const full: AgentInfo = {
-    id, name: "old", argv: ["old"], cwd: "/", pid: 999_999, state: "running", exitCode: null, signal: null,
-    startedAt: "2024-01-01T00:00:00.000Z", endedAt: null, nextSeq: 1, bytes: 0, ...info,
+    id,
+    name: "old",
+    argv: ["old"],
+    cwd: "/",
+    pid: 999_999,
+    state: "running",
+    exitCode: null,
+    signal: null,
+    startedAt: "2024-01-01T00:00:00.000Z",
+    endedAt: null,
+    nextSeq: 1,
+    bytes: 0,
+    ...info,
   };
-  await writeFile(join(dir, id, "meta.json"), JSON.stringify({ v: 1, info: full, owner: "999999/deadbeef", procStart, log: null }));
+  await writeFile(
+    join(dir, id, "meta.json"),
+    JSON.stringify({ v: 1, info: full, owner: "999999/deadbeef", procStart, log: null }),
+  );
   await writeFile(join(dir, id, "output.log"), log);
 }
 
@@ -32,7 +63,10 @@ describe("persistence", () => {
   it("ended agents and their logs survive a manager restart; seqs continue, files are private", async () => {
     const dir = join(await tempDir(), "agents");
     const m1 = await newManager({ dir });
-    const a = await m1.run({ argv: node(`for (let i = 0; i < 50; i++) console.log("row " + i); process.exit(7)`), env: { PASEO_SECRET_TOKEN: "hunter2-do-not-store" } });
+    const a = await m1.run({
+      argv: node(`for (let i = 0; i < 50; i++) console.log("row " + i); process.exit(7)`),
+      env: { PASEO_SECRET_TOKEN: "hunter2-do-not-store" },
+    });
     await waitFor(() => m1.get(a.id).state === "exited", 10_000, "exit");
     const before = m1.get(a.id);
     const logsBefore = await readAll(m1, a.id);
@@ -68,12 +102,18 @@ describe("persistence", () => {
     const m2 = await newManager({ dir });
     expect(m2.get(a.id)).toMatchObject({ state: "running", pid: a.pid });
     expect(m2.list().map((x) => x.id)).toEqual([a.id]);
-    const text = await waitFor(async () => {
-      const t = textOf(await readAll(m2, a.id));
-      return /n 150\n/.test(t) ? t : null;
-    }, 15_000, "n 150");
+    const text = await waitFor(
+      async () => {
+        const t = textOf(await readAll(m2, a.id));
+        return /n 150\n/.test(t) ? t : null;
+      },
+      15_000,
+      "n 150",
+    );
     const lines = text.split("\n").filter(Boolean);
-    lines.forEach((l, i) => expect(l).toBe(`n ${i}`));
+    lines.forEach((l, i) => {
+      expect(l).toBe(`n ${i}`);
+    });
     expectContiguous(await readAll(m2, a.id));
     const stopped = await m2.stop(a.id, 1000);
     expect(stopped).toMatchObject({ state: "killed", signal: "SIGTERM", reason: "stopped" });
@@ -83,16 +123,22 @@ describe("persistence", () => {
   it("an agent that ends while no manager is there is recorded with its real exit status", async () => {
     const dir = join(await tempDir(), "agents");
     const m1 = await newManager({ dir });
-    const a = await m1.run({ argv: node(`console.log("start"); setTimeout(() => { console.log("bye"); process.exit(5) }, 400)`) });
+    const a = await m1.run({
+      argv: node(`console.log("start"); setTimeout(() => { console.log("bye"); process.exit(5) }, 400)`),
+    });
     await m1.close();
     await waitFor(async () => !(await isAlive(a.pid!)), 10_000, "the agent to end");
-    await waitFor(async () => {
-      try {
-        return (await stat(join(dir, a.id, "exit.json"))).size > 0;
-      } catch {
-        return false;
-      }
-    }, 10_000, "exit.json");
+    await waitFor(
+      async () => {
+        try {
+          return (await stat(join(dir, a.id, "exit.json"))).size > 0;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      "exit.json",
+    );
     const m2 = await newManager({ dir });
     expect(m2.get(a.id)).toMatchObject({ state: "exited", exitCode: 5, signal: null });
     expect(textOf(await readAll(m2, a.id))).toBe("start\nbye\n");
@@ -123,7 +169,9 @@ describe("persistence", () => {
   it("a host killed while the manager is connected: the agent becomes lost at once and its program is terminated", async () => {
     const dir = join(await tempDir(), "agents");
     const m = await newManager({ dir });
-    const a = await m.run({ argv: node(`process.on("SIGHUP", () => {}); console.log("up"); setInterval(() => {}, 1000)`) });
+    const a = await m.run({
+      argv: node(`process.on("SIGHUP", () => {}); console.log("up"); setInterval(() => {}, 1000)`),
+    });
     await waitFor(async () => textOf(await readAll(m, a.id)).includes("up"), 10_000, "up");
     const hostPid = JSON.parse(await readFile(join(dir, a.id, "meta.json"), "utf8")).host.pid as number;
     process.kill(hostPid, "SIGKILL");
@@ -191,7 +239,10 @@ describe("persistence", () => {
     trackPid(pid);
     await writeLeftover(dir, "orphanaa", { pid }, procStartTime(pid), Buffer.alloc(0));
     // Same pid but a different start time: must be left alone.
-    const stranger = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { detached: true, stdio: "ignore" });
+    const stranger = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], {
+      detached: true,
+      stdio: "ignore",
+    });
     await new Promise((r) => stranger.once("spawn", r));
     trackPid(stranger.pid!);
     await writeLeftover(dir, "strangrr", { pid: stranger.pid! }, "1", Buffer.alloc(0));

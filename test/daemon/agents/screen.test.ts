@@ -44,7 +44,13 @@ describe("PtySession flow control", () => {
     const size = 8 * 1024; // fits in the kernel's PTY buffers: the program exits while its output waits unread
     const parts: Uint8Array[] = [];
     const s = PtySession.spawn(
-      { argv: ["sh", "-c", `head -c ${size} /dev/zero | tr '\\0' z`], cwd: "/", env: { ...(process.env as Record<string, string>) }, cols: 80, rows: 24 },
+      {
+        argv: ["sh", "-c", `head -c ${size} /dev/zero | tr '\\0' z`],
+        cwd: "/",
+        env: { ...(process.env as Record<string, string>) },
+        cols: 80,
+        rows: 24,
+      },
       (d) => parts.push(new Uint8Array(d)),
     );
     s.pause();

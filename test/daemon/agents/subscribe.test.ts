@@ -25,7 +25,7 @@ function expected(): { out: string; err: string } {
   for (let i = 0; i < LINES; i++) {
     const s = `line ${i} ${"x".repeat(i % 97)}\n`;
     out += s;
-    if (i % 10 === 0) err += "e" + s;
+    if (i % 10 === 0) err += `e${s}`;
   }
   return { out: sha256(out), err: sha256(err) };
 }
@@ -36,7 +36,12 @@ interface Collected {
   handle: ReturnType<AgentManager["subscribe"]>;
 }
 
-function collect(m: AgentManager, id: string, since: number, onChunk?: (c: OutputChunk, all: OutputChunk[]) => void): Collected {
+function collect(
+  m: AgentManager,
+  id: string,
+  since: number,
+  onChunk?: (c: OutputChunk, all: OutputChunk[]) => void,
+): Collected {
   const chunks: OutputChunk[] = [];
   let handle!: Collected["handle"];
   const ended = new Promise<AgentInfo>((resolve, reject) => {
@@ -112,8 +117,12 @@ describe("subscribe: replay + live without gap or duplicate", () => {
 
   it("nothing is delivered while paused; resume continues from disk", async () => {
     const m = await newManager();
-    const a = await m.run({ argv: node(`let i = 0; const t = setInterval(() => { console.log("tick " + i++); if (i === 20) clearInterval(t); }, 5);`) });
-    const sub = collect(m, a.id, 1, (c, all) => {
+    const a = await m.run({
+      argv: node(
+        `let i = 0; const t = setInterval(() => { console.log("tick " + i++); if (i === 20) clearInterval(t); }, 5);`,
+      ),
+    });
+    const sub = collect(m, a.id, 1, (_c, all) => {
       if (all.length === 3) sub.handle.pause();
     });
     await waitFor(() => sub.chunks.length === 3, 10_000, "3 chunks");

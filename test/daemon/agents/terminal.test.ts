@@ -14,21 +14,33 @@ function busyWait(ms: number): void {
 const py = (script: string): string[] => ["python3", "-c", script];
 
 async function waitEnded(m: AgentManager, id: string, timeoutMs = 20_000): Promise<AgentInfo> {
-  return waitFor(() => {
-    const info = m.get(id);
-    return info.state !== "running" ? info : null;
-  }, timeoutMs, `agent ${id} to end`);
+  return waitFor(
+    () => {
+      const info = m.get(id);
+      return info.state !== "running" ? info : null;
+    },
+    timeoutMs,
+    `agent ${id} to end`,
+  );
 }
 
 async function waitText(m: AgentManager, id: string, needle: string | RegExp): Promise<string> {
-  return waitFor(async () => {
-    const t = textOf(await readAll(m, id));
-    return (typeof needle === "string" ? t.includes(needle) : needle.test(t)) ? t : null;
-  }, 15_000, `output ${String(needle)}`);
+  return waitFor(
+    async () => {
+      const t = textOf(await readAll(m, id));
+      return (typeof needle === "string" ? t.includes(needle) : needle.test(t)) ? t : null;
+    },
+    15_000,
+    `output ${String(needle)}`,
+  );
 }
 
 /** Lines of a terminal's active buffer after writing `data` into a fresh cols × rows headless terminal. */
-async function render(cols: number, rows: number, ...data: (string | Uint8Array)[]): Promise<{ lines: string[]; alt: boolean; cursor: [number, number] }> {
+async function render(
+  cols: number,
+  rows: number,
+  ...data: (string | Uint8Array)[]
+): Promise<{ lines: string[]; alt: boolean; cursor: [number, number] }> {
   const t = new headless.Terminal({ cols, rows, allowProposedApi: true, scrollback: 1000 });
   for (const d of data) await new Promise<void>((res) => t.write(d, res));
   const b = t.buffer.active;
@@ -42,7 +54,8 @@ async function render(cols: number, rows: number, ...data: (string | Uint8Array)
 describe("terminal agents", () => {
   it("run under a PTY: isatty() is true, the size is the requested one, TERM is xterm-256color, output is fd 1", async () => {
     const m = await newManager();
-    const script = "import os,sys; sz=os.get_terminal_size(); print('tty', sys.stdin.isatty(), sys.stdout.isatty(), sys.stderr.isatty(), sz.columns, sz.lines, os.environ['TERM']); print('err', file=sys.stderr)";
+    const script =
+      "import os,sys; sz=os.get_terminal_size(); print('tty', sys.stdin.isatty(), sys.stdout.isatty(), sys.stderr.isatty(), sz.columns, sz.lines, os.environ['TERM']); print('err', file=sys.stderr)";
     const a = await m.run({ argv: py(script), tty: true, cols: 100, rows: 30 });
     expect(a).toMatchObject({ tty: true, cols: 100, rows: 30, state: "running" });
     const info = await waitEnded(m, a.id);
@@ -55,7 +68,11 @@ describe("terminal agents", () => {
     expect(text).toContain("err\r\n");
 
     // Defaults 80×24; a caller's env may override TERM. Pipe agents report tty: false and no size.
-    const d = await m.run({ argv: py("import os; sz=os.get_terminal_size(); print(sz.columns, sz.lines, os.environ['TERM'])"), tty: true, env: { TERM: "vt100" } });
+    const d = await m.run({
+      argv: py("import os; sz=os.get_terminal_size(); print(sz.columns, sz.lines, os.environ['TERM'])"),
+      tty: true,
+      env: { TERM: "vt100" },
+    });
     expect(d).toMatchObject({ tty: true, cols: 80, rows: 24 });
     await waitEnded(m, d.id);
     expect(textOf(await readAll(m, d.id))).toBe("80 24 vt100\r\n");
@@ -65,8 +82,14 @@ describe("terminal agents", () => {
 
   it("validates sizes and refuses terminal operations on pipe agents with named errors", async () => {
     const m = await newManager();
-    await expect(m.run({ argv: ["true"], tty: true, cols: 1 })).rejects.toMatchObject({ code: "BAD_PARAMS", message: expect.stringMatching(/cols must be an integer between 2 and 1000/) });
-    await expect(m.run({ argv: ["true"], tty: true, rows: 501 })).rejects.toMatchObject({ code: "BAD_PARAMS", message: expect.stringMatching(/rows .* 2 and 500/) });
+    await expect(m.run({ argv: ["true"], tty: true, cols: 1 })).rejects.toMatchObject({
+      code: "BAD_PARAMS",
+      message: expect.stringMatching(/cols must be an integer between 2 and 1000/),
+    });
+    await expect(m.run({ argv: ["true"], tty: true, rows: 501 })).rejects.toMatchObject({
+      code: "BAD_PARAMS",
+      message: expect.stringMatching(/rows .* 2 and 500/),
+    });
     await expect(m.run({ argv: ["true"], cols: 80 })).rejects.toMatchObject({ code: "BAD_PARAMS" });
     const pipe = await m.run({ argv: ["sleep", "30"] });
     await expect(m.resize(pipe.id, 80, 24)).rejects.toMatchObject({ code: "NOT_A_TERMINAL" });
@@ -121,11 +144,15 @@ describe("terminal agents", () => {
     const a = await m.run({ argv: py(script), tty: true, cols: 60, rows: 20 });
     await waitText(m, a.id, "press a key");
     // The program may still be finishing its refresh: wait until the screen settles on it.
-    const first = await waitFor(async () => {
-      const s = await m.screen(a.id);
-      const r = await render(s.cols, s.rows, s.data);
-      return r.lines[9]?.includes("press a key") ? { s, r } : null;
-    }, 10_000, "the curses screen");
+    const first = await waitFor(
+      async () => {
+        const s = await m.screen(a.id);
+        const r = await render(s.cols, s.rows, s.data);
+        return r.lines[9]?.includes("press a key") ? { s, r } : null;
+      },
+      10_000,
+      "the curses screen",
+    );
     expect(first.s).toMatchObject({ cols: 60, rows: 20 });
     expect(first.r.alt).toBe(true);
     expect(first.r.lines[0]).toBe("TOP LINE");
@@ -134,13 +161,19 @@ describe("terminal agents", () => {
 
     await m.sendInput(a.id, Buffer.from("x"));
     await waitText(m, a.id, "got key x");
-    const second = await waitFor(async () => {
-      const s = await m.screen(a.id);
-      const r = await render(s.cols, s.rows, s.data);
-      return r.lines[12]?.includes("got key x") ? { s, r } : null;
-    }, 10_000, "the second screen");
+    const second = await waitFor(
+      async () => {
+        const s = await m.screen(a.id);
+        const r = await render(s.cols, s.rows, s.data);
+        return r.lines[12]?.includes("got key x") ? { s, r } : null;
+      },
+      10_000,
+      "the second screen",
+    );
     // Contract: snapshot.data, then the log from snapshot.seq, gives the current screen.
-    const later = (await readAll(m, a.id)).filter((c) => c.seq >= first.s.seq && c.seq < second.s.seq).map((c) => c.data);
+    const later = (await readAll(m, a.id))
+      .filter((c) => c.seq >= first.s.seq && c.seq < second.s.seq)
+      .map((c) => c.data);
     const replayed = await render(60, 20, first.s.data, ...later);
     expect(replayed.lines).toEqual(second.r.lines);
     expect(replayed.cursor).toEqual(second.r.cursor);
@@ -191,7 +224,10 @@ describe("terminal agents", () => {
       "time.sleep(30)",
     ].join("\n");
     // Under a shell, so the foreground process group is not just the session leader.
-    const a = await m.run({ argv: ["bash", "-c", `python3 -c "${script.replace(/"/g, '\\"')}"; echo "rc=$?"`], tty: true });
+    const a = await m.run({
+      argv: ["bash", "-c", `python3 -c "${script.replace(/"/g, '\\"')}"; echo "rc=$?"`],
+      tty: true,
+    });
     await waitText(m, a.id, "ready");
     await m.sendInput(a.id, Buffer.from([3]));
     const info = await waitEnded(m, a.id);
@@ -210,13 +246,21 @@ describe("terminal agents", () => {
     const expected = sha256(pattern.repeat(size / pattern.length));
     for (let run = 0; run < 2; run++) {
       // A pipeline under bash, like a real shell: the writer is a grandchild, bash exits right after it.
-      const a = await m.run({ argv: ["bash", "-c", `python3 -c "import sys; sys.stdout.write('${pattern}'*${size / pattern.length})" | cat`], tty: true });
+      const a = await m.run({
+        argv: ["bash", "-c", `python3 -c "import sys; sys.stdout.write('${pattern}'*${size / pattern.length})" | cat`],
+        tty: true,
+      });
       // A busy daemon (here: a follower that blocks the event loop now and then) reads slower than the program
       // writes, so the program exits while its last output is still queued in the PTY: the case that lost data.
       let n = 0;
-      m.subscribe(a.id, 1, () => {
-        if (++n % 40 === 0) busyWait(25);
-      }, () => undefined);
+      m.subscribe(
+        a.id,
+        1,
+        () => {
+          if (++n % 40 === 0) busyWait(25);
+        },
+        () => undefined,
+      );
       const info = await waitEnded(m, a.id, 60_000);
       expect(info).toMatchObject({ state: "exited", exitCode: 0 });
       const chunks = await readAll(m, a.id);

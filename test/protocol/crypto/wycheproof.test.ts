@@ -43,7 +43,9 @@ interface AeadTest {
 }
 
 const x25519 = loadSharedVector<{ numberOfTests: number; testGroups: Group<XdhTest>[] }>("wycheproof-x25519.json");
-const aead = loadSharedVector<{ numberOfTests: number; testGroups: Group<AeadTest>[] }>("wycheproof-chacha20-poly1305.json");
+const aead = loadSharedVector<{ numberOfTests: number; testGroups: Group<AeadTest>[] }>(
+  "wycheproof-chacha20-poly1305.json",
+);
 const xdhTests = x25519.testGroups.flatMap((g) => g.tests);
 const aeadTests = aead.testGroups.flatMap((g) => g.tests);
 const backends: CryptoBackend[] = [nobleBackend, nativeBackend];
@@ -96,28 +98,31 @@ describe.each(backends)("Wycheproof X25519 on the $name backend", (backend) => {
 });
 
 describe.each(backends)("Wycheproof ChaCha20-Poly1305 on the $name backend", (backend) => {
-  it.each(aeadTests.map((t) => [t.tcId, t.result, t.flags.join(","), t] as const))("tcId %i (%s, %s)", (_id, result, flags, t) => {
-    const key = fromHex(t.key);
-    const iv = fromHex(t.iv);
-    const aad = fromHex(t.aad);
-    const msg = fromHex(t.msg);
-    const sealed = concatBytes(fromHex(t.ct), fromHex(t.tag));
-    if (result === "valid") {
-      expect(toHex(backend.encrypt(key, iv, aad, msg))).toBe(t.ct + t.tag);
-      expect(toHex(backend.decrypt(key, iv, aad, sealed))).toBe(t.msg);
-      count(backend.name, "aead valid");
-      return;
-    }
-    // No "acceptable" AEAD cases exist in this file; fail loudly if a future file adds some unreviewed.
-    expect(result).toBe("invalid");
-    if (flags.includes("InvalidNonceSize")) {
-      expect(() => backend.encrypt(key, iv, aad, msg)).toThrow(CryptoInputError);
-      expect(() => backend.decrypt(key, iv, aad, sealed)).toThrow(CryptoInputError);
-    } else {
-      expect(() => backend.decrypt(key, iv, aad, sealed)).toThrow(DecryptError);
-    }
-    count(backend.name, "aead invalid rejected");
-  });
+  it.each(aeadTests.map((t) => [t.tcId, t.result, t.flags.join(","), t] as const))(
+    "tcId %i (%s, %s)",
+    (_id, result, flags, t) => {
+      const key = fromHex(t.key);
+      const iv = fromHex(t.iv);
+      const aad = fromHex(t.aad);
+      const msg = fromHex(t.msg);
+      const sealed = concatBytes(fromHex(t.ct), fromHex(t.tag));
+      if (result === "valid") {
+        expect(toHex(backend.encrypt(key, iv, aad, msg))).toBe(t.ct + t.tag);
+        expect(toHex(backend.decrypt(key, iv, aad, sealed))).toBe(t.msg);
+        count(backend.name, "aead valid");
+        return;
+      }
+      // No "acceptable" AEAD cases exist in this file; fail loudly if a future file adds some unreviewed.
+      expect(result).toBe("invalid");
+      if (flags.includes("InvalidNonceSize")) {
+        expect(() => backend.encrypt(key, iv, aad, msg)).toThrow(CryptoInputError);
+        expect(() => backend.decrypt(key, iv, aad, sealed)).toThrow(CryptoInputError);
+      } else {
+        expect(() => backend.decrypt(key, iv, aad, sealed)).toThrow(DecryptError);
+      }
+      count(backend.name, "aead invalid rejected");
+    },
+  );
 });
 
 afterAll(() => {

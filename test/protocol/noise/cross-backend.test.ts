@@ -25,11 +25,23 @@ function transcript(backend: CryptoBackend, protocolName: string): { messages: s
   const prologue = utf8("cross-backend");
   const needs = (pre: readonly string[]) => pre.includes("s");
   const init = new HandshakeState({
-    protocolName, initiator: true, backend, prologue, psks, s: is, e: fixedPair(backend, 3),
+    protocolName,
+    initiator: true,
+    backend,
+    prologue,
+    psks,
+    s: is,
+    e: fixedPair(backend, 3),
     rs: needs(pattern.responderPreMessage) ? rsPair.publicKey : undefined,
   });
   const resp = new HandshakeState({
-    protocolName, initiator: false, backend, prologue, psks, s: rsPair, e: fixedPair(backend, 4),
+    protocolName,
+    initiator: false,
+    backend,
+    prologue,
+    psks,
+    s: rsPair,
+    e: fixedPair(backend, 4),
     rs: needs(pattern.initiatorPreMessage) ? is.publicKey : undefined,
   });
   const messages: string[] = [];
@@ -69,24 +81,41 @@ describe("mixed-backend NKpsk0 with random keys", () => {
     [nobleBackend, nativeBackend],
     [nativeBackend, nobleBackend],
   ];
-  it.each(cases.map(([i, r]) => [i.name, r.name, i, r] as const))("%s initiator + %s responder", (_i, _r, iBackend, rBackend) => {
-    const protocolName = "Noise_NKpsk0_25519_ChaChaPoly_SHA256";
-    const server = rBackend.generateKeyPair();
-    const psk = iBackend.randomBytes(32);
-    const prologue = utf8("paseo/1\0server\0offer");
-    const init = new HandshakeState({ protocolName, initiator: true, backend: iBackend, prologue, rs: server.publicKey, psks: [psk] });
-    const resp = new HandshakeState({ protocolName, initiator: false, backend: rBackend, prologue, s: server, psks: [psk] });
-    expect(resp.readMessage(init.writeMessage(utf8("early")))).toEqual(utf8("early"));
-    expect(init.readMessage(resp.writeMessage(utf8("welcome")))).toEqual(utf8("welcome"));
-    expect(init.handshakeHash()).toEqual(resp.handshakeHash());
-    expect(init.remoteStaticKey()).toEqual(server.publicKey);
-    const [a, b] = [init.split(), resp.split()];
-    for (let n = 1; n <= 50; n++) {
-      const up = iBackend.randomBytes(n * 7);
-      const down = rBackend.randomBytes(n * 5);
-      expect(b.recv.decryptWithAd(EMPTY, a.send.encryptWithAd(EMPTY, up))).toEqual(up);
-      expect(a.recv.decryptWithAd(EMPTY, b.send.encryptWithAd(EMPTY, down))).toEqual(down);
-      if (n % 10 === 0) [a.send, a.recv, b.send, b.recv].forEach((c) => c.rekey());
-    }
-  });
+  it.each(cases.map(([i, r]) => [i.name, r.name, i, r] as const))(
+    "%s initiator + %s responder",
+    (_i, _r, iBackend, rBackend) => {
+      const protocolName = "Noise_NKpsk0_25519_ChaChaPoly_SHA256";
+      const server = rBackend.generateKeyPair();
+      const psk = iBackend.randomBytes(32);
+      const prologue = utf8("paseo/1\0server\0offer");
+      const init = new HandshakeState({
+        protocolName,
+        initiator: true,
+        backend: iBackend,
+        prologue,
+        rs: server.publicKey,
+        psks: [psk],
+      });
+      const resp = new HandshakeState({
+        protocolName,
+        initiator: false,
+        backend: rBackend,
+        prologue,
+        s: server,
+        psks: [psk],
+      });
+      expect(resp.readMessage(init.writeMessage(utf8("early")))).toEqual(utf8("early"));
+      expect(init.readMessage(resp.writeMessage(utf8("welcome")))).toEqual(utf8("welcome"));
+      expect(init.handshakeHash()).toEqual(resp.handshakeHash());
+      expect(init.remoteStaticKey()).toEqual(server.publicKey);
+      const [a, b] = [init.split(), resp.split()];
+      for (let n = 1; n <= 50; n++) {
+        const up = iBackend.randomBytes(n * 7);
+        const down = rBackend.randomBytes(n * 5);
+        expect(b.recv.decryptWithAd(EMPTY, a.send.encryptWithAd(EMPTY, up))).toEqual(up);
+        expect(a.recv.decryptWithAd(EMPTY, b.send.encryptWithAd(EMPTY, down))).toEqual(down);
+        if (n % 10 === 0) for (const c of [a.send, a.recv, b.send, b.recv]) c.rekey();
+      }
+    },
+  );
 });

@@ -60,9 +60,24 @@ describe.each([nobleBackend, nativeBackend])("NKpsk0 negative cases on the $name
       psks: [o.psk ?? psk],
     });
   const responder = (o: { psk?: Uint8Array } = {}) =>
-    new HandshakeState({ protocolName: PROTOCOL, initiator: false, backend, prologue, s: server, e: serverE, psks: [o.psk ?? psk] });
+    new HandshakeState({
+      protocolName: PROTOCOL,
+      initiator: false,
+      backend,
+      prologue,
+      s: server,
+      e: serverE,
+      psks: [o.psk ?? psk],
+    });
 
-  function handshake(): { init: HandshakeState; resp: HandshakeState; m1: Uint8Array; m2: Uint8Array; i: TransportStates; r: TransportStates } {
+  function handshake(): {
+    init: HandshakeState;
+    resp: HandshakeState;
+    m1: Uint8Array;
+    m2: Uint8Array;
+    i: TransportStates;
+    r: TransportStates;
+  } {
     const init = initiator();
     const resp = responder();
     const m1 = init.writeMessage(earlyPayload);
@@ -115,7 +130,9 @@ describe.each([nobleBackend, nativeBackend])("NKpsk0 negative cases on the $name
     const genuine = handshake().i.send.encryptWithAd(EMPTY, plaintext);
     for (let pos = 0; pos < genuine.length; pos++) {
       const { r } = handshake();
-      expect(() => r.recv.decryptWithAd(EMPTY, flip(genuine, pos, 1 << pos % 8)), `byte ${pos}`).toThrow(DecryptError);
+      expect(() => r.recv.decryptWithAd(EMPTY, flip(genuine, pos, 1 << (pos % 8))), `byte ${pos}`).toThrow(
+        DecryptError,
+      );
       expect(r.recv.isFailed).toBe(true);
       // Not even the genuine message is accepted afterwards: no nonce is retried after a failure.
       expect(() => r.recv.decryptWithAd(EMPTY, genuine)).toThrow(ChannelFailedError);
@@ -204,14 +221,18 @@ describe.each([nobleBackend, nativeBackend])("NKpsk0 negative cases on the $name
 
     const { i, r } = handshake();
     expect(i.send.encryptWithAd(EMPTY, new Uint8Array(MAX_NOISE_MESSAGE - 16))).toHaveLength(MAX_NOISE_MESSAGE);
-    expect(() => i.send.encryptWithAd(EMPTY, new Uint8Array(MAX_NOISE_MESSAGE - 15))).toThrow(NoiseMessageTooLargeError);
+    expect(() => i.send.encryptWithAd(EMPTY, new Uint8Array(MAX_NOISE_MESSAGE - 15))).toThrow(
+      NoiseMessageTooLargeError,
+    );
     expect(() => r.recv.decryptWithAd(EMPTY, new Uint8Array(MAX_NOISE_MESSAGE + 1))).toThrow(NoiseMessageTooLargeError);
   });
 
   it("truncated messages throw TruncatedMessageError (or HandshakeError once the tokens are complete)", () => {
     const minimum = 32 + 16; // e + payload tag
     for (let length = 0; length < minimum; length++) {
-      expect(() => responder().readMessage(m1.subarray(0, length)), `m1 length ${length}`).toThrow(TruncatedMessageError);
+      expect(() => responder().readMessage(m1.subarray(0, length)), `m1 length ${length}`).toThrow(
+        TruncatedMessageError,
+      );
       const init = initiator();
       init.writeMessage(earlyPayload);
       expect(() => init.readMessage(m2.subarray(0, length)), `m2 length ${length}`).toThrow(TruncatedMessageError);

@@ -77,10 +77,16 @@ describe.each([nobleBackend, nativeBackend])("CipherState on the $name backend",
 describe("parseProtocolName", () => {
   it("places psk0 first in message 1 and pskN last in message N", () => {
     const nk = parseProtocolName("Noise_NKpsk0_25519_ChaChaPoly_SHA256");
-    expect(nk.pattern.messages).toEqual([["psk", "e", "es"], ["e", "ee"]]);
+    expect(nk.pattern.messages).toEqual([
+      ["psk", "e", "es"],
+      ["e", "ee"],
+    ]);
     expect(nk.pattern.responderPreMessage).toEqual(["s"]);
     const nn = parseProtocolName("Noise_NNpsk2+psk0_25519_ChaChaPoly_BLAKE2s");
-    expect(nn.pattern.messages).toEqual([["psk", "e"], ["e", "ee", "psk"]]);
+    expect(nn.pattern.messages).toEqual([
+      ["psk", "e"],
+      ["e", "ee", "psk"],
+    ]);
     expect(nn.pskPositions).toEqual([0, 2]);
     expect(nn.hash).toBe("BLAKE2s");
   });
@@ -110,7 +116,10 @@ describe("HandshakeState configuration checks", () => {
   const base = { backend, initiator: true };
   it.each([
     ["missing rs for NK", { ...base, protocolName: "Noise_NK_25519_ChaChaPoly_SHA256" }],
-    ["rs given for XX (it is transmitted)", { ...base, protocolName: "Noise_XX_25519_ChaChaPoly_SHA256", s, rs: s.publicKey }],
+    [
+      "rs given for XX (it is transmitted)",
+      { ...base, protocolName: "Noise_XX_25519_ChaChaPoly_SHA256", s, rs: s.publicKey },
+    ],
     ["missing s for XX", { ...base, protocolName: "Noise_XX_25519_ChaChaPoly_SHA256" }],
     ["missing psk", { ...base, protocolName: "Noise_NNpsk0_25519_ChaChaPoly_SHA256" }],
     ["short psk", { ...base, protocolName: "Noise_NNpsk0_25519_ChaChaPoly_SHA256", psks: [new Uint8Array(31)] }],
@@ -131,11 +140,19 @@ describe.each([nobleBackend, nativeBackend])("every supported pattern with rando
     const [si, sr] = [backend.generateKeyPair(), backend.generateKeyPair()];
     const psks = pskPositions.map(() => backend.randomBytes(32));
     const init = new HandshakeState({
-      protocolName, initiator: true, backend, s: si, psks,
+      protocolName,
+      initiator: true,
+      backend,
+      s: si,
+      psks,
       rs: pattern.responderPreMessage.includes("s") ? sr.publicKey : undefined,
     });
     const resp = new HandshakeState({
-      protocolName, initiator: false, backend, s: sr, psks,
+      protocolName,
+      initiator: false,
+      backend,
+      s: sr,
+      psks,
       rs: pattern.initiatorPreMessage.includes("s") ? si.publicKey : undefined,
     });
     for (let i = 0; !init.isComplete; i++) {

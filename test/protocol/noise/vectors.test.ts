@@ -10,7 +10,12 @@ import type { CryptoBackend, KeyPair } from "../../../src/protocol/crypto/backen
 import { nativeBackend } from "../../../src/protocol/crypto/native.js";
 import { nobleBackend } from "../../../src/protocol/crypto/noble.js";
 import { fromHex, toHex } from "../../../src/protocol/encoding.js";
-import { HandshakeState, NoiseConfigError, parseProtocolName, type TransportStates } from "../../../src/protocol/noise/index.js";
+import {
+  HandshakeState,
+  NoiseConfigError,
+  parseProtocolName,
+  type TransportStates,
+} from "../../../src/protocol/noise/index.js";
 import { loadSharedVector } from "../shared-vectors.js";
 
 interface Vector {
@@ -56,7 +61,8 @@ function keyPair(backend: CryptoBackend, hex: string | undefined): KeyPair | und
 
 function party(backend: CryptoBackend, v: Vector, initiator: boolean): HandshakeState {
   const p = initiator ? "init" : "resp";
-  const hex = (field: string): string | undefined => (v as unknown as Record<string, string | undefined>)[`${p}_${field}`];
+  const hex = (field: string): string | undefined =>
+    (v as unknown as Record<string, string | undefined>)[`${p}_${field}`];
   const rs = hex("remote_static");
   return new HandshakeState({
     protocolName: v.protocol_name,

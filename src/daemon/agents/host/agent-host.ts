@@ -16,7 +16,17 @@ import { spawnLocal, type AgentRuntime } from "../local-runtime.js";
 import { finalScreen } from "../screen-file.js";
 import type { OutputChunk, Logger } from "../types.js";
 import { writeExit } from "./exit-file.js";
-import { encodeJson, encodeRecord, FrameDecoder, HOST_PROTOCOL_VERSION, KIND_INPUT, KIND_JSON, NO_REPLY, type ExitRecord, type HostMessage } from "./frames.js";
+import {
+  encodeJson,
+  encodeRecord,
+  FrameDecoder,
+  HOST_PROTOCOL_VERSION,
+  KIND_INPUT,
+  KIND_JSON,
+  NO_REPLY,
+  type ExitRecord,
+  type HostMessage,
+} from "./frames.js";
 import { TTY_MAX_COLS, TTY_MAX_ROWS, TTY_MIN_COLS, TTY_MIN_ROWS, MAX_GRACE_MS } from "../../../protocol/rpc-params.js";
 
 /** Stop streaming live records above this much unsent data; the daemon catches up from disk after a "sync". */
@@ -76,7 +86,11 @@ export class AgentHost {
       // the screen's parser sees it: xterm's write() costs ~45 µs p50 here, and a keystroke's echo should not wait.
       let host: AgentHost | undefined;
       lf.onAppend((c) => host?.sendRecord(c));
-      const runtime = await spawnLocal({ argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, ...(spec.tty ? { tty: spec.tty } : {}) }, lf, log);
+      const runtime = await spawnLocal(
+        { argv: spec.argv, cwd: spec.cwd, env: spec.env, shell: spec.shell, ...(spec.tty ? { tty: spec.tty } : {}) },
+        lf,
+        log,
+      );
       host = new AgentHost(spec, server, lf, runtime, log);
       const h = host;
       server.on("connection", (s) => h.onConnection(s));
@@ -152,7 +166,7 @@ export class AgentHost {
       if (this.state === "ended") this.leave?.();
     });
     sock.on("data", (chunk: Buffer) => {
-      let frames;
+      let frames: ReturnType<typeof decoder.push>;
       try {
         frames = decoder.push(chunk);
       } catch (err) {
@@ -165,9 +179,15 @@ export class AgentHost {
       }
     });
     this.send({
-      t: "hello", v: HOST_PROTOCOL_VERSION, id: this.spec.id, pid: this.runtime.pid, tty: this.runtime.tty,
-      cols: this.runtime.size()?.cols ?? null, rows: this.runtime.size()?.rows ?? null,
-      nextSeq: this.lf.nextSeq, ended: this.ended,
+      t: "hello",
+      v: HOST_PROTOCOL_VERSION,
+      id: this.spec.id,
+      pid: this.runtime.pid,
+      tty: this.runtime.tty,
+      cols: this.runtime.size()?.cols ?? null,
+      rows: this.runtime.size()?.rows ?? null,
+      nextSeq: this.lf.nextSeq,
+      ended: this.ended,
     });
   }
 
@@ -197,7 +217,8 @@ export class AgentHost {
       case "stop":
         return void this.reply(sock, id, async () => {
           const grace = checkInt(m.graceMs, "graceMs", 0, MAX_GRACE_MS);
-          if (this.state === "running") this.stopReason ??= typeof m.reason === "string" ? m.reason.slice(0, 64) : "stopped";
+          if (this.state === "running")
+            this.stopReason ??= typeof m.reason === "string" ? m.reason.slice(0, 64) : "stopped";
           void this.runtime.stop(grace);
         });
       default:
@@ -216,7 +237,10 @@ export class AgentHost {
     let msg: HostMessage;
     try {
       const result = await fn();
-      msg = result && typeof result === "object" ? { t: "res", id, ok: true, result: result as never } : { t: "res", id, ok: true };
+      msg =
+        result && typeof result === "object"
+          ? { t: "res", id, ok: true, result: result as never }
+          : { t: "res", id, ok: true };
     } catch (err) {
       msg = errorRes(id, err);
     }
@@ -248,7 +272,8 @@ function errorRes(id: number, err: unknown): HostMessage {
 }
 
 function checkInt(v: unknown, name: string, min: number, max: number): number {
-  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw new AgentError("BAD_PARAMS", `${name} must be an integer between ${min} and ${max}`);
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max)
+    throw new AgentError("BAD_PARAMS", `${name} must be an integer between ${min} and ${max}`);
   return v as number;
 }
 

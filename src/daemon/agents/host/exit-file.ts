@@ -13,7 +13,7 @@ export function exitPath(agentDir: string): string {
 }
 
 export async function writeExit(agentDir: string, rec: ExitRecord): Promise<void> {
-  await writeFileAtomic(exitPath(agentDir), JSON.stringify(rec) + "\n", 0o600);
+  await writeFileAtomic(exitPath(agentDir), `${JSON.stringify(rec)}\n`, 0o600);
 }
 
 /** The recorded exit, or null when there is none (or it is unreadable: then the agent is reported lost). */

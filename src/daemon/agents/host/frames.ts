@@ -35,7 +35,17 @@ export interface ExitRecord {
 }
 
 export type HostMessage =
-  | { t: "hello"; v: number; id: string; pid: number; tty: boolean; cols: number | null; rows: number | null; nextSeq: number; ended: ExitRecord | null }
+  | {
+      t: "hello";
+      v: number;
+      id: string;
+      pid: number;
+      tty: boolean;
+      cols: number | null;
+      rows: number | null;
+      nextSeq: number;
+      ended: ExitRecord | null;
+    }
   | { t: "res"; id: number; ok: true; result?: ScreenSnapshot }
   | { t: "res"; id: number; ok: false; error: { code: string; message: string } }
   /** Live records were skipped (the daemon read too slowly): everything before nextSeq is on disk. */
@@ -116,7 +126,8 @@ function decodeFrame(kind: number, body: Buffer): Frame {
       } catch {
         throw new HostFrameError("a JSON frame is not valid JSON");
       }
-      if (!msg || typeof msg !== "object" || Array.isArray(msg)) throw new HostFrameError("a JSON frame is not an object");
+      if (!msg || typeof msg !== "object" || Array.isArray(msg))
+        throw new HostFrameError("a JSON frame is not an object");
       return { kind, msg: msg as Record<string, unknown> };
     }
     case KIND_RECORD: {

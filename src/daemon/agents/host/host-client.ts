@@ -16,7 +16,18 @@ import { AgentError } from "../errors.js";
 import type { LogMirror } from "../log-mirror.js";
 import type { Logger, ScreenSnapshot } from "../types.js";
 import { readExit } from "./exit-file.js";
-import { encodeInput, encodeJson, FrameDecoder, HOST_PROTOCOL_VERSION, KIND_JSON, KIND_RECORD, NO_REPLY, type DaemonRequest, type ExitRecord, type Frame } from "./frames.js";
+import {
+  encodeInput,
+  encodeJson,
+  FrameDecoder,
+  HOST_PROTOCOL_VERSION,
+  KIND_JSON,
+  KIND_RECORD,
+  NO_REPLY,
+  type DaemonRequest,
+  type ExitRecord,
+  type Frame,
+} from "./frames.js";
 import type { HostProcess } from "./spawn-host.js";
 
 const CONNECT_TIMEOUT_MS = 3000;
@@ -108,7 +119,10 @@ export class HostClient {
       return new HostClient(o, await connectChecked(o, CONNECT_TIMEOUT_MS));
     } catch (err) {
       if (!sameProcessAlive(o.host.pid, o.host.procStart)) return null;
-      o.log("warn", `agent ${o.id}: its host (pid ${o.host.pid}) does not answer yet (${(err as Error).message}); retrying`);
+      o.log(
+        "warn",
+        `agent ${o.id}: its host (pid ${o.host.pid}) does not answer yet (${(err as Error).message}); retrying`,
+      );
       return new HostClient(o, null);
     }
   }
@@ -225,7 +239,9 @@ export class HostClient {
       if (m.ok === true) p.res(m.result);
       else {
         const e = (m.error ?? {}) as { code?: string; message?: string };
-        const code = ["NOT_RUNNING", "BAD_PARAMS", "NOT_A_TERMINAL"].includes(e.code ?? "") ? (e.code as "NOT_RUNNING") : "NOT_RUNNING";
+        const code = ["NOT_RUNNING", "BAD_PARAMS", "NOT_A_TERMINAL"].includes(e.code ?? "")
+          ? (e.code as "NOT_RUNNING")
+          : "NOT_RUNNING";
         p.rej(new AgentError(code, `agent ${this.o.id}: ${e.message ?? "the host refused the request"}`));
       }
     }
@@ -233,7 +249,12 @@ export class HostClient {
 
   private request(req: DaemonRequest | null, input?: Uint8Array): Promise<unknown> {
     if (this.state !== "connected") {
-      return Promise.reject(new AgentError("NOT_RUNNING", `agent ${this.o.id} is not reachable right now (${this.state === "ended" ? "it has exited" : "its host is reconnecting"})`));
+      return Promise.reject(
+        new AgentError(
+          "NOT_RUNNING",
+          `agent ${this.o.id} is not reachable right now (${this.state === "ended" ? "it has exited" : "its host is reconnecting"})`,
+        ),
+      );
     }
     const id = this.nextReq++;
     return new Promise((res, rej) => {
@@ -347,7 +368,10 @@ export function connectOnce(path: string, timeoutMs: number): Promise<Connection
       sock.destroy();
       rej(err);
     };
-    const timer = setTimeout(() => fail(new Error(`no hello from the host at ${path} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`no hello from the host at ${path} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     sock.on("error", fail);
     const onData = (chunk: Buffer): void => {
       let frames: Frame[];
@@ -359,7 +383,12 @@ export function connectOnce(path: string, timeoutMs: number): Promise<Connection
       if (frames.length === 0) return;
       const first = frames[0]!;
       const h = first.kind === KIND_JSON ? (first.msg as Partial<Hello> & { t?: string; v?: number }) : null;
-      if (!h || h.t !== "hello" || h.v !== HOST_PROTOCOL_VERSION || !Number.isInteger(h.pid) || !Number.isInteger(h.nextSeq)) {
+      if (
+        h?.t !== "hello" ||
+        h.v !== HOST_PROTOCOL_VERSION ||
+        !Number.isInteger(h.pid) ||
+        !Number.isInteger(h.nextSeq)
+      ) {
         return fail(new Error(`the host at ${path} does not speak host protocol version ${HOST_PROTOCOL_VERSION}`));
       }
       clearTimeout(timer);

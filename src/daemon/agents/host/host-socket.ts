@@ -24,7 +24,10 @@ export function hostSocketPath(agentDir: string, id: string): string {
   if (Buffer.byteLength(direct) <= MAX_SOCKET_PATH) return direct;
   const name = `${id}-${createHash("sha256").update(agentDir).digest("hex").slice(0, 8)}.sock`;
   const uid = typeof process.getuid === "function" ? process.getuid() : 0;
-  const candidates = [process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, "paseo") : null, `/tmp/paseo-${uid}`];
+  const candidates = [
+    process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, "paseo") : null,
+    `/tmp/paseo-${uid}`,
+  ];
   const problems: string[] = [];
   for (const dir of candidates) {
     if (!dir || Buffer.byteLength(join(dir, name)) > MAX_SOCKET_PATH) continue;
@@ -32,7 +35,9 @@ export function hostSocketPath(agentDir: string, id: string): string {
     if (why === null) return join(dir, name);
     problems.push(`${dir}: ${why}`);
   }
-  throw new SocketPathError(`no usable path for the agent's socket: ${direct} is longer than ${MAX_SOCKET_PATH} bytes and ${problems.join("; ") || "no short runtime directory exists"}; use a shorter PASEO_HOME`);
+  throw new SocketPathError(
+    `no usable path for the agent's socket: ${direct} is longer than ${MAX_SOCKET_PATH} bytes and ${problems.join("; ") || "no short runtime directory exists"}; use a shorter PASEO_HOME`,
+  );
 }
 
 /** null when `dir` is (now) a directory owned by us with mode 0700; else what is wrong with it. */

@@ -26,7 +26,8 @@ function hostLogger(dir: string): Logger {
       } catch {
         /* new file */
       }
-      if (size < MAX_HOST_LOG_BYTES) appendFileSync(path, `${new Date().toISOString()} ${level} ${msg}\n`, { mode: 0o600 });
+      if (size < MAX_HOST_LOG_BYTES)
+        appendFileSync(path, `${new Date().toISOString()} ${level} ${msg}\n`, { mode: 0o600 });
     } catch {
       /* nowhere left to report to */
     }
@@ -42,14 +43,14 @@ async function readSpec(): Promise<HostSpec> {
     parts.push(chunk);
   }
   const spec = JSON.parse(Buffer.concat(parts).toString("utf8")) as HostSpec;
-  if (!spec || spec.v !== 1 || typeof spec.dir !== "string" || typeof spec.socket !== "string" || !Array.isArray(spec.argv)) {
+  if (spec?.v !== 1 || typeof spec.dir !== "string" || typeof spec.socket !== "string" || !Array.isArray(spec.argv)) {
     throw new Error("not a version 1 host spec");
   }
   return spec;
 }
 
 function report(msg: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify(msg) + "\n");
+  process.stdout.write(`${JSON.stringify(msg)}\n`);
   process.stdout.end();
 }
 
@@ -70,7 +71,9 @@ async function main(): Promise<void> {
   // What `ps` shows: which agent this host keeps (and under which home), never its command line or environment.
   process.title = `paseo-host ${spec.dir}`;
   process.on("uncaughtException", (err) => log("error", `uncaught: ${err.stack ?? err.message}`));
-  process.on("unhandledRejection", (err) => log("error", `unhandled rejection: ${(err as Error)?.stack ?? String(err)}`));
+  process.on("unhandledRejection", (err) =>
+    log("error", `unhandled rejection: ${(err as Error)?.stack ?? String(err)}`),
+  );
   let started: Awaited<ReturnType<typeof AgentHost.start>>;
   try {
     started = await AgentHost.start(spec, log);

@@ -46,7 +46,10 @@ export function hostEntry(): string {
  * the next daemon can adopt or settle — never an unmanaged host. If the daemon dies before the spec is written, the
  * host reads an incomplete spec and exits without starting anything.
  */
-export async function startHost(spec: HostSpec, recordHost: (host: HostProcess) => Promise<void>): Promise<StartedHost> {
+export async function startHost(
+  spec: HostSpec,
+  recordHost: (host: HostProcess) => Promise<void>,
+): Promise<StartedHost> {
   const child = spawn(process.execPath, [hostEntry(), spec.dir], {
     cwd: "/",
     detached: true,
