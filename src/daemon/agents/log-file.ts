@@ -325,7 +325,8 @@ export class LogFile {
   }
 }
 
-async function readAt(fh: FileHandle, pos: number, length: number): Promise<Buffer> {
+/** Read `length` bytes at `pos` (fewer at end of file): one positional read may return less than asked. */
+export async function readAt(fh: FileHandle, pos: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
   let got = 0;
   while (got < length) {

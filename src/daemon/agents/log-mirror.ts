@@ -11,8 +11,8 @@
  * seq it was told about, then switches back to live in the same synchronous step. So a record is applied once,
  * in order, whatever the interleaving of reconnects, backpressure (the host's "sync") and exits.
  */
-import { open, type FileHandle } from "node:fs/promises";
-import { MAX_RECORD_DATA, RECORD_HEADER, type LogFile } from "./log-file.js";
+import { type FileHandle, open } from "node:fs/promises";
+import { MAX_RECORD_DATA, RECORD_HEADER, readAt, type LogFile } from "./log-file.js";
 import type { OutputChunk, Logger } from "./types.js";
 
 const READ_BLOCK = 1 << 20;
@@ -125,15 +125,4 @@ export class LogMirror {
       await fh.close();
     }
   }
-}
-
-async function readAt(fh: FileHandle, pos: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
-  let got = 0;
-  while (got < length) {
-    const { bytesRead } = await fh.read(buf, got, length - got, pos + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return buf.subarray(0, got);
 }
