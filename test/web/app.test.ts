@@ -130,6 +130,9 @@ describe.skipIf(SKIP_BROWSER)("browser app against a real relay and daemon", () 
       // Starting an agent spawns its host process: allow for a loaded machine.
       await page.waitForSelector('.agent-view[aria-label="Agent from-browser"]', { timeout: 20_000 });
       await page.waitForSelector('.agent-view[data-state="exited"]');
+      // The state badge changes first; the closing note reaches the terminal view a moment later (xterm renders on
+      // its next frame).
+      await outputMatches(page, /agent exited \(0\)/);
       const text = await output(page);
       expect(text).toContain("started-from-the-browser\nsecond line\n");
       expect(text).toContain("agent exited (0)");
