@@ -165,6 +165,7 @@ describe.skipIf(SKIP_BROWSER)("browser app against a real relay and daemon", () 
       });
       await page.waitForSelector('.state[data-state="connected"]', { timeout: 15_000 });
       await page.waitForSelector('.agent-view[data-state="exited"]', { timeout: 15_000 });
+      await outputMatches(page, /agent exited/); // written after the last line: everything is on screen
       const lines = (await output(page)).split("\n").filter((l) => l.startsWith("tick-"));
       expect(lines).toEqual(Array.from({ length: TICKS }, (_, i) => `tick-${i + 1}`));
       // The connection really dropped mid-stream: lines after the drop came from the resumed subscription.
