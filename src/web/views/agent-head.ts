@@ -16,6 +16,8 @@ export interface AgentHead {
   readonly live: boolean;
   render(agent: AgentInfo): void;
   renderMeta(agent: AgentInfo): void;
+  /** A newer AgentInfo of this agent: re-render the title row only when what it shows changed, else just the meta. */
+  update(agent: AgentInfo): void;
   setLive(live: boolean): void;
   showError(err: unknown): void;
   clearError(): void;
@@ -123,6 +125,10 @@ export function createAgentHead(
       head.renderMeta(a);
       syncStop();
       options.onRender(a, live);
+    },
+    update(a) {
+      if (a.state !== agent.state || a.pid !== agent.pid || a.name !== agent.name) head.render(a);
+      else head.renderMeta(a);
     },
     renderMeta(a) {
       const ended = a.endedAt ? ` · ended ${age(a.endedAt)}` : "";

@@ -170,10 +170,7 @@ function createPipeAgentView(client: DaemonClient, initial: AgentInfo, options: 
     el,
     id: initial.id,
     update(a) {
-      if (a.id !== initial.id) return;
-      const old = head.agent;
-      if (a.state !== old.state || a.pid !== old.pid || a.name !== old.name) head.render(a);
-      else head.renderMeta(a);
+      if (a.id === initial.id) head.update(a);
     },
     setLive(on) {
       head.setLive(on);
