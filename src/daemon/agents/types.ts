@@ -4,6 +4,7 @@
  */
 // AgentInfo is the wire type itself (docs/protocol.md §8): the daemon returns records as-is.
 export type { AgentInfo, AgentState } from "../../protocol/rpc.js";
+import type { Params } from "../../protocol/rpc.js";
 
 /**
  * One recorded output chunk as the log file keeps it. fd 1 = stdout, 2 = stderr. Not the client's LogChunk (which
@@ -23,21 +24,13 @@ export interface ReadLogsResult {
   more: boolean;
 }
 
-export interface RunOptions {
-  argv: string[];
-  /** Absolute, or relative to the daemon user's home directory; "~" is expanded. Default: the home directory. */
-  cwd?: string;
-  /** Merged over the daemon's own environment. Never persisted or logged. */
-  env?: Record<string, string>;
-  name?: string;
-  /** Run `argv.join(" ")` through /bin/sh -c. */
-  shell?: boolean;
-  /** Run under a pseudo-terminal (output merged into fd 1, TERM=xterm-256color unless env sets it). */
-  tty?: boolean;
-  /** Terminal size for tty agents: cols 2..1000 (default 80), rows 2..500 (default 24). */
-  cols?: number;
-  rows?: number;
-}
+/**
+ * What `run()` takes: exactly the `agents.run` params of the wire (src/protocol/rpc.ts is the one definition).
+ * `cwd` is absolute or relative to the daemon user's home ("~" expanded); `env` is merged over the daemon's own and
+ * never persisted or logged; `shell` runs `argv.join(" ")` through /bin/sh -c; `tty` runs it under a PTY of
+ * `cols` × `rows` (2..1000 × 2..500, default 80 × 24; TERM=xterm-256color unless env sets it).
+ */
+export type RunOptions = Params<"agents.run">;
 
 /**
  * A terminal agent's screen: `data` (@xterm/addon-serialize output) reproduces the screen, cursor, modes and
