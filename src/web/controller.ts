@@ -3,12 +3,21 @@
  * connection banner, the daemon card, the agent list (refreshed every 2 s while connected) and the detail pane
  * (an agent's output or the new-agent form). Polls pause while the tab is hidden. `dispose()` closes the client,
  * every timer and listener.
+ *
+ * Devices (issue 16): the screen connects with a Target (a v3 link, a v4 ticket being spent on the user's tap, or a
+ * remembered device key). The session's rights and the daemon's kill switch become an Access that every view
+ * follows (read-only: watch only; input off: no typing); an enrollment shows the device card with the code to
+ * compare on the daemon.
  */
-import { DaemonClient, type AgentInfo, type Offer, type ServerInfo } from "../index.js";
-import { h, replace } from "./dom.js";
+import { DaemonClient, type AgentInfo, type ServerInfo } from "../index.js";
+import { accessOf, FULL_ACCESS, inputSwitchedOff, sameAccess, type Access } from "./access.js";
+import { flag, h, replace } from "./dom.js";
 import { explain } from "./errors.js";
-import { forget, isRemembered, remember } from "./offer-source.js";
+import { rememberPolicy, type EnrolledInfo } from "./remember.js";
+import { clientOptionsOf, nameOf, type Target } from "./target.js";
+import { createAccessNotice } from "./views/access-notice.js";
 import { createBanner } from "./views/banner.js";
+import { createDeviceCard } from "./views/device-card.js";
 import { createAgentView, type AgentView } from "./views/agent.js";
 import { createAgentList } from "./views/agents.js";
 import { createIdentityCard } from "./views/identity.js";
@@ -26,6 +35,7 @@ export interface DaemonScreen {
 }
 
 export interface DaemonScreenOptions {
+  /** v3 offers: remember the offer now (the pairing page's box). Other targets carry their own choice. */
   remember: boolean;
   onLeave: () => void;
   /**
@@ -35,8 +45,8 @@ export interface DaemonScreenOptions {
   onFatal: (err: unknown) => void;
 }
 
-export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): DaemonScreen {
-  const client = new DaemonClient({ offer, reconnect: true });
+export function openDaemonScreen(target: Target, options: DaemonScreenOptions): DaemonScreen {
+  const client = new DaemonClient(clientOptionsOf(target));
   let disposed = false;
   let agents: AgentInfo[] = [];
   let detail: AgentView | undefined;
@@ -47,23 +57,22 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
   /** When the agent list was last known to be true (shown while stale). */
   let freshAt = new Date();
   let fatal = false;
+  let access: Access = FULL_ACCESS;
 
   const topbar = createTopbar({ onSwitch: () => options.onLeave() });
   const banner = createBanner();
   const stale = createStaleNotice();
-  const rememberNow = (server?: ServerInfo) =>
-    remember(offer, server ? { name: server.hostname, fingerprint: server.fingerprint } : {});
-  if (options.remember) rememberNow();
+  const notices = createAccessNotice();
+  const deviceCard = createDeviceCard();
+  const memory = rememberPolicy(target, options.remember);
   const identity = createIdentityCard({
-    remembered: options.remember || isRemembered(offer.serverId),
-    onRemember: (on) => {
-      if (!on) {
-        forget(offer.serverId);
-        return true;
-      }
-      return rememberNow(client.server);
-    },
+    remembered: memory.remembered,
+    onRemember: (on) => memory.set(on, client.server),
   });
+  if (target.kind === "device") {
+    const d = target.device;
+    deviceCard.show({ deviceId: d.deviceId, rights: d.rights, sas: d.sas, label: d.label }, false);
+  }
   const list = createAgentList({ onOpen: (a) => showAgent(a), onNew: () => showNew() });
   const pane = h("div", { class: "detail" });
   const placeholder = h(
@@ -74,7 +83,7 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
   const layout = h(
     "div",
     { class: "layout", attrs: { "data-view": "list" } },
-    h("aside", { class: "sidebar" }, list.el, identity.el),
+    h("aside", { class: "sidebar" }, deviceCard.el, list.el, identity.el),
     pane,
   );
   const el = h(
@@ -82,11 +91,13 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
     { class: "screen", attrs: { "data-connection": "stale" } },
     topbar.el,
     banner.el,
+    notices.el,
     stale.el,
     layout,
   );
   replace(pane, placeholder);
-  if (offer.label) topbar.setHost(offer.label);
+  const initialName = nameOf(target);
+  if (initialName) topbar.setHost(initialName);
 
   const setView = (view: "list" | "agent" | "new") => layout.setAttribute("data-view", view);
   const closeDetail = () => {
@@ -107,12 +118,14 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
       onBack: showList,
       onChanged: () => void refreshAgents(),
       live: isLive(),
+      access,
     });
     list.select(agent.id);
     replace(pane, detail.el);
     setView("agent");
   }
   function showNew(): void {
+    if (!access.control) return;
     closeDetail();
     form = createNewAgentForm(client, {
       live: isLive(),
@@ -128,11 +141,42 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
     setView("new");
   }
 
+  /**
+   * Rights come with each welcome (a device's rights may change between connections: `paseo daemon devices set`),
+   * the kill switch with every ServerInfo (welcome and the 5 s server.info poll).
+   */
+  function applyAccess(): void {
+    const next = accessOf(client.session?.rights, client.server);
+    el.setAttribute("data-rights", next.control ? "control" : "read-only");
+    flag(el, "data-input-off", inputSwitchedOff(client.server));
+    topbar.setReadOnly(!next.control);
+    notices.set(!next.control, inputSwitchedOff(client.server));
+    if (sameAccess(next, access)) return;
+    access = next;
+    list.setControl(next.control);
+    if (!next.control && form) showList();
+    detail?.setAccess(next);
+  }
+
   const onServer = (server: ServerInfo) => {
     identity.update(server);
     topbar.setHost(server.hostname);
     document.title = `paseo — ${server.hostname}`;
-    if (isRemembered(offer.serverId)) rememberNow(server);
+    memory.onServer(server);
+    applyAccess();
+  };
+
+  /** The handshake enrolled this device (once): show its code and rights, and store its key if asked to. */
+  const onEnrolled = (info: EnrolledInfo) => {
+    deviceCard.show(info, true);
+    memory.onEnrolled(info, client.server).then(
+      () => identity.setRemembered(memory.remembered),
+      (err) => {
+        identity.setRemembered(false);
+        banner.show(err, false);
+      },
+    );
+    applyAccess();
   };
 
   // Polls are skipped while disconnected (a request would just wait for the reconnect) and never overlap.
@@ -198,6 +242,7 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
       if (state === "connected") {
         everConnected = true;
         banner.clear();
+        applyAccess();
         void refreshAgents();
       }
       checkFatal();
@@ -209,6 +254,7 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
       checkFatal();
     }),
     client.on("server", onServer),
+    client.on("enrolled", onEnrolled),
   ];
   const timers = [
     setInterval(() => void refreshAgents(), AGENTS_EVERY_MS),

@@ -40,6 +40,48 @@ const REPAIR = "On the daemon machine run `paseo daemon pair` and open the new l
 
 const TERMINAL_CODES = new Set(["TERMINAL_CLOSED", "TERMINAL_RECONNECTING"]);
 
+const NEW_LINK =
+  "Ask the daemon's owner for a new link (`paseo daemon pair` on the daemon machine) and open it here: it enrolls this browser again with a new key.";
+
+/**
+ * Devices (docs/protocol.md §4 4113–4115, §8.2 FORBIDDEN / INPUT_DISABLED), matched by code so the app does not
+ * depend on which class the client library uses for each.
+ */
+function explainDevice(
+  code: string,
+  out: (title: string, next: string) => Explained,
+  linkError: (title: string, next: string) => Explained,
+): Explained | undefined {
+  switch (code) {
+    case "DEVICE_REVOKED":
+      return linkError("This device was revoked on the daemon", NEW_LINK);
+    case "DEVICE_UNKNOWN":
+      return linkError(
+        "The daemon does not know this device",
+        `It was removed from the daemon, or the daemon's identity changed. ${NEW_LINK}`,
+      );
+    case "ENROLLMENT_REQUIRED":
+      return linkError(
+        "This link enrolls a device",
+        "Open the link again and tap “Enroll this device” (an older paseo cannot use it: update it).",
+      );
+    case "FORBIDDEN":
+      return out(
+        "This device is read-only",
+        "It may watch but not change anything. The daemon's owner can allow it with `paseo daemon devices set <id> --control`.",
+      );
+    case "INPUT_DISABLED":
+      return out("Input is turned off on the daemon", "On the daemon machine run `paseo daemon input on`.");
+    case "STORAGE_UNAVAILABLE":
+      return out(
+        "This browser does not allow storing the device key",
+        "It works in this tab only. Allow site storage (or leave private browsing) to remember this daemon.",
+      );
+    default:
+      return undefined;
+  }
+}
+
 /** The terminal lanes' and input bounds' errors (docs/protocol.md "Terminals"), in the terms the view uses. */
 function explainTerminal(
   code: string,
@@ -86,6 +128,10 @@ export function explain(err: unknown): Explained {
   });
   const linkError = (title: string, next: string): Explained => ({ ...out(title, next), detailRepeats: true });
 
+  if (err instanceof PaseoError) {
+    const device = explainDevice(err.code, out, linkError);
+    if (device) return device;
+  }
   if (err instanceof OfferExpiredError) return linkError("This pairing link has expired", REPAIR);
   if (err instanceof OfferRevokedError) {
     const title =

@@ -1,17 +1,31 @@
 /**
- * paseo browser app — boot (bundled by scripts/build-web.js into dist/web/app.js). Reads the pairing offer from the URL fragment (which browsers never send to a server),
- * removes it from the address bar at once, and opens the daemon screen with the same DaemonClient the CLI uses.
- * Without an offer it shows the pairing page (paste a link, or a daemon remembered on this device).
+ * paseo browser app — boot (bundled by scripts/build-web.js into dist/web/app.js). Reads the pairing offer from the
+ * URL fragment (which browsers never send to a server) and removes it from the address bar at once. Then:
+ *
+ *   v3 link (a bearer offer)      connect at once, as always;
+ *   v4 link (an enrollment ticket) show "Enroll this device as …" — nothing is sent until the user taps Enroll
+ *                                  (link previewers and mail scanners open links too: they must not spend it);
+ *   no link                        the pairing page with the remembered daemons; with exactly one remembered
+ *                                  device, connect as it at once (a device key is not spent by connecting).
  */
 import { parseOffer, type Offer } from "../index.js";
+import { nobleBackend } from "../protocol/crypto/noble.js";
+import { deviceIdOf } from "../protocol/device.js";
+import { fromBase64Url, toBase64Url } from "../protocol/encoding.js";
+import { keyFingerprint } from "../protocol/server-id.js";
 import { replace } from "./dom.js";
 import { openDaemonScreen, type DaemonScreen } from "./controller.js";
-import { rememberedOffer, takeOfferFromLocation, type RememberedDaemon } from "./offer-source.js";
-import { createPairPage } from "./views/pair.js";
+import { forgetDevice, getDevice, listDevices, type RememberedDevice } from "./device-store.js";
+import { listRemembered, rememberedOffer, takeOfferFromLocation, type RememberedDaemon } from "./offer-source.js";
 import { watchRelayBlocked } from "./origin-guard.js";
+import { relayOf, serverIdOf, type Target } from "./target.js";
+import { createEnrollOffer } from "./views/enroll.js";
+import { createPairPage } from "./views/pair.js";
 
 let screen: DaemonScreen | undefined;
 let unwatchRelay: (() => void) | undefined;
+/** Bumped on every page change, so an async step (reading IndexedDB) never draws over a newer page. */
+let page = 0;
 
 function root(): HTMLElement {
   const el = document.getElementById("app");
@@ -19,20 +33,22 @@ function root(): HTMLElement {
   return el;
 }
 
-function leave(): void {
+function leave(): number {
   unwatchRelay?.();
   unwatchRelay = undefined;
   screen?.dispose();
   screen = undefined;
   document.title = "paseo";
+  return ++page;
 }
 
-function showPair(error?: unknown): void {
+function showPair(error?: unknown, forgotten?: string): void {
   leave();
   replace(
     root(),
     createPairPage({
       error,
+      forgotten,
       onLink: (text, remember) => openOffer(text, remember),
       onRemembered: (d: RememberedDaemon) => {
         let offer: Offer;
@@ -41,21 +57,63 @@ function showPair(error?: unknown): void {
         } catch (err) {
           return showPair(err);
         }
-        connect(offer, true);
+        connect({ kind: "offer", offer }, true);
       },
+      onDevice: (device) => connect({ kind: "device", device }),
     }),
   );
 }
 
-function connect(offer: Offer, remember: boolean): void {
+function connect(target: Target, remember = false): void {
   leave();
-  // A link that cannot work (revoked, expired, wrong secret …) gets one page saying why, not a dead dashboard.
-  screen = openDaemonScreen(offer, { remember, onLeave: () => showPair(), onFatal: (err) => showPair(err) });
+  // A credential that cannot work (revoked, expired, wrong secret …) gets one page saying why, not a dead dashboard.
+  screen = openDaemonScreen(target, { remember, onLeave: () => showPair(), onFatal: (err) => fatal(target, err) });
   replace(root(), screen.el);
-  unwatchRelay = watchRelayBlocked(offer, (err) => showPair(err)); // this page's CSP forbids that relay: say so
+  unwatchRelay = watchRelayBlocked(relayOf(target), (err) => showPair(err)); // this page's CSP forbids that relay
 }
 
-/** Parse (strictly, with the expiry check) and connect; a bad or expired link shows the pairing page with why. */
+/**
+ * A revoked device key is refused for good (the daemon never re-enrolls it): forget it here, so the next visit does
+ * not try it again, and say so. An unknown one is kept (listed, with Forget) — the user decides.
+ */
+function fatal(target: Target, err: unknown): void {
+  const code = (err as { code?: unknown }).code;
+  if (target.kind === "device" && code === "DEVICE_REVOKED") {
+    const name = target.device.name ?? target.device.serverId.slice(0, 8);
+    void forgetDevice(serverIdOf(target))
+      .catch(() => undefined)
+      .then(() => showPair(err, name));
+    return;
+  }
+  showPair(err);
+}
+
+/** The enroll offer for a v4 ticket: this browser's key is made now (locally), the ticket is spent only on a tap. */
+async function showEnrollOffer(offer: Offer): Promise<void> {
+  const mine = leave();
+  const pair = nobleBackend.generateKeyPair();
+  const deviceId = deviceIdOf(nobleBackend, pair.publicKey);
+  const daemonKey = fromBase64Url(offer.daemonPublicKeyB64)!; // parseOffer checked it
+  const existing = await getDevice(offer.serverId).catch(() => undefined);
+  if (mine !== page) return;
+  document.title = "paseo — enroll this device";
+  replace(
+    root(),
+    createEnrollOffer({
+      offer,
+      label: offer.label ?? `device ${deviceId.slice(0, 8)}`,
+      deviceId,
+      fingerprint: keyFingerprint(nobleBackend, daemonKey),
+      existing: existing && { deviceId: existing.deviceId, name: existing.name ?? existing.label },
+      onEnroll: (remember) =>
+        connect({ kind: "enroll", offer, deviceKeyB64: toBase64Url(pair.secretKey), remember }),
+      onUseExisting: () => existing && connect({ kind: "device", device: existing }),
+      onCancel: () => showPair(),
+    }),
+  );
+}
+
+/** Parse (strictly, with the expiry check); a ticket gets the enroll offer, a bearer link connects. */
 function openOffer(text: string, remember: boolean): void {
   let offer: Offer;
   try {
@@ -63,13 +121,25 @@ function openOffer(text: string, remember: boolean): void {
   } catch (err) {
     return showPair(err);
   }
-  connect(offer, remember);
+  if (offer.v === 4) void showEnrollOffer(offer);
+  else connect({ kind: "offer", offer }, remember);
+}
+
+/** No link: one remembered device connects at once; otherwise the pairing page lists what there is. */
+async function openRemembered(): Promise<void> {
+  const mine = page;
+  const devices: RememberedDevice[] = await listDevices().catch(() => []);
+  if (mine !== page) return;
+  if (devices.length === 1 && listRemembered().length === 0) connect({ kind: "device", device: devices[0]! });
 }
 
 function boot(): void {
   const text = takeOfferFromLocation();
   if (text !== undefined) openOffer(text, false);
-  else showPair();
+  else {
+    showPair();
+    void openRemembered();
+  }
   // A link pasted into the address bar of an open tab only changes the fragment: pick it up the same way.
   window.addEventListener("hashchange", () => {
     const next = takeOfferFromLocation();

@@ -4,7 +4,7 @@
  * by the browser before any byte leaves — the right outcome, but on its own it looks like a silent timeout. This
  * turns the browser's CSP report into a named error that says where to open the link instead.
  */
-import { PaseoError, type Offer } from "../index.js";
+import { PaseoError, type RelayEndpoint } from "../index.js";
 
 export class RelayNotAllowedError extends PaseoError {
   constructor(relay: string) {
@@ -15,9 +15,9 @@ export class RelayNotAllowedError extends PaseoError {
   }
 }
 
-/** Call `onBlocked` when the browser blocks a connection to the offer's relay. Returns the unsubscribe. */
-export function watchRelayBlocked(offer: Offer, onBlocked: (err: RelayNotAllowedError) => void): () => void {
-  const relay = `${offer.relay.tls ? "wss" : "ws"}://${offer.relay.endpoint}`;
+/** Call `onBlocked` when the browser blocks a connection to this relay (an offer's or a device's). Returns the unsubscribe. */
+export function watchRelayBlocked(endpoint: RelayEndpoint, onBlocked: (err: RelayNotAllowedError) => void): () => void {
+  const relay = `${endpoint.tls ? "wss" : "ws"}://${endpoint.endpoint}`;
   const onViolation = (e: SecurityPolicyViolationEvent): void => {
     if (e.effectiveDirective !== "connect-src") return;
     const blocked = e.blockedURI.toLowerCase();

@@ -19,6 +19,8 @@ export interface AgentHead {
   /** A newer AgentInfo of this agent: re-render the title row only when what it shows changed, else just the meta. */
   update(agent: AgentInfo): void;
   setLive(live: boolean): void;
+  /** A read-only session: no Stop (agents.stop would be refused with FORBIDDEN). */
+  setControl(control: boolean): void;
   showError(err: unknown): void;
   clearError(): void;
   dispose(): void;
@@ -29,6 +31,7 @@ export function createAgentHead(
   initial: AgentInfo,
   options: {
     live: boolean;
+    control: boolean;
     extra?: HTMLElement[];
     onBack: () => void;
     onStopped: () => void;
@@ -37,6 +40,7 @@ export function createAgentHead(
 ): AgentHead {
   let agent = initial;
   let live = options.live;
+  let control = options.control;
   let stopping = false;
   const title = h("h2", { class: "agent-title", text: agent.name });
   const status = h("span", { class: "badge" });
@@ -60,7 +64,7 @@ export function createAgentHead(
       return;
     }
     disarm();
-    if (!live) return;
+    if (!live || !control) return;
     stopping = true;
     syncStop();
     setText(stop, "Stopping…");
@@ -80,7 +84,7 @@ export function createAgentHead(
   });
 
   function syncStop(): void {
-    flag(stop, "hidden", agent.state !== "running");
+    flag(stop, "hidden", agent.state !== "running" || !control);
     if (!live) disarm();
     stop.disabled = !live || stopping;
     stop.title = live ? "" : "Not connected: wait for the connection to come back";
@@ -142,6 +146,11 @@ export function createAgentHead(
       if (on === live) return;
       live = on;
       head.render(agent);
+    },
+    setControl(on) {
+      if (on === control) return;
+      control = on;
+      syncStop();
     },
     showError(err) {
       replace(errors, errorBlock(explain(err)));

@@ -4,7 +4,8 @@
  * get views/terminal-agent.ts instead; `createAgentView` picks.
  */
 import type { AgentInfo, DaemonClient } from "../../index.js";
-import { h, setText } from "../dom.js";
+import type { Access } from "../access.js";
+import { flag, h, setText } from "../dom.js";
 import { explain } from "../errors.js";
 import { agentStatus } from "../format.js";
 import { createAgentHead } from "./agent-head.js";
@@ -17,6 +18,8 @@ export interface AgentView {
   update(agent: AgentInfo): void;
   /** Not live: the state reads "last seen …" and Stop and input are disabled until the connection is back. */
   setLive(live: boolean): void;
+  /** Rights or the kill switch changed: read-only hides Stop and input; input off disables typing. */
+  setAccess(access: Access): void;
   dispose(): void;
 }
 
@@ -24,6 +27,7 @@ export interface AgentViewOptions {
   onBack: () => void;
   onChanged: () => void;
   live: boolean;
+  access: Access;
 }
 
 /** Resolves once the client is connected again (or rejects when `signal` aborts or the client gives up). */
@@ -51,6 +55,7 @@ export function createAgentView(client: DaemonClient, agent: AgentInfo, options:
 
 function createPipeAgentView(client: DaemonClient, initial: AgentInfo, options: AgentViewOptions): AgentView {
   let sending = false;
+  let access = options.access;
   const abort = new AbortController();
   const output = createOutputPane();
   const streamState = h("p", { class: "stream-state muted", attrs: { role: "status", "aria-live": "polite" } });
@@ -79,15 +84,21 @@ function createPipeAgentView(client: DaemonClient, initial: AgentInfo, options: 
     h("label", { class: "small muted newline" }, enter, " + Enter"),
   );
 
-  /** Input needs a running agent and a live connection; while a send is in flight its button stays disabled. */
+  /**
+   * Input needs a running agent, a live connection and input allowed (not read-only, kill switch on); while a send
+   * is in flight its button stays disabled. A read-only session has no input line at all.
+   */
   const syncInput = (a: AgentInfo, live: boolean) => {
-    const open = a.state === "running" && live;
+    const open = a.state === "running" && live && access.input;
     input.disabled = !open;
     send.disabled = !open || sending;
     enter.disabled = !open;
+    flag(form, "hidden", !access.control);
+    input.placeholder = access.control && !access.input ? "Input is turned off on the daemon" : "Send input to the agent…";
   };
   const head = createAgentHead(client, initial, {
     live: options.live,
+    control: access.control,
     onBack: options.onBack,
     onStopped: options.onChanged,
     onRender: (a, live) => {
@@ -174,6 +185,11 @@ function createPipeAgentView(client: DaemonClient, initial: AgentInfo, options: 
     },
     setLive(on) {
       head.setLive(on);
+    },
+    setAccess(a) {
+      access = a;
+      head.setControl(a.control);
+      syncInput(head.agent, head.live);
     },
     dispose() {
       abort.abort();

@@ -12,6 +12,8 @@ export interface AgentList {
   select(id: string | undefined): void;
   /** Not live: states read "last seen …" and "New agent" is disabled until the connection is back. */
   setLive(live: boolean): void;
+  /** A read-only session gets no "New agent" (the daemon would refuse agents.run with FORBIDDEN). */
+  setControl(control: boolean): void;
 }
 
 interface Row {
@@ -34,13 +36,13 @@ function order(a: AgentInfo, b: AgentInfo): number {
   return ra - rb || Date.parse(b.startedAt) - Date.parse(a.startedAt);
 }
 
+const EMPTY_TEXT = "No agents yet. Start one with “New agent”, or `paseo run` on the daemon machine.";
+const EMPTY_TEXT_READ_ONLY = "No agents yet. This device is read-only: agents are started with `paseo run` on the daemon machine.";
+
 export function createAgentList(options: { onOpen: (agent: AgentInfo) => void; onNew: () => void }): AgentList {
   const rows = new Map<string, Row>();
   const list = h("ul", { class: "agent-list", attrs: { "aria-label": "Agents" } });
-  const empty = h("p", {
-    class: "empty muted",
-    text: "No agents yet. Start one with “New agent”, or `paseo run` on the daemon machine.",
-  });
+  const empty = h("p", { class: "empty muted", text: EMPTY_TEXT });
   const count = h("span", { class: "count muted", text: "" });
   let selected: string | undefined;
   let loaded = false;
@@ -131,6 +133,10 @@ export function createAgentList(options: { onOpen: (agent: AgentInfo) => void; o
       live = on;
       newButton.disabled = !on;
       for (const row of rows.values()) fill(row, row.agent);
+    },
+    setControl(on) {
+      flag(newButton, "hidden", !on);
+      setText(empty, on ? EMPTY_TEXT : EMPTY_TEXT_READ_ONLY);
     },
     select(id) {
       selected = id;

@@ -9,6 +9,7 @@ import { bytes, percent, uptime } from "../format.js";
 export interface IdentityCard {
   el: HTMLElement;
   update(server: ServerInfo): void;
+  setRemembered(on: boolean): void;
 }
 
 interface Meter {
@@ -38,7 +39,8 @@ function setMeter(m: Meter, pct: number | undefined, text: string): void {
 
 export function createIdentityCard(options: {
   remembered: boolean;
-  onRemember: (on: boolean) => boolean;
+  /** Resolves false when the browser refuses storage. */
+  onRemember: (on: boolean) => boolean | Promise<boolean>;
 }): IdentityCard {
   const host = h("h2", { class: "daemon-host", text: "…" });
   const platform = h("span", { class: "muted" });
@@ -54,11 +56,16 @@ export function createIdentityCard(options: {
   checkbox.checked = options.remembered;
   const note = h("span", { class: "muted small", text: "" });
   checkbox.addEventListener("change", () => {
-    const ok = options.onRemember(checkbox.checked);
-    if (!ok) {
-      checkbox.checked = false;
-      setText(note, "This browser does not allow storage.");
-    } else setText(note, checkbox.checked ? "Saved on this device only." : "");
+    const want = checkbox.checked;
+    void Promise.resolve(options.onRemember(want)).then(
+      (ok) => ok,
+      () => false,
+    ).then((ok) => {
+      if (!ok) {
+        checkbox.checked = false;
+        setText(note, "This browser does not allow storage.");
+      } else setText(note, want ? "Saved on this device only." : "");
+    });
   });
 
   const el = h(
@@ -99,6 +106,9 @@ export function createIdentityCard(options: {
 
   return {
     el,
+    setRemembered(on) {
+      checkbox.checked = on;
+    },
     update(s) {
       setText(host, s.hostname);
       setText(platform, `${s.platform}/${s.arch}`);

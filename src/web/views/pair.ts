@@ -1,9 +1,11 @@
 /**
  * The pairing page, shown when there is no offer in the URL: paste a link (it never leaves this page except to
- * do the handshake with the daemon), or pick a daemon remembered on this device. Also shows why the last link
- * failed (expired, damaged …) with the next step.
+ * do the handshake with the daemon), or pick a daemon remembered on this device — as an enrolled device (its key,
+ * in IndexedDB) or, for daemons remembered from an older bearer link, its offer. Also shows why the last link or
+ * device failed (expired, revoked …) with the next step.
  */
 import { h } from "../dom.js";
+import { forgetDevice, listDevices, type RememberedDevice } from "../device-store.js";
 import { explain } from "../errors.js";
 import { forget, listRemembered, type RememberedDaemon } from "../offer-source.js";
 import { errorBlock } from "./banner.js";
@@ -13,6 +15,9 @@ export interface PairOptions {
   error?: unknown;
   onLink: (text: string, remember: boolean) => void;
   onRemembered: (daemon: RememberedDaemon) => void;
+  onDevice: (device: RememberedDevice) => void;
+  /** The name of a daemon whose (revoked) device key was just forgotten. */
+  forgotten?: string;
 }
 
 export function createPairPage(options: PairOptions): HTMLElement {
@@ -40,8 +45,43 @@ export function createPairPage(options: PairOptions): HTMLElement {
   });
 
   const list = h("ul", { class: "remembered" });
+  let devices: RememberedDevice[] = [];
+  const deviceRow = (d: RememberedDevice) =>
+    h(
+      "li",
+      { attrs: { "data-server-id": d.serverId, "data-device-id": d.deviceId, "data-rights": d.rights } },
+      h(
+        "button",
+        { class: "remembered-open", attrs: { type: "button" }, on: { click: () => options.onDevice(d) } },
+        h("span", { class: "agent-name", text: d.name ?? d.label }),
+        d.rights === "read-only" ? h("span", { class: "badge rights-badge", text: "read-only" }) : null,
+        h("code", { class: "fingerprint muted", text: d.fingerprint ?? d.serverId }),
+      ),
+      h("button", {
+        class: "ghost small",
+        text: "Forget",
+        attrs: { type: "button", "aria-label": `Forget ${d.name ?? d.label}` },
+        on: {
+          click: () => {
+            void forgetDevice(d.serverId)
+              .catch(() => undefined)
+              .then(loadDevices);
+          },
+        },
+      }),
+    );
+  const loadDevices = () =>
+    listDevices().then(
+      (all) => {
+        devices = all;
+        renderList();
+  void loadDevices();
+      },
+      () => undefined, // no IndexedDB here: only links pasted into this tab work
+    );
   const renderList = () => {
     list.replaceChildren(
+      ...devices.map(deviceRow),
       ...listRemembered().map((d) =>
         h(
           "li",
@@ -60,6 +100,7 @@ export function createPairPage(options: PairOptions): HTMLElement {
               click: () => {
                 forget(d.serverId);
                 renderList();
+  void loadDevices();
               },
             },
           }),
@@ -70,6 +111,7 @@ export function createPairPage(options: PairOptions): HTMLElement {
   };
   const section = h("section", { class: "card" }, h("h2", { text: "Remembered daemons" }), list);
   renderList();
+  void loadDevices();
 
   return h(
     "main",
@@ -81,6 +123,12 @@ export function createPairPage(options: PairOptions): HTMLElement {
           { class: "banner", attrs: { role: "alert", "data-code": explain(options.error).code } },
           errorBlock(explain(options.error)),
         )
+      : null,
+    options.forgotten !== undefined
+      ? h("p", {
+          class: "notice forgotten",
+          text: `This browser forgot its key for ${options.forgotten}: a revoked key never works again.`,
+        })
       : null,
     h(
       "section",

@@ -6,8 +6,11 @@
  * and watches), "Watch" gives it up. The writer's size wins: as writer the terminal fits the panel and resizes the
  * agent's PTY; as a watcher it shows the agent's size. On phones an extra-keys bar adds Esc, Tab, Ctrl and arrows.
  * While the connection is down the terminal is read-only and marked stale; the SDK re-attaches from the last byte.
+ * A read-only device attaches as a watcher for good (no "Take control"); while the daemon's input kill switch is off
+ * the writer's keys are not sent (the lane itself may still be taken).
  */
 import type { AgentInfo, DaemonClient, LaneChange, TerminalSession } from "../../index.js";
+import type { Access } from "../access.js";
 import { h, flag, setText } from "../dom.js";
 import { agentStatus } from "../format.js";
 import { createTermPanel } from "../term/xterm.js";
@@ -41,6 +44,9 @@ export function createTerminalAgentView(
   let view: LaneView = "attaching";
   let switching = false;
   let takenFromUs = false;
+  let access: Access = options.access;
+  /** Attached with readOnly (a read-only device): this attachment can never take the writer lane. */
+  let watchOnly = !access.control;
   const panel = createTermPanel({ className: "terminal", label: `Terminal of ${initial.name}`, readOnly: false });
   const term = panel.term;
   const laneButton = h("button", {
@@ -55,6 +61,7 @@ export function createTerminalAgentView(
 
   const head = createAgentHead(client, initial, {
     live: options.live,
+    control: access.control,
     extra: [laneButton],
     onBack: options.onBack,
     onStopped: options.onChanged,
@@ -78,8 +85,8 @@ export function createTerminalAgentView(
   );
   head.render(initial);
 
-  /** Keys reach the program only from the writer, over a live connection. */
-  const canWrite = () => view === "writer" && head.live && session?.state === "attached";
+  /** Keys reach the program only from the writer, over a live connection, while input is allowed. */
+  const canWrite = () => view === "writer" && head.live && session?.state === "attached" && access.input;
 
   function sendKeys(data: string, fromKeyboard: boolean): void {
     if (!session || !canWrite()) return;
@@ -93,12 +100,15 @@ export function createTerminalAgentView(
     const s = session;
     if (s && view !== "ended" && view !== "failed") view = s.lane === "writer" ? "writer" : "watcher";
     el.setAttribute("data-lane", view);
-    setText(laneState, LANE_TEXT[view](s?.writer === true && view !== "writer", takenFromUs));
+    let text = LANE_TEXT[view](s?.writer === true && view !== "writer", takenFromUs);
+    if (watchOnly && view === "watcher") text = "Watching only: this device is read-only.";
+    else if (!access.input && view === "writer") text = "Input is turned off on the daemon: keys are not sent.";
+    setText(laneState, text);
     const writing = canWrite();
     term.options.disableStdin = !writing;
     term.options.cursorBlink = writing;
     keys.setEnabled(writing);
-    flag(laneButton, "hidden", view !== "writer" && view !== "watcher");
+    flag(laneButton, "hidden", (view !== "writer" && view !== "watcher") || watchOnly || !access.control);
     setText(laneButton, view === "writer" ? "Watch" : "Take control");
     laneButton.title =
       view === "writer"
@@ -175,7 +185,7 @@ export function createTerminalAgentView(
     const size = panel.fit() ?? { cols: initial.cols ?? 80, rows: initial.rows ?? 24 };
     let s: TerminalSession;
     try {
-      s = await client.attach(initial.id, { cols: size.cols, rows: size.rows });
+      s = await client.attach(initial.id, { cols: size.cols, rows: size.rows, ...(watchOnly ? { readOnly: true } : {}) });
     } catch (err) {
       if (disposed) return;
       view = "failed";
@@ -227,6 +237,13 @@ export function createTerminalAgentView(
     },
     setLive(on) {
       head.setLive(on);
+      apply();
+    },
+    setAccess(a) {
+      access = a;
+      head.setControl(a.control);
+      // Rights taken away while holding the lane: give it up (the daemon would refuse the keys anyway).
+      if (!a.control && session?.lane === "writer") void session.release().then(apply, apply);
       apply();
     },
     dispose() {

@@ -1,12 +1,16 @@
-/** The top bar: app name, the daemon's host name, the connection state, and a way back to the pairing page. */
+/**
+ * The top bar: app name, the daemon's host name, a "read-only" badge for a read-only device, the connection state,
+ * and a way back to the pairing page.
+ */
 import type { ConnectionState } from "../../index.js";
-import { h, setText } from "../dom.js";
+import { flag, h, setText } from "../dom.js";
 import { STATE_LABEL } from "../format.js";
 
 export interface Topbar {
   el: HTMLElement;
   setState(state: ConnectionState): void;
   setHost(name: string): void;
+  setReadOnly(readOnly: boolean): void;
 }
 
 export function createTopbar(options: { onSwitch: () => void }): Topbar {
@@ -16,11 +20,17 @@ export function createTopbar(options: { onSwitch: () => void }): Topbar {
     { class: "state", attrs: { "data-state": "connecting", role: "status", "aria-live": "polite" } },
     STATE_LABEL.connecting,
   );
+  const readOnly = h("span", {
+    class: "badge rights-badge",
+    text: "read-only",
+    attrs: { "data-rights": "read-only", hidden: true, title: "This device may watch, not change anything" },
+  });
   const el = h(
     "header",
     { class: "topbar" },
     h("span", { class: "brand", text: "paseo" }),
     host,
+    readOnly,
     h("span", { class: "spacer" }),
     state,
     h(
@@ -42,6 +52,9 @@ export function createTopbar(options: { onSwitch: () => void }): Topbar {
     },
     setHost(name) {
       setText(host, name);
+    },
+    setReadOnly(on) {
+      flag(readOnly, "hidden", !on);
     },
   };
 }
