@@ -8,6 +8,7 @@ import {
   OfferExpiredError,
   OfferRevokedError,
   OfferVersionError,
+  PaseoError,
   RelayUnreachableError,
   RpcError,
   TimeoutError,
@@ -50,6 +51,16 @@ describe("explain()", () => {
     expect(explain(new RpcError("terminal.input", "INPUT_RATE_LIMITED", "slow down")).transient).toBe(true);
     expect(explain(new RpcError("terminal.input", "INPUT_TOO_LARGE", "64 KiB")).title).toMatch(/too large/);
     expect(explain(new RpcError("agents.run", "BAD_PARAMS", "x")).title).toBe("The daemon refused the request");
+  });
+
+  it("devices: revoked/unknown device, read-only and the kill switch say what to do (by code)", () => {
+    const revoked = explain(new PaseoError("DEVICE_REVOKED", "device revoked"));
+    expect(revoked.title).toMatch(/revoked/);
+    expect(revoked.next).toMatch(/new link.*paseo daemon pair/);
+    expect(revoked.transient).toBe(false);
+    expect(explain(new PaseoError("DEVICE_UNKNOWN", "x")).title).toMatch(/does not know this device/);
+    expect(explain(new RpcError("agents.run", "FORBIDDEN", "read-only")).next).toMatch(/devices set <id> --control/);
+    expect(explain(new RpcError("agents.input", "INPUT_DISABLED", "off")).next).toMatch(/paseo daemon input on/);
   });
 
   it("link errors tuck their message (which restates title and next step) away; others show it", () => {
