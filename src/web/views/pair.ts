@@ -75,7 +75,6 @@ export function createPairPage(options: PairOptions): HTMLElement {
       (all) => {
         devices = all;
         renderList();
-  void loadDevices();
       },
       () => undefined, // no IndexedDB here: only links pasted into this tab work
     );
@@ -100,7 +99,6 @@ export function createPairPage(options: PairOptions): HTMLElement {
               click: () => {
                 forget(d.serverId);
                 renderList();
-  void loadDevices();
               },
             },
           }),
