@@ -17,7 +17,7 @@ import { rememberPolicy, type EnrolledInfo } from "./remember.js";
 import { clientOptionsOf, nameOf, type Target } from "./target.js";
 import { createAccessNotice } from "./views/access-notice.js";
 import { createBanner } from "./views/banner.js";
-import { createDeviceCard } from "./views/device-card.js";
+import { createDeviceCard, type DeviceFacts } from "./views/device-card.js";
 import { createAgentView, type AgentView } from "./views/agent.js";
 import { createAgentList } from "./views/agents.js";
 import { createIdentityCard } from "./views/identity.js";
@@ -69,9 +69,13 @@ export function openDaemonScreen(target: Target, options: DaemonScreenOptions): 
     remembered: memory.remembered,
     onRemember: (on) => memory.set(on, client.server),
   });
+  /** What the device card shows: the stored record, then what each welcome says (rights can change). */
+  let facts: DeviceFacts | undefined;
+  let justEnrolled = false;
   if (target.kind === "device") {
     const d = target.device;
-    deviceCard.show({ deviceId: d.deviceId, rights: d.rights, sas: d.sas, label: d.label }, false);
+    facts = { deviceId: d.deviceId, rights: d.rights, sas: d.sas, label: d.label };
+    deviceCard.show(facts, false);
   }
   const list = createAgentList({ onOpen: (a) => showAgent(a), onNew: () => showNew() });
   const pane = h("div", { class: "detail" });
@@ -146,7 +150,13 @@ export function openDaemonScreen(target: Target, options: DaemonScreenOptions): 
    * the kill switch with every ServerInfo (welcome and the 5 s server.info poll).
    */
   function applyAccess(): void {
-    const next = accessOf(client.session?.rights, client.server);
+    const session = client.session;
+    if (facts && session?.kind === "device" && session.rights !== facts.rights) {
+      facts = { ...facts, rights: session.rights };
+      deviceCard.show(facts, justEnrolled);
+      memory.onRights(session.rights);
+    }
+    const next = accessOf(session?.rights, client.server);
     el.setAttribute("data-rights", next.control ? "control" : "read-only");
     flag(el, "data-input-off", inputSwitchedOff(client.server));
     topbar.setReadOnly(!next.control);
@@ -168,6 +178,8 @@ export function openDaemonScreen(target: Target, options: DaemonScreenOptions): 
 
   /** The handshake enrolled this device (once): show its code and rights, and store its key if asked to. */
   const onEnrolled = (info: EnrolledInfo) => {
+    facts = info;
+    justEnrolled = true;
     deviceCard.show(info, true);
     memory.onEnrolled(info, client.server).then(
       () => identity.setRemembered(memory.remembered),

@@ -28,6 +28,8 @@ export interface RememberPolicy {
   onServer(server: ServerInfo): void;
   /** The handshake enrolled this device: from now on it is a device target. Rejects when storing failed. */
   onEnrolled(info: EnrolledInfo, server: ServerInfo | undefined): Promise<RememberedDevice>;
+  /** The daemon reported other rights for this device (`paseo daemon devices set`): keep the stored copy true. */
+  onRights(rights: DeviceRights): void;
   /** The device credential, once there is one (device targets, enroll after the daemon confirmed). */
   readonly device: RememberedDevice | undefined;
 }
@@ -75,6 +77,11 @@ export function rememberPolicy(target: Target, rememberOffer: boolean): Remember
       }
       if (device) device = { ...device, ...details(server) };
       if (remembered && device) void updateDevice(device.serverId, details(server)).catch(() => undefined);
+    },
+    onRights(rights) {
+      if (!device) return;
+      device = { ...device, rights };
+      if (remembered) void updateDevice(device.serverId, { rights }).catch(() => undefined);
     },
     async onEnrolled(info, server) {
       if (target.kind !== "enroll") throw new Error("onEnrolled on a target that does not enroll");
