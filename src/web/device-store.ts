@@ -38,7 +38,10 @@ export interface RememberedDevice {
 
 export class StorageUnavailableError extends PaseoError {
   constructor(why: string) {
-    super("STORAGE_UNAVAILABLE", `this browser does not allow storing the device key (${why}); it works for this tab only`);
+    super(
+      "STORAGE_UNAVAILABLE",
+      `this browser does not allow storing the device key (${why}); it works for this tab only`,
+    );
   }
 }
 
@@ -122,7 +125,10 @@ export async function saveDevice(device: RememberedDevice): Promise<void> {
 }
 
 /** Update fields of a stored device (name, fingerprint, rights); a no-op when it is not stored. */
-export async function updateDevice(serverId: string, patch: Partial<Omit<RememberedDevice, "serverId">>): Promise<void> {
+export async function updateDevice(
+  serverId: string,
+  patch: Partial<Omit<RememberedDevice, "serverId">>,
+): Promise<void> {
   const d = await getDevice(serverId);
   if (d) await saveDevice({ ...d, ...patch });
 }

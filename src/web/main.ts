@@ -10,11 +10,11 @@
  */
 import { parseOffer, type Offer } from "../index.js";
 import { nobleBackend } from "../protocol/crypto/noble.js";
-import { deviceIdOf } from "../protocol/device.js";
 import { fromBase64Url, toBase64Url } from "../protocol/encoding.js";
 import { keyFingerprint } from "../protocol/server-id.js";
 import { replace } from "./dom.js";
 import { openDaemonScreen, type DaemonScreen } from "./controller.js";
+import { deviceIdOf, isTicket } from "./devices-api.js";
 import { forgetDevice, getDevice, listDevices, type RememberedDevice } from "./device-store.js";
 import { listRemembered, rememberedOffer, takeOfferFromLocation, type RememberedDaemon } from "./offer-source.js";
 import { watchRelayBlocked } from "./origin-guard.js";
@@ -105,8 +105,7 @@ async function showEnrollOffer(offer: Offer): Promise<void> {
       deviceId,
       fingerprint: keyFingerprint(nobleBackend, daemonKey),
       existing: existing && { deviceId: existing.deviceId, name: existing.name ?? existing.label },
-      onEnroll: (remember) =>
-        connect({ kind: "enroll", offer, deviceKeyB64: toBase64Url(pair.secretKey), remember }),
+      onEnroll: (remember) => connect({ kind: "enroll", offer, deviceKeyB64: toBase64Url(pair.secretKey), remember }),
       onUseExisting: () => existing && connect({ kind: "device", device: existing }),
       onCancel: () => showPair(),
     }),
@@ -121,7 +120,7 @@ function openOffer(text: string, remember: boolean): void {
   } catch (err) {
     return showPair(err);
   }
-  if (offer.v === 4) void showEnrollOffer(offer);
+  if (isTicket(offer)) void showEnrollOffer(offer);
   else connect({ kind: "offer", offer }, remember);
 }
 

@@ -9,6 +9,7 @@
  * URL must not spend a single-use ticket).
  */
 import type { DaemonClientOptions, Offer, RelayEndpoint } from "../index.js";
+import { deviceOptions, enrollOptions } from "./devices-api.js";
 import type { RememberedDevice } from "./device-store.js";
 
 export type Target =
@@ -34,18 +35,15 @@ export function clientOptionsOf(t: Target): DaemonClientOptions {
     case "offer":
       return { offer: t.offer, reconnect: true };
     case "enroll":
-      return { offer: t.offer, enroll: { deviceKeyB64: t.deviceKeyB64 }, reconnect: true };
+      return enrollOptions(t.offer, t.deviceKeyB64);
     case "device": {
       const d = t.device;
-      return {
-        device: {
-          serverId: d.serverId,
-          daemonPublicKeyB64: d.daemonPublicKeyB64,
-          relay: d.relay,
-          deviceKeyB64: d.deviceKeyB64,
-        },
-        reconnect: true,
-      };
+      return deviceOptions({
+        serverId: d.serverId,
+        daemonPublicKeyB64: d.daemonPublicKeyB64,
+        relay: d.relay,
+        deviceKeyB64: d.deviceKeyB64,
+      });
     }
   }
 }

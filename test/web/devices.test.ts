@@ -5,20 +5,52 @@
  * connects as the device; a read-only device gets watch-only views; a revoked device gets one page saying what to do.
  * Real relay + daemon in this process, real Chromium, the relay's strict CSP.
  */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPairing } from "../../src/daemon/index.js";
 import { OfferStore } from "../../src/daemon/offer-store.js";
 import { parseOffer } from "../../src/index.js";
 import { newPage, nodeAgent, removeHomes, SKIP_BROWSER, startBrowserAndStack, waitFor, type Stack } from "./helpers.js";
+
+const ROOT = join(import.meta.dirname, "../..");
+/**
+ * The daemon side of devices (enrollment tickets, devices.json, `paseo daemon devices`) comes from branch `devices`.
+ * Until it is merged these tests cannot run against a real daemon and are skipped by name here — not mocked.
+ */
+const HAS_DEVICES = existsSync(join(ROOT, "src/protocol/device.ts"));
+const SKIP = SKIP_BROWSER || !HAS_DEVICES;
 
 let browser: Browser | undefined;
 let stack: Stack;
 
 beforeAll(async () => {
-  if (!SKIP_BROWSER) ({ browser, stack } = await startBrowserAndStack());
+  if (!SKIP) ({ browser, stack } = await startBrowserAndStack());
 });
+
+/** A v4 ticket (contract: `paseo daemon pair` makes single-use v4 tickets; `readOnly` = `--read-only`). */
+async function ticket(options: { label: string; readOnly?: boolean }): Promise<{ link: string; offerId: string }> {
+  const p = await createPairing({
+    home: stack.home,
+    relay: { endpoint: `127.0.0.1:${stack.port}`, tls: false },
+    label: options.label,
+    ...(options.readOnly ? { readOnly: true } : {}),
+  } as Parameters<typeof createPairing>[0]);
+  expect(parseOffer(p.link).v as number).toBe(4);
+  return { link: p.link, offerId: p.record.id };
+}
+
+/** `paseo daemon devices revoke <id>`, the real CLI (dist/cli/main.js), on the test daemon's home. */
+async function revokeDevice(id: string): Promise<void> {
+  await promisify(execFile)(process.execPath, [join(ROOT, "dist/cli/main.js"), "daemon", "devices", "revoke", id], {
+    env: { ...process.env, PASEO_HOME: stack.home },
+    timeout: 15_000,
+  });
+}
 afterAll(async () => {
   await browser?.close();
   await stack?.close();
@@ -83,13 +115,13 @@ async function enroll(page: Page, link: string): Promise<void> {
   await page.waitForSelector(".device[data-just-enrolled] .sas");
 }
 
-describe.skipIf(SKIP_BROWSER)("browser: enrollment, remembered devices, rights", () => {
+describe.skipIf(SKIP)("browser: enrollment, remembered devices, rights", () => {
   it("a ticket is not spent by opening the link; the tap enrolls and shows the daemon's code", async () => {
-    const ticket = await stack.ticket({ label: "phone" });
+    const t = await ticket({ label: "phone" });
     const { page, problems, context } = await newPage(browser!);
     const sockets = countSockets(page);
     try {
-      await page.goto(ticket.link);
+      await page.goto(t.link);
       await page.waitForSelector(".enroll-page");
       expect(await page.textContent(".enroll-title")).toBe("Enroll this device as phone");
       expect(await page.textContent(".enroll .fingerprint")).toBe(stack.daemon.identity.fingerprint);
@@ -97,7 +129,7 @@ describe.skipIf(SKIP_BROWSER)("browser: enrollment, remembered devices, rights",
       // A previewer would stop here: give the page time to do anything it might do on its own.
       await page.waitForTimeout(1500);
       expect(sockets.count).toBe(0);
-      expect(await usesOf(ticket.offerId)).toBe(0);
+      expect(await usesOf(t.offerId)).toBe(0);
       expect(await devicesOnDisk()).toEqual([]);
 
       await page.click('button[data-action="enroll"]');
@@ -109,19 +141,19 @@ describe.skipIf(SKIP_BROWSER)("browser: enrollment, remembered devices, rights",
       expect(record).toMatchObject({ id: deviceId, sas, rights: "control", label: "phone", state: "active" });
       expect(await page.textContent(".sas-compare")).toContain("paseo daemon devices");
       expect(await page.getAttribute(".screen", "data-rights")).toBe("control");
-      expect(await usesOf(ticket.offerId)).toBe(1);
+      expect(await usesOf(t.offerId)).toBe(1);
 
       // Remembered (the default): the device key is stored, the link's secret is not.
       const stored = await storedDevices(page);
       expect(JSON.parse(stored)).toMatchObject([{ serverId: stack.daemon.identity.serverId, deviceId, sas }]);
-      expect(stored).not.toContain(parseOffer(ticket.link).secretB64);
+      expect(stored).not.toContain(parseOffer(t.link).secretB64);
 
       // Without a link, the one remembered daemon connects at once, as the device (the spent ticket is not needed).
       await page.goto(`${stack.relay.url}/`);
       await page.waitForSelector('.state[data-state="connected"]');
       expect(await page.locator(".device .device-id").innerText()).toBe(deviceId);
       expect(await page.locator(".device .sas").innerText()).toBe(sas);
-      expect(await usesOf(ticket.offerId)).toBe(1);
+      expect(await usesOf(t.offerId)).toBe(1);
 
       // Forget: the key leaves storage and the next visit shows the pairing page.
       await page.click('button[data-action="switch"]');
@@ -147,10 +179,10 @@ describe.skipIf(SKIP_BROWSER)("browser: enrollment, remembered devices, rights",
       name: "ro-tty",
       tty: true,
     });
-    const ticket = await stack.ticket({ label: "watcher", readOnly: true });
+    const t = await ticket({ label: "watcher", readOnly: true });
     const { page, problems, context } = await newPage(browser!);
     try {
-      await enroll(page, ticket.link);
+      await enroll(page, t.link);
       expect(await page.getAttribute(".screen", "data-rights")).toBe("read-only");
       expect(await page.isVisible('.topbar .rights-badge[data-rights="read-only"]')).toBe(true);
       expect(await page.isVisible('[data-notice="read-only"]')).toBe(true);
@@ -160,13 +192,17 @@ describe.skipIf(SKIP_BROWSER)("browser: enrollment, remembered devices, rights",
       expect(await page.isVisible('button[data-action="new"]')).toBe(false);
 
       await page.click('.agent[data-name="ro-pipe"] .agent-open');
-      await page.waitForFunction(() => /pipe-ready/.test(document.querySelector(".agent-view .xterm-rows")?.textContent ?? ""));
+      await page.waitForFunction(() =>
+        /pipe-ready/.test(document.querySelector(".agent-view .xterm-rows")?.textContent ?? ""),
+      );
       expect(await page.isVisible('button[data-action="stop"]')).toBe(false);
       expect(await page.isVisible(".input-form")).toBe(false);
 
       await page.click('.agent[data-name="ro-tty"] .agent-open');
       await page.waitForSelector('.agent-view[data-kind="terminal"][data-lane="watcher"]');
-      await page.waitForFunction(() => /tty-ready/.test(document.querySelector(".agent-view .xterm-rows")?.textContent ?? ""));
+      await page.waitForFunction(() =>
+        /tty-ready/.test(document.querySelector(".agent-view .xterm-rows")?.textContent ?? ""),
+      );
       expect(await page.isVisible('button[data-action="lane"]')).toBe(false);
       expect(await page.isVisible('button[data-action="stop"]')).toBe(false);
       expect(await page.textContent(".lane-state")).toMatch(/read-only/);
@@ -177,13 +213,13 @@ describe.skipIf(SKIP_BROWSER)("browser: enrollment, remembered devices, rights",
   });
 
   it("a revoked device gets one page that says to ask for a new link, and the browser forgets its key", async () => {
-    const ticket = await stack.ticket({ label: "to-revoke" });
+    const t = await ticket({ label: "to-revoke" });
     const { page, problems, context } = await newPage(browser!);
     try {
-      await enroll(page, ticket.link);
+      await enroll(page, t.link);
       const deviceId = await page.locator(".device .device-id").innerText();
       // Revoked while connected: the daemon ends the live session at once (encrypted CLOSE 4114).
-      await stack.revokeDevice(deviceId);
+      await revokeDevice(deviceId);
       const banner = page.locator('.pair-page .banner[data-code="DEVICE_REVOKED"]');
       await banner.waitFor({ timeout: 10_000 });
       expect(await banner.locator(".error-title").innerText()).toMatch(/revoked/);

@@ -94,7 +94,8 @@ function createPipeAgentView(client: DaemonClient, initial: AgentInfo, options: 
     send.disabled = !open || sending;
     enter.disabled = !open;
     flag(form, "hidden", !access.control);
-    input.placeholder = access.control && !access.input ? "Input is turned off on the daemon" : "Send input to the agent…";
+    input.placeholder =
+      access.control && !access.input ? "Input is turned off on the daemon" : "Send input to the agent…";
   };
   const head = createAgentHead(client, initial, {
     live: options.live,

@@ -37,7 +37,8 @@ function order(a: AgentInfo, b: AgentInfo): number {
 }
 
 const EMPTY_TEXT = "No agents yet. Start one with “New agent”, or `paseo run` on the daemon machine.";
-const EMPTY_TEXT_READ_ONLY = "No agents yet. This device is read-only: agents are started with `paseo run` on the daemon machine.";
+const EMPTY_TEXT_READ_ONLY =
+  "No agents yet. This device is read-only: agents are started with `paseo run` on the daemon machine.";
 
 export function createAgentList(options: { onOpen: (agent: AgentInfo) => void; onNew: () => void }): AgentList {
   const rows = new Map<string, Row>();

@@ -95,7 +95,12 @@ export function createEnrollOffer(options: EnrollOfferOptions): HTMLElement {
         h("dt", { text: "Link" }),
         h("dd", { class: "expiry", text: expiry(offer.expiresAt) }),
       ),
-      h("label", { class: "remember" }, rememberBox, " Remember this daemon on this device (keeps this browser's key, not the link)"),
+      h(
+        "label",
+        { class: "remember" },
+        rememberBox,
+        " Remember this daemon on this device (keeps this browser's key, not the link)",
+      ),
       h(
         "div",
         { class: "actions" },

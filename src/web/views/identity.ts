@@ -57,15 +57,17 @@ export function createIdentityCard(options: {
   const note = h("span", { class: "muted small", text: "" });
   checkbox.addEventListener("change", () => {
     const want = checkbox.checked;
-    void Promise.resolve(options.onRemember(want)).then(
-      (ok) => ok,
-      () => false,
-    ).then((ok) => {
-      if (!ok) {
-        checkbox.checked = false;
-        setText(note, "This browser does not allow storage.");
-      } else setText(note, want ? "Saved on this device only." : "");
-    });
+    void Promise.resolve(options.onRemember(want))
+      .then(
+        (ok) => ok,
+        () => false,
+      )
+      .then((ok) => {
+        if (!ok) {
+          checkbox.checked = false;
+          setText(note, "This browser does not allow storage.");
+        } else setText(note, want ? "Saved on this device only." : "");
+      });
   });
 
   const el = h(

@@ -46,7 +46,7 @@ export function createTerminalAgentView(
   let takenFromUs = false;
   let access: Access = options.access;
   /** Attached with readOnly (a read-only device): this attachment can never take the writer lane. */
-  let watchOnly = !access.control;
+  const watchOnly = !access.control;
   const panel = createTermPanel({ className: "terminal", label: `Terminal of ${initial.name}`, readOnly: false });
   const term = panel.term;
   const laneButton = h("button", {
@@ -185,7 +185,11 @@ export function createTerminalAgentView(
     const size = panel.fit() ?? { cols: initial.cols ?? 80, rows: initial.rows ?? 24 };
     let s: TerminalSession;
     try {
-      s = await client.attach(initial.id, { cols: size.cols, rows: size.rows, ...(watchOnly ? { readOnly: true } : {}) });
+      s = await client.attach(initial.id, {
+        cols: size.cols,
+        rows: size.rows,
+        ...(watchOnly ? { readOnly: true } : {}),
+      });
     } catch (err) {
       if (disposed) return;
       view = "failed";
