@@ -67,7 +67,12 @@ function showPair(error?: unknown, forgotten?: string): void {
 function connect(target: Target, remember = false): void {
   leave();
   // A credential that cannot work (revoked, expired, wrong secret …) gets one page saying why, not a dead dashboard.
-  screen = openDaemonScreen(target, { remember, onLeave: () => showPair(), onFatal: (err) => fatal(target, err) });
+  try {
+    screen = openDaemonScreen(target, { remember, onLeave: () => showPair(), onFatal: (err) => fatal(target, err) });
+  } catch (err) {
+    // The client refused the credential outright (e.g. a stored record this version cannot use): say why.
+    return showPair(err);
+  }
   replace(root(), screen.el);
   unwatchRelay = watchRelayBlocked(relayOf(target), (err) => showPair(err)); // this page's CSP forbids that relay
 }
