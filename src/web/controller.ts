@@ -59,6 +59,11 @@ export function openDaemonScreen(target: Target, options: DaemonScreenOptions): 
   let freshAt = new Date();
   let fatal = false;
   let access: Access = FULL_ACCESS;
+  /**
+   * The newest ServerInfo: the welcome's, then each server.info poll's (client.server is only the welcome's, and
+   * the kill switch can flip between handshakes).
+   */
+  let server: ServerInfo | undefined;
 
   const topbar = createTopbar({ onSwitch: () => options.onLeave() });
   const banner = createBanner();
@@ -68,7 +73,7 @@ export function openDaemonScreen(target: Target, options: DaemonScreenOptions): 
   const memory = rememberPolicy(target, options.remember);
   const identity = createIdentityCard({
     remembered: memory.remembered,
-    onRemember: (on) => memory.set(on, client.server),
+    onRemember: (on) => memory.set(on, server ?? client.server),
   });
   /** What the device card shows: the stored record, then what each welcome says (rights can change). */
   let facts: DeviceFacts | undefined;
@@ -157,11 +162,11 @@ export function openDaemonScreen(target: Target, options: DaemonScreenOptions): 
       deviceCard.show(facts, justEnrolled);
       memory.onRights(session.rights);
     }
-    const next = accessOf(session?.rights, client.server);
+    const next = accessOf(session?.rights, server);
     el.setAttribute("data-rights", next.control ? "control" : "read-only");
-    flag(el, "data-input-off", inputSwitchedOff(client.server));
+    flag(el, "data-input-off", inputSwitchedOff(server));
     topbar.setReadOnly(!next.control);
-    notices.set(!next.control, inputSwitchedOff(client.server));
+    notices.set(!next.control, inputSwitchedOff(server));
     if (sameAccess(next, access)) return;
     access = next;
     list.setControl(next.control);
@@ -169,11 +174,12 @@ export function openDaemonScreen(target: Target, options: DaemonScreenOptions): 
     detail?.setAccess(next);
   }
 
-  const onServer = (server: ServerInfo) => {
-    identity.update(server);
-    topbar.setHost(server.hostname);
-    document.title = `paseo — ${server.hostname}`;
-    memory.onServer(server);
+  const onServer = (info: ServerInfo) => {
+    server = info;
+    identity.update(info);
+    topbar.setHost(info.hostname);
+    document.title = `paseo — ${info.hostname}`;
+    memory.onServer(info);
     applyAccess();
   };
 
@@ -182,7 +188,7 @@ export function openDaemonScreen(target: Target, options: DaemonScreenOptions): 
     facts = info;
     justEnrolled = true;
     deviceCard.show(info, true);
-    memory.onEnrolled(info, client.server).then(
+    memory.onEnrolled(info, server ?? client.server).then(
       () => identity.setRemembered(memory.remembered),
       (err) => {
         identity.setRemembered(false);
