@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { CloseCode } from "../../src/protocol/close-codes.js";
-import { IpLimiter, limiterKey } from "../../src/relay/limits.js";
+import { IpLimiter, limiterKey } from "../../src/protocol/relay/limits.js";
 import { TestClient, TestDaemon, cleanup, relayFor, sleep, waitUntil, wsUrl } from "./helpers.js";
 
 afterEach(cleanup);

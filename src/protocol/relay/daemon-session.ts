@@ -5,9 +5,9 @@
  * Flow control toward the daemon: when this socket's outbound buffer passes the high-water mark, the relay stops
  * reading from all of this daemon's clients (TCP pushes back on them) until it drains — bounded memory, no drops.
  */
-import { CloseCode, closeReason } from "../protocol/close-codes.js";
-import { type ChallengeState, createChallenge, verifyAuth } from "../protocol/relay-auth.js";
-import { truncateUtf8 } from "../protocol/encoding.js";
+import { CloseCode, closeReason } from "../close-codes.js";
+import { type ChallengeState, createChallenge, verifyAuth } from "../relay-auth.js";
+import { toHex, truncateUtf8 } from "../encoding.js";
 import {
   MAX_CLIENT_ID,
   MAX_CLOSE_REASON_BYTES,
@@ -19,10 +19,10 @@ import {
   encodePause,
   encodeReady,
   encodeResume,
-} from "../protocol/relay-mux.js";
+} from "../relay-mux.js";
 import type { ClientSession } from "./client-session.js";
 import type { RelayContext, Session } from "./context.js";
-import { shortId } from "../protocol/server-id.js";
+import { shortId } from "../server-id.js";
 import { type FlowSignal, watchFlow } from "./flow.js";
 import type { Peer } from "./peer.js";
 
@@ -42,7 +42,7 @@ export class DaemonSession implements Session {
   private readonly clients = new Map<number, ClientSession>();
   private nextClientId = 1;
   private challenge: ChallengeState | undefined;
-  private authTimer: NodeJS.Timeout | undefined;
+  private authTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly flow: ReturnType<typeof watchFlow>;
   private readonly tag: string;
 
@@ -52,9 +52,24 @@ export class DaemonSession implements Session {
     private readonly ctx: RelayContext,
     /** The daemon asked for tagged OPENs (`mux=2`, §5.3). */
     private readonly taggedOpen = false,
+    /** The limiter key of the daemon's address (kept for a rebuild after hibernation). */
+    private readonly source = "",
   ) {
     this.flow = watchFlow(peer, ctx.opts, (signal) => this.applyFlow(signal));
     this.tag = `daemon ${shortId(serverId)}`;
+    peer.onMessage = (data, isBinary) => this.onMessage(data, isBinary);
+  }
+
+  /** Rebuild a registered daemon after hibernation (src/relay-worker): it already proved its key and got READY. */
+  restore(): void {
+    this.state = "ready";
+    this.ctx.router.register(this);
+  }
+
+  /** A client rebuilt after hibernation takes back its clientId (no OPEN: the daemon knows it). */
+  reattach(client: ClientSession, clientId: number): void {
+    this.clients.set(clientId, client);
+    if (clientId >= this.nextClientId) this.nextClientId = clientId >= MAX_CLIENT_ID ? 1 : clientId + 1;
   }
 
   get clientCount(): number {
@@ -75,7 +90,7 @@ export class DaemonSession implements Session {
     }, this.ctx.opts.authTimeoutMs);
   }
 
-  onMessage(data: Buffer, isBinary: boolean): void {
+  onMessage(data: Uint8Array, isBinary: boolean): void {
     this.peer.received(data.length);
     if (this.state === "closed") return;
     if (!isBinary) return this.closeFromRelay(CloseCode.BAD_REQUEST, "text frames are not allowed");
@@ -112,7 +127,7 @@ export class DaemonSession implements Session {
     }
   }
 
-  private onAuth(data: Buffer): void {
+  private onAuth(data: Uint8Array): void {
     clearTimeout(this.authTimer);
     const challenge = this.challenge!;
     this.challenge = undefined;
@@ -125,6 +140,13 @@ export class DaemonSession implements Session {
     this.state = "ready";
     // READY before registering: registering attaches waiting clients, and their OPENs must follow READY.
     this.peer.send(encodeReady());
+    this.peer.socket.remember?.({
+      role: "server",
+      serverId: this.serverId,
+      source: this.source,
+      taggedOpen: this.taggedOpen,
+      tagKey: toHex(this.ctx.pending.tagKey),
+    });
     this.ctx.log("info", `${this.tag}: registered`);
     this.ctx.router.register(this);
   }
