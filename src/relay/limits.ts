@@ -19,4 +19,3 @@ export function clientAddress(req: IncomingMessage, trustForwardedFor: boolean):
   }
   return req.socket.remoteAddress ?? "unknown";
 }
-

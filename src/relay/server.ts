@@ -93,7 +93,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     if (path === undefined) return send(400, "text/plain; charset=utf-8", "malformed URL\n");
     if (req.method !== "GET" && req.method !== "HEAD")
       return send(405, "text/plain; charset=utf-8", "method not allowed\n", { Allow: "GET, HEAD" });
-    if (path === "/health") return send(closing ? 503 : 200, "application/json; charset=utf-8", healthBody(stats(), closing));
+    if (path === "/health")
+      return send(closing ? 503 : 200, "application/json; charset=utf-8", healthBody(stats(), closing));
     if (path === "/metrics") return send(200, PROMETHEUS_TYPE, renderPrometheus(stats()));
     if (path === RELAY_PATH)
       return send(426, "text/plain; charset=utf-8", "this is a WebSocket endpoint\n", { Upgrade: "websocket" });

@@ -81,6 +81,12 @@ export class RelayHub {
     return this.metrics.snapshot(this.ctx.router.counts());
   }
 
+  /** Some socket is held (not read) right now: its state is in memory only. */
+  get holding(): boolean {
+    for (const s of this.sessions) if (s.peer.isHeld) return true;
+    return false;
+  }
+
   /** Keepalive/idle timers are running (the Worker relay hibernates only when they are not). */
   get clockRunning(): boolean {
     return this.liveness.running;

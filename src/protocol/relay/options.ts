@@ -96,7 +96,10 @@ export function intOption(
 
 const silent: Logger = () => {};
 
-export function resolveLimits(options: RelayLimitOptions & { log?: Logger }, backend: CryptoBackend): ResolvedRelayLimits {
+export function resolveLimits(
+  options: RelayLimitOptions & { log?: Logger },
+  backend: CryptoBackend,
+): ResolvedRelayLimits {
   const d = RELAY_DEFAULTS;
   const maxFrameBytes = intOption("maxFrameBytes", options.maxFrameBytes, d.maxFrameBytes, 1024, 64 * 1024 * 1024);
   const maxBufferedBytes = intOption(
