@@ -38,8 +38,9 @@ export async function bundleWorker() {
   return bundled;
 }
 
-function miniflareOptions(script, { host, port, limits, log }) {
+function miniflareOptions(script, { host, port, limits, log, onLog }) {
   return {
+    ...(onLog ? { handleRuntimeStdio: (stdout, stderr) => forwardLines([stdout, stderr], onLog) } : {}),
     modules: true,
     script,
     compatibilityDate: COMPATIBILITY_DATE,
@@ -53,14 +54,28 @@ function miniflareOptions(script, { host, port, limits, log }) {
   };
 }
 
+/** Hand each line the Worker logs (console) to `onLog`. */
+function forwardLines(streams, onLog) {
+  for (const stream of streams) {
+    let rest = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk) => {
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop() ?? "";
+      for (const line of lines) if (line) onLog(line);
+    });
+  }
+}
+
 /**
  * Start the Worker relay on host:port (port 0: a free one). Returns its URLs, the miniflare instance, and
  * `setLimits(limits)`, which reloads the Worker with other limits without a new workerd process (tests).
+ * `log` is the Worker's log level (PASEO_RELAY_LOG); `onLog(line)` receives its log lines (else they go to stdout).
  */
-export async function startWorkerRelay({ host = "127.0.0.1", port = 0, limits = {}, log } = {}) {
+export async function startWorkerRelay({ host = "127.0.0.1", port = 0, limits = {}, log, onLog } = {}) {
   const { Miniflare } = await import("miniflare");
   const script = await bundleWorker();
-  const mf = new Miniflare(miniflareOptions(script, { host, port, limits, log }));
+  const mf = new Miniflare(miniflareOptions(script, { host, port, limits, log, onLog }));
   const url = await mf.ready;
   const bound = Number(url.port);
   const hostPart = host.includes(":") ? `[${host}]` : host;
@@ -72,7 +87,7 @@ export async function startWorkerRelay({ host = "127.0.0.1", port = 0, limits = 
     wsUrlBase: `ws://${hostPart}:${bound}`,
     endpoint: { endpoint: `${hostPart}:${bound}`, tls: false },
     async setLimits(next) {
-      await mf.setOptions(miniflareOptions(script, { host, port: bound, limits: next, log }));
+      await mf.setOptions(miniflareOptions(script, { host, port: bound, limits: next, log, onLog }));
     },
     async close() {
       await mf.dispose();

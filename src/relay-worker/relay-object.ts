@@ -126,6 +126,8 @@ export class RelayObject {
     for (const [ws, record] of records) this.conns.set(ws, hub.restore(new WorkerRelaySocket(ws), record));
     // Everything rebuilt was reported before hibernating: only changes from here on are news.
     this.reported = hub.stats();
+    const daemons = records.filter(([, r]) => r.role === "server").length;
+    hub.ctx.log("info", `woke from hibernation: ${daemons} daemon(s), ${records.length - daemons} client(s)`);
   }
 
   /**

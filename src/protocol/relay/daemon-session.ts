@@ -61,7 +61,8 @@ export class DaemonSession implements Session {
   }
 
   /** Rebuild a registered daemon after hibernation (src/relay-worker): it already proved its key and got READY. */
-  restore(): void {
+  restore(nextClientId: number): void {
+    this.nextClientId = nextClientId;
     this.state = "ready";
     this.ctx.router.register(this);
   }
@@ -140,15 +141,24 @@ export class DaemonSession implements Session {
     this.state = "ready";
     // READY before registering: registering attaches waiting clients, and their OPENs must follow READY.
     this.peer.send(encodeReady());
+    this.remember();
+    this.ctx.log("info", `${this.tag}: registered`);
+    this.ctx.router.register(this);
+  }
+
+  /**
+   * Keep this daemon's routing record with its socket (hibernating runtimes). nextClientId is part of it: a daemon
+   * may still send DATA for a client that just left, so an id must not be handed out again after a wake-up.
+   */
+  private remember(): void {
     this.peer.socket.remember?.({
       role: "server",
       serverId: this.serverId,
       source: this.source,
       taggedOpen: this.taggedOpen,
       tagKey: toHex(this.ctx.pending.tagKey),
+      nextClientId: this.nextClientId,
     });
-    this.ctx.log("info", `${this.tag}: registered`);
-    this.ctx.router.register(this);
   }
 
   /** Take a client onto this socket: returns its clientId, or undefined when this daemon cannot take more. */
@@ -156,6 +166,7 @@ export class DaemonSession implements Session {
     if (this.state !== "ready" || this.clients.size >= this.ctx.opts.maxClientsPerDaemon) return undefined;
     const id = this.allocateId();
     this.clients.set(id, client);
+    this.remember();
     this.peer.send(encodeOpen(id, this.taggedOpen ? client.sourceTag : undefined));
     if (this.flow.isPaused) client.peer.hold(DAEMON_CONGESTED);
     return id;

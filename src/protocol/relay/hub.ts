@@ -140,7 +140,7 @@ export class RelayHub {
     if (record.role === "server") {
       const daemon = new DaemonSession(record.serverId, peer, this.ctx, record.taggedOpen, record.source);
       const conn = this.track(daemon, release);
-      daemon.restore();
+      daemon.restore(record.nextClientId);
       return conn;
     }
     const client = new ClientSession(record.serverId, peer, this.ctx, record.source);

@@ -37,5 +37,13 @@ export interface RelaySocket {
 
 /** What a session needs to be rebuilt after hibernation (src/relay-worker). Only ids and opaque tags. */
 export type SessionRecord =
-  | { role: "server"; serverId: string; source: string; taggedOpen: boolean; tagKey: string }
+  | {
+      role: "server";
+      serverId: string;
+      source: string;
+      taggedOpen: boolean;
+      tagKey: string;
+      /** The next clientId to hand out: ids are never reused on one daemon socket, hibernation or not. */
+      nextClientId: number;
+    }
   | { role: "client"; serverId: string; source: string; clientId: number };
