@@ -78,6 +78,7 @@ export async function startWorkerRelay({ host = "127.0.0.1", port = 0, limits = 
   const mf = new Miniflare(miniflareOptions(script, { host, port, limits, log, onLog }));
   const url = await mf.ready;
   const bound = Number(url.port);
+  let closed;
   const hostPart = host.includes(":") ? `[${host}]` : host;
   return {
     mf,
@@ -89,8 +90,10 @@ export async function startWorkerRelay({ host = "127.0.0.1", port = 0, limits = 
     async setLimits(next) {
       await mf.setOptions(miniflareOptions(script, { host, port: bound, limits: next, log, onLog }));
     },
-    async close() {
-      await mf.dispose();
+    /** Stop workerd (every socket drops). Idempotent. */
+    close() {
+      closed ??= mf.dispose();
+      return closed;
     },
   };
 }
