@@ -4,7 +4,7 @@
  * miniflare (a devDependency that ships workerd and runs Durable Objects offline, hibernation API included).
  * Used by `npm run relay:worker`, by the relay suite (test/relay/relays.ts) and by the bench.
  *
- *   npm run relay:worker -- [--port P] [--host H] [--limits '{"maxFrameBytes": 65536}']
+ *   npm run relay:worker -- [--port P (default 8787)] [--host H] [--limits '{"maxFrameBytes": 65536}']
  *
  * The bundle is built in memory with esbuild from src/ each start (~100 ms), so no `npm run build` is needed; the
  * same entry is what `npx wrangler deploy` bundles (wrangler.toml). This is not Cloudflare's network: one local
@@ -99,7 +99,8 @@ export async function startWorkerRelay({ host = "127.0.0.1", port = 0, limits = 
 }
 
 async function main(argv) {
-  const args = { host: "127.0.0.1", port: 7431, limits: {} };
+  // 8787 as `wrangler dev` uses: 7431 is the daemon's embedded relay.
+  const args = { host: "127.0.0.1", port: 8787, limits: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
