@@ -109,8 +109,9 @@ export class RelayObject {
     const records: Array<[WorkerSocket, SessionRecord]> = [];
     for (const ws of this.state.getWebSockets()) {
       const record = ws.deserializeAttachment() as SessionRecord | null;
-      // A socket with no record was mid-admission (auth, pending): its timers kept us awake, so this is an
-      // eviction, not hibernation; its session is gone, so it must reconnect.
+      // No record: a socket the relay already closed (waiting for the peer's close frame), or one mid-admission
+      // (auth, pending) whose timers should have kept us awake — an eviction, not hibernation. Either way its
+      // session is gone: close it (a no-op if it is already closing).
       if (!record) {
         try {
           ws.close(CloseCode.RELAY_RESTARTING, closeReason[CloseCode.RELAY_RESTARTING]);

@@ -36,6 +36,13 @@ export class WorkerRelaySocket implements RelaySocket {
   close(code: number, reason: string): void {
     this.closing = true;
     try {
+      // A closing socket is no session any more: if the object hibernates before the peer answers, a wake-up must
+      // not rebuild it (a replaced daemon would otherwise compete for the slot again).
+      this.ws.serializeAttachment(null);
+    } catch {
+      // Already closed.
+    }
+    try {
       this.ws.close(code, reason);
     } catch {
       // Already closed by the peer: nothing to send.
