@@ -96,6 +96,31 @@ describeRelays("relay limits", (_kind, caps) => {
     expect(daemon.clientIds.length).toBe(1);
   });
 
+  it("silent client legs per IP per serverId: one more evicts the oldest silent one with 4007", async () => {
+    const relay = await relayFor({ perIpPendingClients: 3 });
+    const daemon = await TestDaemon.connect(relay);
+    const talker = await TestClient.connect(relay, daemon.serverId);
+    talker.send(Buffer.from("hello")); // spoke: no longer counted as silent
+    const silent: TestClient[] = [];
+    for (let i = 0; i < 3; i++) silent.push(await TestClient.connect(relay, daemon.serverId));
+    await waitUntil(() => daemon.clientIds.length === 4, "4 OPENs");
+    const newcomer = await TestClient.connect(relay, daemon.serverId);
+    expect((await silent[0]!.closed).code).toBe(CloseCode.RATE_LIMITED);
+    await sleep(100);
+    expect([talker, silent[1]!, silent[2]!, newcomer].every((c) => c.isOpen)).toBe(true);
+  });
+
+  it("a client leg that sends nothing within firstMessageTimeoutMs is closed with 4008", async () => {
+    const relay = await relayFor({ firstMessageTimeoutMs: 150 });
+    const daemon = await TestDaemon.connect(relay);
+    const started = Date.now();
+    const silent = await TestClient.connect(relay, daemon.serverId);
+    const closed = await silent.closed;
+    expect(closed.code).toBe(CloseCode.TIMEOUT);
+    expect(closed.at - started).toBeLessThan(1500);
+    expect(daemon.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
   it("closes idle clients with 4008, but not idle daemons", async () => {
     const relay = await relayFor({ idleTimeoutMs: 150 });
     const daemon = await TestDaemon.connect(relay);
