@@ -69,7 +69,7 @@ function forwardLines(streams, onLog) {
 
 /**
  * Start the Worker relay on host:port (port 0: a free one). Returns its URLs, the miniflare instance, and
- * `setLimits(limits)`, which reloads the Worker with other limits without a new workerd process (tests).
+ * `setLimits(limits)`, which restarts workerd with other limits on the same port (~150 ms; miniflare itself stays).
  * `log` is the Worker's log level (PASEO_RELAY_LOG); `onLog(line)` receives its log lines (else they go to stdout).
  */
 export async function startWorkerRelay({ host = "127.0.0.1", port = 0, limits = {}, log, onLog } = {}) {

@@ -1,8 +1,9 @@
 /**
  * The relays under test: the Node relay (src/relay, in this process) and the Worker relay (src/relay-worker under
  * workerd via miniflare, scripts/relay-worker.js). The conformance suites run once per relay through
- * `describeRelays`; one workerd process serves a whole file (started on first use, reloaded with each test's limits
- * — a reload also gives the test fresh Durable Objects and counters — and disposed after the file).
+ * `describeRelays`; one miniflare instance serves a whole file (started on first use, disposed after the file);
+ * each test's relayFor restarts its workerd with that test's limits (~150 ms), which also gives the test fresh
+ * Durable Objects and counters.
  *
  * Where the two genuinely differ, the test says so with the reason (`caps`), never by skipping silently.
  */
