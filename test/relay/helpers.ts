@@ -69,8 +69,8 @@ export async function expectStats(relay: Relay, check: (stats: RelayStats) => vo
 /**
  * Resolves with the close code and reason as soon as the relay's close frame arrives (or the socket ends), not when
  * TCP is torn down: local workerd holds a finished connection open ~10 s when its client never sent a message
- * (observed with workerd 1.20260426), which says nothing about the relay's behaviour. ws reports the frame with its receiver's 'conclude'
- * event, the one that makes it answer the close.
+ * (observed with workerd 1.20260426), which says nothing about the relay's behaviour. ws reports the frame with its
+ * receiver's 'conclude' event, the one that makes it answer the close.
  */
 export function track(ws: WebSocket): Promise<Closed> {
   opened.push({ close: () => ws.terminate() });
