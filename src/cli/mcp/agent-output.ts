@@ -1,0 +1,141 @@
+/**
+ * agent_output's reader: a bounded page of an agent's log, never the whole log. An agent may have written gigabytes;
+ * an assistant's context holds kilobytes. Two ways in, both through DaemonClient.logs() (agents.logs without
+ * follow — the daemon's on-disk log is the source, nothing is cached here):
+ *
+ * - forward from a position (`since` seq, `offset` bytes into that chunk): chunks until `maxBytes`, then the
+ *   stream is cancelled. The page ends with the position to continue from, so paging is exact: every byte once,
+ *   even when one chunk is bigger than a page (it is split at a UTF-8 character boundary).
+ * - the last `lines` lines: read backwards in windows of chunks from the log's end, each window twice the last,
+ *   until the window holds enough lines or `maxBytes` of output — so the cost is the page, not the history.
+ */
+import type { DaemonClient } from "../../client/daemon-client.js";
+import type { AgentInfo } from "../../protocol/rpc.js";
+import { utf8Boundary } from "./text.js";
+
+/** The most output bytes one agent_output call returns. */
+export const OUTPUT_PAGE_MAX_BYTES = 64 * 1024;
+
+export interface OutputPage {
+  bytes: Uint8Array;
+  /** Position of the first byte returned. */
+  from: { seq: number; offset: number };
+  /** Where the next page starts (`next.seq` = the log's nextSeq and offset 0 when everything was read). */
+  next: { seq: number; offset: number };
+  /** The page was cut at maxBytes: forward, more output follows at `next`; for lines, fewer lines than asked. */
+  truncated: boolean;
+}
+
+/** A forward page from `since` (+ `offset` bytes into that chunk), at most `maxBytes`. */
+export async function readForward(
+  client: DaemonClient,
+  agent: AgentInfo,
+  since: number,
+  offset: number,
+  maxBytes: number,
+): Promise<OutputPage> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  let next = { seq: since, offset };
+  let truncated = false;
+  if (since < agent.nextSeq) {
+    const stop = new AbortController();
+    for await (const chunk of client.logs(agent.id, { since, signal: stop.signal })) {
+      const skip = chunk.seq === since ? Math.min(offset, chunk.data.length) : 0;
+      const data = chunk.data.subarray(skip);
+      const room = maxBytes - size;
+      if (data.length > room) {
+        // Cut inside this chunk; at least one character, so a page always advances.
+        let cut = utf8Boundary(data, room);
+        if (cut === 0 && size === 0) cut = Math.min(data.length, 4);
+        parts.push(data.subarray(0, cut));
+        size += cut;
+        next = { seq: chunk.seq, offset: skip + cut };
+        truncated = true;
+        stop.abort(); // cancels the subscription on the daemon: the rest of the log is not sent
+        break;
+      }
+      parts.push(data);
+      size += data.length;
+      next = { seq: chunk.seq + 1, offset: 0 };
+    }
+  }
+  return { bytes: concat(parts, size), from: { seq: since, offset }, next, truncated };
+}
+
+/** The last `lines` lines of the log (at most `maxBytes` of them, the newest kept), ending at the log's end. */
+export async function readTail(
+  client: DaemonClient,
+  agent: AgentInfo,
+  lines: number,
+  maxBytes: number,
+): Promise<OutputPage> {
+  const end = agent.nextSeq;
+  const chunks = end - 1;
+  if (chunks <= 0)
+    return { bytes: new Uint8Array(), from: { seq: 1, offset: 0 }, next: { seq: 1, offset: 0 }, truncated: false };
+  // First window: about 2 × maxBytes of chunks at the log's average chunk size.
+  const average = Math.max(1, agent.bytes / chunks);
+  let window = Math.min(chunks, Math.max(1, Math.ceil((2 * maxBytes) / average)));
+  for (;;) {
+    const since = end - window;
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    let last = since - 1;
+    for await (const chunk of client.logs(agent.id, { since })) {
+      if (chunk.seq >= end) break; // written since agent_output started: the next page reads it
+      parts.push(chunk.data);
+      size += chunk.data.length;
+      last = chunk.seq;
+    }
+    const all = concat(parts, size);
+    const { start, cut } = tailStart(all, lines, maxBytes);
+    if (start > 0 || since === 1) {
+      // Where the page starts, in log terms: the chunk holding byte `start`.
+      let seq = since;
+      let at = 0;
+      for (const p of parts) {
+        if (at + p.length > start) break;
+        at += p.length;
+        seq++;
+      }
+      return {
+        bytes: all.subarray(start),
+        from: { seq, offset: start - at },
+        next: { seq: last + 1, offset: 0 },
+        truncated: cut,
+      };
+    }
+    window = Math.min(chunks, window * 2);
+  }
+}
+
+/**
+ * Where the last `lines` lines of `bytes` start, kept within the last `maxBytes` (`cut`: that limit decided it):
+ * 0 when the whole buffer is needed (fewer lines than asked, and it fits). A final line without its newline counts.
+ */
+export function tailStart(bytes: Uint8Array, lines: number, maxBytes: number): { start: number; cut: boolean } {
+  const floor = Math.max(0, bytes.length - maxBytes);
+  let found = 0;
+  let i = bytes.length - 1;
+  if (i >= 0 && bytes[i] === 0x0a) i--; // the last line's own newline
+  for (; i >= floor; i--) {
+    if (bytes[i] === 0x0a && ++found === lines) return { start: i + 1, cut: false };
+  }
+  if (floor === 0) return { start: 0, cut: false };
+  // Cut by maxBytes mid-line: start at a character boundary after the floor.
+  let p = floor;
+  while (p < bytes.length && (bytes[p]! & 0xc0) === 0x80) p++;
+  return { start: p, cut: true };
+}
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
