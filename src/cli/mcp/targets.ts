@@ -6,9 +6,9 @@
  * A target outlives its connections. The MCP server runs for as long as the assistant does (hours), while a daemon
  * may stop, restart or lose its relay: a call made while it is away must fail at once with a named error (not wait
  * in a reconnect loop the assistant cannot see), and the next call after it is back must work. So clients are made
- * without auto-reconnect, and a client whose connection is gone is dropped after the failing call: the next call
- * builds a new one from the target's source. For the local daemon that also re-reads local-offer.json, whose secret
- * a restarted daemon replaces.
+ * without auto-reconnect, and a client whose connection is gone is dropped (after the failing call, or before the
+ * next one): the next call builds a new one from the target's source. For the local daemon that also re-reads
+ * local-offer.json, whose secret a restarted daemon replaces.
  */
 import type { DaemonClient } from "../../client/daemon-client.js";
 import { resolveOffer } from "../../client/offer-resolve.js";
@@ -73,6 +73,11 @@ export class Target {
   }
 
   private async client(): Promise<DaemonClient> {
+    // A client whose session ended since the last call (the daemon stopped, the path broke) is replaced: for the
+    // local daemon only a fresh read of local-offer.json can reach its next run.
+    // (Idle after a handshake = lost; idle before any is a client another call is about to connect: keep it.)
+    const c = this.current;
+    if (c && (c.state === "closed" || (c.state === "idle" && c.server !== undefined))) this.drop(c);
     if (this.current) return this.current;
     this.opening ??= this.open().finally(() => (this.opening = undefined));
     const client = await this.opening;
