@@ -55,6 +55,10 @@ describe("paseo mcp over stdio, through a real relay", () => {
       expect.arrayContaining(["argv", "command", "name", "cwd", "tty", "cols", "rows", "host"]),
     );
     expect(tools.find((t) => t.name === "agents_list")!.annotations?.readOnlyHint).toBe(true);
+    const hosts = await mcp.call("hosts_list");
+    expect(hosts.data.hosts).toEqual([
+      expect.objectContaining({ name: "relay", kind: "relay", reachable: true, hostname: expect.any(String) }),
+    ]);
     const info = await mcp.call("host_info");
     expect(info.isError).toBe(false);
     expect(info.data).toMatchObject({ host: "relay", protocolVersion: 1 });

@@ -41,11 +41,6 @@ export class Target {
     private readonly open: () => Promise<DaemonClient>,
   ) {}
 
-  /** "connected" while a session is live, else "idle" (the next call connects). */
-  get state(): "connected" | "idle" {
-    return this.current?.state === "connected" ? "connected" : "idle";
-  }
-
   /**
    * Run `fn` with this target's client. A failure that left the client without its session (daemon offline, relay
    * unreachable, timeout, …) drops the client, so the next call starts afresh; the error is rethrown as is.

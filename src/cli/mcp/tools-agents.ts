@@ -14,7 +14,7 @@ import {
   TTY_MIN_ROWS,
 } from "../../protocol/rpc-params.js";
 import type { AgentInfo } from "../../protocol/rpc.js";
-import { ToolParamsError } from "./errors.js";
+import { ToolParamsError, toolFailure } from "./errors.js";
 import { headAndTail } from "./text.js";
 import { agentRef, host, json, tool, type ToolDef } from "./tool-kit.js";
 
@@ -43,17 +43,36 @@ export const AGENT_TOOLS: ToolDef[] = [
   tool({
     name: "hosts_list",
     description:
-      "List the hosts (paseo daemons) this server can reach, with their connection state and identity. Pass a host's name as `host` to the other tools.",
+      "List the hosts (paseo daemons) this server can reach, each checked now: reachable or not (with the error code), host name, OS. Pass a host's name as `host` to the other tools.",
     write: false,
     input: z.object({}),
     async run(_args, { targets }) {
-      const hosts = targets.all.map((t) => ({
-        name: t.name,
-        kind: t.kind,
-        state: t.state,
-        hostname: t.lastServer?.hostname ?? null,
-        serverId: t.lastServer?.serverId ?? null,
-      }));
+      // In parallel, each bounded by its connect timeout: one offline host does not hold up the others.
+      const hosts = await Promise.all(
+        targets.all.map(async (t) => {
+          try {
+            const s = await t.use((c) => c.serverInfo());
+            return {
+              name: t.name,
+              kind: t.kind,
+              reachable: true,
+              hostname: s.hostname,
+              platform: s.platform,
+              serverId: s.serverId,
+            };
+          } catch (err) {
+            const f = toolFailure(err);
+            return {
+              name: t.name,
+              kind: t.kind,
+              reachable: false,
+              error: f.code,
+              message: f.message,
+              serverId: t.lastServer?.serverId ?? null,
+            };
+          }
+        }),
+      );
       return { text: json(hosts), data: { hosts } };
     },
   }),
