@@ -101,6 +101,17 @@ describe("paseo mcp over stdio, through a real relay", () => {
     expect(none.data).toMatchObject({ bytes: 0, truncated: false, next });
   });
 
+  it("agents_list stays bounded: a huge command line is cut in the summary", async () => {
+    const huge = Array.from({ length: 8 }, () => "x".repeat(60_000));
+    const started = await mcp.call("agent_start", { argv: ["sh", "-c", "exit 0", ...huge], name: "huge-argv" });
+    expect(started.isError, started.text).toBe(false);
+    expect(started.text.length).toBeLessThan(2048);
+    const list = await mcp.call("agents_list", { all: true });
+    expect(list.text.length).toBeLessThan(64 * 1024);
+    const entry = (list.data.agents as { name: string; command: string }[]).find((a) => a.name === "huge-argv")!;
+    expect(entry.command).toMatch(/^sh -c exit 0 x+…$/);
+  });
+
   it("agent_send writes to a pipe agent's stdin; agent_stop ends it", async () => {
     const started = await mcp.call("agent_start", { argv: ["cat"], name: "echoer" });
     const id = (started.data.agent as { id: string }).id;

@@ -5,6 +5,8 @@
  * as structured content for programs.
  */
 import { z } from "zod";
+import { escapeControls } from "../../protocol/escape.js";
+import type { AgentInfo } from "../../protocol/rpc.js";
 import type { Targets } from "./targets.js";
 
 export interface ToolContext {
@@ -44,4 +46,22 @@ export const agentRef = z.string().min(1).max(128).describe("agent id, unique id
 /** JSON for the model: compact but readable. */
 export function json(value: unknown): string {
   return JSON.stringify(value, null, 1);
+}
+
+/** "3kq7x2ab (build)": the name is remote text, escaped (no control or bidi characters reach the model). */
+export function agentLabel(a: AgentInfo): string {
+  return `${a.id} (${escapeControls(a.name)})`;
+}
+
+/** The most characters of an agent's command line or cwd shown in a summary (argv may hold 16 MB). */
+const SUMMARY_FIELD_CHARS = 256;
+
+function clip(text: string): string {
+  return text.length > SUMMARY_FIELD_CHARS ? `${text.slice(0, SUMMARY_FIELD_CHARS)}…` : text;
+}
+
+/** An AgentInfo with its unbounded fields (argv, cwd) cut to a readable size. */
+export function agentSummary(a: AgentInfo): Record<string, unknown> {
+  const { argv, cwd, ...rest } = a;
+  return { ...rest, command: clip(argv.join(" ")), cwd: clip(cwd) };
 }

@@ -16,7 +16,10 @@ import {
 import type { AgentInfo } from "../../protocol/rpc.js";
 import { ToolParamsError, toolFailure } from "./errors.js";
 import { headAndTail } from "./text.js";
-import { agentRef, host, json, tool, type ToolDef } from "./tool-kit.js";
+import { agentLabel, agentRef, agentSummary, host, json, tool, type ToolDef } from "./tool-kit.js";
+
+/** The most characters of agents_list's reply (the oldest agents are left out past that). */
+const LIST_REPLY_MAX_CHARS = 64 * 1024;
 
 /** The most bytes of each of exec's stdout and stderr in one reply (the middle is left out past that). */
 export const EXEC_REPLY_STREAM_BYTES = 24 * 1024;
@@ -98,8 +101,15 @@ export const AGENT_TOOLS: ToolDef[] = [
     write: false,
     input: z.object({ host, all: z.boolean().optional().describe("include agents that have ended") }),
     async run(args, { targets }) {
-      const agents = await targets.get(args.host).use((c) => c.listAgents({ all: args.all }));
-      return { text: agents.length === 0 ? "no agents" : json(agents), data: { agents } };
+      const agents = (await targets.get(args.host).use((c) => c.listAgents({ all: args.all }))).map(agentSummary);
+      if (agents.length === 0) return { text: "no agents", data: { agents } };
+      // Oldest first; past the reply budget the oldest are left out (a long-lived daemon keeps every ended agent).
+      let shown = agents;
+      while (shown.length > 1 && JSON.stringify(shown).length > LIST_REPLY_MAX_CHARS)
+        shown = shown.slice(Math.ceil(shown.length / 8));
+      const left = agents.length - shown.length;
+      const note = left > 0 ? `\n[paseo: ${left} older agents left out; agent_output and the others take any id]` : "";
+      return { text: json(shown) + note, data: { agents: shown, leftOut: left } };
     },
   }),
 
@@ -145,8 +155,8 @@ export const AGENT_TOOLS: ToolDef[] = [
         ? "see its screen with terminal_screen, type with terminal_type"
         : "read its output with agent_output, write to its stdin with agent_send";
       return {
-        text: `started agent ${agent.id} (${agent.name}), pid ${agent.pid}: ${next}\n${json(agent)}`,
-        data: { agent },
+        text: `started agent ${agentLabel(agent)}, pid ${agent.pid}: ${next}\n${json(agentSummary(agent))}`,
+        data: { agent: agentSummary(agent) },
       };
     },
   }),
@@ -183,7 +193,8 @@ export const AGENT_TOOLS: ToolDef[] = [
       const agent = await target.use(async (c) =>
         c.stopAgent((await target.agent(c, args.agent)).id, { graceMs: args.graceMs }),
       );
-      return { text: `agent ${agent.id} (${agent.name}): ${ended(agent)}\n${json(agent)}`, data: { agent } };
+      const summary = agentSummary(agent);
+      return { text: `agent ${agentLabel(agent)}: ${ended(agent)}\n${json(summary)}`, data: { agent: summary } };
     },
   }),
 

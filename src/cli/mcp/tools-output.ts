@@ -5,7 +5,7 @@ import { z } from "zod";
 import { ToolParamsError } from "./errors.js";
 import { OUTPUT_PAGE_MAX_BYTES, readForward, readTail } from "./agent-output.js";
 import { decode, plainText } from "./text.js";
-import { agentRef, host, tool, type ToolDef } from "./tool-kit.js";
+import { agentLabel, agentRef, host, tool, type ToolDef } from "./tool-kit.js";
 
 const DEFAULT_PAGE_BYTES = 32 * 1024;
 
@@ -54,7 +54,7 @@ export const OUTPUT_TOOLS: ToolDef[] = [
           : page.truncated
             ? `; cut at ${maxBytes} bytes: more follows, call again with since: ${next.since}, offset: ${next.offset}`
             : "; that is everything so far";
-      const footer = `[paseo: agent ${agent.id} (${agent.name}) ${state}; ${page.bytes.length} bytes from since ${page.from.seq} offset ${page.from.offset}${more}; next: since ${next.since} offset ${next.offset}]`;
+      const footer = `[paseo: agent ${agentLabel(agent)} ${state}; ${page.bytes.length} bytes from since ${page.from.seq} offset ${page.from.offset}${more}; next: since ${next.since} offset ${next.offset}]`;
       return {
         text: `${output}${output.endsWith("\n") || output === "" ? "" : "\n"}${footer}`,
         data: {

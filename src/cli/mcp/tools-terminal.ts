@@ -13,7 +13,7 @@ import { PaseoError } from "../../protocol/errors.js";
 import type { AgentInfo } from "../../protocol/rpc.js";
 import { ToolParamsError } from "./errors.js";
 import { screenText, type ScreenText } from "./screen-text.js";
-import { agentRef, host, tool, type ToolDef } from "./tool-kit.js";
+import { agentLabel, agentRef, host, tool, type ToolDef } from "./tool-kit.js";
 
 /** The most characters of screen text in one reply (a 1000-column terminal with scrollback can be far more). */
 export const SCREEN_REPLY_MAX_CHARS = 64 * 1024;
@@ -51,7 +51,7 @@ function screenReply(agent: AgentInfo, s: ScreenText): { text: string; data: Rec
     agent.state === "running"
       ? "running"
       : `${agent.state}${agent.exitCode !== null ? ` (exit ${agent.exitCode})` : ""}`;
-  const footer = `[paseo: agent ${agent.id} (${agent.name}) ${state}; ${s.cols}×${s.rows}${mode}; cursor at row ${s.cursor.row + 1}, column ${s.cursor.col + 1}${cut ? `; ${cut} top lines left out` : ""}]`;
+  const footer = `[paseo: agent ${agentLabel(agent)} ${state}; ${s.cols}×${s.rows}${mode}; cursor at row ${s.cursor.row + 1}, column ${s.cursor.col + 1}${cut ? `; ${cut} top lines left out` : ""}]`;
   return {
     text: `${text}\n${footer}`,
     data: {
@@ -67,8 +67,7 @@ function screenReply(agent: AgentInfo, s: ScreenText): { text: string; data: Rec
 }
 
 function requireTerminal(agent: AgentInfo): void {
-  if (!agent.tty)
-    throw new PaseoError("NOT_A_TERMINAL", `agent ${agent.id} (${agent.name}) is a pipe agent, not a terminal`);
+  if (!agent.tty) throw new PaseoError("NOT_A_TERMINAL", `agent ${agentLabel(agent)} is a pipe agent, not a terminal`);
 }
 
 export const TERMINAL_TOOLS: ToolDef[] = [
@@ -131,8 +130,8 @@ export const TERMINAL_TOOLS: ToolDef[] = [
             throw new PaseoError(
               agent.state === "running" ? "NOT_WRITER" : "NOT_RUNNING",
               agent.state === "running"
-                ? `another client holds the writer lane of agent ${agent.id} (${agent.name}): nothing was typed`
-                : `agent ${agent.id} (${agent.name}) has ended (${agent.state}): nothing was typed`,
+                ? `another client holds the writer lane of agent ${agentLabel(agent)}: nothing was typed`
+                : `agent ${agentLabel(agent)} has ended (${agent.state}): nothing was typed`,
             );
           }
           // Cursor keys depend on the program's mode (DECCKM), which the snapshot carries.
@@ -145,7 +144,7 @@ export const TERMINAL_TOOLS: ToolDef[] = [
         } finally {
           await term.detach(); // frees the writer lane
         }
-        const what = `typed ${typed} bytes into agent ${agent.id} (${agent.name})`;
+        const what = `typed ${typed} bytes into agent ${agentLabel(agent)}`;
         if (args.screenAfterMs === undefined) return { text: what, data: { bytes: typed } };
         await new Promise((r) => setTimeout(r, args.screenAfterMs));
         const now = await readScreen(c, agent.id, 0);
