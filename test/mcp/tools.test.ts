@@ -186,6 +186,12 @@ describe("paseo mcp over stdio, through a real relay", () => {
     const pipe = await mcp.call("terminal_screen", { agent: "counter" });
     expect(pipe.text).toMatch(/^NOT_A_TERMINAL: .*\nNext: .*agent_output/);
     await mcp.call("agent_stop", { agent: id, graceMs: 500 });
+    // Ended: its last screen can still be read; typing says it has ended.
+    const last = await mcp.call("terminal_screen", { agent: id });
+    expect(last.data.screen as string).toContain("typed-anyway");
+    expect(last.text).toMatch(/\(shell\) killed/);
+    const late = await mcp.call("terminal_type", { agent: id, keys: ["Enter"] });
+    expect(late.text).toMatch(/^NOT_RUNNING: .*has ended \(killed\): nothing was typed/);
   });
 
   it("exec: exit codes, stdout and stderr, and long output cut with a marker", async () => {

@@ -127,11 +127,12 @@ export const TERMINAL_TOOLS: ToolDef[] = [
         let typed: number;
         try {
           if (term.lane !== "writer") {
+            const running = term.agent.state === "running"; // as the attachment found it, not as listed before
             throw new PaseoError(
-              agent.state === "running" ? "NOT_WRITER" : "NOT_RUNNING",
-              agent.state === "running"
+              running ? "NOT_WRITER" : "NOT_RUNNING",
+              running
                 ? `another client holds the writer lane of agent ${agentLabel(agent)}: nothing was typed`
-                : `agent ${agentLabel(agent)} has ended (${agent.state}): nothing was typed`,
+                : `agent ${agentLabel(agent)} has ended (${term.agent.state}): nothing was typed`,
             );
           }
           // Cursor keys depend on the program's mode (DECCKM), which the snapshot carries.
