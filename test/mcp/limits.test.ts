@@ -169,6 +169,47 @@ describe("paseo mcp: read-only, daemon restarts, big logs", () => {
     expect(sdk(loaded(["mcp"])).length).toBeGreaterThan(0);
   });
 
+  it("stdout carries JSON-RPC only, logs go to stderr, and the server exits when its stdin closes", () => {
+    const home = tmpHome(); // no daemon there: the call fails, and says how to start one
+    const requests = [
+      {
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+      },
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+      { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "agents_list", arguments: {} } },
+      { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "no_such_tool", arguments: {} } },
+    ];
+    const out = execFileSync(process.execPath, [CLI, "mcp", "--home", home], {
+      input: `${requests.map((r) => JSON.stringify(r)).join("\n")}\n`,
+      encoding: "utf8",
+      env: { ...process.env, PASEO_RELAY_OFFER: "" },
+      timeout: 10_000,
+    });
+    const lines = out
+      .trimEnd()
+      .split("\n")
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            jsonrpc: string;
+            id: number;
+            result?: { isError?: boolean; content: { text: string }[] };
+            error?: { message: string };
+          },
+      )
+      .sort((a, b) => a.id - b.id); // answers may come in any order; every call that was sent gets one
+    expect(lines.every((l) => l.jsonrpc === "2.0")).toBe(true);
+    expect(lines.map((l) => l.id)).toEqual([1, 2, 3]);
+    expect(lines[1]!.result!.isError).toBe(true);
+    expect(lines[1]!.result!.content[0]!.text).toMatch(
+      /^DAEMON_OFFLINE: no daemon is running with home .*paseo daemon start/,
+    );
+    expect(lines[2]!.error!.message).toMatch(/no tool named no_such_tool/);
+  });
+
   it("mcp config prints the registration, with a host's flags and never a link", () => {
     const run = (...args: string[]) =>
       execFileSync(process.execPath, [CLI, "mcp", "config", ...args], {

@@ -106,11 +106,15 @@ export async function serveMcp(options: McpServeOptions): Promise<void> {
     { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS },
   );
   const ctx: ToolContext = { targets: options.targets };
+  const inFlight = new Set<Promise<CallToolResult>>();
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
     const def = ALL_TOOLS.find((t) => t.name === request.params.name);
     if (!def) throw new McpError(ErrorCode.InvalidParams, `no tool named ${request.params.name.slice(0, 64)}`);
-    return callTool(def, request.params.arguments, ctx, options.readOnly);
+    const call = callTool(def, request.params.arguments, ctx, options.readOnly);
+    inFlight.add(call);
+    void call.finally(() => inFlight.delete(call));
+    return call;
   });
 
   let closing = false;
@@ -122,7 +126,13 @@ export async function serveMcp(options: McpServeOptions): Promise<void> {
       options.targets.close();
       void server.close().finally(resolve);
     };
-    process.stdin.once("end", () => stop("the client closed stdin"));
+    // Closed stdin is the MCP way to end a stdio server; the calls it already sent still get their answers (a
+    // client that does not want them sends SIGTERM). Signals stop at once.
+    process.stdin.once("end", async () => {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      await new Promise((r) => setImmediate(r)); // the SDK writes a response a turn after its handler settles
+      stop("the client closed stdin");
+    });
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
     server.onclose = () => stop("transport closed");
