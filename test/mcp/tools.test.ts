@@ -99,6 +99,8 @@ describe("paseo mcp over stdio, through a real relay", () => {
     // Nothing new since the end: an empty page at the same position.
     const none = await mcp.call("agent_output", { agent: id, ...next });
     expect(none.data).toMatchObject({ bytes: 0, truncated: false, next });
+    const past = await mcp.call("agent_output", { agent: id, since: next.since + 1 });
+    expect(past.text).toMatch(/^BAD_PARAMS: "since" is \d+, past the end/);
   });
 
   it("agents_list stays bounded: a huge command line is cut in the summary", async () => {

@@ -11,6 +11,7 @@
  */
 import type { DaemonClient } from "../../client/daemon-client.js";
 import type { AgentInfo } from "../../protocol/rpc.js";
+import { ToolParamsError } from "./errors.js";
 import { utf8Boundary } from "./text.js";
 
 /** The most output bytes one agent_output call returns. */
@@ -34,6 +35,10 @@ export async function readForward(
   offset: number,
   maxBytes: number,
 ): Promise<OutputPage> {
+  if (since > agent.nextSeq)
+    throw new ToolParamsError(
+      `"since" is ${since}, past the end of agent ${agent.id}'s output: its next chunk will be ${agent.nextSeq}`,
+    );
   const parts: Uint8Array[] = [];
   let size = 0;
   let next = { seq: since, offset };
