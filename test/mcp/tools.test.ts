@@ -114,6 +114,19 @@ describe("paseo mcp over stdio, through a real relay", () => {
     expect(entry.command).toMatch(/^sh -c exit 0 x+…$/);
   });
 
+  it("agent_output with waitMs waits for output not written yet, and for the agent's end", async () => {
+    const started = await mcp.call("agent_start", { command: "sleep 0.5; echo late; sleep 0.5; echo later" });
+    const id = (started.data.agent as { id: string }).id;
+    const first = await mcp.call("agent_output", { agent: id, waitMs: 20_000 });
+    expect(first.data.output).toBe("late\n"); // returned when "late" came, not at the deadline or the end
+    const second = await mcp.call("agent_output", { agent: id, ...(first.data.next as object), waitMs: 20_000 });
+    expect(second.data.output).toBe("later\n");
+    const end = await mcp.call("agent_output", { agent: id, ...(second.data.next as object), waitMs: 20_000 });
+    expect(end.data).toMatchObject({ output: "", agent: { state: "exited", exitCode: 0 } });
+    const both = await mcp.call("agent_output", { agent: id, lines: 1, waitMs: 10 });
+    expect(both.text).toMatch(/^BAD_PARAMS: .*not both/);
+  });
+
   it("agent_send writes to a pipe agent's stdin; agent_stop ends it", async () => {
     const started = await mcp.call("agent_start", { argv: ["cat"], name: "echoer" });
     const id = (started.data.agent as { id: string }).id;

@@ -5,7 +5,8 @@
  *
  * - forward from a position (`since` seq, `offset` bytes into that chunk): chunks until `maxBytes`, then the
  *   stream is cancelled. The page ends with the position to continue from, so paging is exact: every byte once,
- *   even when one chunk is bigger than a page (it is split at a UTF-8 character boundary).
+ *   even when one chunk is bigger than a page (it is split at a UTF-8 character boundary). Optionally it waits for
+ *   output that has not been written yet.
  * - the last `lines` lines: read backwards in windows of chunks from the log's end, each window twice the last,
  *   until the window holds enough lines or `maxBytes` of output — so the cost is the page, not the history.
  */
@@ -27,45 +28,100 @@ export interface OutputPage {
   truncated: boolean;
 }
 
-/** A forward page from `since` (+ `offset` bytes into that chunk), at most `maxBytes`. */
+/** After waiting output starts to arrive, a page is returned once the agent has been quiet this long. */
+const QUIET_MS = 100;
+
+/**
+ * A forward page from `since` (+ `offset` bytes into that chunk), at most `maxBytes`. With `waitMs`, when there is
+ * nothing at `since` yet and the agent runs, waits that long for output (agents.logs with follow) and returns as
+ * soon as some arrived and the agent paused for QUIET_MS, or it ended — an assistant waits for a build without
+ * polling.
+ */
 export async function readForward(
   client: DaemonClient,
   agent: AgentInfo,
   since: number,
   offset: number,
   maxBytes: number,
+  waitMs = 0,
 ): Promise<OutputPage> {
   if (since > agent.nextSeq)
     throw new ToolParamsError(
       `"since" is ${since}, past the end of agent ${agent.id}'s output: its next chunk will be ${agent.nextSeq}`,
     );
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  let next = { seq: since, offset };
-  let truncated = false;
-  if (since < agent.nextSeq) {
-    const stop = new AbortController();
-    for await (const chunk of client.logs(agent.id, { since, signal: stop.signal })) {
-      const skip = chunk.seq === since ? Math.min(offset, chunk.data.length) : 0;
-      const data = chunk.data.subarray(skip);
-      const room = maxBytes - size;
-      if (data.length > room) {
-        // Cut inside this chunk; at least one character, so a page always advances.
-        let cut = utf8Boundary(data, room);
-        if (cut === 0 && size === 0) cut = Math.min(data.length, 4);
-        parts.push(data.subarray(0, cut));
-        size += cut;
-        next = { seq: chunk.seq, offset: skip + cut };
-        truncated = true;
-        stop.abort(); // cancels the subscription on the daemon: the rest of the log is not sent
-        break;
-      }
-      parts.push(data);
-      size += data.length;
-      next = { seq: chunk.seq + 1, offset: 0 };
+  const page = new Page(since, offset, maxBytes);
+  const follow = waitMs > 0 && agent.state === "running" && since === agent.nextSeq;
+  if (since === agent.nextSeq && !follow) return page.result();
+  const stop = new AbortController();
+  const chunks = client.logs(agent.id, { since, follow, signal: stop.signal })[Symbol.asyncIterator]();
+  const deadline = performance.now() + waitMs;
+  let quietBy = Number.POSITIVE_INFINITY;
+  try {
+    for (;;) {
+      const next = follow ? nextWithin(chunks, Math.min(deadline, quietBy) - performance.now()) : chunks.next();
+      const r = await next;
+      if (r === "timeout" || r.done) break;
+      if (!page.add(r.value)) break; // full
+      quietBy = performance.now() + QUIET_MS;
     }
+  } finally {
+    stop.abort(); // cancels the subscription on the daemon: the rest of the log is not sent
+    await chunks.return?.(undefined);
   }
-  return { bytes: concat(parts, size), from: { seq: since, offset }, next, truncated };
+  return page.result();
+}
+
+function nextWithin<T>(it: AsyncIterator<T>, ms: number): Promise<IteratorResult<T> | "timeout"> {
+  if (ms <= 0) return Promise.resolve("timeout");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ms)));
+  return Promise.race([it.next(), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The bytes of one forward page, cut at maxBytes (inside a chunk if need be) with the position after them. */
+class Page {
+  private readonly parts: Uint8Array[] = [];
+  private size = 0;
+  private next: { seq: number; offset: number };
+  private truncated = false;
+
+  constructor(
+    private readonly since: number,
+    private readonly offset: number,
+    private readonly maxBytes: number,
+  ) {
+    this.next = { seq: since, offset };
+  }
+
+  /** Take what fits of `chunk`; false once the page is full. */
+  add(chunk: { seq: number; data: Uint8Array }): boolean {
+    const skip = chunk.seq === this.since ? Math.min(this.offset, chunk.data.length) : 0;
+    const data = chunk.data.subarray(skip);
+    const room = this.maxBytes - this.size;
+    if (data.length <= room) {
+      this.parts.push(data);
+      this.size += data.length;
+      this.next = { seq: chunk.seq + 1, offset: 0 };
+      return true;
+    }
+    // Cut inside this chunk at a character boundary; at least one character, so a page always advances.
+    let cut = utf8Boundary(data, room);
+    if (cut === 0 && this.size === 0) cut = Math.min(data.length, 4);
+    this.parts.push(data.subarray(0, cut));
+    this.size += cut;
+    this.next = { seq: chunk.seq, offset: skip + cut };
+    this.truncated = true;
+    return false;
+  }
+
+  result(): OutputPage {
+    return {
+      bytes: concat(this.parts, this.size),
+      from: { seq: this.since, offset: this.offset },
+      next: this.next,
+      truncated: this.truncated,
+    };
+  }
 }
 
 /** The last `lines` lines of the log (at most `maxBytes` of them, the newest kept), ending at the log's end. */
