@@ -40,6 +40,13 @@ export function shellWord(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Apps started from a dock or menu do not see the PATH a shell sets up (nvm, ~/.local/bin). */
+function pathHint(command: string): string {
+  return command.includes("/") || command.includes("\\")
+    ? ""
+    : `; if it cannot start \`${command}\`, pass --command "$(command -v ${command})" for an absolute path`;
+}
+
 export function mcpConfigSnippet(req: McpConfigRequest): McpConfigSnippet {
   const { serverName, command, args } = req;
   switch (req.client) {
@@ -51,13 +58,12 @@ export function mcpConfigSnippet(req: McpConfigRequest): McpConfigSnippet {
     case "cursor":
       return {
         text: JSON.stringify({ mcpServers: { [serverName]: { command, args } } }, null, 2),
-        where: "merge it into ~/.cursor/mcp.json (every project) or .cursor/mcp.json (one project)",
+        where: `merge it into ~/.cursor/mcp.json (every project) or .cursor/mcp.json (one project)${pathHint(command)}`,
       };
     case "claude-desktop":
       return {
         text: JSON.stringify({ mcpServers: { [serverName]: { command, args } } }, null, 2),
-        where:
-          "merge it into claude_desktop_config.json (macOS: ~/Library/Application Support/Claude/, Windows: %APPDATA%\\Claude\\), then restart Claude Desktop",
+        where: `merge it into claude_desktop_config.json (macOS: ~/Library/Application Support/Claude/, Windows: %APPDATA%\\Claude\\), then restart Claude Desktop${pathHint(command)}`,
       };
     case "opencode":
       return {
