@@ -16,6 +16,7 @@ export {
   type LaneChange,
   type TerminalSessionState,
 } from "./client/terminal-session.js";
+export { keyBytes, ctrlOf, KeyNameError, type KeyOptions } from "./client/terminal-keys.js";
 export { buildRelayUrl, parseRelayEndpoint, type RelayEndpoint, type RelayRole } from "./protocol/relay-url.js";
 export { resolveOffer, OFFER_ENV, type ResolvedOffer, type ResolveOfferOptions } from "./client/offer-resolve.js";
 export {
