@@ -1,0 +1,79 @@
+/**
+ * What one connection records in the audit log (audit-log.ts, docs/audit.md), kept out of connection.ts so the
+ * connection only says "this happened". Only ids, method names, sizes and codes are written — never input
+ * contents, argv beyond the program name, env values, offer secrets or links.
+ *
+ * Recorded requests are the state-changing ones. terminal.input is recorded only when refused: a keystroke per
+ * line would bury everything else; who could type is recorded by lane.take (and terminal.attach with take).
+ */
+import { closeCodeName } from "../protocol/close-codes.js";
+import type { AuditActor, AuditLog } from "./audit-log.js";
+
+/** Methods whose every call (success or error) is an audit entry. */
+const RECORDED: ReadonlySet<string> = new Set(["agents.run", "agents.input", "agents.stop", "exec", "terminal.resize"]);
+
+export class ConnectionAudit {
+  constructor(
+    private readonly log: AuditLog | undefined,
+    private readonly from: string,
+  ) {}
+
+  handshakeAccepted(actor: AuditActor): void {
+    this.log?.record({ event: "handshake.accepted", actor, via: this.from });
+  }
+
+  handshakeRefused(actor: AuditActor, code: number): void {
+    this.log?.record({ event: "handshake.refused", actor, reason: closeCodeName(code), code, via: this.from });
+  }
+
+  /** After a request completed (`error` = its RpcError code, undefined on success). */
+  request(actor: AuditActor, method: string, params: Record<string, unknown>, result: unknown, error?: string): void {
+    if (!this.log) return;
+    const refusedInput = method === "terminal.input" && error !== undefined;
+    if (!RECORDED.has(method) && !refusedInput) {
+      if (!error && (method === "terminal.take" || (method === "terminal.attach" && isWriter(result))))
+        this.log.record({ event: "lane.take", actor, agentId: agentIdOf(params, result), method, via: this.from });
+      return;
+    }
+    this.log.record({
+      event: "request",
+      actor,
+      method,
+      agentId: agentIdOf(params, result),
+      ok: error === undefined,
+      ...(error !== undefined ? { error } : {}),
+      ...details(method, params),
+      via: this.from,
+    });
+  }
+}
+
+function isWriter(result: unknown): boolean {
+  return (result as { lane?: string } | undefined)?.lane === "writer";
+}
+
+function agentIdOf(params: Record<string, unknown>, result: unknown): string | null {
+  if (typeof params.id === "string") return params.id;
+  const r = result as { id?: unknown; agent?: { id?: unknown } } | undefined;
+  if (typeof r?.id === "string") return r.id;
+  if (typeof r?.agent?.id === "string") return r.agent.id;
+  return null;
+}
+
+/** Sizes and names only: never the bytes typed, the argv after the program, or env values. */
+function details(method: string, params: Record<string, unknown>): Record<string, unknown> {
+  switch (method) {
+    case "agents.input":
+    case "terminal.input":
+      return { inputBytes: typeof params.dataB64 === "string" ? Math.floor((params.dataB64.length * 3) / 4) : 0 };
+    case "agents.run":
+    case "exec": {
+      const argv = Array.isArray(params.argv) ? params.argv : [];
+      const program = typeof argv[0] === "string" ? argv[0].slice(0, 200) : null;
+      const env = params.env && typeof params.env === "object" ? Object.keys(params.env).length : 0;
+      return { program, argCount: Math.max(0, argv.length - 1), envCount: env };
+    }
+    default:
+      return {};
+  }
+}
