@@ -23,7 +23,8 @@ export const AUDIT_OLD_FILE = "audit.1.jsonl";
 /** Size at which the daemon rotates audit.jsonl to audit.1.jsonl. */
 export const ROTATE_BYTES = 10 * 1024 * 1024;
 
-export type AuditActorKind = "local" | "offer" | "device" | "cli";
+/** "local" = the owner on this machine (the local offer, or a CLI process writing its own entry). */
+export type AuditActorKind = "local" | "offer" | "device";
 export interface AuditActor {
   kind: AuditActorKind;
   id: string | null;
@@ -157,9 +158,12 @@ export class AuditLog {
   }
 }
 
-/** A CLI process's one entry (offer revoke, input off/on): open, append, close. Never throws. */
-export function appendAudit(home: string, entry: AuditEntry): void {
+/**
+ * One entry from a process that is not the running daemon (the CLI's offer revoke, input off/on; pairing): open,
+ * append, close — never rotates (only the daemon does). Actor defaults to the owner on this machine. Never throws.
+ */
+export function appendAudit(home: string, entry: { event: AuditEvent; actor?: AuditActor; [field: string]: unknown }): void {
   const log = AuditLog.open(home);
-  log.record(entry);
+  log.record({ via: `pid ${process.pid}`, ...entry, actor: entry.actor ?? { kind: "local", id: null } });
   log.close();
 }
