@@ -5,7 +5,7 @@
  * every timer and listener.
  */
 import { DaemonClient, type AgentInfo, type Offer, type ServerInfo } from "../index.js";
-import { h, replace } from "./dom.js";
+import { flag, h, replace } from "./dom.js";
 import { explain } from "./errors.js";
 import { forget, isRemembered, remember } from "./offer-source.js";
 import { createBanner } from "./views/banner.js";
@@ -64,6 +64,21 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
       return rememberNow(client.server);
     },
   });
+  // The daemon's input kill switch (ServerInfo.inputEnabled): a one-line notice, and the send controls disabled.
+  // The daemon refuses input anyway (INPUT_DISABLED); this only keeps the user from typing into a wall.
+  const inputOff = h("p", {
+    class: "input-off small",
+    attrs: { role: "status", hidden: true },
+    text: "Input is turned off on this daemon: you can watch, not type. On its machine: paseo daemon input on",
+  });
+  let inputEnabled = true;
+  const applyInputSwitch = () => {
+    flag(inputOff, "hidden", inputEnabled);
+    el.setAttribute("data-input", inputEnabled ? "on" : "off");
+    el.querySelectorAll<HTMLInputElement | HTMLButtonElement>(
+      ".input-form input, .input-form button, .extra-keys button",
+    ).forEach((c) => (c.disabled = !inputEnabled));
+  };
   const list = createAgentList({ onOpen: (a) => showAgent(a), onNew: () => showNew() });
   const pane = h("div", { class: "detail" });
   const placeholder = h(
@@ -82,6 +97,7 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
     { class: "screen", attrs: { "data-connection": "stale" } },
     topbar.el,
     banner.el,
+    inputOff,
     stale.el,
     layout,
   );
@@ -111,6 +127,7 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
     list.select(agent.id);
     replace(pane, detail.el);
     setView("agent");
+    applyInputSwitch();
   }
   function showNew(): void {
     closeDetail();
@@ -129,6 +146,8 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
   }
 
   const onServer = (server: ServerInfo) => {
+    inputEnabled = server.inputEnabled !== false; // an older daemon without the field takes input
+    applyInputSwitch();
     identity.update(server);
     topbar.setHost(server.hostname);
     document.title = `paseo — ${server.hostname}`;
