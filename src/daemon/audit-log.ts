@@ -162,7 +162,10 @@ export class AuditLog {
  * One entry from a process that is not the running daemon (the CLI's offer revoke, input off/on; pairing): open,
  * append, close — never rotates (only the daemon does). Actor defaults to the owner on this machine. Never throws.
  */
-export function appendAudit(home: string, entry: { event: AuditEvent; actor?: AuditActor; [field: string]: unknown }): void {
+export function appendAudit(
+  home: string,
+  entry: { event: AuditEvent; actor?: AuditActor; [field: string]: unknown },
+): void {
   const log = AuditLog.open(home);
   log.record({ via: `pid ${process.pid}`, ...entry, actor: entry.actor ?? { kind: "local", id: null } });
   log.close();

@@ -24,7 +24,10 @@ export interface InputFile {
 /** Refused agent input while the kill switch is off. */
 export class InputDisabledError extends PaseoError {
   constructor() {
-    super(RpcErrorCode.INPUT_DISABLED, `input is turned off on this daemon; on the daemon's machine run \`${INPUT_ON_HINT}\``);
+    super(
+      RpcErrorCode.INPUT_DISABLED,
+      `input is turned off on this daemon; on the daemon's machine run \`${INPUT_ON_HINT}\``,
+    );
   }
 }
 

@@ -75,9 +75,10 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
   const applyInputSwitch = () => {
     flag(inputOff, "hidden", inputEnabled);
     el.setAttribute("data-input", inputEnabled ? "on" : "off");
-    el.querySelectorAll<HTMLInputElement | HTMLButtonElement>(
+    const controls = el.querySelectorAll<HTMLInputElement | HTMLButtonElement>(
       ".input-form input, .input-form button, .extra-keys button",
-    ).forEach((c) => (c.disabled = !inputEnabled));
+    );
+    for (let i = 0; i < controls.length; i++) controls[i]!.disabled = !inputEnabled;
   };
   const list = createAgentList({ onOpen: (a) => showAgent(a), onNew: () => showNew() });
   const pane = h("div", { class: "detail" });

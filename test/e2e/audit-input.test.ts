@@ -169,8 +169,9 @@ describe("audit log", () => {
 
     // No secret: not the links, not any offer's secret, not the typed text, not argv beyond the program.
     const file = readFileSync(join(home, AUDIT_FILE), "utf8");
-    const secrets = (JSON.parse(readFileSync(join(home, "offers.json"), "utf8")) as { offers: { secretB64: string }[] })
-      .offers.map((o) => o.secretB64);
+    const secrets = (
+      JSON.parse(readFileSync(join(home, "offers.json"), "utf8")) as { offers: { secretB64: string }[] }
+    ).offers.map((o) => o.secretB64);
     for (const s of [...secrets, link, spare.link, link.split("#offer=")[1]!, "very-private-text", "hunter2"])
       expect(file).not.toContain(s);
     expect(statSync(join(home, AUDIT_FILE)).mode & 0o777).toBe(0o600);
@@ -178,7 +179,10 @@ describe("audit log", () => {
     // --json --device: only that offer's lines.
     const filtered = await runCli(["daemon", "audit", "--json", "--device", spare.offerId, "--home", home]);
     expect(filtered.code, filtered.stderr).toBe(0);
-    const mine = filtered.stdout.trim().split("\n").map((l) => JSON.parse(l) as AuditLine);
+    const mine = filtered.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as AuditLine);
     expect(mine.length).toBeGreaterThan(0);
     for (const l of mine) expect(l.actor.id).toBe(spare.offerId);
     // The human table.

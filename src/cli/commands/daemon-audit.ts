@@ -56,7 +56,12 @@ export function registerAuditCommands(d: Command): void {
         if (flags.json) {
           if (shown.length) process.stdout.write(shown.map((l) => `${l.raw}\n`).join(""));
         } else if (aligned) {
-          process.stdout.write(`${table(["TIME", "ACTOR", "EVENT", "DETAILS"], shown.map((l) => row(l.line)))}\n`);
+          process.stdout.write(
+            `${table(
+              ["TIME", "ACTOR", "EVENT", "DETAILS"],
+              shown.map((l) => row(l.line)),
+            )}\n`,
+          );
         } else for (const l of shown) process.stdout.write(`${row(l.line).map(escapeControls).join("  ")}\n`);
       };
       const old = parseLines(await readAll(join(home, AUDIT_OLD_FILE)));
