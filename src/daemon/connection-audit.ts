@@ -26,6 +26,25 @@ export class ConnectionAudit {
     this.log?.record({ event: "handshake.refused", actor, reason: closeCodeName(code), code, via: this.from });
   }
 
+  /**
+   * Device events from inside a connection (branch devices): the enrollment handshake (`device.enrolled`, with the
+   * SAS and the ticket's offer id) and a read-only session's refused request (`forbidden`). Revocations and rights
+   * changes come from the CLI: `appendAudit(home, { event: "device.revoked" | "device.rights", deviceId, … })`.
+   */
+  deviceEnrolled(deviceId: string, fields: { offerId: string; rights: string; sas: string; label?: string }): void {
+    this.log?.record({
+      event: "device.enrolled",
+      actor: { kind: "device", id: deviceId },
+      deviceId,
+      ...fields,
+      via: this.from,
+    });
+  }
+
+  forbidden(actor: AuditActor, method: string, params: Record<string, unknown>): void {
+    this.log?.record({ event: "forbidden", actor, method, agentId: agentIdOf(params, undefined), via: this.from });
+  }
+
   /** After a request completed (`error` = its RpcError code, undefined on success). */
   request(actor: AuditActor, method: string, params: Record<string, unknown>, result: unknown, error?: string): void {
     if (!this.log) return;
