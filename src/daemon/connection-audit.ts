@@ -48,6 +48,8 @@ export class ConnectionAudit {
   /** After a request completed (`error` = its RpcError code, undefined on success). */
   request(actor: AuditActor, method: string, params: Record<string, unknown>, result: unknown, error?: string): void {
     if (!this.log) return;
+    // A read-only device's state-changing request (RpcError FORBIDDEN, branch devices) is its own event.
+    if (error === "FORBIDDEN") return this.forbidden(actor, method, params);
     const refusedInput = method === "terminal.input" && error !== undefined;
     if (!RECORDED.has(method) && !refusedInput) {
       if (!error && (method === "terminal.take" || (method === "terminal.attach" && isWriter(result))))
