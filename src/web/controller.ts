@@ -73,13 +73,22 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
   });
   let inputEnabled = true;
   const applyInputSwitch = () => {
+    const wasOff = el.getAttribute("data-input") === "off";
     flag(inputOff, "hidden", inputEnabled);
-    el.setAttribute("data-input", inputEnabled ? "on" : "off");
-    const controls = el.querySelectorAll<HTMLInputElement | HTMLButtonElement>(
-      ".input-form input, .input-form button, .extra-keys button",
-    );
-    for (let i = 0; i < controls.length; i++) controls[i]!.disabled = !inputEnabled;
+    el.setAttribute("data-input", inputEnabled ? "on" : "off"); // app.css greys the send controls out
+    if (!inputEnabled) {
+      // Only ever disables: when input comes back, the view decides again (running agent, live connection …).
+      const controls = el.querySelectorAll<HTMLInputElement | HTMLButtonElement>(
+        ".input-form input, .input-form button, .extra-keys button",
+      );
+      for (let i = 0; i < controls.length; i++) controls[i]!.disabled = true;
+    } else if (wasOff && isLive()) {
+      // The views re-render only when liveness changes: flip it within this tick (no paint in between).
+      detail?.setLive(false);
+      detail?.setLive(true);
+    }
   };
+
   const list = createAgentList({ onOpen: (a) => showAgent(a), onNew: () => showNew() });
   const pane = h("div", { class: "detail" });
   const placeholder = h(
@@ -197,6 +206,7 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
     list.setLive(live);
     detail?.setLive(live);
     form?.setLive(live);
+    applyInputSwitch();
     if (live) stale.hide();
     else if (everConnected) stale.show(freshAt);
   }
