@@ -16,10 +16,12 @@ import { DaemonClient } from "../../src/index.js";
 import { readLocalOffer } from "../../src/daemon/runtime-files.js";
 import { AUDIT_FILE, AUDIT_OLD_FILE, AuditLog, appendAudit, type AuditLine } from "../../src/daemon/audit-log.js";
 import { killAll, runCli, sleep, startDaemonProcess, startProcess, startRelayProcess, tmpHome } from "./harness.js";
+import { killAllPtys, shellPty } from "./pty.js";
 
 const clients: DaemonClient[] = [];
 afterAll(async () => {
   for (const c of clients) c.close();
+  killAllPtys();
   await killAll();
 });
 
@@ -116,6 +118,32 @@ describe("input kill switch", () => {
     expect(readFileSync(join(home, AUDIT_FILE), "utf8")).not.toMatch(/typed-while-off|A-\$|echo/);
     await client.stopAgent(sh.id, { graceMs: 200 });
     await client.stopAgent(cat.id, { graceMs: 200 });
+  });
+});
+
+describe("paseo attach with input off", () => {
+  it("prints one notice line, stays attached, and says so once when a key is refused", async () => {
+    const daemon = await startDaemonProcess({ relay: "none" });
+    const run = await runCli(["run", "--home", daemon.home, "--tty", "--name", "sh", "--", "sh"]);
+    expect(run.code, run.stderr).toBe(0);
+    const id = run.stdout.trim();
+    try {
+      expect((await runCli(["daemon", "input", "off", "--home", daemon.home])).code).toBe(0);
+      const t = shellPty({ PASEO_HOME: daemon.home });
+      await t.waitFor(/\$ $/);
+      t.write(`$PASEO attach ${id}; echo "attach-exit=$?"\r`);
+      await t.waitFor(/input is turned off on this daemon; you can watch\. Turn it on there: paseo daemon input on/);
+      await sleep(500);
+      t.write("echo typed\r");
+      await t.waitFor(/\[INPUT_DISABLED\]/);
+      t.write("x");
+      await sleep(300);
+      expect(t.text.match(/\[INPUT_DISABLED\]/g)).toHaveLength(1); // once, not per key
+      t.write("\x1d"); // Ctrl-]: detach
+      await t.waitFor(/attach-exit=0/);
+    } finally {
+      await runCli(["stop", id, "--grace", "200", "--home", daemon.home]);
+    }
   });
 });
 
