@@ -9,6 +9,14 @@
 import { closeCodeName } from "../protocol/close-codes.js";
 import type { AuditActor, AuditLog } from "./audit-log.js";
 
+/**
+ * Refused handshakes come from anyone who can reach the relay: unbounded, they could rotate the genuine entries
+ * out of the log within seconds. At most REFUSALS_PER_MINUTE are written per daemon; the rest are counted and the
+ * next written refusal carries `suppressed: n` (how many were not written since the previous one).
+ */
+export const REFUSALS_PER_MINUTE = 120;
+const refusalBudget = new WeakMap<AuditLog, { windowStart: number; written: number; suppressed: number }>();
+
 /** Methods whose every call (success or error) is an audit entry. */
 const RECORDED: ReadonlySet<string> = new Set(["agents.run", "agents.input", "agents.stop", "exec", "terminal.resize"]);
 
@@ -23,7 +31,29 @@ export class ConnectionAudit {
   }
 
   handshakeRefused(actor: AuditActor, code: number): void {
-    this.log?.record({ event: "handshake.refused", actor, reason: closeCodeName(code), code, via: this.from });
+    if (!this.log) return;
+    const now = Date.now();
+    let b = refusalBudget.get(this.log);
+    if (!b) refusalBudget.set(this.log, (b = { windowStart: now, written: 0, suppressed: 0 }));
+    if (now - b.windowStart >= 60_000) {
+      b.windowStart = now;
+      b.written = 0;
+    }
+    if (b.written >= REFUSALS_PER_MINUTE) {
+      b.suppressed++;
+      return;
+    }
+    b.written++;
+    const suppressed = b.suppressed;
+    b.suppressed = 0;
+    this.log.record({
+      event: "handshake.refused",
+      actor,
+      reason: closeCodeName(code),
+      code,
+      ...(suppressed > 0 ? { suppressed } : {}),
+      via: this.from,
+    });
   }
 
   /**
