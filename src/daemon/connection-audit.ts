@@ -34,7 +34,10 @@ export class ConnectionAudit {
     if (!this.log) return;
     const now = Date.now();
     let b = refusalBudget.get(this.log);
-    if (!b) refusalBudget.set(this.log, (b = { windowStart: now, written: 0, suppressed: 0 }));
+    if (!b) {
+      b = { windowStart: now, written: 0, suppressed: 0 };
+      refusalBudget.set(this.log, b);
+    }
     if (now - b.windowStart >= 60_000) {
       b.windowStart = now;
       b.written = 0;
