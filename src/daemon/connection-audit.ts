@@ -123,7 +123,10 @@ function details(method: string, params: Record<string, unknown>): Record<string
     case "agents.run":
     case "exec": {
       const argv = Array.isArray(params.argv) ? params.argv : [];
-      const program = typeof argv[0] === "string" ? argv[0].slice(0, 200) : null;
+      // With `shell`, argv[0] is a whole command line (which may hold a token): keep only its first word.
+      const first = typeof argv[0] === "string" ? argv[0] : null;
+      const program =
+        first === null ? null : (params.shell === true ? first.trim().split(/\s+/)[0]! : first).slice(0, 200);
       const env = params.env && typeof params.env === "object" ? Object.keys(params.env).length : 0;
       return { program, argCount: Math.max(0, argv.length - 1), envCount: env };
     }

@@ -162,6 +162,7 @@ describe("audit log", () => {
     expect((await runCli(["send", id, "very-private-text", "--relay", link])).code).toBe(0);
     expect((await runCli(["stop", id, "--relay", link])).code).toBe(0);
     expect((await runCli(["exec", "--relay", link, "--", "true", "--token=hunter2"])).code).toBe(0);
+    expect((await runCli(["exec", "--shell", "--relay", link, "--", "true --password=swordfish"])).code).toBe(0);
 
     // A second offer, revoked; then used: refused with OFFER_REVOKED.
     const pair = await runCli(["daemon", "pair", "--json", "--home", home, "--no-qr", "--label", "spare"]);
@@ -200,7 +201,15 @@ describe("audit log", () => {
     const secrets = (
       JSON.parse(readFileSync(join(home, "offers.json"), "utf8")) as { offers: { secretB64: string }[] }
     ).offers.map((o) => o.secretB64);
-    for (const s of [...secrets, link, spare.link, link.split("#offer=")[1]!, "very-private-text", "hunter2"])
+    for (const s of [
+      ...secrets,
+      link,
+      spare.link,
+      link.split("#offer=")[1]!,
+      "very-private-text",
+      "hunter2",
+      "swordfish",
+    ])
       expect(file).not.toContain(s);
     expect(statSync(join(home, AUDIT_FILE)).mode & 0o777).toBe(0o600);
 
