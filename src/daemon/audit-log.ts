@@ -4,8 +4,8 @@
  * Why these choices:
  *   - O_APPEND and one write(2) per line: lines from the daemon and from CLI processes (offer revoke, input off/on)
  *     never interleave, whoever writes; nobody ever rewrites or truncates the file.
- *   - Writes are synchronous: an entry is on disk (in the page cache) before the request it records is answered,
- *     and a crash cannot lose a queued entry. Entries are small and rare next to the work they record.
+ *   - Writes are synchronous: nothing is queued in the process, so a daemon crash cannot lose an entry already
+ *     recorded (a request's entry is written as it completes). Entries are small and rare next to their work.
  *   - Rotation by size (ROTATE_BYTES → audit.1.jsonl, one old file kept) is done only by the daemon (`rotate: true`).
  *     A CLI process opens, appends one line and closes; if the daemon renames the file in between, that line lands
  *     in audit.1.jsonl — kept, not lost. Before each write the daemon checks that its descriptor still names

@@ -106,8 +106,11 @@ function isWriter(result: unknown): boolean {
   return (result as { lane?: string } | undefined)?.lane === "writer";
 }
 
+/** Agent ids are 8 characters; a longer `id` is a bad request from the client, kept short in the log. */
+const MAX_LOGGED_ID = 64;
+
 function agentIdOf(params: Record<string, unknown>, result: unknown): string | null {
-  if (typeof params.id === "string") return params.id;
+  if (typeof params.id === "string") return params.id.slice(0, MAX_LOGGED_ID);
   const r = result as { id?: unknown; agent?: { id?: unknown } } | undefined;
   if (typeof r?.id === "string") return r.id;
   if (typeof r?.agent?.id === "string") return r.agent.id;
