@@ -38,6 +38,9 @@ import { TerminalAttachments } from "./terminal-attachments.js";
 import type { TerminalLanes } from "./terminal-lanes.js";
 import type { ServerInfoSource } from "./server-info.js";
 import type { OfferRefusal } from "./offer-store.js";
+import type { AuditActor, AuditLog } from "./audit-log.js";
+import { ConnectionAudit } from "./connection-audit.js";
+import type { InputSwitch } from "./input-switch.js";
 
 /** `once`: a single-use offer (consumed at admission; see offer-sessions.ts). The local offer is reusable. */
 export type OfferLookup = { psk: Uint8Array; once?: boolean } | { refused: OfferRefusal };
@@ -70,6 +73,12 @@ export interface ConnectionContext {
   idleTimeoutMs: number;
   /** Largest application message accepted from a client. */
   maxIncomingMessage: number;
+  /** The audit log (audit-log.ts); absent → nothing is recorded. */
+  audit?: AuditLog;
+  /** Who an offer id admits, for the audit log (the daemon's local offer is the owner on this machine). */
+  actorOf?(offerId: string): AuditActor;
+  /** The input kill switch; absent → input always enabled. */
+  input?: InputSwitch;
 }
 
 const REFUSAL_CODES = {
@@ -98,6 +107,9 @@ export class ClientConnection implements PipeHandler {
   private terminals: TerminalAttachments | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ticket: SessionTicket | undefined;
+  /** Who this session is, once the handshake completed (the audit log's actor). */
+  private actor: AuditActor | undefined;
+  private readonly audit: ConnectionAudit;
   private slot: HandshakeSlot | undefined;
   private helloTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly handlers;
@@ -107,6 +119,7 @@ export class ClientConnection implements PipeHandler {
     private readonly ctx: ConnectionContext,
   ) {
     this.handlers = createHandlers(ctx);
+    this.audit = new ConnectionAudit(ctx.audit, pipe.label); // "relay#12" / "local#3": the source tag is never shown
     // A silent connection may lose its slot to a newcomer (handshake-slots.ts says why): the client hears 4105.
     this.slot = ctx.handshakes.acquire(
       { evict: () => this.close(CloseCode.BUSY, "daemon busy: slot reclaimed from a silent connection") },
@@ -167,7 +180,7 @@ export class ClientConnection implements PipeHandler {
     if (this.phase !== "open") return;
     if ("refused" in found) {
       this.ctx.log("info", `${this.pipe.label}: refused offer ${offerId.slice(0, 6)}…: ${found.refused}`);
-      return this.close(REFUSAL_CODES[found.refused]);
+      return this.refuse(offerId, REFUSAL_CODES[found.refused]);
     }
     const handshake = new ServerHandshake({
       backend: this.ctx.backend,
@@ -183,17 +196,19 @@ export class ClientConnection implements PipeHandler {
     } catch (err) {
       this.ctx.log("info", `${this.pipe.label}: handshake failed (${(err as PaseoError).code ?? "error"})`);
       // Authenticated but badly framed (or oversized) is a broken peer, not a wrong secret: do not tell it to re-pair.
-      return this.close(isMalformedHello(err) ? CloseCode.HELLO_INVALID : CloseCode.HANDSHAKE_FAILED);
+      return this.refuse(offerId, isMalformedHello(err) ? CloseCode.HELLO_INVALID : CloseCode.HANDSHAKE_FAILED);
     }
     const once = found.once === true;
     const committed = await this.ctx.commitOfferUse(offerId, once);
-    if (committed !== true) return this.close(REFUSAL_CODES[committed]);
+    if (committed !== true) return this.refuse(offerId, REFUSAL_CODES[committed]);
     const welcome = encodeControl({ t: "welcome", server: await this.ctx.info.get() });
     if (this.phase !== "open") return; // closed while collecting server info
     const { message, channel } = handshake.reply({ type: MessageType.CONTROL, body: welcome });
     this.channel = channel;
     this.pipe.send(message);
     this.ticket = this.ctx.openSession?.(offerId, once, this);
+    this.actor = this.ctx.actorOf?.(offerId) ?? { kind: "offer", id: offerId };
+    this.audit.handshakeAccepted(this.actor);
     this.releaseHandshakeSlot();
     this.streams = new ConnectionStreams(this.ctx.agents, this.streamSink());
     this.terminals = new TerminalAttachments(this.ctx.agents, this.ctx.lanes, this.streams, (evt) => this.send(evt));
@@ -232,47 +247,17 @@ export class ClientConnection implements PipeHandler {
     void this.handle(control, early);
   }
 
+  /** A hello refused after its offer id was read: audited with the close code's name, then closed. */
+  private refuse(offerId: string, code: number): void {
+    this.audit.handshakeRefused(this.ctx.actorOf?.(offerId) ?? { kind: "offer", id: offerId }, code);
+    this.close(code);
+  }
+
   private async handle(req: RpcRequest, early: boolean): Promise<void> {
+    let result: unknown;
+    let errorCode: string | undefined;
     try {
-      if (!isMethod(req.method))
-        throw new PaseoError(RpcErrorCode.UNKNOWN_METHOD, `unknown method "${req.method.slice(0, 40)}"`);
-      if (early && !READ_ONLY_METHODS.has(req.method)) {
-        throw new PaseoError(
-          RpcErrorCode.EARLY_DATA_REJECTED,
-          `${req.method} is not read-only and cannot be sent as early data`,
-        );
-      }
-      const method = req.method;
-      if (method === "agents.logs") {
-        const p = validateParams(method, req.params);
-        const { nextSeq } = this.streams!.prepare(p.sub, p.id, p.since ?? 1);
-        this.respond(req.id, { nextSeq });
-        this.streams!.start(p.sub, p.id, p.since ?? 1, p.follow === true, nextSeq);
-        return;
-      }
-      if (method === "agents.unsubscribe") {
-        const { sub } = validateParams(method, req.params);
-        this.streams!.stop(sub);
-        this.terminals!.detach(sub);
-        return this.respond(req.id, {});
-      }
-      if (method === "terminal.attach") {
-        const attached = await this.terminals!.attach(validateParams(method, req.params));
-        this.respond(req.id, attached.result);
-        attached.begin();
-        return;
-      }
-      if (method === "terminal.input")
-        return this.respond(req.id, await this.terminals!.input(validateParams(method, req.params)));
-      if (method === "terminal.resize")
-        return this.respond(req.id, await this.terminals!.resize(validateParams(method, req.params)));
-      if (method === "terminal.take")
-        return this.respond(req.id, this.terminals!.take(validateParams(method, req.params)));
-      if (method === "terminal.release")
-        return this.respond(req.id, this.terminals!.release(validateParams(method, req.params)));
-      if (method === "agents.input") this.terminals!.checkPlainInput(validateParams(method, req.params).id);
-      const handler = this.handlers[method] as (p: unknown) => Promise<unknown>;
-      this.respond(req.id, await handler(validateParams(method, req.params)));
+      result = await this.dispatch(req, early);
     } catch (err) {
       const code =
         err instanceof ParamsError
@@ -280,11 +265,58 @@ export class ClientConnection implements PipeHandler {
           : err instanceof PaseoError
             ? err.code
             : RpcErrorCode.INTERNAL;
+      errorCode = code;
       const message = err instanceof PaseoError ? err.message : "internal error";
       if (!(err instanceof PaseoError))
         this.ctx.log("warn", `${this.pipe.label}: ${req.method} failed: ${(err as Error)?.message}`);
       this.send({ t: "res", id: req.id, ok: false, error: { code, message } });
     }
+    if (this.actor) this.audit.request(this.actor, req.method, req.params, result, errorCode);
+  }
+
+  /** Run one request; responds itself and returns the result (for the audit log), or throws its error. */
+  private async dispatch(req: RpcRequest, early: boolean): Promise<unknown> {
+    if (!isMethod(req.method))
+      throw new PaseoError(RpcErrorCode.UNKNOWN_METHOD, `unknown method "${req.method.slice(0, 40)}"`);
+    if (early && !READ_ONLY_METHODS.has(req.method)) {
+      throw new PaseoError(
+        RpcErrorCode.EARLY_DATA_REJECTED,
+        `${req.method} is not read-only and cannot be sent as early data`,
+      );
+    }
+    const method = req.method;
+    // The kill switch: every agent-input path is refused while input is off (the session stays open).
+    if (method === "agents.input" || method === "terminal.input") this.ctx.input?.check();
+    const reply = <T>(result: T): T => {
+      this.respond(req.id, result);
+      return result;
+    };
+    if (method === "agents.logs") {
+      const p = validateParams(method, req.params);
+      const { nextSeq } = this.streams!.prepare(p.sub, p.id, p.since ?? 1);
+      reply({ nextSeq });
+      this.streams!.start(p.sub, p.id, p.since ?? 1, p.follow === true, nextSeq);
+      return undefined;
+    }
+    if (method === "agents.unsubscribe") {
+      const { sub } = validateParams(method, req.params);
+      this.streams!.stop(sub);
+      this.terminals!.detach(sub);
+      return reply({});
+    }
+    if (method === "terminal.attach") {
+      const attached = await this.terminals!.attach(validateParams(method, req.params));
+      reply(attached.result);
+      attached.begin();
+      return attached.result;
+    }
+    if (method === "terminal.input") return reply(await this.terminals!.input(validateParams(method, req.params)));
+    if (method === "terminal.resize") return reply(await this.terminals!.resize(validateParams(method, req.params)));
+    if (method === "terminal.take") return reply(this.terminals!.take(validateParams(method, req.params)));
+    if (method === "terminal.release") return reply(this.terminals!.release(validateParams(method, req.params)));
+    if (method === "agents.input") this.terminals!.checkPlainInput(validateParams(method, req.params).id);
+    const handler = this.handlers[method] as (p: unknown) => Promise<unknown>;
+    return reply(await handler(validateParams(method, req.params)));
   }
 
   private respond(id: number, result: unknown): void {

@@ -35,6 +35,8 @@ import {
   type DaemonStatusFile,
 } from "./runtime-files.js";
 import { ServerInfoSource } from "./server-info.js";
+import { AuditLog } from "./audit-log.js";
+import { INPUT_FILE, InputSwitch } from "./input-switch.js";
 
 /** The built browser app (dist/web/ next to dist/daemon/), served by the embedded relay so pairing links open it. */
 function builtWebApp(): string | undefined {
@@ -97,6 +99,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const cleanup = async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn();
   };
+  let scheduleStatusRef: () => void = () => {}; // set once the status writer exists
   try {
     const backend = options.backend ?? (await loadDefaultBackend());
     const identity = await loadOrCreateIdentity(home, backend);
@@ -106,12 +109,27 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       offers.flush().catch((err: Error) => log("warn", `could not record offer uses: ${err.message}`)),
     );
     const offerSessions = new OfferSessions(offers, log);
+    // The audit log: a failing write never stops the daemon; it is logged once and shown by `daemon status`.
+    const audit = AuditLog.open(home, {
+      rotate: true,
+      onFailure: (f) => {
+        log("error", `cannot write the audit log (${f.message}); serving on, entries are being lost`);
+        scheduleStatusRef();
+      },
+    });
+    cleanups.push(() => audit.close());
+    const input = new InputSwitch(home, (state) => {
+      log("info", `input ${state.inputEnabled ? "enabled" : "disabled"} (input.json)`);
+      scheduleStatusRef();
+    });
+    // One watcher on the home directory serves offers.json and input.json.
+    offerSessions.alsoWatch(INPUT_FILE, () => input.refresh());
     offerSessions.start();
     cleanups.push(() => offerSessions.stop());
     const agents = new AgentManager({ dir: join(home, "agents"), stopGraceMs: options.stopGraceMs, log });
     await agents.open();
     cleanups.push(() => agents.close({ killAgents }));
-    const info = new ServerInfoSource(identity, home);
+    const info = new ServerInfoSource(identity, home, () => input.enabled);
     const startedAt = new Date().toISOString();
 
     // The local offer: fresh secret every start, never in offers.json (so `pair --rotate` cannot lock you out).
@@ -151,6 +169,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? DAEMON_DEFAULTS.handshakeTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs ?? DAEMON_DEFAULTS.idleTimeoutMs,
       maxIncomingMessage: DAEMON_DEFAULTS.maxIncomingMessage,
+      audit,
+      input,
+      actorOf: (offerId) => (offerId === localOfferId ? { kind: "local", id: null } : { kind: "offer", id: offerId }),
     };
     let stopping = false;
     const onClient = (pipe: import("./pipe.js").ClientPipe) => {
@@ -213,6 +234,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         embeddedRelay: embeddedRelay ? { url: embeddedRelay.url } : null,
         relay: link?.status ?? null,
         agents: { running: all.filter((a) => a.state === "running").length, total: all.length },
+        input: { enabled: input.current.inputEnabled, changedAt: input.current.changedAt },
+        audit: { path: audit.path, failure: audit.failure ?? null },
       };
     };
     // Relay state changes are written at once (status must never look green while the path is down);
@@ -233,6 +256,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }, 200);
     };
     agents.on("agent", scheduleStatus);
+    scheduleStatusRef = scheduleStatus;
     if (relayEndpoint) {
       link = new RelayLink({
         relay: relayEndpoint,

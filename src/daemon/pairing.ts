@@ -14,6 +14,7 @@ import { DEFAULT_EMBEDDED_RELAY, type PaseoConfig, isProcessAlive, loadConfig } 
 import { type DaemonIdentity, loadOrCreateIdentity } from "./identity.js";
 import { type CreateOfferOptions, type OfferRecord, OfferStore } from "./offer-store.js";
 import { readPid, readStatus } from "./runtime-files.js";
+import { appendAudit } from "./audit-log.js";
 
 /**
  * The relay offers point at: explicit > the relay the running daemon actually uses > config.json's relay > the
@@ -147,6 +148,15 @@ export async function createPairing(options: CreatePairingOptions): Promise<Pair
     record = await store.createOffer(create);
   }
   const offer = buildOffer(identity, relay, record, backend);
+  // Ids, label and limits only: the offer's secret and its link never reach the audit log.
+  for (const id of revoked) appendAudit(options.home, { event: "offer.revoked", offerId: id, by: "pair --rotate" });
+  appendAudit(options.home, {
+    event: "offer.created",
+    offerId: record.id,
+    label: record.label ?? null,
+    once: record.once,
+    expiresAt: record.expiresAt ?? null,
+  });
   return {
     offer,
     link: offerToLink(offer, base),

@@ -67,6 +67,10 @@ export interface DaemonStatusFile {
   embeddedRelay: { url: string } | null;
   relay: RelayLinkStatus | null;
   agents: { running: number; total: number };
+  /** The input kill switch as the daemon applies it (input.json). */
+  input?: { enabled: boolean; changedAt: string | null };
+  /** The audit log; `failure` is set while writes fail (disk full): the daemon serves on without recording. */
+  audit?: { path: string; failure: { at: string; message: string } | null };
 }
 
 export async function writeStatus(home: string, status: DaemonStatusFile): Promise<void> {

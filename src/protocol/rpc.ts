@@ -26,6 +26,8 @@ export interface ServerInfo {
   capabilities: string[];
   metrics: HostMetrics;
   time: string;
+  /** The daemon's input kill switch (`paseo daemon input off|on`): false → agents.input / terminal.input are refused. */
+  inputEnabled: boolean;
 }
 
 /**
@@ -211,6 +213,8 @@ export const RpcErrorCode = {
   BAD_PARAMS: "BAD_PARAMS",
   EARLY_DATA_REJECTED: "EARLY_DATA_REJECTED",
   INTERNAL: "INTERNAL",
+  /** The daemon's input kill switch is off (`paseo daemon input on` turns it back on). */
+  INPUT_DISABLED: "INPUT_DISABLED",
 } as const;
 
 /** Request ids and subscription ids in JSON are integers 0 ≤ n < MAX_ID (docs/protocol.md §8, §10). */

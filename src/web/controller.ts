@@ -5,7 +5,7 @@
  * every timer and listener.
  */
 import { DaemonClient, type AgentInfo, type Offer, type ServerInfo } from "../index.js";
-import { h, replace } from "./dom.js";
+import { flag, h, replace } from "./dom.js";
 import { explain } from "./errors.js";
 import { forget, isRemembered, remember } from "./offer-source.js";
 import { createBanner } from "./views/banner.js";
@@ -64,6 +64,31 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
       return rememberNow(client.server);
     },
   });
+  // The daemon's input kill switch (ServerInfo.inputEnabled): a one-line notice, and the send controls disabled.
+  // The daemon refuses input anyway (INPUT_DISABLED); this only keeps the user from typing into a wall.
+  const inputOff = h("p", {
+    class: "input-off small",
+    attrs: { role: "status", hidden: true },
+    text: "Input is turned off on this daemon: you can watch, not type. On its machine: paseo daemon input on",
+  });
+  let inputEnabled = true;
+  const applyInputSwitch = () => {
+    const wasOff = el.getAttribute("data-input") === "off";
+    flag(inputOff, "hidden", inputEnabled);
+    el.setAttribute("data-input", inputEnabled ? "on" : "off"); // app.css greys the send controls out
+    if (!inputEnabled) {
+      // Only ever disables: when input comes back, the view decides again (running agent, live connection …).
+      const controls = el.querySelectorAll<HTMLInputElement | HTMLButtonElement>(
+        ".input-form input, .input-form button, .extra-keys button",
+      );
+      for (let i = 0; i < controls.length; i++) controls[i]!.disabled = true;
+    } else if (wasOff && isLive()) {
+      // The views re-render only when liveness changes: flip it within this tick (no paint in between).
+      detail?.setLive(false);
+      detail?.setLive(true);
+    }
+  };
+
   const list = createAgentList({ onOpen: (a) => showAgent(a), onNew: () => showNew() });
   const pane = h("div", { class: "detail" });
   const placeholder = h(
@@ -82,6 +107,7 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
     { class: "screen", attrs: { "data-connection": "stale" } },
     topbar.el,
     banner.el,
+    inputOff,
     stale.el,
     layout,
   );
@@ -111,6 +137,7 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
     list.select(agent.id);
     replace(pane, detail.el);
     setView("agent");
+    applyInputSwitch();
   }
   function showNew(): void {
     closeDetail();
@@ -129,6 +156,8 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
   }
 
   const onServer = (server: ServerInfo) => {
+    inputEnabled = server.inputEnabled !== false; // an older daemon without the field takes input
+    applyInputSwitch();
     identity.update(server);
     topbar.setHost(server.hostname);
     document.title = `paseo — ${server.hostname}`;
@@ -177,6 +206,7 @@ export function openDaemonScreen(offer: Offer, options: DaemonScreenOptions): Da
     list.setLive(live);
     detail?.setLive(live);
     form?.setLive(live);
+    applyInputSwitch();
     if (live) stale.hide();
     else if (everConnected) stale.show(freshAt);
   }

@@ -6,6 +6,7 @@ import { ensureHome, isProcessAlive, loadConfig, resolveHome, saveConfig } from 
 import { assertSafeHome } from "../../daemon/home-safety.js";
 import { createLogger, type LogLevel } from "../../daemon/logger.js";
 import { readPid, readStatus } from "../../daemon/runtime-files.js";
+import { INPUT_ON_HINT, readInputFile } from "../../daemon/input-switch.js";
 import { escapeControls } from "../../protocol/escape.js";
 import { NO_APP_URL_HINT, hasNoAppUrl } from "../../daemon/pairing.js";
 import { parseAppUrl, saveAppUrl } from "../app-url.js";
@@ -167,9 +168,21 @@ export function registerDaemonRunCommands(d: Command): void {
       const pid = await readPid(home);
       const running = pid !== undefined && isProcessAlive(pid);
       const status = running ? await readStatus(home) : undefined;
-      const out = { running, pid: running ? pid : null, home, ...(status ? { status } : {}) };
+      // input.json is the truth (it is read even with no daemon running); the daemon applies it within ms.
+      const input = readInputFile(home);
+      const audit = status?.audit ?? null;
+      const out = {
+        running,
+        pid: running ? pid : null,
+        home,
+        inputEnabled: input.inputEnabled,
+        inputChangedAt: input.changedAt,
+        auditFailure: audit?.failure ?? null,
+        ...(status ? { status } : {}),
+      };
       if (flags.json) printJson(out);
-      else if (!running) info(`not running (home ${home})`);
+      else if (!running)
+        info(`not running (home ${home})${input.inputEnabled ? "" : `; input is off (\`${INPUT_ON_HINT}\`)`}`);
       else {
         const r = status?.relay;
         const lines = [
@@ -180,6 +193,12 @@ export function registerDaemonRunCommands(d: Command): void {
             ? `relay       ${r.endpoint} ${r.state}${r.connectedSince ? ` since ${r.connectedSince}` : ""}${r.lastRttMs !== null ? `, rtt ${r.lastRttMs} ms at ${r.lastPongAt}` : ""}${r.lastError ? ` (last error: ${r.lastError})` : ""}`
             : "relay       none",
           `agents      ${status?.agents.running ?? 0} running, ${status?.agents.total ?? 0} total`,
+          input.inputEnabled
+            ? "input       enabled"
+            : `input       OFF since ${input.changedAt ?? "?"}: send and terminal input refused (\`${INPUT_ON_HINT}\`)`,
+          audit?.failure
+            ? `audit       FAILING since ${audit.failure.at}: ${audit.failure.message} (entries are being lost)`
+            : `audit       ${audit?.path ?? join(home, "audit.jsonl")}`,
         ];
         process.stdout.write(`${lines.map(escapeControls).join("\n")}\n`); // lastError quotes the relay's words
       }

@@ -2,12 +2,14 @@
 import type { Command } from "commander";
 import { registerPairCommands } from "./pair.js";
 import { registerDaemonRunCommands } from "./daemon-run.js";
+import { registerAuditCommands } from "./daemon-audit.js";
 
 export function register(program: Command): Command {
   const d = program
     .command("daemon")
-    .description("run and manage the daemon on this machine: start, stop, status, pairing, offers");
+    .description("run and manage the daemon on this machine: start, stop, status, pairing, offers, input, audit");
   registerDaemonRunCommands(d);
   registerPairCommands(d);
+  registerAuditCommands(d);
   return d;
 }

@@ -4,6 +4,7 @@
  * running daemon picks up new offers on the next handshake and closes the live sessions of revoked ones at once
  * (it watches offers.json; src/daemon/offer-sessions.ts).
  */
+import { appendAudit } from "../../daemon/audit-log.js";
 import { resolve as resolvePath } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { type RelayEndpoint, parseRelayEndpoint } from "../../protocol/relay-url.js";
@@ -198,6 +199,7 @@ async function runList(opts: HomeOption): Promise<void> {
 async function runRevoke(id: string, opts: HomeOption): Promise<void> {
   const store = new OfferStore(resolveHome(opts.home), { backend: await loadDefaultBackend() });
   const summary = await store.revokeOffer(id);
+  appendAudit(resolveHome(opts.home), { event: "offer.revoked", offerId: summary.id, label: summary.label ?? null });
   if (opts.json) {
     printJson(summary);
     return;
