@@ -16,6 +16,11 @@ export interface RelayOptions {
   host?: string;
   /** TCP port; 0 picks a free one. Default 0. */
   port?: number;
+  /**
+   * Further addresses to listen on, on the same port, served by the same router: the daemon's embedded relay bound
+   * to one LAN address also listens on 127.0.0.1, so the daemon's own link never leaves the machine. Default none.
+   */
+  alsoListen?: string[];
   /** The URL clients use from outside, e.g. "https://relay.example.com". Only reported (endpoint, logs). */
   publicUrl?: string;
   /** Largest WebSocket message from a client, and largest DATA payload from a daemon. Default 1 MiB. */
@@ -62,6 +67,7 @@ export interface RelayOptions {
 export interface ResolvedRelayOptions {
   host: string;
   port: number;
+  alsoListen: string[];
   publicUrl: string | undefined;
   maxFrameBytes: number;
   maxBufferedBytes: number;
@@ -188,6 +194,7 @@ export function resolveOptions(options: RelayOptions, backend: CryptoBackend): R
   return {
     host: options.host ?? d.host,
     port: intOption("port", options.port, d.port, 0, 65535),
+    alsoListen: [...(options.alsoListen ?? [])],
     publicUrl: checkPublicUrl(options.publicUrl),
     maxFrameBytes,
     maxBufferedBytes,
