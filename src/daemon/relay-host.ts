@@ -97,7 +97,7 @@ export function resolveRelayHost(
         `--relay-host ${text}: this machine has no non-loopback IPv4 address to put in links (interfaces: ${interfaceNames(interfaces)}); join a network, or pass --relay-advertise <host> with the name or address other devices use`,
       );
     }
-    return { bind: text, alsoListen: [], advertise: urlHost(lan), lan: true };
+    return { bind: text, alsoListen: [], advertise: override ?? urlHost(lan), lan: true };
   }
   if (isIP(text) !== 0) {
     const own = Object.values(interfaces).some((list) => list?.some((i) => i.address === text));
