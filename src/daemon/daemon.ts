@@ -37,6 +37,7 @@ import {
 import { ServerInfoSource } from "./server-info.js";
 import { AuditLog } from "./audit-log.js";
 import { INPUT_FILE, InputSwitch } from "./input-switch.js";
+import { resolveRelayHost } from "./relay-host.js";
 
 /** The built browser app (dist/web/ next to dist/daemon/), served by the embedded relay so pairing links open it. */
 function builtWebApp(): string | undefined {
@@ -65,6 +66,13 @@ export interface DaemonOptions {
   listen?: { host: string; port: number };
   /** Port for the embedded relay (default config.json's embeddedRelayPort, else 7431). */
   embeddedRelayPort?: number;
+  /**
+   * Where the embedded relay listens: "0.0.0.0", an interface name or an address (relay-host.ts). Default
+   * config.json's embeddedRelayHost, else loopback only.
+   */
+  embeddedRelayHost?: string;
+  /** Host put in links for a LAN embedded relay (default config.json's embeddedRelayAdvertise, else the LAN address). */
+  embeddedRelayAdvertise?: string;
   /** Create a pairing offer at start (label "daemon start", 24 h) and return its link. Default true. */
   pairOnStart?: boolean;
   backend?: CryptoBackend;
@@ -83,6 +91,8 @@ export interface Daemon {
   readonly home: string;
   readonly localUrl: string;
   readonly embeddedRelay: Relay | undefined;
+  /** The embedded relay's address in links when it is on the LAN (`--relay-host`); undefined on loopback. */
+  readonly lanRelay: RelayEndpoint | undefined;
   readonly relayStatus: RelayLinkStatus | null;
   readonly pairing: Pairing | undefined;
   readonly agents: AgentManager;
@@ -201,23 +211,36 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     );
     cleanups.push(() => removeRuntimeFiles(home));
 
-    // Relay: explicit, configured, or embedded on loopback.
+    // Relay: explicit, configured, or embedded (loopback by default, on the LAN with --relay-host).
     let relayEndpoint = options.relay === undefined ? config.relay : options.relay;
     let embeddedRelay: Relay | undefined;
+    let lanRelay: RelayEndpoint | undefined;
+    let embeddedListen: string | undefined;
     if (relayEndpoint === undefined) {
       const port =
         options.embeddedRelayPort ?? config.embeddedRelayPort ?? Number(DEFAULT_EMBEDDED_RELAY.endpoint.split(":")[1]);
+      const binding = resolveRelayHost(
+        options.embeddedRelayHost ?? config.embeddedRelayHost,
+        options.embeddedRelayAdvertise ?? config.embeddedRelayAdvertise,
+      );
       const webApp = builtWebApp();
       embeddedRelay = await startRelay({
-        host: "127.0.0.1",
+        host: binding.bind,
+        alsoListen: binding.alsoListen,
         port,
-        // The embedded relay is the user's own process on loopback: serving the app from it is serving it from the
-        // user's machine (the same trust as `paseo open`), so its links open in a browser with no extra setup.
+        // The embedded relay is the user's own process: serving the app from it is serving it from the user's
+        // machine (the same trust as `paseo open`), so its links open in a browser with no extra setup. On the LAN
+        // (`--relay-host`, the user's explicit choice) the page travels over the LAN unencrypted: docs/protocol.md §1.
         ...(webApp !== undefined ? { serveApp: true, staticDir: webApp } : {}),
         log: (level, msg) => log(level === "debug" ? "debug" : "info", `embedded relay: ${msg}`),
       });
       cleanups.push(() => embeddedRelay!.close());
+      // The daemon's own link stays on loopback (the relay listens there too); links name the LAN address.
       relayEndpoint = { endpoint: `127.0.0.1:${embeddedRelay.port}`, tls: false };
+      if (binding.lan) {
+        lanRelay = { endpoint: `${binding.advertise}:${embeddedRelay.port}`, tls: false };
+        embeddedListen = `${embeddedRelay.host.includes(":") ? `[${embeddedRelay.host}]` : embeddedRelay.host}:${embeddedRelay.port}`;
+      }
     }
 
     let link: RelayLink | undefined;
@@ -231,7 +254,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         serverId: identity.serverId,
         fingerprint: identity.fingerprint,
         local: { url: `ws://${local.host}:${local.port}` },
-        embeddedRelay: embeddedRelay ? { url: embeddedRelay.url } : null,
+        embeddedRelay: embeddedRelay
+          ? { url: embeddedRelay.url, ...(lanRelay ? { listen: embeddedListen!, advertised: lanRelay } : {}) }
+          : null,
         relay: link?.status ?? null,
         agents: { running: all.filter((a) => a.state === "running").length, total: all.length },
         input: { enabled: input.current.inputEnabled, changedAt: input.current.changedAt },
@@ -292,7 +317,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         backend,
         identity,
         store: offers,
-        relay: relayEndpoint,
+        relay: lanRelay ?? relayEndpoint,
+        ownRelay: lanRelay !== undefined,
         label: "daemon start",
         ttlMs: 24 * 3600_000,
       });
@@ -305,6 +331,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       home,
       localUrl: `ws://${local.host}:${local.port}`,
       embeddedRelay,
+      lanRelay,
       get relayStatus() {
         return link?.status ?? null;
       },

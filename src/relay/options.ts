@@ -24,6 +24,11 @@ export interface RelayOptions extends RelayLimitOptions {
   host?: string;
   /** TCP port; 0 picks a free one. Default 0. */
   port?: number;
+  /**
+   * Further addresses to listen on, on the same port, served by the same router: the daemon's embedded relay bound
+   * to one LAN address also listens on 127.0.0.1, so the daemon's own link never leaves the machine. Default none.
+   */
+  alsoListen?: string[];
   /** The URL clients use from outside, e.g. "https://relay.example.com". Only reported (endpoint, logs). */
   publicUrl?: string;
   /** Take the client IP from the last X-Forwarded-For entry (only behind a proxy you run). Default false. */
@@ -48,6 +53,7 @@ export interface RelayOptions extends RelayLimitOptions {
 export interface ResolvedRelayOptions extends ResolvedRelayLimits {
   host: string;
   port: number;
+  alsoListen: string[];
   publicUrl: string | undefined;
   trustForwardedFor: boolean;
   /** The app's files (an allow-list read at start), when serveApp is on. */
@@ -106,6 +112,7 @@ export function resolveOptions(options: RelayOptions, backend: CryptoBackend): R
     ...resolveLimits(options, backend),
     host: options.host ?? d.host,
     port: intOption("port", options.port, d.port, 0, 65535),
+    alsoListen: [...(options.alsoListen ?? [])],
     publicUrl: checkPublicUrl(options.publicUrl),
     trustForwardedFor: options.trustForwardedFor ?? false,
     app: checkApp(options.serveApp, options.staticDir),

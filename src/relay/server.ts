@@ -5,6 +5,7 @@
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { RelayWebSocket } from "./relay-websocket.js";
 import { type RelayEndpoint, RELAY_PATH, parseRelayEndpoint } from "../protocol/relay-url.js";
@@ -101,16 +102,23 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     serveApp(opts.app, path, req, res); // only when the operator opted in (serveApp); else a text page at /
   };
 
-  // Slow-header clients must not hold sockets open (upgrade requests included): counted per IP and on a deadline.
-  const server = createServer(HttpGuard.serverOptions(opts.headersTimeoutMs), onRequest);
   // Behind the operator's proxy every connection comes from the proxy's address: only the deadline applies then.
   const httpGuard = new HttpGuard(
     opts.trustForwardedFor ? Number.MAX_SAFE_INTEGER : opts.perIpHttpConnections,
     opts.headersTimeoutMs,
   );
-  httpGuard.attach(server);
+  // One HTTP server per listening address (host, then alsoListen), all feeding the same router and limits.
+  const servers: Server[] = [];
+  const newServer = (): Server => {
+    // Slow-header clients must not hold sockets open (upgrade requests included): counted per IP and on a deadline.
+    const s = createServer(HttpGuard.serverOptions(opts.headersTimeoutMs), onRequest);
+    httpGuard.attach(s);
+    s.on("upgrade", onUpgrade);
+    servers.push(s);
+    return s;
+  };
 
-  server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on("error", () => socket.destroy());
     httpGuard.upgraded(socket as Socket);
     if (closing) return void socket.destroy();
@@ -138,12 +146,15 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
         if (closing && sockets.size === 0) onSocketsDrained?.();
       });
     });
-  });
+  };
 
   let address: AddressInfo;
   try {
-    address = await listen(server, opts.host, opts.port);
+    address = await listen(newServer(), opts.host, opts.port);
+    // Same port on every further address (port 0 picked it above).
+    for (const extra of opts.alsoListen) await listen(newServer(), extra, address.port);
   } catch (err) {
+    for (const s of servers) if (s.listening) s.close();
     hub.stop();
     throw err;
   }
@@ -153,14 +164,15 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     ? parseRelayEndpoint(opts.publicUrl)
     : { endpoint: `${urlHost(host)}:${address.port}`, tls: false };
   const wsUrlBase = `${endpoint.tls ? "wss" : "ws"}://${endpoint.endpoint}`;
-  ctx.log("info", `relay listening on ${url}${opts.publicUrl ? ` (public ${opts.publicUrl})` : ""}`);
+  const also = opts.alsoListen.map((h) => ` and ${urlHost(h)}:${address.port}`).join("");
+  ctx.log("info", `relay listening on ${url}${also}${opts.publicUrl ? ` (public ${opts.publicUrl})` : ""}`);
 
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closed ??= (async () => {
       closing = true;
       hub.stop();
-      const serverClosed = new Promise<void>((r) => server.close(() => r()));
+      const serverClosed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
       const drained = new Promise<void>((r) => {
         onSocketsDrained = r;
         if (sockets.size === 0) r();
@@ -171,7 +183,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, SHUTDOWN_GRACE_MS)))]);
       clearTimeout(timer);
       for (const ws of sockets) ws.terminate();
-      server.closeAllConnections();
+      for (const s of servers) s.closeAllConnections();
       await serverClosed;
       ctx.log("info", "relay stopped");
     })();
