@@ -23,6 +23,9 @@ export {
   ConnectFailedError,
   ConnectionClosedError,
   DaemonOfflineError,
+  DeviceRevokedError,
+  DeviceUnknownError,
+  EnrollmentRequiredError,
   FrameTooLargeError,
   HandshakeError,
   RelayUnreachableError,
@@ -35,6 +38,17 @@ export { parseOffer, encodeOffer, offerToLink, isOfferExpired, type Offer } from
 export { OfferError, OfferExpiredError, OfferRevokedError, OfferVersionError } from "./protocol/offer-errors.js";
 export { PaseoError } from "./protocol/errors.js";
 export { CloseCode } from "./protocol/close-codes.js";
+export {
+  deviceIdOf,
+  sasOf,
+  isDeviceRights,
+  DEVICE_ID_RE,
+  type DeviceRights,
+  type DeviceInfo,
+  type DeviceState,
+  type SessionInfo,
+  type SessionKind,
+} from "./protocol/device.js";
 export { RpcProtocolError } from "./protocol/rpc.js";
 export type {
   AgentInfo,
