@@ -4,7 +4,14 @@
  *
  *   import { DaemonClient, parseOffer, buildRelayUrl } from "paseo";
  */
-export { DaemonClient, type DaemonClientOptions, type ConnectionState } from "./client/daemon-client.js";
+export {
+  DaemonClient,
+  type DaemonClientOptions,
+  type ConnectionState,
+  type DeviceCredential,
+  type EnrollOptions,
+  type EnrolledEvent,
+} from "./client/daemon-client.js";
 export { matchAgentRef, resolveAgentRef, AgentAmbiguousError, AgentNotFoundError } from "./client/agent-ref.js";
 export { escapeControls } from "./protocol/escape.js";
 export { type LogChunk, type LogsOptions, LogGapError } from "./client/logs.js";
