@@ -43,5 +43,14 @@ describe("device handshakes 0x02 (IK) and 0x03 (IKpsk1)", () => {
       const ik = new DeviceClientHandshake({ backend, serverId, daemonPublicKey: daemon.publicKey, deviceKey: device });
       expect(() => other.readHello(ik.hello().subarray(1))).toThrow();
     });
+
+    it(`${backend.name}: a low-order device key (here: the all-zero point) is refused at message 1`, () => {
+      const daemon = backend.generateKeyPair();
+      // A hostile client claims a low-order public key: the daemon's ss = DH(daemon, s) is all-zero → refused.
+      const hostile = { secretKey: backend.randomBytes(32), publicKey: new Uint8Array(32) };
+      const client = new DeviceClientHandshake({ backend, serverId, daemonPublicKey: daemon.publicKey, deviceKey: hostile });
+      const server = new DeviceServerHandshake({ backend, serverId, staticKey: daemon });
+      expect(() => server.readHello(client.hello().subarray(1))).toThrow(/low-order|zero/i);
+    });
   }
 });
