@@ -3,6 +3,7 @@
  * The first read-only request may ride in the hello's early data, so its answer arrives one round trip after the
  * socket opens. Every failure maps to a named error; none mentions the secret.
  */
+import type { SessionInfo } from "../protocol/device.js";
 import type { CryptoBackend } from "../protocol/crypto/backend.js";
 import { MessageType } from "../protocol/frame.js";
 import { ClientHandshake } from "../protocol/handshake.js";
@@ -30,6 +31,8 @@ export interface ConnectOptions {
 export interface Connected {
   session: Session;
   server: ServerInfo;
+  /** The welcome's SessionInfo (§6): rights, device id, whether this handshake enrolled the device. */
+  info: SessionInfo | undefined;
   /** Resolves with the early request's result (if one was sent). */
   early: Promise<unknown> | undefined;
 }
@@ -102,11 +105,13 @@ export function connect(options: ConnectOptions): Promise<Connected> {
         );
       }
       let server: ServerInfo;
+      let info: SessionInfo | undefined;
       try {
         const welcome =
           reply.welcome && reply.welcome.type === MessageType.CONTROL ? decodeControl(reply.welcome.body) : undefined;
         if (welcome?.t !== "welcome") throw new Error("no welcome");
         server = welcome.server;
+        info = welcome.session;
       } catch {
         return finish(handshakeFailed("the daemon's welcome message was malformed"));
       }
@@ -117,7 +122,7 @@ export function connect(options: ConnectOptions): Promise<Connected> {
       const session = new Session(socket, reply.channel, server, options.keepaliveMs ?? 0);
       const early = options.early ? session.expectEarly(options.early.method, options.timeoutMs) : undefined;
       early?.catch(() => {});
-      finish(undefined, { session, server, early });
+      finish(undefined, { session, server, info, early });
     };
   });
 }

@@ -7,6 +7,7 @@
  *   for await (const chunk of client.logs(id, { follow: true })) process.stdout.write(chunk.data);
  */
 import type { CryptoBackend } from "../protocol/crypto/backend.js";
+import type { DeviceRights, SessionInfo } from "../protocol/device.js";
 import { loadDefaultBackend } from "../protocol/crypto/select.js";
 import { parseOffer, type Offer } from "../protocol/offer.js";
 import { OfferError } from "../protocol/offer-errors.js";
@@ -74,7 +75,11 @@ export function streamHost(client: DaemonClient): StreamHost {
 
 export interface DaemonClientOptions {
   /** The pairing offer: an Offer object, a link, bare base64url or JSON text. */
-  offer: Offer | string;
+  offer?: Offer | string;
+  /** Connect as an enrolled device (hello 0x02) instead of with an offer (contract: issue 16). */
+  device?: DeviceCredential;
+  /** With a v4 offer (ticket): enroll this device key (hello 0x03) instead of using the offer as a bearer offer. */
+  enroll?: EnrollOptions;
   /** Connect here instead of the relay named in the offer (the local direct server uses this). */
   url?: string;
   backend?: CryptoBackend;
@@ -90,10 +95,36 @@ export interface DaemonClientOptions {
   reconnect?: boolean | { minMs?: number; maxMs?: number };
 }
 
+/**
+ * An enrolled device's credential (issue 16, docs/protocol.md §6 hello 0x02): who the daemon is and the device's own
+ * X25519 private key. The hosts store (src/client/hosts) saves these; SDK code may keep its own.
+ */
+export interface DeviceCredential {
+  serverId: string;
+  daemonPublicKeyB64: string;
+  relay: { endpoint: string; tls: boolean };
+  /** The device's 32-byte X25519 private key, base64url. A secret: never log it. */
+  deviceKeyB64: string;
+}
+
+/** With a v4 offer (an enrollment ticket): the device key to enroll (hello 0x03). */
+export interface EnrollOptions {
+  deviceKeyB64: string;
+}
+
+/** Emitted once when the handshake enrolled this device. */
+export interface EnrolledEvent {
+  deviceId: string;
+  rights: DeviceRights;
+  sas: string;
+  label: string;
+}
+
 type ClientEvents = {
   state: [ConnectionState];
   error: [PaseoError];
   server: [ServerInfo];
+  enrolled: [EnrolledEvent];
 };
 
 /**
@@ -121,6 +152,8 @@ export class DaemonClient extends Emitter<ClientEvents> {
   private phase: Phase = INITIAL_CLIENT_PHASE;
   private readonly backoff: Backoff | undefined;
   private lastServer: ServerInfo | undefined;
+  /** The live session's SessionInfo from the welcome (undefined before the first handshake or from older daemons). */
+  session: SessionInfo | undefined;
   /**
    * Permanent-looking refusals before any handshake since the last established session (see permanent.ts). Not part
    * of the phase: it is evidence about the path that outlives a give-up (idle), not a state of this connection.
@@ -138,9 +171,14 @@ export class DaemonClient extends Emitter<ClientEvents> {
    */
   constructor(private readonly options: DaemonClientOptions) {
     super();
-    this.offer =
+    // The 0x02/0x03 handshakes are not in this build yet: refuse loudly rather than ignore the option.
+    if (options.device || options.enroll) {
+      throw new PaseoError("DEVICE_UNSUPPORTED", "device and enroll options are not supported by this build of paseo yet");
+    }
+    const offer =
       typeof options.offer === "string" ? parseOffer(options.offer, { backend: options.backend }) : options.offer;
-    if (!this.offer || typeof this.offer !== "object") throw new OfferError("no offer given");
+    if (!offer || typeof offer !== "object") throw new OfferError("no offer given");
+    this.offer = offer;
     const r = options.reconnect;
     if (r)
       this.backoff = new Backoff({
@@ -354,10 +392,12 @@ export class DaemonClient extends Emitter<ClientEvents> {
         }
         this.preHandshakeRefusals = 0;
         this.lastServer = connected.server;
+        this.session = connected.info;
         this.backoff?.connected();
         session.onClose((err) => this.onSessionClosed(session, err));
         this.apply({ type: "established", session });
         this.emit("server", connected.server);
+
         return { session, early: connected.early };
       } catch (err) {
         const error = err instanceof PaseoError ? err : new ConnectFailedError(String(err));

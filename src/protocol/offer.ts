@@ -22,13 +22,16 @@ import { deriveServerId, SERVER_ID_RE } from "./server-id.js";
 import type { RelayEndpoint } from "./relay-url.js";
 
 export const OFFER_VERSION = 3;
+/** v4: an enrollment ticket (issue 16, §3): same fields as v3, used only in a 0x03 hello to enroll a device key. */
+export const TICKET_OFFER_VERSION = 4;
 export { MAX_OFFER_LABEL_CHARS } from "./offer-label.js";
 /** Longest text parseOffer() looks at. A real offer link is well under 1 KiB. */
 export const MAX_OFFER_TEXT_CHARS = 64 * 1024;
 export const OFFER_FRAGMENT = "#offer=";
 
 export interface Offer {
-  v: 3;
+  /** 3 = bearer offer (hello 0x01); 4 = enrollment ticket (hello 0x03). */
+  v: 3 | 4;
   /** 26 base32 characters, derived from daemonPublicKeyB64 (§2). */
   serverId: string;
   /** base64url of the daemon's 32-byte X25519 public key. */
@@ -150,7 +153,7 @@ export function validateOffer(value: unknown, options: ParseOfferOptions = {}): 
         "(supports 3): re-pair by running `paseo daemon pair` with this paseo on the daemon machine and use the new link",
     );
   }
-  if (v !== OFFER_VERSION) throw new OfferVersionError(v);
+  if (v !== OFFER_VERSION && v !== TICKET_OFFER_VERSION) throw new OfferVersionError(v);
   checkUnknownKeys(obj, TOP_KEYS, "");
 
   const serverId = obj.serverId;
@@ -187,7 +190,7 @@ export function validateOffer(value: unknown, options: ParseOfferOptions = {}): 
   decodeB64Field(obj, "secretB64", PSK_LEN, "the pairing secret");
 
   const offer: Offer = {
-    v: 3,
+    v,
     serverId,
     daemonPublicKeyB64: obj.daemonPublicKeyB64 as string,
     relay: { endpoint: r.endpoint, tls: r.tls },

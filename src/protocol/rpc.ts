@@ -3,6 +3,7 @@
  * before anyone acts on it: a malformed or unknown message becomes an RpcProtocolError (or an error reply), never
  * a crash and never a partially-trusted object.
  */
+import type { SessionInfo } from "./device.js";
 import { PaseoError } from "./errors.js";
 
 export interface HostMetrics {
@@ -197,6 +198,8 @@ export interface RpcEvent {
 export interface Welcome {
   t: "welcome";
   server: ServerInfo;
+  /** What the daemon decided about this session (§6); absent from daemons older than issue 16. */
+  session?: SessionInfo;
 }
 export type ControlMessage = RpcRequest | RpcResponse | RpcEvent | Welcome;
 
