@@ -173,7 +173,10 @@ export class DaemonClient extends Emitter<ClientEvents> {
     super();
     // The 0x02/0x03 handshakes are not in this build yet: refuse loudly rather than ignore the option.
     if (options.device || options.enroll) {
-      throw new PaseoError("DEVICE_UNSUPPORTED", "device and enroll options are not supported by this build of paseo yet");
+      throw new PaseoError(
+        "DEVICE_UNSUPPORTED",
+        "device and enroll options are not supported by this build of paseo yet",
+      );
     }
     const offer =
       typeof options.offer === "string" ? parseOffer(options.offer, { backend: options.backend }) : options.offer;

@@ -15,6 +15,8 @@ import { PSK_LEN } from "../protocol/noise/index.js";
 import { startRelay, type Relay } from "../relay/index.js";
 import { AgentManager } from "./agents/index.js";
 import { ClientConnection, type ConnectionContext } from "./connection.js";
+import { DEVICES_FILE, DeviceStore } from "./device-store.js";
+import { DeviceSessions } from "./device-sessions.js";
 import { bindLanes } from "./terminal-attachments.js";
 import { TerminalLanes } from "./terminal-lanes.js";
 import { HandshakeSlots } from "./handshake-slots.js";
@@ -132,8 +134,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       log("info", `input ${state.inputEnabled ? "enabled" : "disabled"} (input.json)`);
       scheduleStatusRef();
     });
-    // One watcher on the home directory serves offers.json and input.json.
+    const devices = new DeviceStore(home);
+    cleanups.push(() =>
+      devices
+        .flush()
+        .catch((err: Error) => log("warn", `could not record when devices were last seen: ${err.message}`)),
+    );
+    const deviceSessions = new DeviceSessions(devices, log);
+    cleanups.push(() => deviceSessions.stop());
+    // One watcher on the home directory serves offers.json, devices.json and input.json.
     offerSessions.alsoWatch(INPUT_FILE, () => input.refresh());
+    offerSessions.alsoWatch(DEVICES_FILE, () => deviceSessions.recheck());
     offerSessions.start();
     cleanups.push(() => offerSessions.stop());
     const agents = new AgentManager({ dir: join(home, "agents"), stopGraceMs: options.stopGraceMs, log });
@@ -169,6 +180,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         // The local offer lives only in this process and local-offer.json: nothing revokes it but a restart.
         if (offerId === localOfferId) return { confirm() {}, release() {} };
         return offerSessions.open(offerId, once, session);
+      },
+      devices: {
+        byKey: (key) => devices.byKey(key),
+        spendTicket: (offerId, deviceId) =>
+          offerId === localOfferId ? Promise.resolve("unknown") : offers.enrollDevice(offerId, deviceId),
+        record: async (device) => {
+          const result = await devices.enroll({ ...device, from: null });
+          return "refused" in result ? result : { device: result.device };
+        },
+      },
+      openDeviceSession: (deviceId, session) => deviceSessions.open(deviceId, session),
+      deviceEvents: {
+        enrolled: (device, via) =>
+          log(
+            "info",
+            `${via}: enrolled device ${device.id} (${device.label}, ${device.rights}); compare code ${device.sas}`,
+          ),
+        seen: (deviceId, from) => devices.seen(deviceId, from),
       },
       agents,
       lanes,

@@ -111,11 +111,11 @@ export const NO_APP_URL_HINT =
 export function buildOffer(
   identity: Pick<DaemonIdentity, "publicKey" | "serverId">,
   relay: RelayEndpoint,
-  record: Pick<OfferRecord, "id" | "secretB64" | "expiresAt" | "label">,
+  record: Pick<OfferRecord, "id" | "secretB64" | "expiresAt" | "label" | "ticket">,
   backend?: CryptoBackend,
 ): Offer {
   const offer: Offer = {
-    v: 3,
+    v: record.ticket ? 4 : 3,
     serverId: identity.serverId,
     daemonPublicKeyB64: toBase64Url(identity.publicKey),
     relay: { endpoint: relay.endpoint, tls: relay.tls },
@@ -172,6 +172,9 @@ export async function createPairing(options: CreatePairingOptions): Promise<Pair
   if (options.label !== undefined) create.label = options.label;
   if (options.ttlMs !== undefined) create.ttlMs = options.ttlMs;
   if (options.once !== undefined) create.once = options.once;
+  if (options.ticket) create.ticket = true;
+  if (options.rights !== undefined) create.rights = options.rights;
+  if (options.maxUses !== undefined) create.maxUses = options.maxUses;
   let record: OfferRecord;
   let revoked: string[] = [];
   if (options.rotate) {
@@ -188,6 +191,7 @@ export async function createPairing(options: CreatePairingOptions): Promise<Pair
     label: record.label ?? null,
     once: record.once,
     expiresAt: record.expiresAt ?? null,
+    ...(record.ticket ? { ticket: true, rights: record.rights ?? "control", maxUses: record.maxUses ?? null } : {}),
   });
   return {
     offer,

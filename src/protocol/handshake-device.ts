@@ -59,7 +59,8 @@ export class DeviceClientHandshake {
 
   constructor(private readonly options: DeviceClientHandshakeOptions) {
     const enroll = options.enroll;
-    if (enroll && enroll.offerId.length !== OFFER_ID_LEN) throw new HelloError("HELLO_INVALID", "offer id must be 12 bytes");
+    if (enroll && enroll.offerId.length !== OFFER_ID_LEN)
+      throw new HelloError("HELLO_INVALID", "offer id must be 12 bytes");
     this.state = new HandshakeState({
       protocolName: enroll ? ENROLL_NOISE_PROTOCOL : DEVICE_NOISE_PROTOCOL,
       initiator: true,
@@ -79,7 +80,11 @@ export class DeviceClientHandshake {
       : concatBytes(new Uint8Array([DEVICE_HELLO_VERSION]), m1);
   }
 
-  readReply(message2: Uint8Array): { channel: SecureChannel; welcome: AppMessage | undefined; handshakeHash: Uint8Array } {
+  readReply(message2: Uint8Array): {
+    channel: SecureChannel;
+    welcome: AppMessage | undefined;
+    handshakeHash: Uint8Array;
+  } {
     const payload = this.state.readMessage(message2);
     const { send, recv } = this.state.split();
     return {
@@ -135,4 +140,29 @@ export class DeviceServerHandshake {
       handshakeHash: this.state.handshakeHash(),
     };
   }
+}
+
+/** Smallest Noise IK message 1: e (32) ‖ encrypted s (32 + 16) ‖ payload tag (16). */
+const MIN_IK_MESSAGE1 = 32 + 48 + 16;
+
+export type ParsedDeviceHello =
+  | { version: typeof DEVICE_HELLO_VERSION; noiseMessage: Uint8Array }
+  | { version: typeof ENROLL_HELLO_VERSION; offerId: Uint8Array; noiseMessage: Uint8Array };
+
+/** Split a 0x02 / 0x03 hello's header off (parseHello in handshake.ts does 0x01). */
+export function parseDeviceHello(bytes: Uint8Array): ParsedDeviceHello {
+  if (bytes[0] === DEVICE_HELLO_VERSION) {
+    if (bytes.length < 1 + MIN_IK_MESSAGE1) throw new HelloError("HELLO_INVALID", "truncated device hello");
+    return { version: DEVICE_HELLO_VERSION, noiseMessage: bytes.subarray(1) };
+  }
+  if (bytes[0] === ENROLL_HELLO_VERSION) {
+    if (bytes.length < 1 + OFFER_ID_LEN + MIN_IK_MESSAGE1)
+      throw new HelloError("HELLO_INVALID", "truncated enrollment hello");
+    return {
+      version: ENROLL_HELLO_VERSION,
+      offerId: bytes.subarray(1, 1 + OFFER_ID_LEN),
+      noiseMessage: bytes.subarray(1 + OFFER_ID_LEN),
+    };
+  }
+  throw new HelloError("UNSUPPORTED_VERSION", `hello version ${bytes[0]} is not a device hello`);
 }

@@ -43,7 +43,9 @@ export class OfferVersionError extends OfferError {
   /** The `v` found in the offer. */
   readonly version: number;
   constructor(version: number, message?: string) {
-    super(message ?? `offer version ${version} is not supported by this paseo (supports 3 and 4)`, { code: "OFFER_VERSION" });
+    super(message ?? `offer version ${version} is not supported by this paseo (supports 3 and 4)`, {
+      code: "OFFER_VERSION",
+    });
     this.version = version;
   }
 }

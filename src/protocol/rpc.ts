@@ -164,6 +164,22 @@ export type Result<M extends MethodName> = Methods[M][1];
 /** Read-only methods: the only ones a daemon executes from (replayable) handshake early data. */
 export const READ_ONLY_METHODS: ReadonlySet<string> = new Set(["server.info", "ping", "agents.list", "agents.get"]);
 
+/**
+ * What a read-only device (docs/protocol.md §6.4) may call: reading and watching. Every other method is refused
+ * with FORBIDDEN before it reaches the agent manager; terminal.attach is served as a watch (never a writer) and
+ * refused with `take`.
+ */
+export const READ_ONLY_DEVICE_METHODS: ReadonlySet<string> = new Set([
+  "server.info",
+  "ping",
+  "agents.list",
+  "agents.get",
+  "agents.logs",
+  "agents.unsubscribe",
+  "terminal.attach",
+  "terminal.release",
+]);
+
 export interface RpcRequest {
   t: "req";
   id: number;
@@ -218,6 +234,8 @@ export const RpcErrorCode = {
   INTERNAL: "INTERNAL",
   /** The daemon's input kill switch is off (`paseo daemon input on` turns it back on). */
   INPUT_DISABLED: "INPUT_DISABLED",
+  /** A read-only device asked for a state-changing method (`paseo daemon devices set <id> --control`). */
+  FORBIDDEN: "FORBIDDEN",
 } as const;
 
 /** Request ids and subscription ids in JSON are integers 0 ≤ n < MAX_ID (docs/protocol.md §8, §10). */

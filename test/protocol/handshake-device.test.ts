@@ -14,8 +14,15 @@ describe("device handshakes 0x02 (IK) and 0x03 (IKpsk1)", () => {
       it(`${backend.name} ${mode}: hello byte, device key learnt, same hash and SAS both sides`, () => {
         const daemon = backend.generateKeyPair();
         const device = backend.generateKeyPair();
-        const enroll = mode === "enroll" ? { offerId: backend.randomBytes(12), psk: backend.randomBytes(32) } : undefined;
-        const client = new DeviceClientHandshake({ backend, serverId, daemonPublicKey: daemon.publicKey, deviceKey: device, enroll });
+        const enroll =
+          mode === "enroll" ? { offerId: backend.randomBytes(12), psk: backend.randomBytes(32) } : undefined;
+        const client = new DeviceClientHandshake({
+          backend,
+          serverId,
+          daemonPublicKey: daemon.publicKey,
+          deviceKey: device,
+          enroll,
+        });
         const hello = client.hello();
         expect(hello[0]).toBe(mode === "enroll" ? 3 : 2);
         const server = new DeviceServerHandshake({ backend, serverId, staticKey: daemon, enroll });
@@ -34,10 +41,18 @@ describe("device handshakes 0x02 (IK) and 0x03 (IKpsk1)", () => {
       const device = backend.generateKeyPair();
       const offerId = backend.randomBytes(12);
       const client = new DeviceClientHandshake({
-        backend, serverId, daemonPublicKey: daemon.publicKey, deviceKey: device,
+        backend,
+        serverId,
+        daemonPublicKey: daemon.publicKey,
+        deviceKey: device,
         enroll: { offerId, psk: backend.randomBytes(32) },
       });
-      const server = new DeviceServerHandshake({ backend, serverId, staticKey: daemon, enroll: { offerId, psk: backend.randomBytes(32) } });
+      const server = new DeviceServerHandshake({
+        backend,
+        serverId,
+        staticKey: daemon,
+        enroll: { offerId, psk: backend.randomBytes(32) },
+      });
       expect(() => server.readHello(client.hello().subarray(13))).toThrow();
       const other = new DeviceServerHandshake({ backend, serverId, staticKey: backend.generateKeyPair() });
       const ik = new DeviceClientHandshake({ backend, serverId, daemonPublicKey: daemon.publicKey, deviceKey: device });
@@ -48,7 +63,12 @@ describe("device handshakes 0x02 (IK) and 0x03 (IKpsk1)", () => {
       const daemon = backend.generateKeyPair();
       // A hostile client claims a low-order public key: the daemon's ss = DH(daemon, s) is all-zero → refused.
       const hostile = { secretKey: backend.randomBytes(32), publicKey: new Uint8Array(32) };
-      const client = new DeviceClientHandshake({ backend, serverId, daemonPublicKey: daemon.publicKey, deviceKey: hostile });
+      const client = new DeviceClientHandshake({
+        backend,
+        serverId,
+        daemonPublicKey: daemon.publicKey,
+        deviceKey: hostile,
+      });
       const server = new DeviceServerHandshake({ backend, serverId, staticKey: daemon });
       expect(() => server.readHello(client.hello().subarray(1))).toThrow(/low-order|zero/i);
     });
