@@ -127,6 +127,14 @@ describe("enrollment and enrolled devices", () => {
       (o) => o.id === t.offerId,
     )!;
     expect(listed).toMatchObject({ state: "used", devices: [idOf(key)] });
+    // The owner's view: the device with its label, rights and the code it showed; the offer says whom it enrolled.
+    const table = await runCli(["daemon", "devices", "--home", env.daemon.home]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`${idOf(key)}\\s+phone\\s+control\\s+active`));
+    expect(table.stdout).toContain(record.sas);
+    expect((await runCli(["daemon", "offers", "--home", env.daemon.home])).stdout).toContain(idOf(key));
+    const status = await runCli(["daemon", "status", "--json", "--home", env.daemon.home]);
+    expect(JSON.parse(status.stdout).devices.active).toBeGreaterThanOrEqual(1);
   });
 
   it("a ticket in a bearer (0x01) hello is refused with 4115; an unknown key with 4113", async () => {
@@ -241,5 +249,14 @@ describe("revoke and rights", () => {
     }
     expect(ok).toBe(true);
     s.sock.ws.close();
+  });
+
+  it("devices revoke/set: an unknown id and a missing rights flag are named errors", async () => {
+    const unknown = await runCli(["daemon", "devices", "revoke", "zzzzzzzz", "--home", env.daemon.home]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no device with id "zzzzzzzz".*\[DEVICE_NOT_FOUND\]/);
+    const noFlag = await runCli(["daemon", "devices", "set", "zzzzzzzz", "--home", env.daemon.home]);
+    expect(noFlag.code).toBe(1);
+    expect(noFlag.stderr).toMatch(/--read-only` or `--control`.*\[USAGE\]/);
   });
 });

@@ -7,6 +7,7 @@ import { assertSafeHome } from "../../daemon/home-safety.js";
 import { createLogger, type LogLevel } from "../../daemon/logger.js";
 import { readPid, readStatus } from "../../daemon/runtime-files.js";
 import { INPUT_ON_HINT, readInputFile } from "../../daemon/input-switch.js";
+import { DeviceStore } from "../../daemon/device-store.js";
 import { escapeControls } from "../../protocol/escape.js";
 import { NO_APP_URL_HINT, hasNoAppUrl } from "../../daemon/pairing.js";
 import { isLoopbackRelayHost, resolveRelayHost } from "../../daemon/relay-host.js";
@@ -192,6 +193,7 @@ export function registerDaemonRunCommands(d: Command): void {
       // input.json is the truth (it is read even with no daemon running); the daemon applies it within ms.
       const input = readInputFile(home);
       const audit = status?.audit ?? null;
+      const devices = await deviceCounts(home);
       const out = {
         running,
         pid: running ? pid : null,
@@ -199,6 +201,7 @@ export function registerDaemonRunCommands(d: Command): void {
         inputEnabled: input.inputEnabled,
         inputChangedAt: input.changedAt,
         auditFailure: audit?.failure ?? null,
+        devices,
         ...(status ? { status } : {}),
       };
       if (flags.json) printJson(out);
@@ -220,6 +223,9 @@ export function registerDaemonRunCommands(d: Command): void {
               ]
             : []),
           `agents      ${status?.agents.running ?? 0} running, ${status?.agents.total ?? 0} total`,
+          "error" in devices
+            ? `devices     cannot read: ${devices.error}`
+            : `devices     ${devices.active} active (${devices.readOnly} read-only), ${devices.revoked} revoked — \`paseo daemon devices\``,
           input.inputEnabled
             ? "input       enabled"
             : `input       OFF since ${input.changedAt ?? "?"}: send and terminal input refused (\`${INPUT_ON_HINT}\`)`,
@@ -231,6 +237,23 @@ export function registerDaemonRunCommands(d: Command): void {
       }
       if (!running) process.exitCode = 1;
     });
+}
+
+/** Enrolled devices by state, for `daemon status` (devices.json is read even with no daemon running). */
+async function deviceCounts(
+  home: string,
+): Promise<{ active: number; readOnly: number; revoked: number } | { error: string }> {
+  try {
+    const all = await new DeviceStore(home).list();
+    const active = all.filter((d) => d.state === "active");
+    return {
+      active: active.length,
+      readOnly: active.filter((d) => d.rights === "read-only").length,
+      revoked: all.length - active.length,
+    };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
 }
 
 /**
