@@ -1,11 +1,4 @@
-/**
- * One client connection on the daemon: hello → offer lookup → NKpsk0 responder → RPC over the secure channel.
- * Everything a client can send is validated; every failure closes only this connection with its own code.
- * Early (0-RTT) requests are executed only when read-only, because message 1 can be replayed by the relay.
- */
-import type { CryptoBackend, KeyPair } from "../protocol/crypto/backend.js";
 import { CloseCode, closeReason } from "../protocol/close-codes.js";
-import { toBase64Url } from "../protocol/encoding.js";
 import { PaseoError } from "../protocol/errors.js";
 import { type AppMessage, encodeClose, encodeStream, MessageTooLargeError, MessageType } from "../protocol/frame.js";
 import type { DeviceRights, SessionInfo } from "../protocol/device.js";

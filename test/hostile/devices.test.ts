@@ -25,7 +25,6 @@ import {
   request,
   startEnv,
   teardown,
-  waitUntil,
   withTimeout,
   type Env,
   type RawDeviceSession,
