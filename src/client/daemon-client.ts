@@ -7,10 +7,9 @@
  *   for await (const chunk of client.logs(id, { follow: true })) process.stdout.write(chunk.data);
  */
 import type { CryptoBackend } from "../protocol/crypto/backend.js";
-import type { DeviceRights, SessionInfo } from "../protocol/device.js";
+import type { SessionInfo } from "../protocol/device.js";
 import { loadDefaultBackend } from "../protocol/crypto/select.js";
 import { parseOffer, type Offer } from "../protocol/offer.js";
-import { OfferError } from "../protocol/offer-errors.js";
 import {
   READ_ONLY_METHODS,
   type MethodName,
@@ -23,8 +22,11 @@ import {
 import { fromBase64Url, toBase64Url } from "../protocol/encoding.js";
 import { PaseoError } from "../protocol/errors.js";
 import { Backoff } from "../shared/backoff.js";
-import { connect } from "./connect.js";
+import { connect, type DaemonRef } from "./connect.js";
 import { ClientClosedError, ConnectFailedError } from "./errors.js";
+import { DeviceAuth, type DeviceCredential, type EnrollOptions, type EnrolledEvent } from "./device-auth.js";
+
+export type { DeviceCredential, EnrollOptions, EnrolledEvent } from "./device-auth.js";
 import { validateResult } from "../protocol/rpc-results.js";
 import { Emitter } from "./emitter.js";
 import { isPermanent, PRE_HANDSHAKE_REFUSALS_BELIEVED, type CloseOrigin } from "./permanent.js";
@@ -95,31 +97,6 @@ export interface DaemonClientOptions {
   reconnect?: boolean | { minMs?: number; maxMs?: number };
 }
 
-/**
- * An enrolled device's credential (issue 16, docs/protocol.md §6 hello 0x02): who the daemon is and the device's own
- * X25519 private key. The hosts store (src/client/hosts) saves these; SDK code may keep its own.
- */
-export interface DeviceCredential {
-  serverId: string;
-  daemonPublicKeyB64: string;
-  relay: { endpoint: string; tls: boolean };
-  /** The device's 32-byte X25519 private key, base64url. A secret: never log it. */
-  deviceKeyB64: string;
-}
-
-/** With a v4 offer (an enrollment ticket): the device key to enroll (hello 0x03). */
-export interface EnrollOptions {
-  deviceKeyB64: string;
-}
-
-/** Emitted once when the handshake enrolled this device. */
-export interface EnrolledEvent {
-  deviceId: string;
-  rights: DeviceRights;
-  sas: string;
-  label: string;
-}
-
 type ClientEvents = {
   state: [ConnectionState];
   error: [PaseoError];
@@ -145,8 +122,12 @@ type ClientEvents = {
  * - RpcProtocolError (RPC_PROTOCOL): the daemon's answer does not have the method's shape (docs/protocol.md §8).
  */
 export class DaemonClient extends Emitter<ClientEvents> {
-  /** The parsed pairing offer this client connects with. */
-  readonly offer: Offer;
+  /** The parsed pairing offer (or enrollment ticket) this client was given; undefined with a device credential. */
+  readonly offer: Offer | undefined;
+  /** The daemon this client connects to (from the offer or the device credential). */
+  readonly daemon: DaemonRef;
+  /** How the next handshake authenticates (device-auth.ts): "enroll" becomes "device" once the daemon enrolled us. */
+  private readonly auth: DeviceAuth;
   private backend: CryptoBackend | undefined;
   /** The one connection state (daemon-client-state.ts); only nextClientPhase() decides the next one. */
   private phase: Phase = INITIAL_CLIENT_PHASE;
@@ -171,17 +152,11 @@ export class DaemonClient extends Emitter<ClientEvents> {
    */
   constructor(private readonly options: DaemonClientOptions) {
     super();
-    // The 0x02/0x03 handshakes are not in this build yet: refuse loudly rather than ignore the option.
-    if (options.device || options.enroll) {
-      throw new PaseoError(
-        "DEVICE_UNSUPPORTED",
-        "device and enroll options are not supported by this build of paseo yet",
-      );
-    }
     const offer =
       typeof options.offer === "string" ? parseOffer(options.offer, { backend: options.backend }) : options.offer;
-    if (!offer || typeof offer !== "object") throw new OfferError("no offer given");
-    this.offer = offer;
+    this.auth = new DeviceAuth(offer, options.device, options.enroll);
+    this.offer = this.auth.offer;
+    this.daemon = this.auth.daemon;
     const r = options.reconnect;
     if (r)
       this.backoff = new Backoff({
@@ -379,15 +354,19 @@ export class DaemonClient extends Emitter<ClientEvents> {
     }
     for (;;) {
       try {
-        const connected = await connect({
-          offer: this.offer,
-          backend: this.backend,
-          WebSocket,
-          url: this.options.url,
-          early,
-          timeoutMs: this.options.connectTimeoutMs ?? 10_000,
-          keepaliveMs: this.options.keepaliveMs ?? 15_000,
-        });
+        const backend = this.backend;
+        const connected = await this.auth.handshake(backend, (auth) =>
+          connect({
+            daemon: this.daemon,
+            auth,
+            backend,
+            WebSocket,
+            url: this.options.url,
+            early,
+            timeoutMs: this.options.connectTimeoutMs ?? 10_000,
+            keepaliveMs: this.options.keepaliveMs ?? 15_000,
+          }),
+        );
         const session = connected.session;
         if (this.phase.name === "closed") {
           session.close(1000, "client closed");
@@ -396,10 +375,12 @@ export class DaemonClient extends Emitter<ClientEvents> {
         this.preHandshakeRefusals = 0;
         this.lastServer = connected.server;
         this.session = connected.info;
+        const enrolled = this.auth.established(backend, connected);
         this.backoff?.connected();
         session.onClose((err) => this.onSessionClosed(session, err));
         this.apply({ type: "established", session });
         this.emit("server", connected.server);
+        if (enrolled) this.emit("enrolled", enrolled);
 
         return { session, early: connected.early };
       } catch (err) {

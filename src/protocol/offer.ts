@@ -132,6 +132,11 @@ function toMillis(now: number | Date | undefined): number {
 /** SHA-256 without loading a whole crypto backend: parsing an offer must stay cheap for `paseo ls`. */
 const plainSha256 = { hash: (_name: string, data: Uint8Array) => sha256(data) };
 
+/** The serverId a daemon public key stands for (§2), computed without loading a crypto backend. */
+export function serverIdOfKey(daemonPublicKey: Uint8Array, backend?: CryptoBackend): string {
+  return deriveServerId(backend ?? plainSha256, daemonPublicKey);
+}
+
 /**
  * Validate an already-decoded offer object (strict) and return a canonical copy holding only the known fields.
  * Throws OfferVersionError for v ≠ 3 (with a re-pair message for v2), OfferError for anything malformed and

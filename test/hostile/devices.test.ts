@@ -15,6 +15,9 @@ import { deviceIdOf, sasOf } from "../../src/protocol/device.js";
 import { decodeClose, MessageType } from "../../src/protocol/frame.js";
 import type { Offer } from "../../src/protocol/offer.js";
 import { killAll, runCli } from "../e2e/harness.js";
+import { DaemonClient, type EnrolledEvent } from "../../src/client/daemon-client.js";
+import { DeviceRevokedError, EnrollmentRequiredError } from "../../src/client/errors.js";
+import { type MitmProxy, startMitm } from "./mitm-proxy.js";
 import {
   backend,
   closeCode,
@@ -24,6 +27,8 @@ import {
   relayUrl,
   request,
   startEnv,
+  client,
+  track,
   teardown,
   withTimeout,
   type Env,
@@ -257,5 +262,103 @@ describe("revoke and rights", () => {
     const noFlag = await runCli(["daemon", "devices", "set", "zzzzzzzz", "--home", env.daemon.home]);
     expect(noFlag.code).toBe(1);
     expect(noFlag.stderr).toMatch(/--read-only` or `--control`.*\[USAGE\]/);
+  });
+});
+
+describe("DaemonClient as a device (through a relay that can drop frames)", () => {
+  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");
+  let proxy: MitmProxy;
+  beforeAll(async () => {
+    proxy = track(await startMitm(env.relay.endpoint), (p) => p.close());
+  });
+  const viaProxy = () => relayUrl(proxy.endpoint, env.offer.serverId);
+
+  it("enrolls with a ticket (event with the daemon's SAS), reconnects as the device, then connects with the key alone", async () => {
+    proxy.hook = () => "forward";
+    const t = await ticket({ label: "sdk" });
+    const key = newKey();
+    const c = client(t, {
+      url: viaProxy(),
+      enroll: { deviceKeyB64: b64(key.secretKey) },
+      reconnect: { minMs: 20, maxMs: 100 },
+    });
+    const events: EnrolledEvent[] = [];
+    c.on("enrolled", (e) => events.push(e));
+    const since = proxy.conns.length;
+    expect(await c.listAgents()).toBeInstanceOf(Array);
+    const record = devicesFile().devices.find((d) => d.id === idOf(key))!;
+    expect(events).toEqual([{ deviceId: idOf(key), sas: record.sas, rights: "control", label: "sdk" }]);
+    expect(c.session).toMatchObject({ kind: "device", deviceId: idOf(key), enrolled: true });
+    // The path drops: the client comes back by itself, as the device (0x02) — the single-use ticket is spent.
+    const first = await proxy.nextConn(since);
+    expect(first.frames.find((f) => f.dir === "up")!.data[0]).toBe(0x03);
+    first.sever();
+    const second = await proxy.nextConn(since + 1);
+    expect(await c.call("ping", {})).toEqual({});
+    expect(second.frames.find((f) => f.dir === "up")!.data[0]).toBe(0x02);
+    expect(c.session).toMatchObject({ kind: "device", enrolled: false });
+    expect(events).toHaveLength(1);
+    c.close();
+
+    // Another process later: the credential alone, no link.
+    const d = new DaemonClient({
+      device: {
+        serverId: env.offer.serverId,
+        daemonPublicKeyB64: env.offer.daemonPublicKeyB64,
+        relay: env.relay.endpoint,
+        deviceKeyB64: b64(key.secretKey),
+      },
+      backend,
+      connectTimeoutMs: 5000,
+    });
+    track(d, (x) => x.close());
+    expect(await d.listAgents()).toBeInstanceOf(Array);
+    expect(d.offer).toBeUndefined();
+    d.close();
+  });
+
+  it("message 2 of the enrollment lost: the retry tries the device key first and finds itself enrolled", async () => {
+    const t = await ticket();
+    const key = newKey();
+    let dropped = 0;
+    proxy.hook = (f) => (f.dir === "down" && f.index === 0 && dropped++ === 0 ? "drop" : "forward");
+    const c = client(t, {
+      url: viaProxy(),
+      enroll: { deviceKeyB64: b64(key.secretKey) },
+      connectTimeoutMs: 800,
+      reconnect: { minMs: 20, maxMs: 100 },
+    });
+    expect(await c.listAgents()).toBeInstanceOf(Array);
+    expect(dropped).toBeGreaterThanOrEqual(1);
+    expect(c.session).toMatchObject({ kind: "device", deviceId: idOf(key) });
+    expect(devicesFile().devices.filter((d) => d.id === idOf(key))).toHaveLength(1);
+    c.close();
+    proxy.hook = () => "forward";
+  });
+
+  it("a ticket without `enroll` is refused before dialing; a revoked device gets DeviceRevokedError", async () => {
+    const t = await ticket();
+    expect(() => new DaemonClient({ offer: t, backend })).toThrow(EnrollmentRequiredError);
+    const key = newKey();
+    const c = client(t, { enroll: { deviceKeyB64: b64(key.secretKey) } });
+    await c.listAgents();
+    c.close();
+    await runCli(["daemon", "devices", "revoke", idOf(key), "--home", env.daemon.home]);
+    const d = new DaemonClient({
+      device: {
+        serverId: env.offer.serverId,
+        daemonPublicKeyB64: env.offer.daemonPublicKeyB64,
+        relay: env.relay.endpoint,
+        deviceKeyB64: b64(key.secretKey),
+      },
+      backend,
+    });
+    track(d, (x) => x.close());
+    const err = await d.listAgents().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err).toBeInstanceOf(DeviceRevokedError);
+    expect(err!.message).toMatch(/revoked.*paseo daemon pair/);
   });
 });
