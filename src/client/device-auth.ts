@@ -31,6 +31,12 @@ export interface DeviceCredential {
 /** With a v4 offer (an enrollment ticket): the device key to enroll (hello 0x03). */
 export interface EnrollOptions {
   deviceKeyB64: string;
+  /**
+   * An earlier enrollment with this key may have reached the daemon (its outcome is unknown, e.g. the process died
+   * waiting for the reply): try the key as an enrolled device first, and spend the ticket only if the daemon does
+   * not know it.
+   */
+  maybeEnrolled?: boolean;
 }
 
 /** Emitted once when the handshake enrolled this device. */
@@ -64,7 +70,10 @@ export class DeviceAuth {
     if (!offer || typeof offer !== "object") throw new OfferError("no offer given");
     this.offer = offer;
     this.daemon = { serverId: offer.serverId, daemonPublicKeyB64: offer.daemonPublicKeyB64, relay: offer.relay };
-    if (enroll) this.mode = { kind: "enroll", secretKey: deviceSecret(enroll.deviceKeyB64) };
+    if (enroll) {
+      this.mode = { kind: "enroll", secretKey: deviceSecret(enroll.deviceKeyB64) };
+      this.enrollmentInDoubt = enroll.maybeEnrolled === true;
+    }
     // A ticket is not a password: refuse before dialing rather than send a hello the daemon must refuse (4115).
     else if (offer.v === 4) throw new EnrollmentRequiredError();
     else this.mode = { kind: "offer" };

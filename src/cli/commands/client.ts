@@ -22,6 +22,7 @@ export function clientOptions(cmd: Command): Command {
       "--relay <link|file>",
       "pairing link, offer file or offer text (default: $PASEO_RELAY_OFFER, else the local daemon)",
     )
+    .option("--host <name>", "a saved host (`paseo hosts`; default: $PASEO_HOST)")
     .option("--home <dir>", "PASEO_HOME of the local daemon (default: $PASEO_HOME or ~/.paseo)")
     .option("--timeout <seconds>", "per-request timeout", positiveInt);
 }

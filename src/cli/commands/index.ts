@@ -25,6 +25,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { commands: ["relay"], load: () => import("./relay.js") },
   { commands: ["open"], load: () => import("./open.js") },
   { commands: ["mcp"], load: () => import("./mcp.js") },
+  { commands: ["hosts"], load: () => import("./hosts.js") },
 ];
 
 /**
