@@ -111,3 +111,38 @@ describe("the CLI enrolls itself with a ticket", () => {
     expect(gone.stderr).toMatch(/no saved host named "tv".*\[HOST_NOT_FOUND\]/);
   });
 });
+
+describe("fleet: --hosts across three daemons, one stopped", () => {
+  it("ls and exec run on every host in parallel, report the stopped one in its group, and exit 1 unless all succeeded", async () => {
+    const env = { PASEO_CONFIG: freshConfig() };
+    const fleet = await Promise.all([0, 1, 2].map(() => startDaemonProcess({ relay: `ws://${relay.endpoint}` })));
+    for (const [i, d] of fleet.entries()) {
+      const pair = await runCli(["daemon", "pair", "--json", "--no-qr", "--home", d.home]);
+      const add = await runCli(["hosts", "add", `node${i}`, JSON.parse(pair.stdout).link], { env });
+      expect(add.code, add.stderr).toBe(0);
+    }
+    await fleet[2]!.stop();
+
+    const ls = await runCli(["ls", "--hosts", "all"], { env });
+    expect(ls.code).toBe(1);
+    expect(ls.stdout).toMatch(/^== node0 \(0 agents\)\nno agents\n/m);
+    expect(ls.stdout).toMatch(/^== node1 \(0 agents\)/m);
+    expect(ls.stdout).toMatch(/^== node2 \(failed\)\npaseo: .*\[DAEMON_OFFLINE\]/m);
+    const json = JSON.parse((await runCli(["ls", "--hosts", "node1,node2", "--json"], { env })).stdout);
+    expect(json).toEqual([
+      { host: "node1", ok: true, agents: [] },
+      { host: "node2", ok: false, error: { code: "DAEMON_OFFLINE", message: expect.any(String) } },
+    ]);
+
+    const ok = await runCli(["exec", "--hosts", "node0,node1", "--", "echo", "hi"], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe("== node0 (exit 0)\nhi\n== node1 (exit 0)\nhi\n");
+    const mixed = await runCli(["exec", "--hosts", "all", "--shell", "--", "exit 3"], { env });
+    expect(mixed.code).toBe(1);
+    expect(mixed.stdout).toContain("== node0 (exit 3)");
+    expect(mixed.stderr).toMatch(/\[DAEMON_OFFLINE\]/);
+    const unknown = await runCli(["ls", "--hosts", "node0,nope"], { env });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no saved host named "nope".*\[HOST_NOT_FOUND\]/);
+  });
+});
