@@ -45,7 +45,7 @@ function fleetSpec(flags: Flags & { hosts?: string }): string {
   return flags.hosts!;
 }
 
-function positiveInt(text: string): number {
+export function positiveInt(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
   return n;

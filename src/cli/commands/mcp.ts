@@ -8,28 +8,50 @@ import type { Command } from "commander";
 import { resolveOffer } from "../../client/offer-resolve.js";
 import { looksLikeOffer } from "../../protocol/offer.js";
 import { PaseoError } from "../../protocol/errors.js";
-import { clientOptions } from "./client.js";
+import { positiveInt } from "./client.js";
 import type { ClientFlags } from "../client-factory.js";
 import { info } from "../output.js";
 
-type McpFlags = ClientFlags & { readOnly?: boolean };
-type ConfigFlags = { client: string; relay?: string; home?: string; readOnly?: boolean; name: string; command: string };
+type McpFlags = Omit<ClientFlags, "host"> & { host?: string[]; readOnly?: boolean };
+type ConfigFlags = {
+  client: string;
+  relay?: string;
+  host?: string[];
+  home?: string;
+  readOnly?: boolean;
+  name: string;
+  command: string;
+};
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function register(program: Command): void {
-  const mcp = clientOptions(program.command("mcp"))
+  const mcp = program
+    .command("mcp")
     .description("serve paseo's tools to an AI assistant over MCP (stdio); `paseo mcp config` prints how to add it")
+    .option("--host <name>", "a saved host to serve (`paseo hosts`); repeat for several", collect)
+    .option("--relay <link|file>", "pairing link or offer file (default: $PASEO_RELAY_OFFER, else the local daemon)")
+    .option("--home <dir>", "PASEO_HOME of the local daemon (default: $PASEO_HOME or ~/.paseo)")
+    .option("--timeout <seconds>", "per-request timeout", positiveInt)
     .option("--read-only", "serve only the read tools (list, output, screen, info): nothing can be started or typed")
     .addHelpText(
       "after",
-      "\nExamples:\n  claude mcp add paseo -- paseo mcp\n  paseo mcp config --client cursor\n  paseo mcp --relay ~/paseo-offer.json --read-only",
+      "\nExamples:\n  claude mcp add paseo -- paseo mcp\n  claude mcp add paseo -- paseo mcp --host laptop --host server\n  paseo mcp config --client cursor --host laptop",
     )
     .action(async (flags: McpFlags) => {
-      const [{ targetFromFlags, Targets }, { serveMcp }] = await Promise.all([
+      const [{ targetFromFlags, targetsFromHosts, Targets }, { serveMcp }] = await Promise.all([
         import("../mcp/targets.js"),
         import("../mcp/server.js"),
       ]);
-      const targets = new Targets([await targetFromFlags(flags)]);
-      await serveMcp({ targets, readOnly: flags.readOnly === true });
+      if (flags.host?.length && flags.relay !== undefined)
+        throw new PaseoError("USAGE", "--host and --relay name two ways to reach a daemon: give one");
+      const { host: _hosts, ...single } = flags;
+      void _hosts;
+      const list = flags.host?.length ? await targetsFromHosts(flags.host) : [await targetFromFlags(single)];
+      const targets = new Targets(list);
+      // Only read tools when asked, or when every host is a read-only device (its daemon would refuse the rest).
+      const readOnly = flags.readOnly === true || list.every((t) => t.rights === "read-only");
+      await serveMcp({ targets, readOnly });
     });
 
   mcp
@@ -37,6 +59,11 @@ export function register(program: Command): void {
     .description("print the snippet or command that registers `paseo mcp` with an assistant (never a pairing link)")
     .requiredOption("--client <name>", "claude-code, cursor, opencode or claude-desktop")
     .option("--relay <file>", "an offer file for the server to use (a file path: a link is never written to a config)")
+    .option(
+      "--host <name>",
+      "a saved host to serve (repeat for several): the config names it, never a key or link",
+      collect,
+    )
     .option("--home <dir>", "PASEO_HOME of the local daemon to serve")
     .option("--read-only", "register it read-only")
     .option("--name <name>", "the server's name in the assistant", "paseo")
@@ -55,7 +82,14 @@ export function register(program: Command): void {
       const flags = { ...mcp.opts(), ...own } as ConfigFlags;
       const { isMcpClient, mcpConfigSnippet, UnknownMcpClientError } = await import("../mcp/client-config.js");
       if (!isMcpClient(flags.client)) throw new UnknownMcpClientError(flags.client);
-      const args = ["mcp", ...(await relayArgs(flags.relay))];
+      if (flags.host?.length && flags.relay !== undefined)
+        throw new PaseoError("USAGE", "--host and --relay name two ways to reach a daemon: give one");
+      if (flags.host?.length) {
+        const { HostStore } = await import("../hosts/host-store.js");
+        const store = HostStore.open();
+        for (const h of flags.host) await store.get(h); // HOST_NOT_FOUND now, not when the assistant starts it
+      }
+      const args = ["mcp", ...(flags.host ?? []).flatMap((h) => ["--host", h]), ...(await relayArgs(flags.relay))];
       if (flags.home) args.push("--home", resolve(flags.home));
       if (flags.readOnly) args.push("--read-only");
       const snippet = mcpConfigSnippet({ client: flags.client, serverName: flags.name, command: flags.command, args });

@@ -10,14 +10,16 @@
  * next one): the next call builds a new one from the target's source. For the local daemon that also re-reads
  * local-offer.json, whose secret a restarted daemon replaces.
  */
-import type { DaemonClient } from "../../client/daemon-client.js";
+import { DaemonClient } from "../../client/daemon-client.js";
+import type { DeviceRights } from "../../protocol/device.js";
+import { credentialOf, HostStore } from "../hosts/host-store.js";
 import { resolveOffer } from "../../client/offer-resolve.js";
 import { PaseoError } from "../../protocol/errors.js";
 import type { AgentInfo, ServerInfo } from "../../protocol/rpc.js";
 import { resolveAgentRef } from "../../client/agent-ref.js";
 import { openClientTarget, type ClientFlags } from "../client-factory.js";
 
-export type TargetKind = "local" | "relay";
+export type TargetKind = "local" | "relay" | "host";
 
 export class UnknownHostError extends PaseoError {
   constructor(name: string, known: readonly string[]) {
@@ -39,6 +41,8 @@ export class Target {
     readonly name: string,
     readonly kind: TargetKind,
     private readonly open: () => Promise<DaemonClient>,
+    /** A saved host's rights as enrolled (hosts.json); the daemon stays the judge of every request. */
+    readonly rights?: DeviceRights,
   ) {}
 
   /**
@@ -122,6 +126,24 @@ export class Targets {
  * running yet does not (assistants start their MCP servers when they start): each call then says how to start it.
  * Nothing connects until the first tool call.
  */
+/**
+ * One target per saved host (`paseo mcp --host a --host b`), named as in `paseo hosts`; an unknown name fails
+ * `paseo mcp` at start (HOST_NOT_FOUND). Each connects as that host's device, only when a tool first uses it.
+ */
+export async function targetsFromHosts(names: readonly string[]): Promise<Target[]> {
+  const store = HostStore.open();
+  const hosts = await Promise.all([...new Set(names)].map((n) => store.get(n)));
+  return hosts.map(
+    (h) =>
+      new Target(
+        h.name,
+        "host",
+        async () => new DaemonClient({ device: credentialOf(h), connectTimeoutMs: 10_000 }),
+        h.rights,
+      ),
+  );
+}
+
 export async function targetFromFlags(flags: ClientFlags): Promise<Target> {
   const kind: TargetKind = (await resolveOffer({ relay: flags.relay, env: process.env })) ? "relay" : "local";
   return new Target(kind, kind, async () => (await openClientTarget(flags)).client);

@@ -58,6 +58,7 @@ export const AGENT_TOOLS: ToolDef[] = [
             return {
               name: t.name,
               kind: t.kind,
+              ...(t.rights ? { rights: t.rights } : {}),
               reachable: true,
               hostname: s.hostname,
               platform: s.platform,
