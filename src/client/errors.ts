@@ -78,7 +78,7 @@ export class FrameTooLargeError extends PaseoError {
   }
 }
 
-const REPAIR = "re-pair: run `paseo daemon pair` on the daemon's machine, then `paseo hosts add <ticket>` here";
+const REPAIR = "re-pair: run `paseo daemon pair` on the daemon's machine, then `paseo hosts add <name> <link>` here";
 
 /** 4113: this device key is not enrolled on this daemon (never enrolled, or enrolled on another daemon). */
 export class DeviceUnknownError extends PaseoError {

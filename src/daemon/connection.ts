@@ -148,7 +148,7 @@ export class ClientConnection implements PipeHandler, LiveSession {
     if (this.phase !== "open") return; // closed while collecting server info
     const { message, channel } = admitted.reply({ type: MessageType.CONTROL, body: welcome });
     if (admitted.commit) {
-      const committed = await admitted.commit();
+      const committed = await admitted.commit(this.from());
       if (this.phase !== "open") return;
       if ("code" in committed) return this.refuse(committed);
       this.ctx.deviceEvents?.enrolled(committed.enrolled, this.pipe.label);
@@ -165,7 +165,7 @@ export class ClientConnection implements PipeHandler, LiveSession {
     if (admitted.offer) this.ticket = this.ctx.openSession?.(admitted.offer.id, admitted.offer.once, this);
     else if (session.deviceId) {
       this.ticket = this.ctx.openDeviceSession?.(session.deviceId, this);
-      this.ctx.deviceEvents?.seen(session.deviceId, this.pipe.label.startsWith("local") ? "local" : "relay");
+      this.ctx.deviceEvents?.seen(session.deviceId, this.from());
     }
     this.actor = admitted.actor;
     this.audit.handshakeAccepted(this.actor);
@@ -174,6 +174,11 @@ export class ClientConnection implements PipeHandler, LiveSession {
     this.terminals = new TerminalAttachments(this.ctx.agents, this.ctx.lanes, this.streams, (evt) => this.send(evt));
     this.touch();
     if (admitted.early) this.onMessage(admitted.early, true);
+  }
+
+  /** Where this client came from, as a device record shows it (the relay's source tag is never shown). */
+  private from(): string {
+    return this.pipe.label.startsWith("local") ? "local" : "relay";
   }
 
   setRights(rights: DeviceRights): void {

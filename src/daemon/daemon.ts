@@ -186,7 +186,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         spendTicket: (offerId, deviceId) =>
           offerId === localOfferId ? Promise.resolve("unknown") : offers.enrollDevice(offerId, deviceId),
         record: async (device) => {
-          const result = await devices.enroll({ ...device, from: null });
+          const result = await devices.enroll(device);
           return "refused" in result ? result : { device: result.device };
         },
       },

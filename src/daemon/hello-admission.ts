@@ -50,6 +50,8 @@ export interface DeviceDirectory {
     rights: DeviceRights;
     offerId: string;
     sas: string;
+    /** Where it connected from: "local" or "relay". */
+    from: string;
   }): Promise<{ device: DeviceInfo } | { refused: "revoked" }>;
 }
 
@@ -76,7 +78,7 @@ export interface Admitted {
    * Enrollment only: after reply() and before message 2 is sent, record the device (with the SAS of this
    * handshake). A refusal means: close with its code instead of sending message 2.
    */
-  commit?(): Promise<{ enrolled: DeviceInfo } | Refused>;
+  commit?(from: string): Promise<{ enrolled: DeviceInfo } | Refused>;
 }
 
 export interface Refused {
@@ -255,9 +257,9 @@ async function admitEnrollment(
       sas = sasOf(ctx.backend, handshakeHash);
       return { message, channel };
     },
-    commit: async () => {
+    commit: async (from) => {
       const label = found.label ?? `device ${id.slice(0, 6)}`;
-      const result = await devices.record({ id, publicKeyB64, label, rights, offerId, sas });
+      const result = await devices.record({ id, publicKeyB64, label, rights, offerId, sas, from });
       if ("refused" in result) return { code: CloseCode.DEVICE_REVOKED, actor, why: `device ${id} was revoked` };
       return { enrolled: result.device };
     },

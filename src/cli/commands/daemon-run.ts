@@ -136,7 +136,7 @@ export function registerDaemonRunCommands(d: Command): void {
           const tail = [
             ...(hasNoAppUrl(p.link) ? ["", NO_APP_URL_HINT] : []),
             "",
-            "Pairing link (valid 24 h; for a lasting one: paseo daemon pair --save FILE):",
+            "Pairing link (full control for whoever holds it, valid 24 h; to enroll a device of its own: paseo daemon pair):",
             `  ${p.link}`,
             `Daemon fingerprint: ${p.fingerprint}`,
             "",
