@@ -4,7 +4,14 @@
  *
  *   import { DaemonClient, parseOffer, buildRelayUrl } from "paseo";
  */
-export { DaemonClient, type DaemonClientOptions, type ConnectionState } from "./client/daemon-client.js";
+export {
+  DaemonClient,
+  type DaemonClientOptions,
+  type ConnectionState,
+  type DeviceCredential,
+  type EnrollOptions,
+  type EnrolledEvent,
+} from "./client/daemon-client.js";
 export { matchAgentRef, resolveAgentRef, AgentAmbiguousError, AgentNotFoundError } from "./client/agent-ref.js";
 export { escapeControls } from "./protocol/escape.js";
 export { type LogChunk, type LogsOptions, LogGapError } from "./client/logs.js";
@@ -16,6 +23,7 @@ export {
   type LaneChange,
   type TerminalSessionState,
 } from "./client/terminal-session.js";
+export { keyBytes, ctrlOf, KeyNameError, type KeyOptions } from "./client/terminal-keys.js";
 export { buildRelayUrl, parseRelayEndpoint, type RelayEndpoint, type RelayRole } from "./protocol/relay-url.js";
 export { resolveOffer, OFFER_ENV, type ResolvedOffer, type ResolveOfferOptions } from "./client/offer-resolve.js";
 export {
@@ -23,6 +31,9 @@ export {
   ConnectFailedError,
   ConnectionClosedError,
   DaemonOfflineError,
+  DeviceRevokedError,
+  DeviceUnknownError,
+  EnrollmentRequiredError,
   FrameTooLargeError,
   HandshakeError,
   RelayUnreachableError,
@@ -35,6 +46,17 @@ export { parseOffer, encodeOffer, offerToLink, isOfferExpired, type Offer } from
 export { OfferError, OfferExpiredError, OfferRevokedError, OfferVersionError } from "./protocol/offer-errors.js";
 export { PaseoError } from "./protocol/errors.js";
 export { CloseCode } from "./protocol/close-codes.js";
+export {
+  deviceIdOf,
+  sasOf,
+  isDeviceRights,
+  DEVICE_ID_RE,
+  type DeviceRights,
+  type DeviceInfo,
+  type DeviceState,
+  type SessionInfo,
+  type SessionKind,
+} from "./protocol/device.js";
 export { RpcProtocolError } from "./protocol/rpc.js";
 export type {
   AgentInfo,

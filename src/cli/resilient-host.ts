@@ -100,13 +100,13 @@ export class ResilientHost {
 
   /** Wait for a live daemon in the same home with a new local offer (a restart), and connect with it. */
   private async local(home: string, error: PaseoError, shutdown: boolean): Promise<Session> {
-    const oldOfferId = this.client.offer.offerId;
+    const oldOfferId = this.client.offer?.offerId;
     this.client.close();
     const deadline = Date.now() + this.windowS * 1000;
     while (Date.now() < deadline) {
       try {
         const next = await openClientTarget(this.flags);
-        if (next.client.offer.offerId !== oldOfferId) {
+        if (next.client.offer?.offerId !== oldOfferId) {
           try {
             const session = await streamHost(next.client).sessionForStreaming();
             this.client = next.client;

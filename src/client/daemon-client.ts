@@ -7,9 +7,9 @@
  *   for await (const chunk of client.logs(id, { follow: true })) process.stdout.write(chunk.data);
  */
 import type { CryptoBackend } from "../protocol/crypto/backend.js";
+import type { SessionInfo } from "../protocol/device.js";
 import { loadDefaultBackend } from "../protocol/crypto/select.js";
 import { parseOffer, type Offer } from "../protocol/offer.js";
-import { OfferError } from "../protocol/offer-errors.js";
 import {
   READ_ONLY_METHODS,
   type MethodName,
@@ -22,8 +22,11 @@ import {
 import { fromBase64Url, toBase64Url } from "../protocol/encoding.js";
 import { PaseoError } from "../protocol/errors.js";
 import { Backoff } from "../shared/backoff.js";
-import { connect } from "./connect.js";
+import { connect, type DaemonRef } from "./connect.js";
 import { ClientClosedError, ConnectFailedError } from "./errors.js";
+import { DeviceAuth, type DeviceCredential, type EnrollOptions, type EnrolledEvent } from "./device-auth.js";
+
+export type { DeviceCredential, EnrollOptions, EnrolledEvent } from "./device-auth.js";
 import { validateResult } from "../protocol/rpc-results.js";
 import { Emitter } from "./emitter.js";
 import { isPermanent, PRE_HANDSHAKE_REFUSALS_BELIEVED, type CloseOrigin } from "./permanent.js";
@@ -74,7 +77,11 @@ export function streamHost(client: DaemonClient): StreamHost {
 
 export interface DaemonClientOptions {
   /** The pairing offer: an Offer object, a link, bare base64url or JSON text. */
-  offer: Offer | string;
+  offer?: Offer | string;
+  /** Connect as an enrolled device (hello 0x02) instead of with an offer (contract: issue 16). */
+  device?: DeviceCredential;
+  /** With a v4 offer (ticket): enroll this device key (hello 0x03) instead of using the offer as a bearer offer. */
+  enroll?: EnrollOptions;
   /** Connect here instead of the relay named in the offer (the local direct server uses this). */
   url?: string;
   backend?: CryptoBackend;
@@ -94,6 +101,7 @@ type ClientEvents = {
   state: [ConnectionState];
   error: [PaseoError];
   server: [ServerInfo];
+  enrolled: [EnrolledEvent];
 };
 
 /**
@@ -114,13 +122,19 @@ type ClientEvents = {
  * - RpcProtocolError (RPC_PROTOCOL): the daemon's answer does not have the method's shape (docs/protocol.md §8).
  */
 export class DaemonClient extends Emitter<ClientEvents> {
-  /** The parsed pairing offer this client connects with. */
-  readonly offer: Offer;
+  /** The parsed pairing offer (or enrollment ticket) this client was given; undefined with a device credential. */
+  readonly offer: Offer | undefined;
+  /** The daemon this client connects to (from the offer or the device credential). */
+  readonly daemon: DaemonRef;
+  /** How the next handshake authenticates (device-auth.ts): "enroll" becomes "device" once the daemon enrolled us. */
+  private readonly auth: DeviceAuth;
   private backend: CryptoBackend | undefined;
   /** The one connection state (daemon-client-state.ts); only nextClientPhase() decides the next one. */
   private phase: Phase = INITIAL_CLIENT_PHASE;
   private readonly backoff: Backoff | undefined;
   private lastServer: ServerInfo | undefined;
+  /** The live session's SessionInfo from the welcome (undefined before the first handshake or from older daemons). */
+  session: SessionInfo | undefined;
   /**
    * Permanent-looking refusals before any handshake since the last established session (see permanent.ts). Not part
    * of the phase: it is evidence about the path that outlives a give-up (idle), not a state of this connection.
@@ -138,9 +152,11 @@ export class DaemonClient extends Emitter<ClientEvents> {
    */
   constructor(private readonly options: DaemonClientOptions) {
     super();
-    this.offer =
+    const offer =
       typeof options.offer === "string" ? parseOffer(options.offer, { backend: options.backend }) : options.offer;
-    if (!this.offer || typeof this.offer !== "object") throw new OfferError("no offer given");
+    this.auth = new DeviceAuth(offer, options.device, options.enroll);
+    this.offer = this.auth.offer;
+    this.daemon = this.auth.daemon;
     const r = options.reconnect;
     if (r)
       this.backoff = new Backoff({
@@ -338,15 +354,19 @@ export class DaemonClient extends Emitter<ClientEvents> {
     }
     for (;;) {
       try {
-        const connected = await connect({
-          offer: this.offer,
-          backend: this.backend,
-          WebSocket,
-          url: this.options.url,
-          early,
-          timeoutMs: this.options.connectTimeoutMs ?? 10_000,
-          keepaliveMs: this.options.keepaliveMs ?? 15_000,
-        });
+        const backend = this.backend;
+        const connected = await this.auth.handshake(backend, (auth) =>
+          connect({
+            daemon: this.daemon,
+            auth,
+            backend,
+            WebSocket,
+            url: this.options.url,
+            early,
+            timeoutMs: this.options.connectTimeoutMs ?? 10_000,
+            keepaliveMs: this.options.keepaliveMs ?? 15_000,
+          }),
+        );
         const session = connected.session;
         if (this.phase.name === "closed") {
           session.close(1000, "client closed");
@@ -354,10 +374,14 @@ export class DaemonClient extends Emitter<ClientEvents> {
         }
         this.preHandshakeRefusals = 0;
         this.lastServer = connected.server;
+        this.session = connected.info;
+        const enrolled = this.auth.established(backend, connected);
         this.backoff?.connected();
         session.onClose((err) => this.onSessionClosed(session, err));
         this.apply({ type: "established", session });
         this.emit("server", connected.server);
+        if (enrolled) this.emit("enrolled", enrolled);
+
         return { session, early: connected.early };
       } catch (err) {
         const error = err instanceof PaseoError ? err : new ConnectFailedError(String(err));

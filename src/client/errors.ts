@@ -78,6 +78,32 @@ export class FrameTooLargeError extends PaseoError {
   }
 }
 
+const REPAIR = "re-pair: run `paseo daemon pair` on the daemon's machine, then `paseo hosts add <name> <link>` here";
+
+/** 4113: this device key is not enrolled on this daemon (never enrolled, or enrolled on another daemon). */
+export class DeviceUnknownError extends PaseoError {
+  constructor() {
+    super("DEVICE_UNKNOWN", `this device is not enrolled on this daemon — ${REPAIR}`);
+  }
+}
+
+/** 4114: the daemon's owner revoked this device (hello refused, or a live session ended at once). */
+export class DeviceRevokedError extends PaseoError {
+  constructor() {
+    super("DEVICE_REVOKED", `this device was revoked on the daemon (\`paseo daemon devices revoke\`) — ${REPAIR}`);
+  }
+}
+
+/** 4115: a v4 ticket was used as a bearer offer (0x01): tickets only enroll devices (0x03). */
+export class EnrollmentRequiredError extends PaseoError {
+  constructor() {
+    super(
+      "ENROLLMENT_REQUIRED",
+      "this link is an enrollment ticket: it enrolls a device key (DaemonClient option `enroll`, or `paseo hosts add <ticket>`), it cannot be used as a bearer offer",
+    );
+  }
+}
+
 /**
  * Map a close code (from the relay, or from the daemon via the relay) to the matching named error. `trust` says how
  * the code arrived (permanent.ts): a reconnect loop believes a "stop" code only when it was authenticated.
@@ -113,6 +139,12 @@ function closeError(code: number, reason: string): PaseoError {
       return new OfferRevokedError("unknown");
     case CloseCode.OFFER_USED:
       return new OfferRevokedError("used");
+    case CloseCode.DEVICE_UNKNOWN:
+      return new DeviceUnknownError();
+    case CloseCode.DEVICE_REVOKED:
+      return new DeviceRevokedError();
+    case CloseCode.ENROLLMENT_REQUIRED:
+      return new EnrollmentRequiredError();
     case CloseCode.FRAME_TOO_LARGE:
     case CloseCode.MESSAGE_TOO_LARGE:
       return new FrameTooLargeError(reason || "refused by the peer");

@@ -1,25 +1,11 @@
-/**
- * One client connection on the daemon: hello → offer lookup → NKpsk0 responder → RPC over the secure channel.
- * Everything a client can send is validated; every failure closes only this connection with its own code.
- * Early (0-RTT) requests are executed only when read-only, because message 1 can be replayed by the relay.
- */
-import type { CryptoBackend, KeyPair } from "../protocol/crypto/backend.js";
 import { CloseCode, closeReason } from "../protocol/close-codes.js";
-import { toBase64Url } from "../protocol/encoding.js";
 import { PaseoError } from "../protocol/errors.js";
-import {
-  type AppMessage,
-  encodeClose,
-  encodeStream,
-  FrameError,
-  MessageTooLargeError,
-  MessageType,
-} from "../protocol/frame.js";
-import { NoiseMessageTooLargeError } from "../protocol/noise/index.js";
-import { parseHello, HelloError, ServerHandshake } from "../protocol/handshake.js";
+import { type AppMessage, encodeClose, encodeStream, MessageTooLargeError, MessageType } from "../protocol/frame.js";
+import type { DeviceRights, SessionInfo } from "../protocol/device.js";
 import {
   decodeControl,
   encodeControl,
+  READ_ONLY_DEVICE_METHODS,
   READ_ONLY_METHODS,
   RpcErrorCode,
   type ControlMessage,
@@ -37,27 +23,36 @@ import { createHandlers } from "./rpc-handlers.js";
 import { TerminalAttachments } from "./terminal-attachments.js";
 import type { TerminalLanes } from "./terminal-lanes.js";
 import type { ServerInfoSource } from "./server-info.js";
-import type { OfferRefusal } from "./offer-store.js";
+import type { AuditActor, AuditLog } from "./audit-log.js";
+import { ConnectionAudit } from "./connection-audit.js";
+import type { InputSwitch } from "./input-switch.js";
+import { admitHello, type AdmissionContext, type Refused } from "./hello-admission.js";
 
-/** `once`: a single-use offer (consumed at admission; see offer-sessions.ts). The local offer is reusable. */
-export type OfferLookup = { psk: Uint8Array; once?: boolean } | { refused: OfferRefusal };
+export type { OfferLookup } from "./hello-admission.js";
 
-export interface ConnectionContext {
-  backend: CryptoBackend;
-  staticKey: KeyPair;
-  serverId: string;
-  /** Look up an offer id (base64url) for a handshake. */
-  lookupOffer(offerId: string): Promise<OfferLookup>;
-  /**
-   * Called after a successful handshake. A refusal means the offer changed meanwhile (a single-use offer consumed
-   * by a concurrent handshake, or a revoke): the session must not proceed.
-   */
-  commitOfferUse(offerId: string, once: boolean): Promise<true | OfferRefusal>;
+/** A live session as the offer and device trackers see it (offer-sessions.ts, device-sessions.ts). */
+export interface LiveSession {
+  close(code: number): void;
+  /** The device's rights changed (`paseo daemon devices set`): applies to the next request. */
+  setRights(rights: DeviceRights): void;
+}
+
+/**
+ * Admission (hello-admission.ts: lookupOffer, commitOfferUse, devices, actorOf) plus what a session needs.
+ */
+export interface ConnectionContext extends AdmissionContext {
   /**
    * Register a session once message 2 is sent, so that revoking or expiring its offer closes it (4103 / 4102).
    * Optional: without it sessions are not tracked.
    */
-  openSession?(offerId: string, once: boolean, session: { close(code: number): void }): SessionTicket;
+  openSession?(offerId: string, once: boolean, session: LiveSession): SessionTicket;
+  /** Register a device session: a revoke closes it (4114), a rights change applies at once (device-sessions.ts). */
+  openDeviceSession?(deviceId: string, session: LiveSession): SessionTicket;
+  /** Log lines and audit entries for device events (enrolled, seen). */
+  deviceEvents?: {
+    enrolled(device: import("../protocol/device.js").DeviceInfo, via: string): void;
+    seen(deviceId: string, from: string): void;
+  };
   agents: AgentManager;
   /** Writer/watcher lanes of terminal agents, shared by all connections (wired to `agents` with bindLanes). */
   lanes: TerminalLanes;
@@ -70,34 +65,26 @@ export interface ConnectionContext {
   idleTimeoutMs: number;
   /** Largest application message accepted from a client. */
   maxIncomingMessage: number;
+  /** The audit log (audit-log.ts); absent → nothing is recorded. */
+  audit?: AuditLog;
+  /** The input kill switch; absent → input always enabled. */
+  input?: InputSwitch;
 }
-
-const REFUSAL_CODES = {
-  unknown: CloseCode.OFFER_UNKNOWN,
-  expired: CloseCode.OFFER_EXPIRED,
-  revoked: CloseCode.OFFER_REVOKED,
-  used: CloseCode.OFFER_USED,
-} as const;
 
 type Phase = "hello" | "open" | "closed";
 
-/** Errors of a hello whose shape is wrong (4112), as opposed to one that did not authenticate (4100). */
-function isMalformedHello(err: unknown): boolean {
-  return (
-    err instanceof HelloError ||
-    err instanceof FrameError ||
-    err instanceof MessageTooLargeError ||
-    err instanceof NoiseMessageTooLargeError
-  );
-}
-
-export class ClientConnection implements PipeHandler {
+export class ClientConnection implements PipeHandler, LiveSession {
   private phase: Phase = "hello";
   private channel: SecureChannel | undefined;
   private streams: ConnectionStreams | undefined;
   private terminals: TerminalAttachments | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ticket: SessionTicket | undefined;
+  /** Who this session is, once the handshake completed (the audit log's actor). */
+  private actor: AuditActor | undefined;
+  /** What the daemon decided at the handshake (kind, rights); rights follow `paseo daemon devices set`. */
+  private session: SessionInfo | undefined;
+  private readonly audit: ConnectionAudit;
   private slot: HandshakeSlot | undefined;
   private helloTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly handlers;
@@ -107,6 +94,7 @@ export class ClientConnection implements PipeHandler {
     private readonly ctx: ConnectionContext,
   ) {
     this.handlers = createHandlers(ctx);
+    this.audit = new ConnectionAudit(ctx.audit, pipe.label); // "relay#12" / "local#3": the source tag is never shown
     // A silent connection may lose its slot to a newcomer (handshake-slots.ts says why): the client hears 4105.
     this.slot = ctx.handshakes.acquire(
       { evict: () => this.close(CloseCode.BUSY, "daemon busy: slot reclaimed from a silent connection") },
@@ -152,53 +140,49 @@ export class ClientConnection implements PipeHandler {
     this.phase = "open"; // further bytes before the reply are transport messages (and would fail to decrypt)
     clearTimeout(this.helloTimer);
     this.slot?.working();
-    let hello: ReturnType<typeof parseHello>;
-    try {
-      hello = parseHello(data);
-    } catch (err) {
-      return this.close(
-        err instanceof HelloError && err.code === "UNSUPPORTED_VERSION"
-          ? CloseCode.UNSUPPORTED_VERSION
-          : CloseCode.HELLO_INVALID,
-      );
-    }
-    const offerId = toBase64Url(hello.offerId);
-    const found = await this.ctx.lookupOffer(offerId);
+    const admitted = await admitHello(data, this.ctx);
     if (this.phase !== "open") return;
-    if ("refused" in found) {
-      this.ctx.log("info", `${this.pipe.label}: refused offer ${offerId.slice(0, 6)}…: ${found.refused}`);
-      return this.close(REFUSAL_CODES[found.refused]);
-    }
-    const handshake = new ServerHandshake({
-      backend: this.ctx.backend,
-      serverId: this.ctx.serverId,
-      staticKey: this.ctx.staticKey,
-      offerId: hello.offerId,
-      psk: found.psk,
-      channel: { maxIncomingMessage: this.ctx.maxIncomingMessage },
-    });
-    let early: AppMessage | undefined;
-    try {
-      early = handshake.readHello(hello.noiseMessage);
-    } catch (err) {
-      this.ctx.log("info", `${this.pipe.label}: handshake failed (${(err as PaseoError).code ?? "error"})`);
-      // Authenticated but badly framed (or oversized) is a broken peer, not a wrong secret: do not tell it to re-pair.
-      return this.close(isMalformedHello(err) ? CloseCode.HELLO_INVALID : CloseCode.HANDSHAKE_FAILED);
-    }
-    const once = found.once === true;
-    const committed = await this.ctx.commitOfferUse(offerId, once);
-    if (committed !== true) return this.close(REFUSAL_CODES[committed]);
-    const welcome = encodeControl({ t: "welcome", server: await this.ctx.info.get() });
+    if ("code" in admitted) return this.refuse(admitted);
+    const session = admitted.session;
+    const welcome = encodeControl({ t: "welcome", server: await this.ctx.info.get(), session });
     if (this.phase !== "open") return; // closed while collecting server info
-    const { message, channel } = handshake.reply({ type: MessageType.CONTROL, body: welcome });
+    const { message, channel } = admitted.reply({ type: MessageType.CONTROL, body: welcome });
+    if (admitted.commit) {
+      const committed = await admitted.commit(this.from());
+      if (this.phase !== "open") return;
+      if ("code" in committed) return this.refuse(committed);
+      this.ctx.deviceEvents?.enrolled(committed.enrolled, this.pipe.label);
+      this.audit.deviceEnrolled(committed.enrolled.id, {
+        offerId: committed.enrolled.offerId ?? "",
+        rights: committed.enrolled.rights,
+        sas: committed.enrolled.sas,
+        label: committed.enrolled.label,
+      });
+    }
     this.channel = channel;
+    this.session = { ...session };
     this.pipe.send(message);
-    this.ticket = this.ctx.openSession?.(offerId, once, this);
+    if (admitted.offer) this.ticket = this.ctx.openSession?.(admitted.offer.id, admitted.offer.once, this);
+    else if (session.deviceId) {
+      this.ticket = this.ctx.openDeviceSession?.(session.deviceId, this);
+      this.ctx.deviceEvents?.seen(session.deviceId, this.from());
+    }
+    this.actor = admitted.actor;
+    this.audit.handshakeAccepted(this.actor);
     this.releaseHandshakeSlot();
     this.streams = new ConnectionStreams(this.ctx.agents, this.streamSink());
     this.terminals = new TerminalAttachments(this.ctx.agents, this.ctx.lanes, this.streams, (evt) => this.send(evt));
     this.touch();
-    if (early) this.onMessage(early, true);
+    if (admitted.early) this.onMessage(admitted.early, true);
+  }
+
+  /** Where this client came from, as a device record shows it (the relay's source tag is never shown). */
+  private from(): string {
+    return this.pipe.label.startsWith("local") ? "local" : "relay";
+  }
+
+  setRights(rights: DeviceRights): void {
+    if (this.session) this.session.rights = rights;
   }
 
   private onTransport(data: Uint8Array): void {
@@ -232,47 +216,18 @@ export class ClientConnection implements PipeHandler {
     void this.handle(control, early);
   }
 
+  /** A refused hello: logged, audited with the close code's name when it named someone, then closed. */
+  private refuse(refused: Refused): void {
+    this.ctx.log("info", `${this.pipe.label}: refused (${refused.code}): ${refused.why}`);
+    if (refused.actor) this.audit.handshakeRefused(refused.actor, refused.code);
+    this.close(refused.code);
+  }
+
   private async handle(req: RpcRequest, early: boolean): Promise<void> {
+    let result: unknown;
+    let errorCode: string | undefined;
     try {
-      if (!isMethod(req.method))
-        throw new PaseoError(RpcErrorCode.UNKNOWN_METHOD, `unknown method "${req.method.slice(0, 40)}"`);
-      if (early && !READ_ONLY_METHODS.has(req.method)) {
-        throw new PaseoError(
-          RpcErrorCode.EARLY_DATA_REJECTED,
-          `${req.method} is not read-only and cannot be sent as early data`,
-        );
-      }
-      const method = req.method;
-      if (method === "agents.logs") {
-        const p = validateParams(method, req.params);
-        const { nextSeq } = this.streams!.prepare(p.sub, p.id, p.since ?? 1);
-        this.respond(req.id, { nextSeq });
-        this.streams!.start(p.sub, p.id, p.since ?? 1, p.follow === true, nextSeq);
-        return;
-      }
-      if (method === "agents.unsubscribe") {
-        const { sub } = validateParams(method, req.params);
-        this.streams!.stop(sub);
-        this.terminals!.detach(sub);
-        return this.respond(req.id, {});
-      }
-      if (method === "terminal.attach") {
-        const attached = await this.terminals!.attach(validateParams(method, req.params));
-        this.respond(req.id, attached.result);
-        attached.begin();
-        return;
-      }
-      if (method === "terminal.input")
-        return this.respond(req.id, await this.terminals!.input(validateParams(method, req.params)));
-      if (method === "terminal.resize")
-        return this.respond(req.id, await this.terminals!.resize(validateParams(method, req.params)));
-      if (method === "terminal.take")
-        return this.respond(req.id, this.terminals!.take(validateParams(method, req.params)));
-      if (method === "terminal.release")
-        return this.respond(req.id, this.terminals!.release(validateParams(method, req.params)));
-      if (method === "agents.input") this.terminals!.checkPlainInput(validateParams(method, req.params).id);
-      const handler = this.handlers[method] as (p: unknown) => Promise<unknown>;
-      this.respond(req.id, await handler(validateParams(method, req.params)));
+      result = await this.dispatch(req, early);
     } catch (err) {
       const code =
         err instanceof ParamsError
@@ -280,11 +235,75 @@ export class ClientConnection implements PipeHandler {
           : err instanceof PaseoError
             ? err.code
             : RpcErrorCode.INTERNAL;
+      errorCode = code;
       const message = err instanceof PaseoError ? err.message : "internal error";
       if (!(err instanceof PaseoError))
         this.ctx.log("warn", `${this.pipe.label}: ${req.method} failed: ${(err as Error)?.message}`);
       this.send({ t: "res", id: req.id, ok: false, error: { code, message } });
     }
+    if (this.actor) this.audit.request(this.actor, req.method, req.params, result, errorCode);
+  }
+
+  /** Run one request; responds itself and returns the result (for the audit log), or throws its error. */
+  private async dispatch(req: RpcRequest, early: boolean): Promise<unknown> {
+    if (!isMethod(req.method))
+      throw new PaseoError(RpcErrorCode.UNKNOWN_METHOD, `unknown method "${req.method.slice(0, 40)}"`);
+    if (early && !READ_ONLY_METHODS.has(req.method)) {
+      throw new PaseoError(
+        RpcErrorCode.EARLY_DATA_REJECTED,
+        `${req.method} is not read-only and cannot be sent as early data`,
+      );
+    }
+    const method = req.method;
+    if (this.session?.rights === "read-only") this.checkReadOnly(method, req.params);
+    // The kill switch: every agent-input path is refused while input is off (the session stays open).
+    if (method === "agents.input" || method === "terminal.input") this.ctx.input?.check();
+    const reply = <T>(result: T): T => {
+      this.respond(req.id, result);
+      return result;
+    };
+    if (method === "agents.logs") {
+      const p = validateParams(method, req.params);
+      const { nextSeq } = this.streams!.prepare(p.sub, p.id, p.since ?? 1);
+      reply({ nextSeq });
+      this.streams!.start(p.sub, p.id, p.since ?? 1, p.follow === true, nextSeq);
+      return undefined;
+    }
+    if (method === "agents.unsubscribe") {
+      const { sub } = validateParams(method, req.params);
+      this.streams!.stop(sub);
+      this.terminals!.detach(sub);
+      return reply({});
+    }
+    if (method === "terminal.attach") {
+      const attached = await this.terminals!.attach(validateParams(method, req.params));
+      reply(attached.result);
+      attached.begin();
+      return attached.result;
+    }
+    if (method === "terminal.input") return reply(await this.terminals!.input(validateParams(method, req.params)));
+    if (method === "terminal.resize") return reply(await this.terminals!.resize(validateParams(method, req.params)));
+    if (method === "terminal.take") return reply(this.terminals!.take(validateParams(method, req.params)));
+    if (method === "terminal.release") return reply(this.terminals!.release(validateParams(method, req.params)));
+    if (method === "agents.input") this.terminals!.checkPlainInput(validateParams(method, req.params).id);
+    const handler = this.handlers[method] as (p: unknown) => Promise<unknown>;
+    return reply(await handler(validateParams(method, req.params)));
+  }
+
+  /**
+   * The rights choke point: a read-only session's state-changing request never reaches a handler. A terminal
+   * attach is served as a watch (like `tmux attach -r`); asking to take the writer lane is refused.
+   */
+  private checkReadOnly(method: string, params: Record<string, unknown>): void {
+    const allowed = READ_ONLY_DEVICE_METHODS.has(method) && !(method === "terminal.attach" && params.take === true);
+    if (!allowed) {
+      const who = this.session?.deviceId ?? "this session";
+      throw new PaseoError(
+        RpcErrorCode.FORBIDDEN,
+        `${method} is not allowed: device ${who} is read-only (on the daemon's machine: paseo daemon devices set ${who} --control)`,
+      );
+    }
+    if (method === "terminal.attach") params.mode = "watch";
   }
 
   private respond(id: number, result: unknown): void {

@@ -15,6 +15,8 @@ import { PSK_LEN } from "../protocol/noise/index.js";
 import { startRelay, type Relay } from "../relay/index.js";
 import { AgentManager } from "./agents/index.js";
 import { ClientConnection, type ConnectionContext } from "./connection.js";
+import { DEVICES_FILE, DeviceStore } from "./device-store.js";
+import { DeviceSessions } from "./device-sessions.js";
 import { bindLanes } from "./terminal-attachments.js";
 import { TerminalLanes } from "./terminal-lanes.js";
 import { HandshakeSlots } from "./handshake-slots.js";
@@ -35,6 +37,9 @@ import {
   type DaemonStatusFile,
 } from "./runtime-files.js";
 import { ServerInfoSource } from "./server-info.js";
+import { AuditLog } from "./audit-log.js";
+import { INPUT_FILE, InputSwitch } from "./input-switch.js";
+import { resolveRelayHost } from "./relay-host.js";
 
 /** The built browser app (dist/web/ next to dist/daemon/), served by the embedded relay so pairing links open it. */
 function builtWebApp(): string | undefined {
@@ -63,6 +68,13 @@ export interface DaemonOptions {
   listen?: { host: string; port: number };
   /** Port for the embedded relay (default config.json's embeddedRelayPort, else 7431). */
   embeddedRelayPort?: number;
+  /**
+   * Where the embedded relay listens: "0.0.0.0", an interface name or an address (relay-host.ts). Default
+   * config.json's embeddedRelayHost, else loopback only.
+   */
+  embeddedRelayHost?: string;
+  /** Host put in links for a LAN embedded relay (default config.json's embeddedRelayAdvertise, else the LAN address). */
+  embeddedRelayAdvertise?: string;
   /** Create a pairing offer at start (label "daemon start", 24 h) and return its link. Default true. */
   pairOnStart?: boolean;
   backend?: CryptoBackend;
@@ -81,6 +93,8 @@ export interface Daemon {
   readonly home: string;
   readonly localUrl: string;
   readonly embeddedRelay: Relay | undefined;
+  /** The embedded relay's address in links when it is on the LAN (`--relay-host`); undefined on loopback. */
+  readonly lanRelay: RelayEndpoint | undefined;
   readonly relayStatus: RelayLinkStatus | null;
   readonly pairing: Pairing | undefined;
   readonly agents: AgentManager;
@@ -97,6 +111,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const cleanup = async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn();
   };
+  let scheduleStatusRef: () => void = () => {}; // set once the status writer exists
   try {
     const backend = options.backend ?? (await loadDefaultBackend());
     const identity = await loadOrCreateIdentity(home, backend);
@@ -106,12 +121,36 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       offers.flush().catch((err: Error) => log("warn", `could not record offer uses: ${err.message}`)),
     );
     const offerSessions = new OfferSessions(offers, log);
+    // The audit log: a failing write never stops the daemon; it is logged once and shown by `daemon status`.
+    const audit = AuditLog.open(home, {
+      rotate: true,
+      onFailure: (f) => {
+        log("error", `cannot write the audit log (${f.message}); serving on, entries are being lost`);
+        scheduleStatusRef();
+      },
+    });
+    cleanups.push(() => audit.close());
+    const input = new InputSwitch(home, (state) => {
+      log("info", `input ${state.inputEnabled ? "enabled" : "disabled"} (input.json)`);
+      scheduleStatusRef();
+    });
+    const devices = new DeviceStore(home);
+    cleanups.push(() =>
+      devices
+        .flush()
+        .catch((err: Error) => log("warn", `could not record when devices were last seen: ${err.message}`)),
+    );
+    const deviceSessions = new DeviceSessions(devices, log);
+    cleanups.push(() => deviceSessions.stop());
+    // One watcher on the home directory serves offers.json, devices.json and input.json.
+    offerSessions.alsoWatch(INPUT_FILE, () => input.refresh());
+    offerSessions.alsoWatch(DEVICES_FILE, () => deviceSessions.recheck());
     offerSessions.start();
     cleanups.push(() => offerSessions.stop());
     const agents = new AgentManager({ dir: join(home, "agents"), stopGraceMs: options.stopGraceMs, log });
     await agents.open();
     cleanups.push(() => agents.close({ killAgents }));
-    const info = new ServerInfoSource(identity, home);
+    const info = new ServerInfoSource(identity, home, () => input.enabled);
     const startedAt = new Date().toISOString();
 
     // The local offer: fresh secret every start, never in offers.json (so `pair --rotate` cannot lock you out).
@@ -142,6 +181,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         if (offerId === localOfferId) return { confirm() {}, release() {} };
         return offerSessions.open(offerId, once, session);
       },
+      devices: {
+        byKey: (key) => devices.byKey(key),
+        spendTicket: (offerId, deviceId) =>
+          offerId === localOfferId ? Promise.resolve("unknown") : offers.enrollDevice(offerId, deviceId),
+        record: async (device) => {
+          const result = await devices.enroll(device);
+          return "refused" in result ? result : { device: result.device };
+        },
+      },
+      openDeviceSession: (deviceId, session) => deviceSessions.open(deviceId, session),
+      deviceEvents: {
+        enrolled: (device, via) =>
+          log(
+            "info",
+            `${via}: enrolled device ${device.id} (${device.label}, ${device.rights}); compare code ${device.sas}`,
+          ),
+        seen: (deviceId, from) => devices.seen(deviceId, from),
+      },
       agents,
       lanes,
       info,
@@ -151,6 +208,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? DAEMON_DEFAULTS.handshakeTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs ?? DAEMON_DEFAULTS.idleTimeoutMs,
       maxIncomingMessage: DAEMON_DEFAULTS.maxIncomingMessage,
+      audit,
+      input,
+      actorOf: (offerId) => (offerId === localOfferId ? { kind: "local", id: null } : { kind: "offer", id: offerId }),
     };
     let stopping = false;
     const onClient = (pipe: import("./pipe.js").ClientPipe) => {
@@ -180,23 +240,36 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     );
     cleanups.push(() => removeRuntimeFiles(home));
 
-    // Relay: explicit, configured, or embedded on loopback.
+    // Relay: explicit, configured, or embedded (loopback by default, on the LAN with --relay-host).
     let relayEndpoint = options.relay === undefined ? config.relay : options.relay;
     let embeddedRelay: Relay | undefined;
+    let lanRelay: RelayEndpoint | undefined;
+    let embeddedListen: string | undefined;
     if (relayEndpoint === undefined) {
       const port =
         options.embeddedRelayPort ?? config.embeddedRelayPort ?? Number(DEFAULT_EMBEDDED_RELAY.endpoint.split(":")[1]);
+      const binding = resolveRelayHost(
+        options.embeddedRelayHost ?? config.embeddedRelayHost,
+        options.embeddedRelayAdvertise ?? config.embeddedRelayAdvertise,
+      );
       const webApp = builtWebApp();
       embeddedRelay = await startRelay({
-        host: "127.0.0.1",
+        host: binding.bind,
+        alsoListen: binding.alsoListen,
         port,
-        // The embedded relay is the user's own process on loopback: serving the app from it is serving it from the
-        // user's machine (the same trust as `paseo open`), so its links open in a browser with no extra setup.
+        // The embedded relay is the user's own process: serving the app from it is serving it from the user's
+        // machine (the same trust as `paseo open`), so its links open in a browser with no extra setup. On the LAN
+        // (`--relay-host`, the user's explicit choice) the page travels over the LAN unencrypted: docs/protocol.md §1.
         ...(webApp !== undefined ? { serveApp: true, staticDir: webApp } : {}),
         log: (level, msg) => log(level === "debug" ? "debug" : "info", `embedded relay: ${msg}`),
       });
       cleanups.push(() => embeddedRelay!.close());
+      // The daemon's own link stays on loopback (the relay listens there too); links name the LAN address.
       relayEndpoint = { endpoint: `127.0.0.1:${embeddedRelay.port}`, tls: false };
+      if (binding.lan) {
+        lanRelay = { endpoint: `${binding.advertise}:${embeddedRelay.port}`, tls: false };
+        embeddedListen = `${embeddedRelay.host.includes(":") ? `[${embeddedRelay.host}]` : embeddedRelay.host}:${embeddedRelay.port}`;
+      }
     }
 
     let link: RelayLink | undefined;
@@ -210,9 +283,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         serverId: identity.serverId,
         fingerprint: identity.fingerprint,
         local: { url: `ws://${local.host}:${local.port}` },
-        embeddedRelay: embeddedRelay ? { url: embeddedRelay.url } : null,
+        embeddedRelay: embeddedRelay
+          ? { url: embeddedRelay.url, ...(lanRelay ? { listen: embeddedListen!, advertised: lanRelay } : {}) }
+          : null,
         relay: link?.status ?? null,
         agents: { running: all.filter((a) => a.state === "running").length, total: all.length },
+        input: { enabled: input.current.inputEnabled, changedAt: input.current.changedAt },
+        audit: { path: audit.path, failure: audit.failure ?? null },
       };
     };
     // Relay state changes are written at once (status must never look green while the path is down);
@@ -233,6 +310,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }, 200);
     };
     agents.on("agent", scheduleStatus);
+    scheduleStatusRef = scheduleStatus;
     if (relayEndpoint) {
       link = new RelayLink({
         relay: relayEndpoint,
@@ -268,7 +346,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         backend,
         identity,
         store: offers,
-        relay: relayEndpoint,
+        relay: lanRelay ?? relayEndpoint,
+        ownRelay: lanRelay !== undefined,
         label: "daemon start",
         ttlMs: 24 * 3600_000,
       });
@@ -281,6 +360,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       home,
       localUrl: `ws://${local.host}:${local.port}`,
       embeddedRelay,
+      lanRelay,
       get relayStatus() {
         return link?.status ?? null;
       },

@@ -295,6 +295,13 @@ export interface PaseoConfig {
   publicUrl?: string;
   /** Port of the embedded loopback relay (when no relay is set); saved by `daemon start --relay-port`. Default 7431. */
   embeddedRelayPort?: number;
+  /**
+   * Where the embedded relay listens, as typed to `daemon start --relay-host`: "0.0.0.0", an interface name or an
+   * address (relay-host.ts resolves it at every start). Absent or loopback: 127.0.0.1 only.
+   */
+  embeddedRelayHost?: string;
+  /** `--relay-advertise`: the host links name for a LAN embedded relay instead of the interface's address. */
+  embeddedRelayAdvertise?: string;
   /** Other keys are preserved by loadConfig/saveConfig. */
   [key: string]: unknown;
 }
@@ -327,6 +334,11 @@ function validateConfig(value: unknown, path: string): PaseoConfig {
     const port = cfg.embeddedRelayPort;
     if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)
       bad('"embeddedRelayPort" must be a port number from 1 to 65535');
+  }
+  for (const key of ["embeddedRelayHost", "embeddedRelayAdvertise"] as const) {
+    const v = cfg[key];
+    if (v !== undefined && (typeof v !== "string" || !/^[\w.:%[\]-]{1,253}$/.test(v)))
+      bad(`"${key}" must be an interface name, an address or a host name`);
   }
   return cfg;
 }

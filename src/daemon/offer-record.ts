@@ -7,6 +7,7 @@ import { PaseoError } from "../protocol/errors.js";
 import { OFFER_ID_LEN } from "../protocol/handshake.js";
 import { PSK_LEN } from "../protocol/noise/index.js";
 import { offerLabelProblem } from "../protocol/offer-label.js";
+import type { DeviceRights } from "../protocol/device.js";
 
 export interface OfferRecord {
   /** base64url, 12 bytes — the offerId in the offer and the hello. */
@@ -19,6 +20,17 @@ export interface OfferRecord {
   /** Single use: after one successful handshake the offer is "used". */
   once: boolean;
   uses: number;
+  /**
+   * An enrollment ticket (offer v4, docs/protocol.md §3): it admits only 0x03 hellos, each enrolling one device
+   * (a 0x01 hello with it is refused with 4115). Absent = a bearer offer (v3).
+   */
+  ticket?: true;
+  /** Rights of the devices a ticket enrolls (absent = control). */
+  rights?: DeviceRights;
+  /** A ticket that enrolls up to this many devices (`pair --uses N`); absent with once=false = unlimited. */
+  maxUses?: number;
+  /** The devices this ticket enrolled, oldest first. */
+  devices?: string[];
   lastUsedAt?: string;
   revokedAt?: string;
 }
@@ -34,6 +46,12 @@ export interface CreateOfferOptions {
   /** Lifetime in ms; no expiry when omitted. */
   ttlMs?: number;
   once?: boolean;
+  /** Make an enrollment ticket (v4) instead of a bearer offer (v3). */
+  ticket?: boolean;
+  /** Tickets only: rights of the devices it enrolls. */
+  rights?: DeviceRights;
+  /** Tickets only: how many devices it may enroll (1 = single use, the default for tickets via `once`). */
+  maxUses?: number;
 }
 
 export type OfferStoreErrorCode =
@@ -54,6 +72,7 @@ export class OfferStoreError extends PaseoError {
 export function offerState(record: OfferRecord, now: number = Date.now()): OfferState {
   if (record.revokedAt !== undefined) return "revoked";
   if (record.once && record.uses > 0) return "used";
+  if (record.maxUses !== undefined && record.uses >= record.maxUses) return "used";
   if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now) return "expired";
   return "active";
 }
@@ -70,7 +89,11 @@ export function newOfferRecord(
   now: number,
   randomBytes: (n: number) => Uint8Array,
 ): OfferRecord {
-  const { label, ttlMs, once } = options;
+  const { label, ttlMs, once, ticket, rights, maxUses } = options;
+  if ((rights !== undefined || maxUses !== undefined) && !ticket)
+    throw new OfferStoreError("OFFER_OPTIONS", "rights and a use count apply to enrollment tickets only");
+  if (maxUses !== undefined && (!Number.isInteger(maxUses) || maxUses < 1))
+    throw new OfferStoreError("OFFER_OPTIONS", `uses must be a whole number ≥ 1 (got ${maxUses})`);
   if (label !== undefined) {
     const problem = offerLabelProblem(label);
     if (problem !== undefined) throw new OfferStoreError("OFFER_OPTIONS", `label ${problem}`);
@@ -86,6 +109,12 @@ export function newOfferRecord(
     uses: 0,
   };
   if (label !== undefined) record.label = label;
+  if (ticket) {
+    record.ticket = true;
+    record.devices = [];
+    if (rights === "read-only") record.rights = rights;
+    if (maxUses !== undefined && !record.once) record.maxUses = maxUses;
+  }
   if (ttlMs !== undefined) record.expiresAt = new Date(now + ttlMs).toISOString();
   return record;
 }

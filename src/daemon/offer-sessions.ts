@@ -62,6 +62,8 @@ export class OfferSessions {
   private checking: Promise<void> | undefined;
   private recheckQueued = false;
   private stopped = false;
+  /** Other files in the home directory whose changes someone wants to hear of (input.json): one watcher for all. */
+  private readonly alsoWatched = new Map<string, () => void>();
 
   constructor(
     private readonly store: OfferStore,
@@ -69,11 +71,22 @@ export class OfferSessions {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Start watching the home directory for offers.json changes. */
+  /**
+   * Also call `onChange` when `filename` in the home directory changes (e.g. the input kill switch, input.json).
+   * The same watcher serves it, so the daemon holds one watch on its home, not one per file.
+   */
+  alsoWatch(filename: string, onChange: () => void): void {
+    this.alsoWatched.set(filename, onChange);
+  }
+
+  /** Start watching the home directory for offers.json changes (and the files given to alsoWatch). */
   start(): void {
     try {
       this.watcher = watch(this.store.home, { persistent: false }, (_event, filename) => {
-        if (filename === null || String(filename) === OFFERS_FILE) this.recheck();
+        const name = filename === null ? null : String(filename);
+        if (name === null || name === OFFERS_FILE) this.recheck();
+        if (name === null) for (const fn of this.alsoWatched.values()) fn();
+        else this.alsoWatched.get(name)?.();
       });
       this.watcher.on("error", (err) => {
         this.log("warn", `offer watch failed (${err.message}); revocations are checked every ${SWEEP_MS} ms instead`);

@@ -12,6 +12,7 @@ import type { CryptoBackend } from "../protocol/crypto/backend.js";
 import { randomBytes } from "node:crypto";
 import { fromBase64Url, toBase64Url } from "../protocol/encoding.js";
 import { describeInput } from "../protocol/redact.js";
+import type { DeviceRights } from "../protocol/device.js";
 import { assertSafeHome } from "./home-safety.js";
 import {
   type CreateOfferOptions,
@@ -41,8 +42,11 @@ export { MAX_INACTIVE_RECORDS, OFFERS_FILE } from "./offers-file-format.js";
 export { type RecordUseResult, USE_FLUSH_MS } from "./offer-uses.js";
 
 export type HandshakeLookup =
-  | { psk: Uint8Array; id: string; once: boolean; label?: string }
+  | { psk: Uint8Array; id: string; once: boolean; label?: string; ticket?: true; rights?: DeviceRights }
   | { refused: OfferRefusal };
+
+/** Device ids remembered per reusable ticket (the newest; older ones are still in devices.json with offerId). */
+export const MAX_TICKET_DEVICES = 100;
 
 export interface OfferStoreOptions {
   backend?: CryptoBackend;
@@ -175,7 +179,30 @@ export class OfferStore {
     if (state !== "active") return { refused: state };
     const result: HandshakeLookup = { psk: fromBase64Url(record.secretB64)!, id: record.id, once: record.once };
     if (record.label !== undefined) result.label = record.label;
+    if (record.ticket) {
+      result.ticket = true;
+      result.rights = record.rights ?? "control";
+    }
     return result;
+  }
+
+  /**
+   * Spend one use of enrollment ticket `offerId` on device `deviceId`, persisted under the lock before the daemon
+   * replies (so concurrent enrollments on a single-use ticket cannot both win, and a replayed hello finds it used).
+   * A device the ticket already enrolled spends nothing (a retried enrollment).
+   */
+  async enrollDevice(offerId: string, deviceId: string): Promise<true | OfferRefusal> {
+    return this.update((records, now): true | OfferRefusal => {
+      const record = records.find((r) => r.id === offerId);
+      if (!record) return "unknown";
+      if (record.devices?.includes(deviceId) && record.revokedAt === undefined) return true;
+      const state = offerState(this.effective(record), now);
+      if (state !== "active") return state;
+      record.uses += 1;
+      record.lastUsedAt = new Date(now).toISOString();
+      record.devices = [...(record.devices ?? []), deviceId].slice(-MAX_TICKET_DEVICES);
+      return true;
+    });
   }
 
   /** The records as they are on disk now (re-read only when the file changed), for the live-session checks. */

@@ -5,6 +5,7 @@
 import { fromBase64Url } from "../protocol/encoding.js";
 import { OFFER_ID_LEN } from "../protocol/handshake.js";
 import { PSK_LEN } from "../protocol/noise/index.js";
+import { type DeviceRights, isDeviceRights } from "../protocol/device.js";
 import { type OfferRecord, OfferStoreError, offerState } from "./offer-record.js";
 
 export const OFFERS_FILE = "offers.json";
@@ -49,11 +50,21 @@ export function parseOffersFile(value: unknown, path: string): OfferRecord[] {
       if (r[k] !== undefined && !isIso(r[k])) throw corrupt(`${at} has a bad ${k}`);
     }
     if (r.label !== undefined && typeof r.label !== "string") throw corrupt(`${at} has a bad label`);
+    if (r.ticket !== undefined && r.ticket !== true) throw corrupt(`${at}: "ticket" must be true or absent`);
+    if (r.rights !== undefined && !isDeviceRights(r.rights)) throw corrupt(`${at} has bad rights`);
+    if (r.maxUses !== undefined && (typeof r.maxUses !== "number" || !Number.isInteger(r.maxUses) || r.maxUses < 1))
+      throw corrupt(`${at}: "maxUses" must be a count ≥ 1`);
+    if (r.devices !== undefined && (!Array.isArray(r.devices) || !r.devices.every((d) => typeof d === "string")))
+      throw corrupt(`${at}: "devices" must be a list of device ids`);
     const rec: OfferRecord = { id: r.id, secretB64: r.secretB64, createdAt: r.createdAt, once: r.once, uses: r.uses };
     if (r.label !== undefined) rec.label = r.label as string;
     if (r.expiresAt !== undefined) rec.expiresAt = r.expiresAt as string;
     if (r.lastUsedAt !== undefined) rec.lastUsedAt = r.lastUsedAt as string;
     if (r.revokedAt !== undefined) rec.revokedAt = r.revokedAt as string;
+    if (r.ticket === true) rec.ticket = true;
+    if (r.rights !== undefined) rec.rights = r.rights as DeviceRights;
+    if (r.maxUses !== undefined) rec.maxUses = r.maxUses as number;
+    if (r.devices !== undefined) rec.devices = [...(r.devices as string[])];
     return rec;
   });
 }

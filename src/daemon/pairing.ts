@@ -14,6 +14,8 @@ import { DEFAULT_EMBEDDED_RELAY, type PaseoConfig, isProcessAlive, loadConfig } 
 import { type DaemonIdentity, loadOrCreateIdentity } from "./identity.js";
 import { type CreateOfferOptions, type OfferRecord, OfferStore } from "./offer-store.js";
 import { readPid, readStatus } from "./runtime-files.js";
+import { appendAudit } from "./audit-log.js";
+import { isLoopbackRelayHost, resolveRelayHost } from "./relay-host.js";
 
 /**
  * The relay offers point at: explicit > the relay the running daemon actually uses > config.json's relay > the
@@ -42,11 +44,36 @@ export class NoRelayError extends PaseoError {
  * status is not written yet), null when it runs without a relay.
  */
 export async function runningDaemonRelay(home: string): Promise<RelayEndpoint | null | undefined> {
+  const running = await runningDaemonLinkRelay(home);
+  return running === undefined || running === null ? running : running.relay;
+}
+
+/**
+ * runningDaemonRelay() plus whether that relay is the daemon's own embedded relay on the LAN: then links name its
+ * advertised LAN endpoint (the daemon's own link to it is on loopback) and it serves the app (pairingBase).
+ */
+async function runningDaemonLinkRelay(
+  home: string,
+): Promise<{ relay: RelayEndpoint; lan: boolean } | null | undefined> {
   const pid = await readPid(home);
   if (pid === undefined || !isProcessAlive(pid)) return undefined;
   const status = await readStatus(home);
   if (!status || status.pid !== pid) return undefined;
-  return status.relay ? { endpoint: status.relay.endpoint, tls: status.relay.tls } : null;
+  const advertised = status.embeddedRelay?.advertised;
+  if (advertised) return { relay: { endpoint: advertised.endpoint, tls: advertised.tls }, lan: true };
+  return status.relay ? { relay: { endpoint: status.relay.endpoint, tls: status.relay.tls }, lan: false } : null;
+}
+
+/**
+ * The LAN endpoint `paseo daemon start` would advertise with this config (embeddedRelayHost set, no relay), or
+ * undefined. Resolved against the interfaces now: RelayHostError when the saved interface is gone.
+ */
+export function configuredLanRelay(config: PaseoConfig): RelayEndpoint | undefined {
+  if (config.relay || isLoopbackRelayHost(config.embeddedRelayHost)) return undefined;
+  const binding = resolveRelayHost(config.embeddedRelayHost, config.embeddedRelayAdvertise);
+  if (!binding.lan) return undefined;
+  const port = config.embeddedRelayPort ?? Number(DEFAULT_EMBEDDED_RELAY.endpoint.split(":")[1]);
+  return { endpoint: `${binding.advertise}:${port}`, tls: false };
 }
 
 /**
@@ -59,12 +86,14 @@ export const NO_APP_URL_BASE = "paseo://open";
 /**
  * Base URL of pairing links (docs/protocol.md §1): the configured app URL (appUrl, or its older name publicUrl); else
  * the relay's own URL when the relay runs on this machine (loopback: the embedded relay, which serves the app, or
- * the user's own); else NO_APP_URL_BASE — never a remote relay, which may not be trusted with the page.
+ * the user's own) or is the daemon's embedded relay that the user put on the LAN (`ownLanRelay`: `--relay-host`,
+ * the only page a phone's browser can open for a ws:// relay); else NO_APP_URL_BASE — never a remote relay, which
+ * may not be trusted with the page.
  */
-export function pairingBase(config: PaseoConfig, relay: RelayEndpoint): string {
+export function pairingBase(config: PaseoConfig, relay: RelayEndpoint, ownLanRelay = false): string {
   const app = config.appUrl ?? config.publicUrl;
   if (typeof app === "string" && app !== "") return app;
-  if (isLoopbackEndpoint(relay.endpoint)) return `${relay.tls ? "https" : "http"}://${relay.endpoint}`;
+  if (ownLanRelay || isLoopbackEndpoint(relay.endpoint)) return `${relay.tls ? "https" : "http"}://${relay.endpoint}`;
   return NO_APP_URL_BASE;
 }
 
@@ -82,11 +111,11 @@ export const NO_APP_URL_HINT =
 export function buildOffer(
   identity: Pick<DaemonIdentity, "publicKey" | "serverId">,
   relay: RelayEndpoint,
-  record: Pick<OfferRecord, "id" | "secretB64" | "expiresAt" | "label">,
+  record: Pick<OfferRecord, "id" | "secretB64" | "expiresAt" | "label" | "ticket">,
   backend?: CryptoBackend,
 ): Offer {
   const offer: Offer = {
-    v: 3,
+    v: record.ticket ? 4 : 3,
     serverId: identity.serverId,
     daemonPublicKeyB64: toBase64Url(identity.publicKey),
     relay: { endpoint: relay.endpoint, tls: relay.tls },
@@ -103,6 +132,8 @@ export interface CreatePairingOptions extends CreateOfferOptions {
   backend?: CryptoBackend;
   /** Overrides config.json's relay for this offer. */
   relay?: RelayEndpoint;
+  /** `relay` is this daemon's embedded relay on the LAN (it serves the app: links point at it, pairingBase). */
+  ownRelay?: boolean;
   /** Revoke every active offer before creating this one. */
   rotate?: boolean;
   /** Already loaded by a running daemon: skip reading identity.json again and share its offer store. */
@@ -127,18 +158,23 @@ export async function createPairing(options: CreatePairingOptions): Promise<Pair
   const backend = options.backend ?? (await loadDefaultBackend());
   const identity = options.identity ?? (await loadOrCreateIdentity(options.home, backend));
   const config = await loadConfig(options.home);
-  const running = options.relay ? undefined : await runningDaemonRelay(options.home);
+  const running = options.relay ? undefined : await runningDaemonLinkRelay(options.home);
   if (running === null) throw new NoRelayError(options.home);
-  const relay = pairingRelay(config, options.relay, running);
+  const lan = options.relay || running ? undefined : configuredLanRelay(config);
+  const relay = lan ?? pairingRelay(config, options.relay, running?.relay);
+  const ownLanRelay = options.relay ? options.ownRelay === true : lan !== undefined || running?.lan === true;
   if (!isValidRelayEndpoint(relay.endpoint)) {
     throw new OfferError(`relay endpoint must be host:port (got "${describeInput(relay.endpoint)}")`);
   }
-  const base = pairingBase(config, relay);
+  const base = pairingBase(config, relay, ownLanRelay);
   const store = options.store ?? new OfferStore(options.home, { backend });
   const create: CreateOfferOptions = {};
   if (options.label !== undefined) create.label = options.label;
   if (options.ttlMs !== undefined) create.ttlMs = options.ttlMs;
   if (options.once !== undefined) create.once = options.once;
+  if (options.ticket) create.ticket = true;
+  if (options.rights !== undefined) create.rights = options.rights;
+  if (options.maxUses !== undefined) create.maxUses = options.maxUses;
   let record: OfferRecord;
   let revoked: string[] = [];
   if (options.rotate) {
@@ -147,6 +183,16 @@ export async function createPairing(options: CreatePairingOptions): Promise<Pair
     record = await store.createOffer(create);
   }
   const offer = buildOffer(identity, relay, record, backend);
+  // Ids, label and limits only: the offer's secret and its link never reach the audit log.
+  for (const id of revoked) appendAudit(options.home, { event: "offer.revoked", offerId: id, by: "pair --rotate" });
+  appendAudit(options.home, {
+    event: "offer.created",
+    offerId: record.id,
+    label: record.label ?? null,
+    once: record.once,
+    expiresAt: record.expiresAt ?? null,
+    ...(record.ticket ? { ticket: true, rights: record.rights ?? "control", maxUses: record.maxUses ?? null } : {}),
+  });
   return {
     offer,
     link: offerToLink(offer, base),

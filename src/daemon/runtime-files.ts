@@ -4,6 +4,7 @@
  *   daemon-status.json — what `paseo daemon status` shows: relay path state, local endpoint, updated on change
  *   local-offer.json  — the offer for the loopback server (0600: only this user can drive the local daemon)
  */
+import type { RelayEndpoint } from "../protocol/relay-url.js";
 import { constants as fsConstants, promises as fs } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
@@ -64,9 +65,17 @@ export interface DaemonStatusFile {
   serverId: string;
   fingerprint: string;
   local: { url: string } | null;
-  embeddedRelay: { url: string } | null;
+  /**
+   * The embedded relay, if any. `listen`/`advertised` only when it is on the LAN (`--relay-host`): where it listens
+   * (the daemon's link still uses loopback) and the endpoint links name.
+   */
+  embeddedRelay: { url: string; listen?: string; advertised?: RelayEndpoint } | null;
   relay: RelayLinkStatus | null;
   agents: { running: number; total: number };
+  /** The input kill switch as the daemon applies it (input.json). */
+  input?: { enabled: boolean; changedAt: string | null };
+  /** The audit log; `failure` is set while writes fail (disk full): the daemon serves on without recording. */
+  audit?: { path: string; failure: { at: string; message: string } | null };
 }
 
 export async function writeStatus(home: string, status: DaemonStatusFile): Promise<void> {

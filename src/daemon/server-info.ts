@@ -34,6 +34,8 @@ export class ServerInfoSource {
   constructor(
     private readonly identity: { serverId: string; fingerprint: string },
     private readonly home: string,
+    /** The input kill switch's current state (input-switch.ts). */
+    private readonly inputEnabled: () => boolean = () => true,
   ) {}
 
   async get(): Promise<ServerInfo> {
@@ -48,6 +50,7 @@ export class ServerInfoSource {
       capabilities: CAPABILITIES,
       metrics: await this.metrics(),
       time: new Date().toISOString(),
+      inputEnabled: this.inputEnabled(),
     };
   }
 

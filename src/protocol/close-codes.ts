@@ -30,6 +30,9 @@ export const CloseCode = {
   DAEMON_SHUTDOWN: 4110,
   UNSUPPORTED_VERSION: 4111,
   HELLO_INVALID: 4112,
+  DEVICE_UNKNOWN: 4113,
+  DEVICE_REVOKED: 4114,
+  ENROLLMENT_REQUIRED: 4115,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCode;
@@ -60,6 +63,9 @@ export const closeReason: Record<number, string> = {
   4110: "daemon shutting down",
   4111: "protocol version not supported by this daemon",
   4112: "malformed hello",
+  4113: "device not enrolled on this daemon",
+  4114: "device revoked",
+  4115: "this offer is an enrollment ticket: enroll a device with it",
 };
 
 export function closeCodeName(code: number): string {

@@ -9,3 +9,4 @@ export { SecureChannel, REKEY_INTERVAL } from "./secure-channel.js";
 export * from "./rpc.js";
 export { deriveServerId, keyFingerprint } from "./server-id.js";
 export * from "./close-codes.js";
+export * from "./device.js";

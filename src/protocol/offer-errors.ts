@@ -5,7 +5,7 @@
  * catches all of them while `err.code` tells them apart:
  *   OfferError         OFFER_INVALID  — malformed input: bad base64, bad JSON, missing field, wrong length …
  *   OfferExpiredError  OFFER_EXPIRED  — expiresAt is in the past (or the daemon said 4102)
- *   OfferVersionError  OFFER_VERSION  — `v` is not 3 (v2 offers from an older paseo get a re-pair message)
+ *   OfferVersionError  OFFER_VERSION  — `v` is not 3 or 4 (v2 offers from an older paseo get a re-pair message)
  *   OfferRevokedError  OFFER_REVOKED  — the daemon refused the offer as revoked / unknown / already used
  * No message ever contains the pairing secret or a whole link.
  */
@@ -43,7 +43,9 @@ export class OfferVersionError extends OfferError {
   /** The `v` found in the offer. */
   readonly version: number;
   constructor(version: number, message?: string) {
-    super(message ?? `offer version ${version} is not supported by this paseo (supports 3)`, { code: "OFFER_VERSION" });
+    super(message ?? `offer version ${version} is not supported by this paseo (supports 3 and 4)`, {
+      code: "OFFER_VERSION",
+    });
     this.version = version;
   }
 }

@@ -22,13 +22,16 @@ import { deriveServerId, SERVER_ID_RE } from "./server-id.js";
 import type { RelayEndpoint } from "./relay-url.js";
 
 export const OFFER_VERSION = 3;
+/** v4: an enrollment ticket (issue 16, §3): same fields as v3, used only in a 0x03 hello to enroll a device key. */
+export const TICKET_OFFER_VERSION = 4;
 export { MAX_OFFER_LABEL_CHARS } from "./offer-label.js";
 /** Longest text parseOffer() looks at. A real offer link is well under 1 KiB. */
 export const MAX_OFFER_TEXT_CHARS = 64 * 1024;
 export const OFFER_FRAGMENT = "#offer=";
 
 export interface Offer {
-  v: 3;
+  /** 3 = bearer offer (hello 0x01); 4 = enrollment ticket (hello 0x03). */
+  v: 3 | 4;
   /** 26 base32 characters, derived from daemonPublicKeyB64 (§2). */
   serverId: string;
   /** base64url of the daemon's 32-byte X25519 public key. */
@@ -129,6 +132,11 @@ function toMillis(now: number | Date | undefined): number {
 /** SHA-256 without loading a whole crypto backend: parsing an offer must stay cheap for `paseo ls`. */
 const plainSha256 = { hash: (_name: string, data: Uint8Array) => sha256(data) };
 
+/** The serverId a daemon public key stands for (§2), computed without loading a crypto backend. */
+export function serverIdOfKey(daemonPublicKey: Uint8Array, backend?: CryptoBackend): string {
+  return deriveServerId(backend ?? plainSha256, daemonPublicKey);
+}
+
 /**
  * Validate an already-decoded offer object (strict) and return a canonical copy holding only the known fields.
  * Throws OfferVersionError for v ≠ 3 (with a re-pair message for v2), OfferError for anything malformed and
@@ -150,7 +158,7 @@ export function validateOffer(value: unknown, options: ParseOfferOptions = {}): 
         "(supports 3): re-pair by running `paseo daemon pair` with this paseo on the daemon machine and use the new link",
     );
   }
-  if (v !== OFFER_VERSION) throw new OfferVersionError(v);
+  if (v !== OFFER_VERSION && v !== TICKET_OFFER_VERSION) throw new OfferVersionError(v);
   checkUnknownKeys(obj, TOP_KEYS, "");
 
   const serverId = obj.serverId;
@@ -187,7 +195,7 @@ export function validateOffer(value: unknown, options: ParseOfferOptions = {}): 
   decodeB64Field(obj, "secretB64", PSK_LEN, "the pairing secret");
 
   const offer: Offer = {
-    v: 3,
+    v,
     serverId,
     daemonPublicKeyB64: obj.daemonPublicKeyB64 as string,
     relay: { endpoint: r.endpoint, tls: r.tls },

@@ -55,6 +55,9 @@ function serverInfo(v: unknown, path = "result"): void {
   int(o, "protocolVersion", path);
   strings(o, "capabilities", path);
   obj(o.metrics, `${path}.metrics`);
+  // Absent from daemons older than the kill switch (then input is enabled); when present it must be a boolean.
+  if (o.inputEnabled !== undefined && typeof o.inputEnabled !== "boolean")
+    throw new Bad(`${path}.inputEnabled`, "a boolean");
 }
 
 function agentInfo(v: unknown, path = "result"): void {

@@ -3,6 +3,7 @@
  * before anyone acts on it: a malformed or unknown message becomes an RpcProtocolError (or an error reply), never
  * a crash and never a partially-trusted object.
  */
+import type { SessionInfo } from "./device.js";
 import { PaseoError } from "./errors.js";
 
 export interface HostMetrics {
@@ -26,6 +27,8 @@ export interface ServerInfo {
   capabilities: string[];
   metrics: HostMetrics;
   time: string;
+  /** The daemon's input kill switch (`paseo daemon input off|on`): false → agents.input / terminal.input are refused. */
+  inputEnabled: boolean;
 }
 
 /**
@@ -161,6 +164,22 @@ export type Result<M extends MethodName> = Methods[M][1];
 /** Read-only methods: the only ones a daemon executes from (replayable) handshake early data. */
 export const READ_ONLY_METHODS: ReadonlySet<string> = new Set(["server.info", "ping", "agents.list", "agents.get"]);
 
+/**
+ * What a read-only device (docs/protocol.md §6.4) may call: reading and watching. Every other method is refused
+ * with FORBIDDEN before it reaches the agent manager; terminal.attach is served as a watch (never a writer) and
+ * refused with `take`.
+ */
+export const READ_ONLY_DEVICE_METHODS: ReadonlySet<string> = new Set([
+  "server.info",
+  "ping",
+  "agents.list",
+  "agents.get",
+  "agents.logs",
+  "agents.unsubscribe",
+  "terminal.attach",
+  "terminal.release",
+]);
+
 export interface RpcRequest {
   t: "req";
   id: number;
@@ -195,6 +214,8 @@ export interface RpcEvent {
 export interface Welcome {
   t: "welcome";
   server: ServerInfo;
+  /** What the daemon decided about this session (§6); absent from daemons older than issue 16. */
+  session?: SessionInfo;
 }
 export type ControlMessage = RpcRequest | RpcResponse | RpcEvent | Welcome;
 
@@ -211,6 +232,10 @@ export const RpcErrorCode = {
   BAD_PARAMS: "BAD_PARAMS",
   EARLY_DATA_REJECTED: "EARLY_DATA_REJECTED",
   INTERNAL: "INTERNAL",
+  /** The daemon's input kill switch is off (`paseo daemon input on` turns it back on). */
+  INPUT_DISABLED: "INPUT_DISABLED",
+  /** A read-only device asked for a state-changing method (`paseo daemon devices set <id> --control`). */
+  FORBIDDEN: "FORBIDDEN",
 } as const;
 
 /** Request ids and subscription ids in JSON are integers 0 ≤ n < MAX_ID (docs/protocol.md §8, §10). */

@@ -10,5 +10,5 @@ export {
   type Logger,
   type RelayOptions,
 } from "./options.js";
-export type { RelayStats } from "./metrics.js";
+export type { RelayStats } from "../protocol/relay/metrics.js";
 export { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from "./static.js";

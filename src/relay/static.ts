@@ -16,29 +16,15 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join } from "node:path";
 import { PaseoError } from "../protocol/errors.js";
 
-/** The CSP with `connect-src` limited to `connectSrc` (CSP source expressions, e.g. "'self'" or "ws://h:1"). */
-export function appContentSecurityPolicy(connectSrc: string): string {
-  return (
-    `default-src 'self'; connect-src ${connectSrc}; img-src 'self' data:; style-src 'self'; script-src 'self'; ` +
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-  );
-}
+import {
+  CONTENT_SECURITY_POLICY,
+  ROOT_PAGE,
+  SECURITY_HEADERS,
+  appContentSecurityPolicy,
+  securityHeaders,
+} from "../protocol/relay/http.js";
 
-/** The relay's own CSP: the app it serves may only talk to this same relay. */
-export const CONTENT_SECURITY_POLICY = appContentSecurityPolicy("'self'");
-
-/** Headers for a page served with the given CSP. */
-export function securityHeaders(csp: string): Record<string, string> {
-  return {
-    "Content-Security-Policy": csp,
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-  };
-}
-
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = securityHeaders(CONTENT_SECURITY_POLICY);
+export { CONTENT_SECURITY_POLICY, SECURITY_HEADERS, appContentSecurityPolicy, securityHeaders };
 
 /**
  * The kinds of file a built web app is made of. Anything else in the directory (.json, .txt, archives, keys) is not
@@ -134,12 +120,6 @@ export function loadAppFiles(dir: string): AppFiles {
   files.set("/", index);
   return { dir, files };
 }
-
-const ROOT_PAGE =
-  "paseo relay\n\nThis relay forwards end-to-end encrypted traffic between paseo daemons and clients.\n" +
-  "It sees routing ids and ciphertext only, and it does not serve the browser app: open a pairing link with\n" +
-  "`paseo open <link|file>` on your own machine, or through the app URL its daemon was given (--app-url).\n" +
-  "See /health for status.\n";
 
 function sendText(res: ServerResponse, status: number, text: string, head: boolean, csp: string): void {
   res.writeHead(status, {

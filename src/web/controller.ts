@@ -10,7 +10,6 @@
  * compare on the daemon.
  */
 import { DaemonClient, type AgentInfo, type ServerInfo } from "../index.js";
-import { onEnrolled as subscribeEnrolled, sessionOf } from "./devices-api.js";
 import { accessOf, FULL_ACCESS, inputSwitchedOff, sameAccess, type Access } from "./access.js";
 import { flag, h, replace } from "./dom.js";
 import { explain } from "./errors.js";
@@ -156,7 +155,7 @@ export function openDaemonScreen(target: Target, options: DaemonScreenOptions): 
    * the kill switch with every ServerInfo (welcome and the 5 s server.info poll).
    */
   function applyAccess(): void {
-    const session = sessionOf(client);
+    const session = client.session;
     if (facts && session?.kind === "device" && session.rights !== facts.rights) {
       facts = { ...facts, rights: session.rights };
       deviceCard.show(facts, justEnrolled);
@@ -273,7 +272,7 @@ export function openDaemonScreen(target: Target, options: DaemonScreenOptions): 
       checkFatal();
     }),
     client.on("server", onServer),
-    subscribeEnrolled(client, onEnrolled),
+    client.on("enrolled", onEnrolled),
   ];
   const timers = [
     setInterval(() => void refreshAgents(), AGENTS_EVERY_MS),

@@ -15,8 +15,7 @@
  * blocked storage): the app then works for this tab only and says so.
  */
 import { PaseoError, type RelayEndpoint } from "../index.js";
-
-export type DeviceRights = "control" | "read-only";
+import type { DeviceRights } from "../protocol/device.js";
 
 export interface RememberedDevice {
   serverId: string;

@@ -101,6 +101,11 @@ function explainTerminal(
       return out("That input was too large for one message", "Paste less at a time.");
     case "INPUT_RATE_LIMITED":
       return out("Too much input too fast", "Wait a moment and type again.", true);
+    case "INPUT_DISABLED":
+      return out(
+        "Input is turned off on this daemon",
+        "You can watch. To type again, run `paseo daemon input on` on the daemon's machine.",
+      );
     case "TERMINAL_RECONNECTING":
       return out("Reconnecting to the terminal", "Keys work again as soon as the connection is back.", true);
     case "TERMINAL_CLOSED":

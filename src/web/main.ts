@@ -14,7 +14,7 @@ import { fromBase64Url, toBase64Url } from "../protocol/encoding.js";
 import { keyFingerprint } from "../protocol/server-id.js";
 import { replace } from "./dom.js";
 import { openDaemonScreen, type DaemonScreen } from "./controller.js";
-import { deviceIdOf, isTicket } from "./devices-api.js";
+import { deviceIdOf } from "../protocol/device.js";
 import { forgetDevice, getDevice, listDevices, type RememberedDevice } from "./device-store.js";
 import { listRemembered, rememberedOffer, takeOfferFromLocation, type RememberedDaemon } from "./offer-source.js";
 import { watchRelayBlocked } from "./origin-guard.js";
@@ -125,7 +125,7 @@ function openOffer(text: string, remember: boolean): void {
   } catch (err) {
     return showPair(err);
   }
-  if (isTicket(offer)) void showEnrollOffer(offer);
+  if (offer.v === 4) void showEnrollOffer(offer);
   else connect({ kind: "offer", offer }, remember);
 }
 

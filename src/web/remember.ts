@@ -7,17 +7,14 @@
  *   device  already stored; unticking forgets the key (it stays in this tab's memory until the tab closes, so
  *           ticking again saves it back).
  */
-import type { ServerInfo } from "../index.js";
-import { forgetDevice, saveDevice, updateDevice, type DeviceRights, type RememberedDevice } from "./device-store.js";
+import type { EnrolledEvent, ServerInfo } from "../index.js";
+import type { DeviceRights } from "../protocol/device.js";
+import { forgetDevice, saveDevice, updateDevice, type RememberedDevice } from "./device-store.js";
 import { forget, isRemembered, remember } from "./offer-source.js";
 import type { Target } from "./target.js";
 
-export interface EnrolledInfo {
-  deviceId: string;
-  rights: DeviceRights;
-  sas: string;
-  label: string;
-}
+/** What the handshake that enrolled this device told the client (DaemonClient's `enrolled` event). */
+export type EnrolledInfo = EnrolledEvent;
 
 export interface RememberPolicy {
   /** Whether the box starts ticked. */

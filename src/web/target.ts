@@ -9,7 +9,6 @@
  * URL must not spend a single-use ticket).
  */
 import type { DaemonClientOptions, Offer, RelayEndpoint } from "../index.js";
-import { deviceOptions, enrollOptions } from "./devices-api.js";
 import type { RememberedDevice } from "./device-store.js";
 
 export type Target =
@@ -35,15 +34,18 @@ export function clientOptionsOf(t: Target): DaemonClientOptions {
     case "offer":
       return { offer: t.offer, reconnect: true };
     case "enroll":
-      return enrollOptions(t.offer, t.deviceKeyB64);
+      return { offer: t.offer, enroll: { deviceKeyB64: t.deviceKeyB64 }, reconnect: true };
     case "device": {
       const d = t.device;
-      return deviceOptions({
-        serverId: d.serverId,
-        daemonPublicKeyB64: d.daemonPublicKeyB64,
-        relay: d.relay,
-        deviceKeyB64: d.deviceKeyB64,
-      });
+      return {
+        device: {
+          serverId: d.serverId,
+          daemonPublicKeyB64: d.daemonPublicKeyB64,
+          relay: d.relay,
+          deviceKeyB64: d.deviceKeyB64,
+        },
+        reconnect: true,
+      };
     }
   }
 }

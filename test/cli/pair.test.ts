@@ -62,6 +62,9 @@ async function pairJson(home: string, ...extra: string[]) {
     serverId: string;
     once: boolean;
     revoked: string[];
+    ticket: boolean;
+    rights?: string;
+    maxUses?: number | null;
   };
 }
 
@@ -89,7 +92,10 @@ describe("paseo daemon pair", { timeout: 60_000 }, () => {
     expect(parseOffer(out.link)).toEqual(out.offer);
     expect(out.offer.relay).toEqual({ endpoint: "127.0.0.1:7431", tls: false });
     expect(out.offerId).toBe(out.offer.offerId);
-    expect(out.expiresAt).toBeNull();
+    // By default an enrollment ticket (v4): single use, control rights, 15 minutes.
+    expect(out.offer.v).toBe(4);
+    expect(out).toMatchObject({ ticket: true, once: true, rights: "control", maxUses: 1 });
+    expect(Math.abs(Date.parse(out.expiresAt!) - Date.now() - 15 * 60_000)).toBeLessThan(10_000);
     expect(out.fingerprint).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
     expect(out.serverId).toBe(out.offer.serverId);
     expect(await mode(home)).toBe(0o700);
@@ -154,9 +160,43 @@ describe("paseo daemon pair", { timeout: 60_000 }, () => {
     }
   });
 
+  it("tickets: --uses N, --reusable, --read-only; --bearer makes the old kind; clashing flags are usage errors", async () => {
+    const home = freshHome();
+    const three = await pairJson(home, "--uses", "3", "--read-only");
+    expect(three).toMatchObject({ ticket: true, once: false, maxUses: 3, rights: "read-only" });
+    const any = await pairJson(home, "--reusable", "--ttl", "30d");
+    expect(any).toMatchObject({ ticket: true, once: false, maxUses: null, rights: "control" });
+    expect(Date.parse(any.expiresAt!) - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    const bearer = await pairJson(home, "--bearer");
+    expect(bearer).toMatchObject({ ticket: false, once: false, expiresAt: null });
+    expect(bearer.offer.v).toBe(3);
+    const listed = JSON.parse((await paseo(["daemon", "offers", "--json", "--home", home])).stdout) as {
+      id: string;
+      ticket?: boolean;
+      maxUses?: number;
+      rights?: string;
+    }[];
+    expect(listed.find((o) => o.id === three.offerId)).toMatchObject({ ticket: true, maxUses: 3, rights: "read-only" });
+    expect(listed.find((o) => o.id === bearer.offerId)?.ticket).toBeUndefined();
+    const table = await paseo(["daemon", "offers", "--home", home]);
+    expect(table.stdout).toContain("active (ticket, read-only, 3 left)");
+    expect(table.stdout).toContain("active (bearer)");
+    for (const bad of [
+      ["--bearer", "--read-only"],
+      ["--bearer", "--uses", "2"],
+      ["--reusable", "--uses", "2"],
+    ]) {
+      const r = await paseo(["daemon", "pair", "--home", home, ...bad]);
+      expect(r.code, bad.join(" ")).toBe(1);
+      expect(r.stderr).toMatch(/\[USAGE\]/);
+    }
+    const zero = await paseo(["daemon", "pair", "--home", home, "--uses", "0"]);
+    expect(zero.code).toBe(2);
+  });
+
   it("--once, `offers` listing without secrets, `offers revoke`, unknown id", async () => {
     const home = freshHome();
-    const a = await pairJson(home, "--once", "--label", "phone");
+    const a = await pairJson(home, "--bearer", "--once", "--label", "phone");
     expect(a.once).toBe(true);
     const b = await pairJson(home, "--ttl", "12h");
 

@@ -24,7 +24,7 @@ function encode(base: string, offer: Record<string, unknown>): string {
   return `${base}/#offer=${Buffer.from(JSON.stringify(offer)).toString("base64url")}`;
 }
 async function pair(args: string[]): Promise<string> {
-  const r = await runCli(["daemon", "pair", "--json", "--home", daemon.home, ...args]);
+  const r = await runCli(["daemon", "pair", "--bearer", "--json", "--home", daemon.home, ...args]);
   expect(r.code, r.stderr).toBe(0);
   const out = JSON.parse(r.stdout);
   secrets.push(out.offer.secretB64, out.link);

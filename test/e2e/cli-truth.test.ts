@@ -36,7 +36,7 @@ function relayOf(link: string): string {
 }
 
 async function pairLink(home: string): Promise<string> {
-  const r = await runCli(["daemon", "pair", "--json", "--home", home]);
+  const r = await runCli(["daemon", "pair", "--bearer", "--json", "--home", home]);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout).link as string;
 }

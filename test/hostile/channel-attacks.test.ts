@@ -117,14 +117,15 @@ describe("tampering (one bit flipped)", () => {
   });
 
   it.each([
-    ["the Noise payload", 13 + 40, HandshakeError, "HANDSHAKE_FAILED", 4100],
-    ["the offer id", 3, OfferRevokedError, "OFFER_REVOKED", 4101],
-    ["the version byte", 0, ConnectionClosedError, "UNSUPPORTED_VERSION", 4111],
+    ["the Noise payload", 13 + 40, 1, HandshakeError, "HANDSHAKE_FAILED", 4100],
+    ["the offer id", 3, 1, OfferRevokedError, "OFFER_REVOKED", 4101],
+    // Bit 7: 0x01 → 0x81, no such version (bit 1 would make 0x03, an enrollment hello: the offer id test's case).
+    ["the version byte", 0, 7, ConnectionClosedError, "UNSUPPORTED_VERSION", 4111],
   ] as const)(
     "the hello (%s): refused with its own code and a named error",
-    async (_what, byte, cls, code, closeCode) => {
+    async (_what, byte, bit, cls, code, closeCode) => {
       const { c } = victim((f) =>
-        f.dir === "up" && f.index === 0 ? { replace: flipBit(f.data, byte, 1) } : "forward",
+        f.dir === "up" && f.index === 0 ? { replace: flipBit(f.data, byte, bit) } : "forward",
       );
       const r = await duringAndAfter(() => outcome(c.listAgents()));
       expect(r.ok).toBe(false);

@@ -17,6 +17,8 @@ import { nativeBackend } from "../../src/protocol/crypto/native.js";
 import { fromBase64Url } from "../../src/protocol/encoding.js";
 import { MessageType, type AppMessage } from "../../src/protocol/frame.js";
 import { ClientHandshake } from "../../src/protocol/handshake.js";
+import { DeviceClientHandshake } from "../../src/protocol/handshake-device.js";
+import type { KeyPair } from "../../src/protocol/crypto/backend.js";
 import type { Offer } from "../../src/protocol/offer.js";
 import { decodeControl, encodeControl, type ControlMessage } from "../../src/protocol/rpc.js";
 import type { SecureChannel, SecureChannelOptions } from "../../src/protocol/secure-channel.js";
@@ -349,4 +351,66 @@ export async function heapAfterGc(): Promise<number> {
   await post("HeapProfiler.collectGarbage", {});
   await post("HeapProfiler.disable", {});
   return process.memoryUsage().heapUsed;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Raw device client (issue 16): hello 0x02 (enrolled device, IK) or 0x03 (enrollment with a ticket, IKpsk1).
+
+export interface RawDeviceSession extends RawSession {
+  welcome: ControlMessage | undefined;
+  handshakeHash: Uint8Array;
+}
+
+/**
+ * Open a device session by hand. With `ticket` the hello is 0x03 (enroll), else 0x02. Rejects with the socket's
+ * close code (as `closed <code>`) when the daemon refuses the hello.
+ */
+export async function rawDeviceSession(
+  url: string,
+  offer: Pick<Offer, "serverId" | "daemonPublicKeyB64">,
+  deviceKey: KeyPair,
+  options: { ticket?: Offer; early?: AppMessage; hello?: Uint8Array } = {},
+): Promise<RawDeviceSession> {
+  const sock = await rawSocket(url);
+  const hs = new DeviceClientHandshake({
+    backend,
+    serverId: offer.serverId,
+    daemonPublicKey: fromBase64Url(offer.daemonPublicKeyB64)!,
+    deviceKey,
+    ...(options.ticket
+      ? { enroll: { offerId: fromBase64Url(options.ticket.offerId)!, psk: fromBase64Url(options.ticket.secretB64)! } }
+      : {}),
+  });
+  const hello = options.hello ?? hs.hello(options.early);
+  sock.send(hello);
+  let reply: Buffer;
+  try {
+    reply = await sock.nth(0);
+  } catch {
+    throw new Error(`closed ${await closeCode(sock)}`);
+  }
+  const { channel, welcome, handshakeHash } = hs.readReply(new Uint8Array(reply));
+  const session: RawDeviceSession = {
+    sock,
+    channel,
+    hello,
+    cursor: 1,
+    welcome: welcome ? decodeControl(welcome.body) : undefined,
+    handshakeHash,
+    async response(id, timeoutMs = 5000) {
+      for (;;) {
+        const bytes = await sock.nth(session.cursor++, timeoutMs);
+        const message = channel.decrypt(new Uint8Array(bytes));
+        if (!message || message.type !== MessageType.CONTROL) continue;
+        const c = decodeControl(message.body);
+        if (c.t === "res" && c.id === id) return c;
+      }
+    },
+    sendMessage(message) {
+      const frames = channel.encrypt(message);
+      for (const f of frames) sock.send(f);
+      return frames;
+    },
+  };
+  return session;
 }

@@ -130,6 +130,7 @@ describe("sessions end when their offer stops being valid", () => {
     const r = await runCli([
       "daemon",
       "pair",
+      "--bearer",
       "--ttl",
       "3s",
       "--label",
@@ -160,6 +161,7 @@ describe("sessions end when their offer stops being valid", () => {
     const r = await runCli([
       "daemon",
       "pair",
+      "--bearer",
       "--rotate",
       "--json",
       "--no-qr",

@@ -193,11 +193,17 @@ describe("versions", () => {
   });
 
   it("unknown versions", () => {
-    for (const v of [1, 4, 99, 0, -3]) {
+    for (const v of [1, 5, 99, 0, -3]) {
       const err = catchErr(() => parseOffer(JSON.stringify({ ...makeOffer(), v })));
       expect(err).toBeInstanceOf(OfferVersionError);
-      expect(err.message).toBe(`offer version ${v} is not supported by this paseo (supports 3)`);
+      expect(err.message).toBe(`offer version ${v} is not supported by this paseo (supports 3 and 4)`);
     }
+  });
+
+  it("v4 (enrollment ticket) parses with the same fields as v3 and keeps its version", () => {
+    const offer = parseOffer(JSON.stringify({ ...makeOffer(), v: 4 }));
+    expect(offer.v).toBe(4);
+    expect(parseOffer(JSON.stringify(makeOffer())).v).toBe(3);
   });
 
   it("v missing or not an integer", () => {

@@ -31,9 +31,16 @@ const server: ServerInfo = {
   capabilities: ["exec"],
   metrics: { cpuPercent: 1, memUsed: 1, memTotal: 2, diskUsed: null, diskTotal: null, load: [0, 0, 0], uptimeSec: 1 },
   time: "2026-01-01T00:00:00.000Z",
+  inputEnabled: true,
 };
 
 describe("validateResult", () => {
+  it("ServerInfo.inputEnabled: a boolean, or absent (an older daemon)", () => {
+    const { inputEnabled: _, ...older } = server;
+    expect(validateResult("server.info", older)).toBe(older);
+    expect(() => validateResult("server.info", { ...server, inputEnabled: "no" })).toThrow(/inputEnabled/);
+  });
+
   it("passes every well-formed result through unchanged (extra fields from a newer daemon allowed)", () => {
     const withExtra = { ...agent, futureField: 1, reason: "host gone" };
     expect(validateResult("agents.get", withExtra)).toBe(withExtra);

@@ -1,10 +1,23 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { CloseCode } from "../../src/protocol/close-codes.js";
 import { answerChallenge } from "../../src/protocol/relay-auth.js";
 import { encodeAuth } from "../../src/protocol/relay-mux.js";
 import { deriveServerId } from "../../src/protocol/server-id.js";
-import { TestClient, TestDaemon, backend, cleanup, newKey, relayFor, sleep, waitUntil, wsUrl } from "./helpers.js";
+import {
+  TestClient,
+  TestDaemon,
+  backend,
+  cleanup,
+  closeCodeOf,
+  describeRelays,
+  expectStats,
+  newKey,
+  relayFor,
+  sleep,
+  waitUntil,
+  wsUrl,
+} from "./helpers.js";
 
 afterEach(cleanup);
 
@@ -19,7 +32,7 @@ async function expectStillRouting(relay: Awaited<ReturnType<typeof relayFor>>, d
   client.close();
 }
 
-describe("relay registration (proof of possession)", () => {
+describeRelays("relay registration (proof of possession)", () => {
   it("refuses a daemon that names the right serverId but holds a different key (4003)", async () => {
     const relay = await relayFor();
     const real = await TestDaemon.connect(relay);
@@ -77,7 +90,7 @@ describe("relay registration (proof of possession)", () => {
       answer: () => Uint8Array.of(0x11, 0, 0, 0, 1, 9),
     });
     expect((await data.closed).code).toBe(CloseCode.AUTH_FAILED);
-    expect(relay.stats().authFailures).toBe(3);
+    await expectStats(relay, (s) => expect(s.authFailures).toBe(3));
     await expectStillRouting(relay, real);
   });
 
@@ -93,15 +106,14 @@ describe("relay registration (proof of possession)", () => {
     expect((await old.closed).code).toBe(CloseCode.REPLACED);
     expect((await client.closed).code).toBe(CloseCode.DAEMON_GONE);
     await expectStillRouting(relay, fresh);
-    expect(relay.stats().daemons).toBe(1);
+    await expectStats(relay, (s) => expect(s.daemons).toBe(1));
   });
 
   it("closes a daemon that does not answer the challenge in time (4008)", async () => {
     const relay = await relayFor({ authTimeoutMs: 100 });
     const ws = new WebSocket(wsUrl(relay, "server", "a".repeat(26)));
-    ws.on("error", () => {});
     const started = Date.now();
-    const code = await new Promise<number>((resolve) => ws.on("close", (c) => resolve(c)));
+    const code = await closeCodeOf(ws);
     expect(code).toBe(CloseCode.TIMEOUT);
     expect(Date.now() - started).toBeLessThan(2000);
   });
@@ -111,11 +123,11 @@ describe("relay registration (proof of possession)", () => {
     const real = await TestDaemon.connect(relay);
     // A socket that is still in the challenge phase: the real daemon must keep routing meanwhile.
     const lurker = new WebSocket(wsUrl(relay, "server", real.serverId));
-    lurker.on("error", () => {});
+    const lurkerClosed = closeCodeOf(lurker);
     await new Promise((r) => lurker.once("message", r));
     await expectStillRouting(relay, real);
     lurker.send(encodeAuth(newKey().publicKey, new Uint8Array(32)));
-    const code = await new Promise<number>((resolve) => lurker.on("close", (c) => resolve(c)));
+    const code = await lurkerClosed;
     expect(code).toBe(CloseCode.AUTH_FAILED);
     await sleep(20);
     await expectStillRouting(relay, real);

@@ -1,13 +1,23 @@
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { connect as tcpConnect } from "node:net";
 import { WebSocket } from "ws";
 import { CloseCode } from "../../src/protocol/close-codes.js";
 import { CONTENT_SECURITY_POLICY } from "../../src/relay/index.js";
 import { PASEO_VERSION } from "../../src/version.js";
-import { TestClient, TestDaemon, cleanup, relayFor, waitUntil, wsUrl } from "./helpers.js";
+import {
+  TestClient,
+  TestDaemon,
+  cleanup,
+  closeCodeOf,
+  describeRelays,
+  expectStats,
+  relayFor,
+  waitUntil,
+  wsUrl,
+} from "./helpers.js";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -15,7 +25,104 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-describe("relay operations", () => {
+describeRelays("relay operations", (_kind, caps) => {
+  it("GET /health reports status, uptime, daemons, clients and version", async () => {
+    const relay = await relayFor();
+    const daemon = await TestDaemon.connect(relay);
+    await TestClient.connect(relay, daemon.serverId);
+    await waitUntil(() => daemon.clientIds.length === 1, "OPEN");
+    // The Worker relay's counters arrive batched (~100 ms): poll.
+    await vi.waitFor(
+      async () => {
+        const res = await fetch(`${relay.url}/health`);
+        expect(res.status).toBe(200);
+        expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+        const body = (await res.json()) as Record<string, unknown>;
+        expect(body).toMatchObject({ status: "ok", daemons: 1, clients: 1, version: PASEO_VERSION });
+        expect(typeof body.uptime).toBe("number");
+      },
+      { timeout: 5000, interval: 50 },
+    );
+  });
+
+  it("GET /metrics exposes connections by role, bytes, frames and closes by code (no serverIds)", async () => {
+    const relay = await relayFor();
+    const daemon = await TestDaemon.connect(relay);
+    daemon.echo = true;
+    const client = await TestClient.connect(relay, daemon.serverId);
+    client.send(Buffer.alloc(1000));
+    await waitUntil(() => client.bytes === 1000, "echo");
+    client.send("text"); // -> 4000
+    await client.closed;
+    await expectStats(relay, (s) => {
+      expect(s.connections.client).toBe(0);
+      expect(s.closesSent[4000]).toBe(1);
+    });
+    const res = await fetch(`${relay.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    expect(text).toContain('paseo_relay_connections{role="server"} 1');
+    expect(text).toContain('paseo_relay_connections{role="client"} 0');
+    expect(text).toContain('paseo_relay_connections_total{role="client"} 1'); // gone, but counted
+    expect(text).toContain('paseo_relay_bytes_in_total{role="client"} 1004');
+    expect(text).toContain('paseo_relay_bytes_out_total{role="client"} 1000');
+    expect(text).toMatch(/paseo_relay_frames_in_total\{role="server"\} \d+/);
+    expect(text).toContain('paseo_relay_closes_sent_total{code="4000",name="BAD_REQUEST"} 1');
+    expect(text).toContain("paseo_relay_daemons 1");
+    expect(text).not.toContain(daemon.serverId);
+    const stats = await relay.stats();
+    expect(stats.bytesIn.client).toBe(1004);
+    expect(stats.framesOut.client).toBe(1);
+  });
+
+  it("without staticDir, / is a small text page with the security headers; other paths 404", async () => {
+    const relay = await relayFor();
+    const res = await fetch(`${relay.url}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(res.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(await res.text()).toContain("paseo relay");
+    expect((await fetch(`${relay.url}/app.js`)).status).toBe(404);
+    expect((await fetch(`${relay.url}/v1/ws`)).status).toBe(426);
+    expect((await fetch(`${relay.url}/health`, { method: "POST" })).status).toBe(405);
+  });
+
+  // A Worker relay is stopped by Cloudflare (a deploy or eviction closes its sockets), not by a close() of its own:
+  // the 4009 shutdown sequence is the Node relay's.
+  it.runIf(caps.gracefulClose)(
+    "close() ends every socket with 4009 (daemons, clients, pending and unauthenticated ones)",
+    async () => {
+      const relay = await relayFor({ offlineGraceMs: 500 });
+      const daemon = await TestDaemon.connect(relay);
+      const clients = [
+        await TestClient.connect(relay, daemon.serverId),
+        await TestClient.connect(relay, daemon.serverId),
+      ];
+      await waitUntil(() => daemon.clientIds.length === 2, "OPENs");
+      const pending = await TestClient.connect(relay, "b".repeat(26));
+      const unauth = new WebSocket(wsUrl(relay, "server", "c".repeat(26)));
+      const unauthClosed = closeCodeOf(unauth);
+      await new Promise((r) => unauth.once("message", r));
+
+      const started = Date.now();
+      await relay.close();
+      expect(Date.now() - started).toBeLessThan(2500);
+      for (const c of [...clients, pending]) expect((await c.closed).code).toBe(CloseCode.RELAY_RESTARTING);
+      expect((await daemon.closed).code).toBe(CloseCode.RELAY_RESTARTING);
+      expect(await unauthClosed).toBe(CloseCode.RELAY_RESTARTING);
+      // The daemon saw its clients leave with 4009 too, not a 4002 cascade.
+      for (const id of daemon.clientIds) expect(daemon.clients.get(id)!.closed?.code).toBe(CloseCode.RELAY_RESTARTING);
+      await expect(fetch(`${relay.url}/health`)).rejects.toThrow();
+      await relay.close(); // idempotent
+    },
+  );
+});
+
+// Options of a relay process that listens on a port (static app, public URL, its own HTTP parser, listen errors):
+// the Worker relay has none of them (Cloudflare serves its HTTP; docs/relay-worker.md).
+describe("Node relay operations", () => {
   it("a staticDir that is not a directory is refused at start (not a 500 on every request)", async () => {
     const { startRelay } = await import("../../src/relay/index.js");
     await expect(startRelay({ port: 0, serveApp: true, staticDir: "/nonexistent-paseo-app" })).rejects.toMatchObject({
@@ -38,86 +145,6 @@ describe("relay operations", () => {
     });
     expect(reply).toMatch(/^HTTP\/1\.1 400/);
     expect((await fetch(`${relay.url}/health`)).status).toBe(200);
-  });
-
-  it("GET /health reports status, uptime, daemons, clients and version", async () => {
-    const relay = await relayFor();
-    const daemon = await TestDaemon.connect(relay);
-    await TestClient.connect(relay, daemon.serverId);
-    await waitUntil(() => daemon.clientIds.length === 1, "OPEN");
-    const res = await fetch(`${relay.url}/health`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
-    const body = (await res.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ status: "ok", daemons: 1, clients: 1, version: PASEO_VERSION });
-    expect(typeof body.uptime).toBe("number");
-  });
-
-  it("GET /metrics exposes connections by role, bytes, frames and closes by code (no serverIds)", async () => {
-    const relay = await relayFor();
-    const daemon = await TestDaemon.connect(relay);
-    daemon.echo = true;
-    const client = await TestClient.connect(relay, daemon.serverId);
-    client.send(Buffer.alloc(1000));
-    await waitUntil(() => client.bytes === 1000, "echo");
-    client.send("text"); // -> 4000
-    await client.closed;
-    await waitUntil(() => relay.stats().connections.client === 0, "client gone");
-    const res = await fetch(`${relay.url}/metrics`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
-    const text = await res.text();
-    expect(text).toContain('paseo_relay_connections{role="server"} 1');
-    expect(text).toContain('paseo_relay_connections{role="client"} 0');
-    expect(text).toContain('paseo_relay_connections_total{role="client"} 1'); // gone, but counted
-    expect(text).toContain('paseo_relay_bytes_in_total{role="client"} 1004');
-    expect(text).toContain('paseo_relay_bytes_out_total{role="client"} 1000');
-    expect(text).toMatch(/paseo_relay_frames_in_total\{role="server"\} \d+/);
-    expect(text).toContain('paseo_relay_closes_sent_total{code="4000",name="BAD_REQUEST"} 1');
-    expect(text).toContain("paseo_relay_daemons 1");
-    expect(text).not.toContain(daemon.serverId);
-    const stats = relay.stats();
-    expect(stats.bytesIn.client).toBe(1004);
-    expect(stats.framesOut.client).toBe(1);
-  });
-
-  it("close() ends every socket with 4009 (daemons, clients, pending and unauthenticated ones)", async () => {
-    const relay = await relayFor({ offlineGraceMs: 500 });
-    const daemon = await TestDaemon.connect(relay);
-    const clients = [
-      await TestClient.connect(relay, daemon.serverId),
-      await TestClient.connect(relay, daemon.serverId),
-    ];
-    await waitUntil(() => daemon.clientIds.length === 2, "OPENs");
-    const pending = await TestClient.connect(relay, "b".repeat(26));
-    const unauth = new WebSocket(wsUrl(relay, "server", "c".repeat(26)));
-    unauth.on("error", () => {});
-    const unauthClosed = new Promise<number>((resolve) => unauth.on("close", (c) => resolve(c)));
-    await new Promise((r) => unauth.once("message", r));
-
-    const started = Date.now();
-    await relay.close();
-    expect(Date.now() - started).toBeLessThan(2500);
-    for (const c of [...clients, pending]) expect((await c.closed).code).toBe(CloseCode.RELAY_RESTARTING);
-    expect((await daemon.closed).code).toBe(CloseCode.RELAY_RESTARTING);
-    expect(await unauthClosed).toBe(CloseCode.RELAY_RESTARTING);
-    // The daemon saw its clients leave with 4009 too, not a 4002 cascade.
-    for (const id of daemon.clientIds) expect(daemon.clients.get(id)!.closed?.code).toBe(CloseCode.RELAY_RESTARTING);
-    await expect(fetch(`${relay.url}/health`)).rejects.toThrow();
-    await relay.close(); // idempotent
-  });
-
-  it("without staticDir, / is a small text page with the security headers; other paths 404", async () => {
-    const relay = await relayFor();
-    const res = await fetch(`${relay.url}/`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
-    expect(res.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
-    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
-    expect(await res.text()).toContain("paseo relay");
-    expect((await fetch(`${relay.url}/app.js`)).status).toBe(404);
-    expect((await fetch(`${relay.url}/v1/ws`)).status).toBe(426);
-    expect((await fetch(`${relay.url}/health`, { method: "POST" })).status).toBe(405);
   });
 
   it("with serveApp, serves the app's files with content types and a strict CSP, and nothing else", async () => {

@@ -1,8 +1,19 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { CloseCode } from "../../src/protocol/close-codes.js";
 import { deriveServerId } from "../../src/protocol/server-id.js";
-import { TestClient, TestDaemon, backend, cleanup, newKey, relayFor, sleep, waitUntil } from "./helpers.js";
+import {
+  TestClient,
+  TestDaemon,
+  backend,
+  cleanup,
+  closeCodeOf,
+  describeRelays,
+  newKey,
+  relayFor,
+  sleep,
+  waitUntil,
+} from "./helpers.js";
 
 afterEach(cleanup);
 
@@ -11,7 +22,7 @@ function frame(client: number, seq: number): Buffer {
   return Buffer.from(`c${client}:${seq}:${"x".repeat((seq * 37 + client * 11) % 500)}`);
 }
 
-describe("relay routing", () => {
+describeRelays("relay routing", () => {
   it("routes 3 clients over one daemon socket with interleaved traffic, in order, isolated", async () => {
     const relay = await relayFor();
     const daemon = await TestDaemon.connect(relay);
@@ -128,12 +139,7 @@ describe("relay routing", () => {
     client.send("text is not allowed");
     expect((await client.closed).code).toBe(CloseCode.BAD_REQUEST);
 
-    const closeOf = (path: string) =>
-      new Promise<number>((resolve) => {
-        const ws = new WebSocket(`${relay.wsUrlBase}${path}`);
-        ws.on("error", () => {});
-        ws.on("close", (code) => resolve(code));
-      });
+    const closeOf = (path: string) => closeCodeOf(new WebSocket(`${relay.wsUrlBase}${path}`));
     expect(await closeOf(`/v1/ws?role=client&serverId=short`)).toBe(CloseCode.BAD_REQUEST);
     expect(await closeOf(`/v1/ws?role=admin&serverId=${daemon.serverId}`)).toBe(CloseCode.BAD_REQUEST);
     expect(await closeOf(`/v1/ws?role=client&role=server&serverId=${daemon.serverId}`)).toBe(CloseCode.BAD_REQUEST);

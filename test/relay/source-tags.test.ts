@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { decodeMux, encodeOpen, MuxDecodeError, SOURCE_TAG_BYTES } from "../../src/protocol/relay-mux.js";
-import { TestClient, TestDaemon, cleanup, relayFor, waitUntil } from "./helpers.js";
+import { TestClient, TestDaemon, cleanup, describeRelays, relayFor, waitUntil } from "./helpers.js";
 
 afterEach(cleanup);
 
@@ -22,7 +22,9 @@ describe("source tags in OPEN", () => {
     expect(() => decodeMux(encodeOpen(7, tag).subarray(0, 12))).toThrow(MuxDecodeError);
     expect(() => decodeMux(Uint8Array.of(...encodeOpen(7, tag), 0))).toThrow(MuxDecodeError);
   });
+});
 
+describeRelays("source tags in OPEN", () => {
   it("a mux=2 daemon gets equal tags for one address and different ones across addresses; others get none", async () => {
     const relay = await relayFor();
     const tagged = await TestDaemon.connect(relay, { mux: 2 });

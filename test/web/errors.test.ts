@@ -50,6 +50,7 @@ describe("explain()", () => {
     );
     expect(explain(new RpcError("terminal.input", "INPUT_RATE_LIMITED", "slow down")).transient).toBe(true);
     expect(explain(new RpcError("terminal.input", "INPUT_TOO_LARGE", "64 KiB")).title).toMatch(/too large/);
+    expect(explain(new RpcError("terminal.input", "INPUT_DISABLED", "off")).next).toMatch(/paseo daemon input on/);
     expect(explain(new RpcError("agents.run", "BAD_PARAMS", "x")).title).toBe("The daemon refused the request");
   });
 

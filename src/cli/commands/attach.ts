@@ -87,6 +87,11 @@ async function attach(ref: string, flags: Flags): Promise<number> {
       take: flags.take,
     });
     await term.start();
+    // The daemon's kill switch (ServerInfo.inputEnabled in the welcome): say so once, before the screen is drawn.
+    if (host.daemon.server?.inputEnabled === false && !flags.readOnly)
+      process.stderr.write(
+        `[paseo: input is turned off on this daemon; you can watch. Turn it on there: paseo daemon input on]\r\n`,
+      );
     raw.enter();
     const outcome = await drive(term, flags, () => raw.restore());
     raw.restore();
@@ -122,13 +127,15 @@ function drive(term: TerminalSession, flags: Flags, restore: () => void): Promis
 
   const onInputError = (err: unknown) => {
     const e = err as PaseoError;
-    if (e.code === "NOT_WRITER") {
+    if (e.code === "NOT_WRITER" || e.code === "INPUT_DISABLED") {
       if (refusedShown) return;
       refusedShown = true; // once per lane state: typing while watching would otherwise flood the screen
       notice(
-        flags.readOnly
-          ? `read-only: input is not sent [${e.code}]`
-          : `watching: another client has control; Enter ~ t takes it [${e.code}]`,
+        e.code === "INPUT_DISABLED"
+          ? `input is turned off on this daemon (paseo daemon input on there) [${e.code}]`
+          : flags.readOnly
+            ? `read-only: input is not sent [${e.code}]`
+            : `watching: another client has control; Enter ~ t takes it [${e.code}]`,
       );
     } else if (e.code !== "TERMINAL_CLOSED")
       notice(`input failed: ${escapeControls(e.message ?? String(e))} [${e.code ?? "ERROR"}]`);

@@ -9,6 +9,8 @@ import { escapeControls } from "../../protocol/escape.js";
 import { EXEC_MAX_TIMEOUT_MS, MAX_GRACE_MS } from "../../protocol/rpc-params.js";
 import { openClient, type ClientFlags } from "../client-factory.js";
 import { runExec, type ExecFlags } from "../exec.js";
+import { fleetExec, fleetLs } from "../fleet.js";
+import { PaseoError } from "../../protocol/errors.js";
 import { agentsTable, serverInfoText } from "../format.js";
 import { runLogs, type LogsFlags } from "../follow.js";
 import { info, printJson } from "../output.js";
@@ -22,6 +24,7 @@ export function clientOptions(cmd: Command): Command {
       "--relay <link|file>",
       "pairing link, offer file or offer text (default: $PASEO_RELAY_OFFER, else the local daemon)",
     )
+    .option("--host <name>", "a saved host (`paseo hosts`; default: $PASEO_HOST)")
     .option("--home <dir>", "PASEO_HOME of the local daemon (default: $PASEO_HOME or ~/.paseo)")
     .option("--timeout <seconds>", "per-request timeout", positiveInt);
 }
@@ -35,7 +38,14 @@ async function withClient<T>(flags: Flags, fn: (client: DaemonClient) => Promise
   }
 }
 
-function positiveInt(text: string): number {
+/** --hosts names the targets itself: --relay / --host alongside it is a mistake worth saying. */
+function fleetSpec(flags: Flags & { hosts?: string }): string {
+  if (flags.relay !== undefined || flags.host !== undefined)
+    throw new PaseoError("USAGE", "--hosts runs on saved hosts: drop --relay / --host");
+  return flags.hosts!;
+}
+
+export function positiveInt(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
   return n;
@@ -55,12 +65,14 @@ export function register(program: Command): void {
   clientOptions(program.command("ls"))
     .description("list agents (running ones; -a for all)")
     .option("-a, --all", "include exited agents")
+    .option("--hosts <all|a,b>", "list on several saved hosts at once, grouped by host")
     .option("--json", "machine-readable output")
     .addHelpText(
       "after",
-      '\nExamples:\n  paseo ls\n  paseo ls -a --relay "https://relay.example/#offer=…"\n  paseo ls --json --relay ~/paseo-offer.json',
+      '\nExamples:\n  paseo ls\n  paseo ls -a --relay "https://relay.example/#offer=…"\n  paseo ls --host laptop\n  paseo ls --hosts all',
     )
-    .action(async (flags: Flags & { all?: boolean }) => {
+    .action(async (flags: Flags & { all?: boolean; hosts?: string }) => {
+      if (flags.hosts !== undefined) return fleetLs(fleetSpec(flags), flags);
       const agents = await withClient(flags, (c) => c.listAgents({ all: flags.all }));
       if (flags.json) printJson(agents);
       else process.stdout.write(`${agentsTable(agents)}\n`);
@@ -167,7 +179,16 @@ export function register(program: Command): void {
       "kill the command after this long (default 30; status 124)",
       intBetween(1, EXEC_MAX_TIMEOUT_MS / 1000),
     )
+    .option(
+      "--hosts <all|a,b>",
+      "run on several saved hosts in parallel; output grouped by host, exit 0 only if all exit 0",
+    )
     .option("--json", "machine-readable output")
-    .addHelpText("after", "\nExamples:\n  paseo exec -- uname -a\n  paseo exec --shell -- 'make test; echo $?'")
-    .action((argv: string[], flags: ExecFlags) => runExec(argv, flags));
+    .addHelpText(
+      "after",
+      "\nExamples:\n  paseo exec -- uname -a\n  paseo exec --shell -- 'make test; echo $?'\n  paseo exec --hosts all -- git -C ~/src/app status --short",
+    )
+    .action((argv: string[], flags: ExecFlags & { hosts?: string }) =>
+      flags.hosts !== undefined ? fleetExec(fleetSpec(flags), argv, flags) : runExec(argv, flags),
+    );
 }

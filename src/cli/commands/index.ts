@@ -24,6 +24,8 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { commands: ["daemon"], load: () => import("./daemon.js") },
   { commands: ["relay"], load: () => import("./relay.js") },
   { commands: ["open"], load: () => import("./open.js") },
+  { commands: ["mcp"], load: () => import("./mcp.js") },
+  { commands: ["hosts"], load: () => import("./hosts.js") },
 ];
 
 /**

@@ -4,6 +4,7 @@
  * running daemon picks up new offers on the next handshake and closes the live sessions of revoked ones at once
  * (it watches offers.json; src/daemon/offer-sessions.ts).
  */
+import { appendAudit } from "../../daemon/audit-log.js";
 import { resolve as resolvePath } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { type RelayEndpoint, parseRelayEndpoint } from "../../protocol/relay-url.js";
@@ -76,6 +77,53 @@ interface PairOptions {
   rotate?: boolean;
   relay?: string;
   appUrl?: string;
+  bearer?: boolean;
+  uses?: number;
+  reusable?: boolean;
+  readOnly?: boolean;
+}
+
+/** A ticket's default lifetime: long enough to walk to the other device, short enough to be worthless later. */
+export const TICKET_TTL_MS = 15 * 60_000;
+
+function parseUses(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1 || n > 100_000)
+    throw new InvalidArgumentError(`expected a number of devices from 1 to 100000, got "${describeInput(text)}"`);
+  return n;
+}
+
+/** What kind of link `pair` makes from its flags: an enrollment ticket (default) or a bearer offer (--bearer). */
+function offerKind(opts: PairOptions): {
+  ticket: boolean;
+  once?: boolean;
+  maxUses?: number;
+  ttlMs?: number;
+  rights?: "read-only";
+} {
+  if (opts.bearer) {
+    const clash =
+      opts.uses !== undefined ? "--uses" : opts.reusable ? "--reusable" : opts.readOnly ? "--read-only" : undefined;
+    if (clash)
+      throw new PaseoError(
+        "USAGE",
+        `${clash} applies to enrollment tickets; drop --bearer (a bearer link always has full control)`,
+      );
+    return {
+      ticket: false,
+      ...(opts.once ? { once: true } : {}),
+      ...(opts.ttl !== undefined ? { ttlMs: opts.ttl } : {}),
+    };
+  }
+  if (opts.reusable && opts.uses !== undefined)
+    throw new PaseoError("USAGE", "--reusable and --uses exclude each other");
+  const uses = opts.reusable ? undefined : (opts.uses ?? 1);
+  return {
+    ticket: true,
+    ...(uses === 1 ? { once: true } : uses !== undefined ? { maxUses: uses } : {}),
+    ttlMs: opts.ttl ?? TICKET_TTL_MS,
+    ...(opts.readOnly ? { rights: "read-only" as const } : {}),
+  };
 }
 
 interface HomeOption {
@@ -84,20 +132,29 @@ interface HomeOption {
 }
 
 function describeState(o: OfferSummary): string {
-  return o.once && o.state === "active" ? "active (once)" : o.state;
+  const kind = o.ticket ? `ticket, ${o.rights ?? "control"}` : "bearer";
+  if (o.state !== "active") return `${o.state} (${kind})`;
+  const left = o.once ? "once" : o.maxUses !== undefined ? `${o.maxUses - o.uses} left` : undefined;
+  return `active (${kind}${left ? `, ${left}` : ""})`;
+}
+
+/** The devices a ticket enrolled, as a short cell (`paseo daemon devices` has the rest). */
+function enrolledCell(o: OfferSummary): string {
+  const ids = o.devices ?? [];
+  return ids.length <= 2 ? ids.join(", ") : `${ids.slice(-2).join(", ")} (+${ids.length - 2})`;
 }
 
 async function runPair(opts: PairOptions): Promise<void> {
   const home = resolveHome(opts.home);
   const backend = await loadDefaultBackend();
+  const kind = offerKind(opts);
   if (opts.appUrl !== undefined) await saveAppUrl(home, opts.appUrl);
   const pairing = await createPairing({
     home,
     backend,
     ...(opts.relay !== undefined ? { relay: parseRelayOption(opts.relay) } : {}),
     ...(opts.label !== undefined ? { label: opts.label } : {}),
-    ...(opts.ttl !== undefined ? { ttlMs: opts.ttl } : {}),
-    ...(opts.once ? { once: true } : {}),
+    ...kind,
     ...(opts.rotate ? { rotate: true } : {}),
   });
   const { offer, link, fingerprint } = pairing;
@@ -127,6 +184,13 @@ async function runPair(opts: PairOptions): Promise<void> {
       expiresAt: offer.expiresAt ?? null,
       label: offer.label ?? null,
       once: pairing.record.once,
+      ticket: pairing.record.ticket === true,
+      ...(pairing.record.ticket
+        ? {
+            rights: pairing.record.rights ?? "control",
+            maxUses: pairing.record.once ? 1 : (pairing.record.maxUses ?? null),
+          }
+        : {}),
       relay: offer.relay,
       revoked: pairing.revoked,
       identityCreated: pairing.identityCreated,
@@ -145,7 +209,17 @@ async function runPair(opts: PairOptions): Promise<void> {
     `Relay:       ${offer.relay.tls ? "wss" : "ws"}://${offer.relay.endpoint}`,
     `Expires:     ${offer.expiresAt ?? "never (revoke with `paseo daemon offers revoke <id|label>`)"}`,
   );
-  if (pairing.record.once) lines.push("Single use:  yes — it stops working after the first connection");
+  const record = pairing.record;
+  if (record.ticket) {
+    const uses = record.once
+      ? "1 device"
+      : record.maxUses !== undefined
+        ? `${record.maxUses} devices`
+        : "any number of devices";
+    lines.push(
+      `Enrolls:     ${uses}, ${record.rights ?? "control"} rights — each device gets its own key and no longer needs the link`,
+    );
+  } else if (record.once) lines.push("Single use:  yes — it stops working after the first connection");
   process.stdout.write(`${lines.join("\n")}\n`);
   if (savedTo !== undefined) info(`Saved the link to ${savedTo} (mode 0600).`);
   if (shouldPrintQr(opts.qr, link, offer.relay.endpoint)) process.stdout.write(`\n${renderQr(link)}\n`);
@@ -154,7 +228,9 @@ async function runPair(opts: PairOptions): Promise<void> {
     [
       ...(hasNoAppUrl(link) ? ["", NO_APP_URL_HINT] : []),
       "",
-      "Pairing link — anyone with it can control this machine until it is revoked; share it only with yourself:",
+      record.ticket
+        ? "Enrollment link — the device that opens it first is paired; compare the code it shows with `paseo daemon devices`:"
+        : "Pairing link — anyone with it can control this machine until it is revoked; share it only with yourself:",
       `  ${link}`,
       `Daemon fingerprint: ${fingerprint}`,
       "",
@@ -182,8 +258,11 @@ async function runList(opts: HomeOption): Promise<void> {
     o.expiresAt ?? "never",
     String(o.uses),
     o.lastUsedAt ?? "",
+    enrolledCell(o),
   ]);
-  process.stdout.write(`${table(["ID", "STATE", "LABEL", "CREATED", "EXPIRES", "USES", "LAST USED"], rows)}\n`);
+  process.stdout.write(
+    `${table(["ID", "STATE", "LABEL", "CREATED", "EXPIRES", "USES", "LAST USED", "ENROLLED"], rows)}\n`,
+  );
   // The running daemon keeps fresh counts in memory for up to USE_FLUSH_MS; say what USES means and how old it is.
   const asOf = new Date().toISOString();
   const lag =
@@ -198,6 +277,7 @@ async function runList(opts: HomeOption): Promise<void> {
 async function runRevoke(id: string, opts: HomeOption): Promise<void> {
   const store = new OfferStore(resolveHome(opts.home), { backend: await loadDefaultBackend() });
   const summary = await store.revokeOffer(id);
+  appendAudit(resolveHome(opts.home), { event: "offer.revoked", offerId: summary.id, label: summary.label ?? null });
   if (opts.json) {
     printJson(summary);
     return;
@@ -227,8 +307,22 @@ export function registerPairCommands(daemonCommand: Command): void {
       `a name for this offer, shown by \`paseo daemon offers\` (≤ ${MAX_OFFER_LABEL_CHARS} characters)`,
       parseLabel,
     )
-    .option("--ttl <duration>", "expire the offer after this long, e.g. 30m, 12h, 7d", parseDuration)
-    .option("--once", "single use: the offer stops working after the first successful connection")
+    .option(
+      "--ttl <duration>",
+      `expire the link after this long, e.g. 30m, 12h, 7d (default for enrollment links: ${TICKET_TTL_MS / 60_000}m)`,
+      parseDuration,
+    )
+    .option("--uses <n>", "the link enrolls up to N devices (default 1)", parseUses)
+    .option("--reusable", "the link enrolls any number of devices until it expires or is revoked (kiosks, CI runners)")
+    .option(
+      "--read-only",
+      "devices enrolled with this link may watch (ls, logs, attach) but not run, send, stop or exec",
+    )
+    .option(
+      "--bearer",
+      "an old-style link that is itself the credential (full control for whoever holds it until revoked); no device is enrolled",
+    )
+    .option("--once", "with --bearer: the link stops working after the first successful connection")
     .option("--rotate", "revoke every standing offer, then create this one")
     .option(
       "--app-url <url>",

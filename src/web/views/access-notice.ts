@@ -19,7 +19,7 @@ export function createAccessNotice(): AccessNotice {
   );
   const inputOff = h(
     "p",
-    { class: "notice input-off-notice", attrs: { role: "alert", hidden: true, "data-notice": "input-off" } },
+    { class: "notice input-off", attrs: { role: "alert", hidden: true, "data-notice": "input-off" } },
     h("strong", { text: "Input is turned off on the daemon" }),
     " — no device can type into agents or terminals until it is turned on again (`paseo daemon input on` on the daemon machine).",
   );

@@ -4,6 +4,7 @@
  * cursor-key mode (DECCKM: `ESC O A` in full-screen programs, `ESC [ A` otherwise), as a real keyboard would.
  * Buttons never take the focus from the terminal, so the on-screen keyboard stays open.
  */
+import { ctrlOf } from "../../index.js"; // one Ctrl mapping for every client (MCP terminal_type too)
 import { h } from "../dom.js";
 
 export interface ExtraKeys {
@@ -14,16 +15,6 @@ export interface ExtraKeys {
 }
 
 type Arrow = "A" | "B" | "C" | "D";
-
-/** Ctrl+key as a terminal sends it: letters and @[\]^_ map to 0x00–0x1f, `?` to DEL; others pass unchanged. */
-export function ctrlOf(data: string): string {
-  if (data.length !== 1) return data;
-  const c = data.toUpperCase().charCodeAt(0);
-  if (c >= 0x40 && c <= 0x5f) return String.fromCharCode(c & 0x1f);
-  if (data === "?") return "\x7f";
-  if (data === " ") return "\x00";
-  return data;
-}
 
 export function createExtraKeys(options: {
   send: (data: string) => void;

@@ -9,9 +9,9 @@
  * Flow control toward the client: above the high-water mark the daemon gets PAUSE for this client only, below the
  * low-water mark RESUME; a daemon that overruns the hard cap anyway gets this client closed with 4006.
  */
-import { CloseCode, closeReason } from "../protocol/close-codes.js";
+import { CloseCode, closeReason } from "../close-codes.js";
 import type { RelayContext, Session } from "./context.js";
-import { shortId } from "../protocol/server-id.js";
+import { shortId } from "../server-id.js";
 import type { DaemonSession } from "./daemon-session.js";
 import { type FlowSignal, watchFlow } from "./flow.js";
 import type { Peer } from "./peer.js";
@@ -23,14 +23,14 @@ export class ClientSession implements Session {
   private state: "pending" | "attached" | "closed" = "pending";
   private daemon: DaemonSession | undefined;
   private clientId = 0;
-  private graceTimer: NodeJS.Timeout | undefined;
+  private graceTimer: ReturnType<typeof setTimeout> | undefined;
   /** Messages that arrived before the daemon did (the socket is held, so at most what ws had already parsed). */
-  private queued: Buffer[] = [];
+  private queued: Uint8Array[] = [];
   private queuedBytes = 0;
   private readonly flow: ReturnType<typeof watchFlow>;
   /** Until the first message: counted in ctx.pending and on the first-message clock. */
   private silent = true;
-  private firstMessageTimer: NodeJS.Timeout | undefined;
+  private firstMessageTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly pendingLeg = {
     evict: () => this.closeFromRelay(CloseCode.RATE_LIMITED, "too many silent connections from this address"),
   };
@@ -46,6 +46,20 @@ export class ClientSession implements Session {
   ) {
     this.flow = watchFlow(peer, ctx.opts, (signal) => this.applyFlow(signal));
     this.sourceTag = ctx.pending.tag(source);
+    peer.onMessage = (data, isBinary) => this.onMessage(data, isBinary);
+    peer.onQueueOverflow = () => this.closeFromRelay(CloseCode.OVERLOADED);
+  }
+
+  /**
+   * Rebuild an attached client after hibernation (src/relay-worker): it already spoke and already has its clientId
+   * on the daemon's socket; nothing is sent to anyone.
+   */
+  restore(daemon: DaemonSession, clientId: number): void {
+    this.silent = false;
+    this.daemon = daemon;
+    this.clientId = clientId;
+    this.state = "attached";
+    daemon.reattach(this, clientId);
   }
 
   start(): void {
@@ -82,10 +96,11 @@ export class ClientSession implements Session {
     for (const message of this.queued) daemon.forward(id, message);
     this.queued = [];
     this.queuedBytes = 0;
+    this.peer.socket.remember?.({ role: "client", serverId: this.serverId, source: this.source, clientId: id });
     this.peer.release(PENDING);
   }
 
-  onMessage(data: Buffer, isBinary: boolean): void {
+  onMessage(data: Uint8Array, isBinary: boolean): void {
     this.peer.received(data.length);
     if (this.state === "closed") return;
     if (this.silent) this.spoke();

@@ -4,8 +4,12 @@
  * relay walks all sessions, instead of one timer per socket.
  *
  * Daemon sockets have no idle timeout: a daemon with no clients is idle by design, and pings prove it is there.
+ *
+ * The timers run between start() and stop(): the Node relay runs them for its whole life; the Worker relay only
+ * while a Durable Object holds clients, because a pending timer keeps a Durable Object from hibernating, and a
+ * runtime that cannot send pings (workerd) has only the idle timeout to run (`pings: false`).
  */
-import { CloseCode } from "../protocol/close-codes.js";
+import { CloseCode } from "../close-codes.js";
 import type { RelayContext, Session } from "./context.js";
 
 /** After a keepalive close, wait this long for the close frame to go out before dropping the TCP connection. */
@@ -18,9 +22,16 @@ const TERMINATE_AFTER_MS = 1000;
  */
 const PING_TICK_MS = 20;
 
+type Timer = ReturnType<typeof setInterval>;
+
+/** Node's timers keep the process alive unless unref'd; other runtimes have no such notion. */
+function unref(timer: Timer): void {
+  (timer as { unref?: () => void }).unref?.();
+}
+
 export class Liveness {
-  private readonly pingTimer: NodeJS.Timeout;
-  private readonly idleTimer: NodeJS.Timeout | undefined;
+  private pingTimer: Timer | undefined;
+  private idleTimer: Timer | undefined;
   private readonly ticks: number;
   private readonly tickMs: number;
   private pass: Session[] = [];
@@ -30,22 +41,35 @@ export class Liveness {
   constructor(
     private readonly sessions: ReadonlySet<Session>,
     private readonly ctx: RelayContext,
+    private readonly pings = true,
   ) {
     this.ticks = Math.max(1, Math.floor(ctx.opts.pingIntervalMs / PING_TICK_MS));
     this.tickMs = ctx.opts.pingIntervalMs / this.ticks;
-    this.pingTimer = setInterval(() => this.pingTick(), this.tickMs);
-    this.pingTimer.unref();
-    const idle = ctx.opts.idleTimeoutMs;
-    if (idle > 0) {
+  }
+
+  get running(): boolean {
+    return this.pingTimer !== undefined || this.idleTimer !== undefined;
+  }
+
+  /** Start the timers (idempotent). */
+  start(): void {
+    if (this.pings && this.pingTimer === undefined) {
+      this.pingTimer = setInterval(() => this.pingTick(), this.tickMs);
+      unref(this.pingTimer);
+    }
+    const idle = this.ctx.opts.idleTimeoutMs;
+    if (idle > 0 && this.idleTimer === undefined) {
       // Check often enough that a timeout fires within ~25% of its nominal value.
       this.idleTimer = setInterval(() => this.closeIdle(), Math.min(5000, Math.max(20, Math.floor(idle / 4))));
-      this.idleTimer.unref();
+      unref(this.idleTimer);
     }
   }
 
   stop(): void {
     clearInterval(this.pingTimer);
     clearInterval(this.idleTimer);
+    this.pingTimer = undefined;
+    this.idleTimer = undefined;
   }
 
   private pingTick(): void {
@@ -64,7 +88,7 @@ export class Liveness {
       this.ctx.log("debug", `${session.peer.role} socket missed two pings; dropping it`);
       session.closeFromRelay(CloseCode.TIMEOUT, "keepalive timeout");
       // A half-open peer will never complete the close handshake.
-      setTimeout(() => session.peer.terminate(), TERMINATE_AFTER_MS).unref();
+      unref(setTimeout(() => session.peer.terminate(), TERMINATE_AFTER_MS));
     }
     if (this.passIndex >= this.pass.length) {
       this.pass = []; // do not keep closed sessions alive until the next pass

@@ -3,13 +3,14 @@
  * (no module-level state) so several relays can run in one process, as the tests do.
  */
 import type { RelayMetrics } from "./metrics.js";
-import type { LogLevel, ResolvedRelayOptions } from "./options.js";
+import type { LogLevel } from "../../shared/logger.js";
+import type { ResolvedRelayLimits } from "./options.js";
 import type { Peer } from "./peer.js";
 import type { PendingClients } from "./pending-clients.js";
 import type { Router } from "./router.js";
 
 export interface RelayContext {
-  readonly opts: ResolvedRelayOptions;
+  readonly opts: ResolvedRelayLimits;
   readonly metrics: RelayMetrics;
   readonly router: Router;
   /** Client legs that have not spoken yet, per source and serverId. */

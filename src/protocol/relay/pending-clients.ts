@@ -7,10 +7,12 @@
  * the oldest silent socket has already shown it is not going to.
  *
  * Sources are keyed like the per-IP limiter (IPv4 address, IPv6 /64). The tag sent to the daemon (§5.3) is an HMAC
- * of that key under a key that lives only in this relay process: stable per source, meaningless to the daemon.
+ * of that key under a key that lives only in this relay (process, or Durable Object — where the key is kept with the
+ * daemon's socket across hibernation): stable per source, meaningless to the daemon.
  */
-import { createHmac, randomBytes } from "node:crypto";
-import { SOURCE_TAG_BYTES } from "../protocol/relay-mux.js";
+import type { CryptoBackend } from "../crypto/backend.js";
+import { utf8 } from "../encoding.js";
+import { SOURCE_TAG_BYTES } from "../relay-mux.js";
 
 export interface PendingLeg {
   /** Lose the place: the relay closes this leg with 4007. */
@@ -19,9 +21,16 @@ export interface PendingLeg {
 
 export class PendingClients {
   private readonly groups = new Map<string, Set<PendingLeg>>();
-  private readonly tagKey = randomBytes(32);
+  /** The HMAC key of the source tags (fresh per relay unless a restored one is given). */
+  readonly tagKey: Uint8Array;
 
-  constructor(private readonly perSourcePerServer: number) {}
+  constructor(
+    private readonly perSourcePerServer: number,
+    private readonly backend: CryptoBackend,
+    tagKey?: Uint8Array,
+  ) {
+    this.tagKey = tagKey ?? backend.randomBytes(32);
+  }
 
   /** Register a silent leg; evicts the group's oldest when the group is over its cap. */
   add(source: string, serverId: string, leg: PendingLeg): void {
@@ -54,6 +63,6 @@ export class PendingClients {
 
   /** The opaque per-source tag put in OPEN (§5.3). */
   tag(source: string): Uint8Array {
-    return new Uint8Array(createHmac("sha256", this.tagKey).update(source).digest().subarray(0, SOURCE_TAG_BYTES));
+    return this.backend.hmac("SHA256", this.tagKey, utf8(source)).slice(0, SOURCE_TAG_BYTES);
   }
 }

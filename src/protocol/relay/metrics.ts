@@ -2,7 +2,7 @@
  * Relay counters and their Prometheus text rendering. Only counts and sizes: the relay has nothing else to report,
  * and a metrics endpoint must never become a side channel for routing ids (no serverId labels).
  */
-import { closeCodeName } from "../protocol/close-codes.js";
+import { closeCodeName } from "../close-codes.js";
 
 export type Role = "server" | "client";
 
@@ -55,6 +55,11 @@ export class RelayMetrics {
   opened(role: Role): void {
     this.connections[role]++;
     this.connectionsTotal[role]++;
+  }
+
+  /** A socket rebuilt after hibernation: open again in this process's gauges, but not a new connection. */
+  restored(role: Role): void {
+    this.connections[role]++;
   }
 
   closed(role: Role, receivedCode: number): void {

@@ -5,9 +5,9 @@
  * Flow control toward the daemon: when this socket's outbound buffer passes the high-water mark, the relay stops
  * reading from all of this daemon's clients (TCP pushes back on them) until it drains — bounded memory, no drops.
  */
-import { CloseCode, closeReason } from "../protocol/close-codes.js";
-import { type ChallengeState, createChallenge, verifyAuth } from "../protocol/relay-auth.js";
-import { truncateUtf8 } from "../protocol/encoding.js";
+import { CloseCode, closeReason } from "../close-codes.js";
+import { type ChallengeState, createChallenge, verifyAuth } from "../relay-auth.js";
+import { toHex, truncateUtf8 } from "../encoding.js";
 import {
   MAX_CLIENT_ID,
   MAX_CLOSE_REASON_BYTES,
@@ -19,10 +19,10 @@ import {
   encodePause,
   encodeReady,
   encodeResume,
-} from "../protocol/relay-mux.js";
+} from "../relay-mux.js";
 import type { ClientSession } from "./client-session.js";
 import type { RelayContext, Session } from "./context.js";
-import { shortId } from "../protocol/server-id.js";
+import { shortId } from "../server-id.js";
 import { type FlowSignal, watchFlow } from "./flow.js";
 import type { Peer } from "./peer.js";
 
@@ -42,7 +42,7 @@ export class DaemonSession implements Session {
   private readonly clients = new Map<number, ClientSession>();
   private nextClientId = 1;
   private challenge: ChallengeState | undefined;
-  private authTimer: NodeJS.Timeout | undefined;
+  private authTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly flow: ReturnType<typeof watchFlow>;
   private readonly tag: string;
 
@@ -52,9 +52,25 @@ export class DaemonSession implements Session {
     private readonly ctx: RelayContext,
     /** The daemon asked for tagged OPENs (`mux=2`, §5.3). */
     private readonly taggedOpen = false,
+    /** The limiter key of the daemon's address (kept for a rebuild after hibernation). */
+    private readonly source = "",
   ) {
     this.flow = watchFlow(peer, ctx.opts, (signal) => this.applyFlow(signal));
     this.tag = `daemon ${shortId(serverId)}`;
+    peer.onMessage = (data, isBinary) => this.onMessage(data, isBinary);
+  }
+
+  /** Rebuild a registered daemon after hibernation (src/relay-worker): it already proved its key and got READY. */
+  restore(nextClientId: number): void {
+    this.nextClientId = nextClientId;
+    this.state = "ready";
+    this.ctx.router.register(this);
+  }
+
+  /** A client rebuilt after hibernation takes back its clientId (no OPEN: the daemon knows it). */
+  reattach(client: ClientSession, clientId: number): void {
+    this.clients.set(clientId, client);
+    if (clientId >= this.nextClientId) this.nextClientId = clientId >= MAX_CLIENT_ID ? 1 : clientId + 1;
   }
 
   get clientCount(): number {
@@ -75,7 +91,7 @@ export class DaemonSession implements Session {
     }, this.ctx.opts.authTimeoutMs);
   }
 
-  onMessage(data: Buffer, isBinary: boolean): void {
+  onMessage(data: Uint8Array, isBinary: boolean): void {
     this.peer.received(data.length);
     if (this.state === "closed") return;
     if (!isBinary) return this.closeFromRelay(CloseCode.BAD_REQUEST, "text frames are not allowed");
@@ -112,7 +128,7 @@ export class DaemonSession implements Session {
     }
   }
 
-  private onAuth(data: Buffer): void {
+  private onAuth(data: Uint8Array): void {
     clearTimeout(this.authTimer);
     const challenge = this.challenge!;
     this.challenge = undefined;
@@ -125,8 +141,24 @@ export class DaemonSession implements Session {
     this.state = "ready";
     // READY before registering: registering attaches waiting clients, and their OPENs must follow READY.
     this.peer.send(encodeReady());
+    this.remember();
     this.ctx.log("info", `${this.tag}: registered`);
     this.ctx.router.register(this);
+  }
+
+  /**
+   * Keep this daemon's routing record with its socket (hibernating runtimes). nextClientId is part of it: a daemon
+   * may still send DATA for a client that just left, so an id must not be handed out again after a wake-up.
+   */
+  private remember(): void {
+    this.peer.socket.remember?.({
+      role: "server",
+      serverId: this.serverId,
+      source: this.source,
+      taggedOpen: this.taggedOpen,
+      tagKey: toHex(this.ctx.pending.tagKey),
+      nextClientId: this.nextClientId,
+    });
   }
 
   /** Take a client onto this socket: returns its clientId, or undefined when this daemon cannot take more. */
@@ -134,6 +166,7 @@ export class DaemonSession implements Session {
     if (this.state !== "ready" || this.clients.size >= this.ctx.opts.maxClientsPerDaemon) return undefined;
     const id = this.allocateId();
     this.clients.set(id, client);
+    this.remember();
     this.peer.send(encodeOpen(id, this.taggedOpen ? client.sourceTag : undefined));
     if (this.flow.isPaused) client.peer.hold(DAEMON_CONGESTED);
     return id;
