@@ -44,8 +44,8 @@ const NEW_LINK =
   "Ask the daemon's owner for a new link (`paseo daemon pair` on the daemon machine) and open it here: it enrolls this browser again with a new key.";
 
 /**
- * Devices (docs/protocol.md §4 4113–4115, §8.2 FORBIDDEN / INPUT_DISABLED), matched by code so the app does not
- * depend on which class the client library uses for each.
+ * Devices (docs/protocol.md §4 4113–4115, §8.2 FORBIDDEN), matched by code so the app does not depend on which
+ * class the client library uses for each. INPUT_DISABLED (the kill switch) is with the input errors below.
  */
 function explainDevice(
   code: string,
@@ -70,8 +70,6 @@ function explainDevice(
         "This device is read-only",
         "It may watch but not change anything. The daemon's owner can allow it with `paseo daemon devices set <id> --control`.",
       );
-    case "INPUT_DISABLED":
-      return out("Input is turned off on the daemon", "On the daemon machine run `paseo daemon input on`.");
     case "STORAGE_UNAVAILABLE":
       return out(
         "This browser does not allow storing the device key",

@@ -79,18 +79,26 @@ function connect(target: Target, remember = false): void {
 
 /**
  * A revoked device key is refused for good (the daemon never re-enrolls it): forget it here, so the next visit does
- * not try it again, and say so. An unknown one is kept (listed, with Forget) — the user decides.
+ * not try it again, and say so. That is a remembered device's key, or the one this screen just enrolled (and stored)
+ * — only if the stored record still holds that very key. An unknown one is kept (listed, with Forget): the user decides.
  */
 function fatal(target: Target, err: unknown): void {
   const code = (err as { code?: unknown }).code;
-  if (target.kind === "device" && code === "DEVICE_REVOKED") {
-    const name = target.device.name ?? target.device.serverId.slice(0, 8);
-    void forgetDevice(serverIdOf(target))
-      .catch(() => undefined)
-      .then(() => showPair(err, name));
-    return;
-  }
-  showPair(err);
+  const key =
+    target.kind === "device" ? target.device.deviceKeyB64 : target.kind === "enroll" ? target.deviceKeyB64 : undefined;
+  if (key === undefined || code !== "DEVICE_REVOKED") return showPair(err);
+  const serverId = serverIdOf(target);
+  const mine = leave();
+  void getDevice(serverId)
+    .then(async (stored) => {
+      if (stored?.deviceKeyB64 !== key) return undefined;
+      await forgetDevice(serverId);
+      return stored.name ?? stored.label;
+    })
+    .catch(() => undefined)
+    .then((forgotten) => {
+      if (mine === page) showPair(err, forgotten);
+    });
 }
 
 /** The enroll offer for a v4 ticket: this browser's key is made now (locally), the ticket is spent only on a tap. */

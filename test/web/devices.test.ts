@@ -6,7 +6,6 @@
  * Real relay + daemon in this process, real Chromium, the relay's strict CSP.
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -14,16 +13,12 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPairing } from "../../src/daemon/index.js";
 import { OfferStore } from "../../src/daemon/offer-store.js";
-import { parseOffer } from "../../src/index.js";
+import { DaemonClient, parseOffer, RpcError } from "../../src/index.js";
 import { newPage, nodeAgent, removeHomes, SKIP_BROWSER, startBrowserAndStack, waitFor, type Stack } from "./helpers.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-/**
- * The daemon side of devices (enrollment tickets, devices.json, `paseo daemon devices`) comes from branch `devices`.
- * Until it is merged these tests cannot run against a real daemon and are skipped by name here — not mocked.
- */
-const HAS_DEVICES = existsSync(join(ROOT, "src/protocol/device.ts"));
-const SKIP = SKIP_BROWSER || !HAS_DEVICES;
+const SKIP = SKIP_BROWSER;
+const TICKET_TTL_MS = 15 * 60_000;
 
 let browser: Browser | undefined;
 let stack: Stack;
@@ -32,24 +27,33 @@ beforeAll(async () => {
   if (!SKIP) ({ browser, stack } = await startBrowserAndStack());
 });
 
-/** A v4 ticket (contract: `paseo daemon pair` makes single-use v4 tickets; `readOnly` = `--read-only`). */
+/** A v4 ticket as `paseo daemon pair [--read-only]` makes it: single use, 15 minutes. */
 async function ticket(options: { label: string; readOnly?: boolean }): Promise<{ link: string; offerId: string }> {
   const p = await createPairing({
     home: stack.home,
     relay: { endpoint: `127.0.0.1:${stack.port}`, tls: false },
     label: options.label,
-    ...(options.readOnly ? { readOnly: true } : {}),
-  } as Parameters<typeof createPairing>[0]);
-  expect(parseOffer(p.link).v as number).toBe(4);
+    ticket: true,
+    once: true,
+    ttlMs: TICKET_TTL_MS,
+    ...(options.readOnly ? { rights: "read-only" as const } : {}),
+  });
+  expect(parseOffer(p.link).v).toBe(4);
   return { link: p.link, offerId: p.record.id };
 }
 
-/** `paseo daemon devices revoke <id>`, the real CLI (dist/cli/main.js), on the test daemon's home. */
-async function revokeDevice(id: string): Promise<void> {
-  await promisify(execFile)(process.execPath, [join(ROOT, "dist/cli/main.js"), "daemon", "devices", "revoke", id], {
+/** The real CLI (dist/cli/main.js: `npm run build`) on the test daemon's home; returns stdout. */
+async function paseo(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "dist/cli/main.js"), ...args], {
     env: { ...process.env, PASEO_HOME: stack.home },
     timeout: 15_000,
   });
+  return stdout;
+}
+
+/** `paseo daemon devices revoke <id>`. */
+async function revokeDevice(id: string): Promise<void> {
+  await paseo("daemon", "devices", "revoke", id);
 }
 afterAll(async () => {
   await browser?.close();
@@ -118,20 +122,33 @@ async function enroll(page: Page, link: string): Promise<void> {
 describe.skipIf(SKIP)("browser: enrollment, remembered devices, rights", () => {
   it("a ticket is not spent by opening the link; the tap enrolls and shows the daemon's code", async () => {
     const t = await ticket({ label: "phone" });
+    // A link previewer (or mail scanner) loads the page in its own headless browser and goes away without a tap.
+    const previewer = await newPage(browser!);
+    const previewSockets = countSockets(previewer.page);
+    try {
+      await previewer.page.goto(t.link);
+      await previewer.page.waitForSelector(".enroll-page");
+      expect(await previewer.page.textContent(".enroll-title")).toBe("Enroll this device as phone");
+      expect(await previewer.page.textContent(".enroll .fingerprint")).toBe(stack.daemon.identity.fingerprint);
+      expect(await previewer.page.evaluate(() => location.hash)).toBe("");
+      // Give the page time to do anything it might do on its own.
+      await previewer.page.waitForTimeout(1500);
+      expect(previewSockets.count).toBe(0);
+      expect(await usesOf(t.offerId)).toBe(0);
+      expect(await devicesOnDisk()).toEqual([]);
+      expect(previewer.problems).toEqual([]);
+    } finally {
+      await previewer.context.close();
+    }
+
+    // The same single-use ticket still works for the person it was meant for: a fresh browser, a tap.
     const { page, problems, context } = await newPage(browser!);
     const sockets = countSockets(page);
     try {
       await page.goto(t.link);
       await page.waitForSelector(".enroll-page");
-      expect(await page.textContent(".enroll-title")).toBe("Enroll this device as phone");
-      expect(await page.textContent(".enroll .fingerprint")).toBe(stack.daemon.identity.fingerprint);
-      expect(await page.evaluate(() => location.hash)).toBe("");
-      // A previewer would stop here: give the page time to do anything it might do on its own.
-      await page.waitForTimeout(1500);
+      await page.waitForTimeout(300);
       expect(sockets.count).toBe(0);
-      expect(await usesOf(t.offerId)).toBe(0);
-      expect(await devicesOnDisk()).toEqual([]);
-
       await page.click('button[data-action="enroll"]');
       await page.waitForSelector('.state[data-state="connected"]');
       const sas = await page.locator(".device[data-just-enrolled] .sas").innerText();
@@ -139,6 +156,9 @@ describe.skipIf(SKIP)("browser: enrollment, remembered devices, rights", () => {
       const deviceId = await page.locator(".device .device-id").innerText();
       const [record] = await devicesOnDisk();
       expect(record).toMatchObject({ id: deviceId, sas, rights: "control", label: "phone", state: "active" });
+      // …and what the daemon's owner sees: `paseo daemon devices --json` shows the same code for this device.
+      const listed = JSON.parse(await paseo("daemon", "devices", "--json")) as Array<{ id: string; sas: string }>;
+      expect(listed.find((d) => d.id === deviceId)?.sas).toBe(sas);
       expect(await page.textContent(".sas-compare")).toContain("paseo daemon devices");
       expect(await page.getAttribute(".screen", "data-rights")).toBe("control");
       expect(await usesOf(t.offerId)).toBe(1);
@@ -206,6 +226,51 @@ describe.skipIf(SKIP)("browser: enrollment, remembered devices, rights", () => {
       expect(await page.isVisible('button[data-action="lane"]')).toBe(false);
       expect(await page.isVisible('button[data-action="stop"]')).toBe(false);
       expect(await page.textContent(".lane-state")).toMatch(/read-only/);
+
+      // Forced from the page (devtools: the hidden input line shown and enabled): the daemon refuses, the app says why.
+      await page.click('.agent[data-name="ro-pipe"] .agent-open');
+      await page.waitForSelector('.agent-view[data-kind="pipe"][data-state="running"]');
+      await page.evaluate(() => {
+        const form = document.querySelector<HTMLFormElement>(".input-form")!;
+        form.hidden = false;
+        for (const c of form.querySelectorAll<HTMLInputElement | HTMLButtonElement>("input, button"))
+          c.disabled = false;
+      });
+      await page.fill(".input-line", "let me in");
+      await page.click('.input-form button[type="submit"]');
+      await page.waitForSelector('.agent-view .inline-errors .error-block[data-code="FORBIDDEN"]', { timeout: 10_000 });
+
+      // Forced with the device key itself (what the browser stored): run, send and stop are FORBIDDEN, list is fine.
+      const [stored] = JSON.parse(await storedDevices(page)) as Array<{
+        serverId: string;
+        daemonPublicKeyB64: string;
+        relay: { endpoint: string; tls: boolean };
+        deviceKeyB64: string;
+      }>;
+      const asDevice = new DaemonClient({
+        device: {
+          serverId: stored!.serverId,
+          daemonPublicKeyB64: stored!.daemonPublicKeyB64,
+          relay: stored!.relay,
+          deviceKeyB64: stored!.deviceKeyB64,
+        },
+      });
+      try {
+        const listedAgents = await asDevice.listAgents();
+        const pipe = listedAgents.find((a) => a.name === "ro-pipe")!;
+        expect(asDevice.session).toMatchObject({ kind: "device", rights: "read-only" });
+        const codeOf = (p: Promise<unknown>) =>
+          p.then(
+            () => "ok",
+            (err: unknown) => (err instanceof RpcError ? err.code : String(err)),
+          );
+        expect(await codeOf(asDevice.stopAgent(pipe.id))).toBe("FORBIDDEN");
+        expect(await codeOf(asDevice.sendInput(pipe.id, "x"))).toBe("FORBIDDEN");
+        expect(await codeOf(asDevice.runAgent({ argv: nodeAgent("0") }))).toBe("FORBIDDEN");
+        expect((await asDevice.getAgent(pipe.id)).state).toBe("running");
+      } finally {
+        asDevice.close();
+      }
       expect(problems).toEqual([]);
     } finally {
       await context.close();
