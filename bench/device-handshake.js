@@ -36,6 +36,11 @@ for (let i = 0; i < N + 50; i++) {
   }
 }
 console.log(
-  JSON.stringify({ pattern: "Noise_IK_25519_ChaChaPoly_SHA256", backend: backend.name, n: N,
-    clientCpuMsPerHandshake: +(clientUs / N / 1000).toFixed(3), daemonCpuMsPerHandshake: +(serverUs / N / 1000).toFixed(3) }),
+  JSON.stringify({
+    pattern: "Noise_IK_25519_ChaChaPoly_SHA256",
+    backend: backend.name,
+    n: N,
+    clientCpuMsPerHandshake: +(clientUs / N / 1000).toFixed(3),
+    daemonCpuMsPerHandshake: +(serverUs / N / 1000).toFixed(3),
+  }),
 );
