@@ -4,11 +4,12 @@
  * run, on 127.0.0.1, with the relay and the daemon as real processes. Prints one table (ratios first, absolute
  * figures second) and writes bench/results.json.
  *
- *   node bench/run.js [--quick] [--only 1,2,3,4,5,6,7] [--out FILE]
+ *   node bench/run.js [--quick] [--only 1,2,3,4,5,6,7,8] [--out FILE]
  *
  * Sections: 1 `ls` round trips and latency · 2 handshake CPU and AEAD throughput · 3 stream throughput through the
  * relay · 4 relay capacity and forwarding latency · 5 `logs -f` resume time · 6 terminals vs ssh (bench/terminal.js) ·
- * 7 the Worker relay under workerd vs the Node relay (bench/worker-relay.js).
+ * 7 the Worker relay under workerd vs the Node relay (bench/worker-relay.js) · 8 devices: handshake CPU, an enrolled
+ * device's ls, fleet ls across 10 daemons (bench/devices.js).
  * Not part of `npm test`: no timing is asserted anywhere; targets are reported as met or missed.
  */
 import { writeFileSync } from "node:fs";
@@ -46,6 +47,7 @@ import { benchAead, benchChannel, benchDh, benchHandshake, benchRoundTrip1MiB } 
 import { streamPaseo, streamPlain, streamRef } from "./peers.js";
 import { sectionTerminal } from "./terminal.js";
 import { sectionWorker } from "./worker-relay.js";
+import { sectionDevices } from "./devices.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
@@ -53,7 +55,7 @@ import { sectionWorker } from "./worker-relay.js";
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
 const onlyArg = argv.find((_a, i) => argv[i - 1] === "--only") ?? argv.find((a) => a.startsWith("--only="))?.slice(7);
-const ONLY = onlyArg ? new Set(onlyArg.split(",").map((s) => Number(s.trim()))) : new Set([1, 2, 3, 4, 5, 6, 7]);
+const ONLY = onlyArg ? new Set(onlyArg.split(",").map((s) => Number(s.trim()))) : new Set([1, 2, 3, 4, 5, 6, 7, 8]);
 const OUT = argv.find((_a, i) => argv[i - 1] === "--out") ?? join(BENCH_DIR, "results.json");
 
 const P = QUICK
@@ -960,6 +962,17 @@ async function main() {
       });
     if (ONLY.has(7))
       await sectionWorker({ quick: QUICK, figure, ratio, notes, details, log, startRelayProc, startDaemonProc });
+    if (ONLY.has(8))
+      await sectionDevices({
+        quick: QUICK,
+        figure,
+        ratio,
+        log,
+        startRelayProc,
+        startDaemonProc,
+        recordingWebSocket,
+        countTurns,
+      });
   } catch (err) {
     failure = err;
     log(`FAILED: ${err?.stack ?? err}`);

@@ -77,6 +77,8 @@ export interface DaemonOptions {
   embeddedRelayAdvertise?: string;
   /** Create a pairing offer at start (label "daemon start", 24 h) and return its link. Default true. */
   pairOnStart?: boolean;
+  /** Active devices beyond which an enrollment is refused (4116). Default MAX_ACTIVE_DEVICES (tests lower it). */
+  maxActiveDevices?: number;
   backend?: CryptoBackend;
   log?: Logger;
   handshakeTimeoutMs?: number;
@@ -134,7 +136,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       log("info", `input ${state.inputEnabled ? "enabled" : "disabled"} (input.json)`);
       scheduleStatusRef();
     });
-    const devices = new DeviceStore(home);
+    const devices = new DeviceStore(home, Date.now, options.maxActiveDevices);
     cleanups.push(() =>
       devices
         .flush()
@@ -183,6 +185,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
       devices: {
         byKey: (key) => devices.byKey(key),
+        full: () => devices.full(),
         spendTicket: (offerId, deviceId) =>
           offerId === localOfferId ? Promise.resolve("unknown") : offers.enrollDevice(offerId, deviceId),
         record: async (device) => {

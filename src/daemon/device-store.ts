@@ -23,6 +23,8 @@ import { StoreFile } from "./store-file.js";
 export { DEVICES_FILE, DeviceStoreError, type DeviceStoreErrorCode } from "./devices-file-format.js";
 
 export const SEEN_FLUSH_MS = 5000;
+/** Active devices per daemon (docs/protocol.md §10): beyond it an enrollment is refused with 4116, nothing spent. */
+export const MAX_ACTIVE_DEVICES = 1000;
 
 export interface NewDevice {
   id: string;
@@ -47,6 +49,7 @@ export class DeviceStore {
   constructor(
     home: string,
     private readonly clock: () => number = Date.now,
+    private readonly maxActive: number = MAX_ACTIVE_DEVICES,
   ) {
     this.home = home;
     this.file = new StoreFile(
@@ -75,6 +78,13 @@ export class DeviceStore {
   /** The device holding this public key, if enrolled (active or revoked). Re-reads only a changed file. */
   async byKey(publicKeyB64: string): Promise<DeviceInfo | undefined> {
     return (await this.file.load()).find((d) => d.publicKeyB64 === publicKeyB64);
+  }
+
+  /** Whether the maximum of active devices (MAX_ACTIVE_DEVICES by default) is enrolled (a cached read unless the file changed). */
+  async full(): Promise<boolean> {
+    let active = 0;
+    for (const d of await this.file.load()) if (d.state === "active") active++;
+    return active >= this.maxActive;
   }
 
   /** The records as they are on disk now, for the live-session checks. */

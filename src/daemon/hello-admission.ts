@@ -40,6 +40,8 @@ export type OfferLookup =
 /** What admission needs from the daemon's device store (device-store.ts). Absent: 0x02/0x03 are refused (4111). */
 export interface DeviceDirectory {
   byKey(publicKeyB64: string): Promise<DeviceInfo | undefined>;
+  /** Whether the daemon already has its maximum of active devices (device-store.ts MAX_ACTIVE_DEVICES). */
+  full(): Promise<boolean>;
   /** Spend one use of the ticket on this device (offer-store.ts enrollDevice). */
   spendTicket(offerId: string, deviceId: string): Promise<true | OfferRefusal>;
   /** Record the device; a key revoked meanwhile is refused. */
@@ -242,6 +244,8 @@ async function admitEnrollment(
   if (existing?.state === "revoked") return { code: CloseCode.DEVICE_REVOKED, actor, why: `device ${id} is revoked` };
   if (existing)
     return { session: deviceSession(existing, false), actor, early, reply: (welcome) => handshake.reply(welcome) };
+  // Bounded: a leaked reusable ticket must not grow devices.json without end. Checked before the ticket is spent.
+  if (await devices.full()) return { code: CloseCode.DEVICE_LIMIT, actor: offer, why: "too many active devices" };
   const spent = await devices.spendTicket(offerId, id);
   if (spent !== true) return { code: REFUSAL_CODES[spent], actor: offer, why: `ticket ${spent}` };
   const rights = found.rights ?? "control";

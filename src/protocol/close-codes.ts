@@ -33,6 +33,7 @@ export const CloseCode = {
   DEVICE_UNKNOWN: 4113,
   DEVICE_REVOKED: 4114,
   ENROLLMENT_REQUIRED: 4115,
+  DEVICE_LIMIT: 4116,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCode;
@@ -66,6 +67,7 @@ export const closeReason: Record<number, string> = {
   4113: "device not enrolled on this daemon",
   4114: "device revoked",
   4115: "this offer is an enrollment ticket: enroll a device with it",
+  4116: "too many devices enrolled on this daemon",
 };
 
 export function closeCodeName(code: number): string {

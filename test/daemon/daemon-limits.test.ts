@@ -112,7 +112,8 @@ describe("per-client limits", () => {
   it("early data carries only read-only requests: a non-read-only early request is refused, not executed", async () => {
     const { daemon } = await daemonWithRelay();
     const { session, early } = await connect({
-      offer: daemon.pairing!.offer,
+      daemon: daemon.pairing!.offer,
+      auth: { kind: "offer", offer: daemon.pairing!.offer },
       backend: nativeBackend,
       WebSocket: WsCtor as unknown as WebSocketConstructor,
       early: { method: "agents.run", params: { argv: [process.execPath, "-e", "0"] } },

@@ -9,7 +9,15 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { killAll, runCli, startDaemonProcess, startRelayProcess, type DaemonProc, type RelayProc } from "./harness.js";
+import {
+  killAll,
+  runCli,
+  startDaemonProcess,
+  startProcess,
+  startRelayProcess,
+  type DaemonProc,
+  type RelayProc,
+} from "./harness.js";
 
 let relay: RelayProc;
 let daemon: DaemonProc;
@@ -109,6 +117,54 @@ describe("the CLI enrolls itself with a ticket", () => {
     const gone = await runCli(["ls", "--host", "tv"], { env });
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/no saved host named "tv".*\[HOST_NOT_FOUND\]/);
+  });
+});
+
+describe("revoking a device on the daemon", () => {
+  it("ends its live `logs -f` at once with DEVICE_REVOKED; the audit log has the enrollment, the revoke and no secret", async () => {
+    const env = { PASEO_CONFIG: freshConfig() };
+    const link = await ticket("--label", "follower");
+    const add = await runCli(["hosts", "add", "follower", link], { env });
+    expect(add.code, add.stderr).toBe(0);
+    const id = /as ([a-z2-7]{16})/.exec(add.stderr)![1]!;
+    const ticker = await runCli(
+      [
+        "run",
+        "--host",
+        "follower",
+        "--name",
+        "ticker",
+        "--",
+        process.execPath,
+        "-e",
+        "setInterval(() => console.log('tick'), 50)",
+      ],
+      { env },
+    );
+    expect(ticker.code, ticker.stderr).toBe(0);
+    const follower = startProcess(["logs", "-f", "ticker", "--host", "follower"], env);
+    await follower.waitFor(/tick\ntick/);
+    const t0 = performance.now();
+    expect((await runCli(["daemon", "devices", "revoke", id, "--home", daemon.home])).code).toBe(0);
+    const code = await follower.exited;
+    const ms = performance.now() - t0;
+    expect(code).not.toBe(0);
+    expect(follower.stderr()).toMatch(/revoked.*\[DEVICE_REVOKED\]/);
+    expect(ms).toBeLessThan(5000); // bounded wait, not a timing assertion: the watch makes it milliseconds
+    await runCli(["stop", "ticker", "--home", daemon.home]);
+
+    const audit = readFileSync(join(daemon.home, "audit.jsonl"), "utf8");
+    const events = audit
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { event: string; deviceId?: string; actor: { id: string | null } });
+    expect(events.some((e) => e.event === "device.enrolled" && e.deviceId === id)).toBe(true);
+    expect(events.some((e) => e.event === "device.revoked" && e.deviceId === id)).toBe(true);
+    expect(events.some((e) => e.event === "request" && e.actor.id === id)).toBe(true);
+    const hosts = readFileSync(join(env.PASEO_CONFIG, "hosts.json"), "utf8");
+    const key = JSON.parse(hosts).hosts[0].deviceKeyB64 as string;
+    const offer = JSON.parse(Buffer.from(link.split("#offer=")[1]!, "base64url").toString());
+    for (const secret of [key, offer.secretB64, link]) expect(audit).not.toContain(secret);
   });
 });
 

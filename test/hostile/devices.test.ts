@@ -255,6 +255,21 @@ describe("revoke and rights", () => {
     s.sock.ws.close();
   });
 
+  it("enrollments stop at the daemon's maximum of active devices (4116, the ticket not spent); a revoke frees a place", async () => {
+    const small = await startEnv({ relay: { perIpRatePerSecond: 1000 }, daemon: { maxActiveDevices: 2 } });
+    const smallUrl = relayUrl(small.relay.endpoint, small.offer.serverId);
+    const reusable = await ticket({ maxUses: 10 }, small);
+    const keys = [newKey(), newKey()];
+    for (const k of keys) (await rawDeviceSession(smallUrl, small.offer, k, { ticket: reusable })).sock.ws.close();
+    expect(await refusedWith(rawDeviceSession(smallUrl, small.offer, newKey(), { ticket: reusable }))).toBe(
+      CloseCode.DEVICE_LIMIT,
+    );
+    const offers = JSON.parse((await runCli(["daemon", "offers", "--json", "--home", small.daemon.home])).stdout);
+    expect(offers.find((o: { id: string }) => o.id === reusable.offerId).uses).toBe(2);
+    await runCli(["daemon", "devices", "revoke", idOf(keys[0]!), "--home", small.daemon.home]);
+    (await rawDeviceSession(smallUrl, small.offer, newKey(), { ticket: reusable })).sock.ws.close();
+  });
+
   it("devices revoke/set: an unknown id and a missing rights flag are named errors", async () => {
     const unknown = await runCli(["daemon", "devices", "revoke", "zzzzzzzz", "--home", env.daemon.home]);
     expect(unknown.code).toBe(1);

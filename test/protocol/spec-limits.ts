@@ -6,6 +6,7 @@
  */
 import * as connectionStreams from "../../src/daemon/connection-streams.js";
 import { DAEMON_DEFAULTS } from "../../src/daemon/daemon.js";
+import { MAX_ACTIVE_DEVICES } from "../../src/daemon/device-store.js";
 import { EXEC_DEFAULT_MAX_OUTPUT, EXEC_DEFAULT_TIMEOUT_MS } from "../../src/daemon/agents/index.js";
 import { MAX_RECORD_DATA } from "../../src/daemon/agents/log-file.js";
 import * as frame from "../../src/protocol/frame.js";
@@ -42,6 +43,12 @@ const P = "src/protocol/rpc-params.ts";
 const tty = (d: "COLS" | "ROWS") => `[${rpcParams[`TTY_MIN_${d}`]}, ${rpcParams[`TTY_MAX_${d}`]}]`;
 
 export const LIMITS: Limit[] = [
+  {
+    row: "active devices per daemon",
+    value: MAX_ACTIVE_DEVICES,
+    shows: [n(MAX_ACTIVE_DEVICES)],
+    source: "src/daemon/device-store.ts MAX_ACTIVE_DEVICES",
+  },
   {
     row: "Noise message",
     value: MAX_NOISE_MESSAGE,
