@@ -44,7 +44,7 @@ const NEW_LINK =
   "Ask the daemon's owner for a new link (`paseo daemon pair` on the daemon machine) and open it here: it enrolls this browser again with a new key.";
 
 /**
- * Devices (docs/protocol.md §4 4113–4115, §8.2 FORBIDDEN), matched by code so the app does not depend on which
+ * Devices (docs/protocol.md §4 4113–4116, §8.2 FORBIDDEN), matched by code so the app does not depend on which
  * class the client library uses for each. INPUT_DISABLED (the kill switch) is with the input errors below.
  */
 function explainDevice(
@@ -59,6 +59,12 @@ function explainDevice(
       return linkError(
         "The daemon does not know this device",
         `It was removed from the daemon, or the daemon's identity changed. ${NEW_LINK}`,
+      );
+    case "DEVICE_LIMIT":
+      // 4116: refused before the ticket is spent, so the same link works once the owner has made room.
+      return out(
+        "The daemon has too many devices",
+        "Nothing was spent: the daemon's owner can revoke devices it no longer needs (`paseo daemon devices revoke <id>`), then tap Enroll again.",
       );
     case "ENROLLMENT_REQUIRED":
       return linkError(

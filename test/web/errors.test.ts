@@ -1,6 +1,7 @@
 /** The app's failure messages: each named client error maps to a title and a next step (no browser needed). */
 import { describe, expect, it } from "vitest";
 import {
+  CloseCode,
   ConnectionClosedError,
   DaemonOfflineError,
   HandshakeError,
@@ -60,6 +61,9 @@ describe("explain()", () => {
     expect(revoked.next).toMatch(/new link.*paseo daemon pair/);
     expect(revoked.transient).toBe(false);
     expect(explain(new PaseoError("DEVICE_UNKNOWN", "x")).title).toMatch(/does not know this device/);
+    const full = explain(new ConnectionClosedError(CloseCode.DEVICE_LIMIT, "too many active devices"));
+    expect(full.code).toBe("DEVICE_LIMIT");
+    expect(full.next).toMatch(/paseo daemon devices revoke/);
     expect(explain(new RpcError("agents.run", "FORBIDDEN", "read-only")).next).toMatch(/devices set <id> --control/);
     expect(explain(new RpcError("agents.input", "INPUT_DISABLED", "off")).next).toMatch(/paseo daemon input on/);
   });
