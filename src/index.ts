@@ -32,6 +32,7 @@ export {
   ConnectionClosedError,
   DaemonOfflineError,
   DeviceRevokedError,
+  DeviceLimitError,
   DeviceUnknownError,
   EnrollmentRequiredError,
   FrameTooLargeError,

@@ -48,7 +48,13 @@ export interface EnrolledEvent {
   label: string;
 }
 
-const REFUSED_BEFORE_RECORDING = new Set(["OFFER_EXPIRED", "OFFER_REVOKED", "DEVICE_REVOKED", "ENROLLMENT_REQUIRED"]);
+const REFUSED_BEFORE_RECORDING = new Set([
+  "OFFER_EXPIRED",
+  "OFFER_REVOKED",
+  "DEVICE_REVOKED",
+  "ENROLLMENT_REQUIRED",
+  "DEVICE_LIMIT",
+]);
 
 type Mode = { kind: "offer" } | { kind: "device" | "enroll"; secretKey: Uint8Array; keyPair?: KeyPair };
 

@@ -99,7 +99,17 @@ export class EnrollmentRequiredError extends PaseoError {
   constructor() {
     super(
       "ENROLLMENT_REQUIRED",
-      "this link is an enrollment ticket: it enrolls a device key (DaemonClient option `enroll`, or `paseo hosts add <ticket>`), it cannot be used as a bearer offer",
+      "this link is an enrollment ticket: it enrolls a device key (DaemonClient option `enroll`, or `paseo hosts add <name> <link>`), it cannot be used as a bearer offer",
+    );
+  }
+}
+
+/** 4116: the daemon has its maximum of active devices; nothing was spent. */
+export class DeviceLimitError extends PaseoError {
+  constructor() {
+    super(
+      "DEVICE_LIMIT",
+      "the daemon already has its maximum of enrolled devices (the link was not spent): revoke devices it no longer needs with `paseo daemon devices revoke <id>` on that machine, then enroll again",
     );
   }
 }
@@ -145,6 +155,8 @@ function closeError(code: number, reason: string): PaseoError {
       return new DeviceRevokedError();
     case CloseCode.ENROLLMENT_REQUIRED:
       return new EnrollmentRequiredError();
+    case CloseCode.DEVICE_LIMIT:
+      return new DeviceLimitError();
     case CloseCode.FRAME_TOO_LARGE:
     case CloseCode.MESSAGE_TOO_LARGE:
       return new FrameTooLargeError(reason || "refused by the peer");

@@ -8,7 +8,7 @@
  *     always sends the encrypted CLOSE first when it ends a live session for a reason of its own, so a bare
  *     "stop" code here came from the relay (or the path broke): never permanent, the client reconnects;
  *   - "pre-handshake": before message 2 there is no channel to authenticate anything, and the daemon refuses a hello
- *     (4100–4104, 4111–4115) with the bare code. A relay could forge these too; DaemonClient believes such a
+ *     (4100–4104, 4111–4116) with the bare code. A relay could forge these too; DaemonClient believes such a
  *     refusal only after PRE_HANDSHAKE_REFUSALS_BELIEVED consecutive ones (see below);
  *   - undefined: not a close at all (a local check such as a malformed offer or a closed client) — believed.
  */
@@ -28,6 +28,8 @@ const PERMANENT = new Set([
   "DEVICE_UNKNOWN",
   "DEVICE_REVOKED",
   "ENROLLMENT_REQUIRED",
+  // 4116: retrying cannot help until the owner revokes devices.
+  "DEVICE_LIMIT",
   "BAD_REQUEST",
   "FRAME_TOO_LARGE",
   "CLIENT_CLOSED",

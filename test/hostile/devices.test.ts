@@ -16,7 +16,7 @@ import { decodeClose, MessageType } from "../../src/protocol/frame.js";
 import type { Offer } from "../../src/protocol/offer.js";
 import { killAll, runCli } from "../e2e/harness.js";
 import { DaemonClient, type EnrolledEvent } from "../../src/client/daemon-client.js";
-import { DeviceRevokedError, EnrollmentRequiredError } from "../../src/client/errors.js";
+import { DeviceLimitError, DeviceRevokedError, EnrollmentRequiredError } from "../../src/client/errors.js";
 import { type MitmProxy, startMitm } from "./mitm-proxy.js";
 import {
   backend,
@@ -264,6 +264,17 @@ describe("revoke and rights", () => {
     expect(await refusedWith(rawDeviceSession(smallUrl, small.offer, newKey(), { ticket: reusable }))).toBe(
       CloseCode.DEVICE_LIMIT,
     );
+    // DaemonClient names it and does not retry (the owner must revoke a device first).
+    const sdk = client(reusable, {
+      enroll: { deviceKeyB64: Buffer.from(newKey().secretKey).toString("base64url") },
+      reconnect: { minMs: 10, maxMs: 20 },
+      url: smallUrl,
+    });
+    const err = await sdk.listAgents().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err).toBeInstanceOf(DeviceLimitError);
     const offers = JSON.parse((await runCli(["daemon", "offers", "--json", "--home", small.daemon.home])).stdout);
     expect(offers.find((o: { id: string }) => o.id === reusable.offerId).uses).toBe(2);
     await runCli(["daemon", "devices", "revoke", idOf(keys[0]!), "--home", small.daemon.home]);

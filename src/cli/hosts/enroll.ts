@@ -14,7 +14,7 @@ import { info } from "../output.js";
 import { credentialOf, type HostStore, HostStoreError, type SavedHost } from "./host-store.js";
 
 /** Refusals that mean the daemon recorded nothing: a key saved for this attempt can go. */
-const NOTHING_RECORDED = new Set(["OFFER_EXPIRED", "OFFER_REVOKED", "DEVICE_REVOKED"]);
+const NOTHING_RECORDED = new Set(["OFFER_EXPIRED", "OFFER_REVOKED", "DEVICE_REVOKED", "DEVICE_LIMIT"]);
 
 export type ClientTuning = Pick<DaemonClientOptions, "reconnect" | "requestTimeoutMs" | "connectTimeoutMs">;
 
