@@ -234,6 +234,17 @@ describe("revoke and rights", () => {
       expect(res.error?.message).toContain(`paseo daemon devices set ${idOf(key)} --control`);
     }
     expect(env.daemon.agents.list({ all: true }).length).toBe(agentsBefore);
+    // Watching a terminal is reading: a read-only attach asking for control is served as a watch, never a writer.
+    const owner = client(env.offer);
+    const term = await owner.runAgent({ argv: ["/bin/sh"], tty: true, name: "ro-term" });
+    const attached = (await call(s, 50, "terminal.attach", { id: term.id, sub: 7, mode: "control" })) as {
+      ok: boolean;
+      result?: { lane: string; writer: boolean };
+    };
+    expect(attached.ok).toBe(true);
+    expect(attached.result).toMatchObject({ lane: "watcher", writer: false });
+    await owner.stopAgent(term.id, { graceMs: 100 });
+    owner.close();
     const audit = readFileSync(join(env.daemon.home, "audit.jsonl"), "utf8")
       .trim()
       .split("\n")
