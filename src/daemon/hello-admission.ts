@@ -31,6 +31,7 @@ import { NoiseMessageTooLargeError } from "../protocol/noise/index.js";
 import type { SecureChannel } from "../protocol/secure-channel.js";
 import type { AuditActor } from "./audit-log.js";
 import type { OfferRefusal } from "./offer-store.js";
+import type { NewDevice } from "./device-store.js";
 
 /** `once`: a single-use offer (consumed at admission; see offer-sessions.ts). The local offer is reusable. */
 export type OfferLookup =
@@ -45,16 +46,7 @@ export interface DeviceDirectory {
   /** Spend one use of the ticket on this device (offer-store.ts enrollDevice). */
   spendTicket(offerId: string, deviceId: string): Promise<true | OfferRefusal>;
   /** Record the device; a key revoked meanwhile is refused. */
-  record(device: {
-    id: string;
-    publicKeyB64: string;
-    label: string;
-    rights: DeviceRights;
-    offerId: string;
-    sas: string;
-    /** Where it connected from: "local" or "relay". */
-    from: string;
-  }): Promise<{ device: DeviceInfo } | { refused: "revoked" }>;
+  record(device: NewDevice): Promise<{ device: DeviceInfo } | { refused: "revoked" }>;
 }
 
 export interface AdmissionContext {
@@ -181,6 +173,34 @@ function deviceSession(device: DeviceInfo, enrolled: boolean): SessionInfo {
   return { kind: "device", rights: device.rights, deviceId: device.id, offerId: device.offerId, enrolled };
 }
 
+/** Message 1 of a device hello read: the responder, its early request and the device key it proved. */
+interface ReadDeviceHello {
+  handshake: DeviceServerHandshake;
+  early: AppMessage | undefined;
+  key: Uint8Array;
+}
+
+function readDeviceHello(
+  ctx: AdmissionContext,
+  noiseMessage: Uint8Array,
+  enroll: { offerId: Uint8Array; psk: Uint8Array } | undefined,
+  actor?: AuditActor,
+): ReadDeviceHello | Refused {
+  const handshake = new DeviceServerHandshake({
+    backend: ctx.backend,
+    serverId: ctx.serverId,
+    staticKey: ctx.staticKey,
+    ...(enroll ? { enroll } : {}),
+    channel: { maxIncomingMessage: ctx.maxIncomingMessage },
+  });
+  try {
+    const early = handshake.readHello(noiseMessage);
+    return { handshake, early, key: handshake.deviceKey() };
+  } catch (err) {
+    return handshakeFailure(err, actor);
+  }
+}
+
 async function admitDevice(
   data: Uint8Array,
   ctx: AdmissionContext,
@@ -188,20 +208,9 @@ async function admitDevice(
 ): Promise<Admitted | Refused> {
   const hello = parse(data);
   if ("code" in hello) return hello;
-  const handshake = new DeviceServerHandshake({
-    backend: ctx.backend,
-    serverId: ctx.serverId,
-    staticKey: ctx.staticKey,
-    channel: { maxIncomingMessage: ctx.maxIncomingMessage },
-  });
-  let early: AppMessage | undefined;
-  let key: Uint8Array;
-  try {
-    early = handshake.readHello(hello.noiseMessage);
-    key = handshake.deviceKey();
-  } catch (err) {
-    return handshakeFailure(err);
-  }
+  const read = readDeviceHello(ctx, hello.noiseMessage, undefined);
+  if ("code" in read) return read;
+  const { handshake, early, key } = read;
   const id = deviceIdOf(ctx.backend, key);
   const actor: AuditActor = { kind: "device", id };
   const device = await devices.byKey(toBase64Url(key));
@@ -222,21 +231,9 @@ async function admitEnrollment(
   const offer = offerActor(ctx, offerId);
   const found = await ctx.lookupOffer(offerId);
   if ("refused" in found) return { code: REFUSAL_CODES[found.refused], actor: offer, why: `ticket ${found.refused}` };
-  const handshake = new DeviceServerHandshake({
-    backend: ctx.backend,
-    serverId: ctx.serverId,
-    staticKey: ctx.staticKey,
-    enroll: { offerId: hello.offerId, psk: found.psk },
-    channel: { maxIncomingMessage: ctx.maxIncomingMessage },
-  });
-  let early: AppMessage | undefined;
-  let key: Uint8Array;
-  try {
-    early = handshake.readHello(hello.noiseMessage);
-    key = handshake.deviceKey();
-  } catch (err) {
-    return handshakeFailure(err, offer);
-  }
+  const read = readDeviceHello(ctx, hello.noiseMessage, { offerId: hello.offerId, psk: found.psk }, offer);
+  if ("code" in read) return read;
+  const { handshake, early, key } = read;
   const id = deviceIdOf(ctx.backend, key);
   const actor: AuditActor = { kind: "device", id };
   const publicKeyB64 = toBase64Url(key);

@@ -13,9 +13,9 @@
 import type { CryptoBackend, KeyPair } from "./crypto/backend.js";
 import { HandshakeState } from "./noise/index.js";
 import { concatBytes, utf8 } from "./encoding.js";
-import { type AppMessage, encodeChunks, MAX_CHUNK_PLAINTEXT, Reassembler } from "./frame.js";
+import type { AppMessage } from "./frame.js";
 import { SecureChannel, type SecureChannelOptions } from "./secure-channel.js";
-import { HelloError, MAX_HANDSHAKE_PAYLOAD, OFFER_ID_LEN } from "./handshake.js";
+import { HelloError, messageOf, OFFER_ID_LEN, payloadOf } from "./handshake.js";
 
 export const DEVICE_NOISE_PROTOCOL = "Noise_IK_25519_ChaChaPoly_SHA256";
 export const ENROLL_NOISE_PROTOCOL = "Noise_IKpsk1_25519_ChaChaPoly_SHA256";
@@ -28,20 +28,6 @@ export function devicePrologue(serverId: string): Uint8Array {
 
 export function enrollPrologue(serverId: string, offerId: Uint8Array): Uint8Array {
   return concatBytes(utf8("paseo/enroll/1"), new Uint8Array([0]), utf8(serverId), new Uint8Array([0]), offerId);
-}
-
-function payloadOf(message: AppMessage | undefined): Uint8Array {
-  if (!message) return new Uint8Array(0);
-  const chunks = encodeChunks(message, MAX_HANDSHAKE_PAYLOAD, MAX_HANDSHAKE_PAYLOAD);
-  if (chunks.length !== 1) throw new HelloError("HELLO_INVALID", "handshake payload does not fit one Noise message");
-  return chunks[0]!;
-}
-
-function messageOf(payload: Uint8Array): AppMessage | undefined {
-  if (payload.length === 0) return undefined;
-  const message = new Reassembler(MAX_CHUNK_PLAINTEXT).push(payload);
-  if (!message) throw new HelloError("HELLO_INVALID", "handshake payload must be one complete message");
-  return message;
 }
 
 /** With `enroll` (offerId + ticket secret) the hello is 0x03; without, 0x02. */

@@ -32,14 +32,15 @@ export function paseoPrologue(serverId: string, offerId: Uint8Array): Uint8Array
 }
 
 /** Encode an optional single application message as a handshake payload (one chunk: FIRST|LAST). */
-function payloadOf(message: AppMessage | undefined): Uint8Array {
+export function payloadOf(message: AppMessage | undefined): Uint8Array {
   if (!message) return new Uint8Array(0);
   const chunks = encodeChunks(message, MAX_HANDSHAKE_PAYLOAD, MAX_HANDSHAKE_PAYLOAD);
   if (chunks.length !== 1) throw new HelloError("HELLO_INVALID", "handshake payload does not fit one Noise message");
   return chunks[0]!;
 }
 
-function messageOf(payload: Uint8Array): AppMessage | undefined {
+/** The application message a handshake payload holds (none when empty); HelloError when it is not one whole chunk. */
+export function messageOf(payload: Uint8Array): AppMessage | undefined {
   if (payload.length === 0) return undefined;
   const message = new Reassembler(MAX_CHUNK_PLAINTEXT).push(payload);
   if (!message) throw new HelloError("HELLO_INVALID", "handshake payload must be one complete message");

@@ -281,6 +281,11 @@ export async function rawSession(
   sock.send(hello);
   const reply = await sock.nth(0);
   const { channel } = hs.readReply(new Uint8Array(reply));
+  return sessionOver(sock, channel, hello);
+}
+
+/** A RawSession on a socket whose handshake is done (message 2 was received as message 0). */
+function sessionOver(sock: RawSocket, channel: SecureChannel, hello: Uint8Array): RawSession {
   const session: RawSession = {
     sock,
     channel,
@@ -390,27 +395,8 @@ export async function rawDeviceSession(
     throw new Error(`closed ${await closeCode(sock)}`);
   }
   const { channel, welcome, handshakeHash } = hs.readReply(new Uint8Array(reply));
-  const session: RawDeviceSession = {
-    sock,
-    channel,
-    hello,
-    cursor: 1,
+  return Object.assign(sessionOver(sock, channel, hello), {
     welcome: welcome ? decodeControl(welcome.body) : undefined,
     handshakeHash,
-    async response(id, timeoutMs = 5000) {
-      for (;;) {
-        const bytes = await sock.nth(session.cursor++, timeoutMs);
-        const message = channel.decrypt(new Uint8Array(bytes));
-        if (!message || message.type !== MessageType.CONTROL) continue;
-        const c = decodeControl(message.body);
-        if (c.t === "res" && c.id === id) return c;
-      }
-    },
-    sendMessage(message) {
-      const frames = channel.encrypt(message);
-      for (const f of frames) sock.send(f);
-      return frames;
-    },
-  };
-  return session;
+  });
 }
